@@ -1,0 +1,25 @@
+// The one place modyn includes Eigen (it includes the intrinsics headers too;
+// see detail/xsimd.hpp for why they are wrapped).
+#pragma once
+
+#include "modyn/backend/detail/xsimd.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-variable"  // Eigen 3.4.0's AVX-512 PacketMath.h
+#endif
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wc99-extensions"  // Eigen 3.4.0's Half.h, under -Wpedantic
+#endif
+#include <Eigen/Core>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

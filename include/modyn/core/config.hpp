@@ -1,0 +1,33 @@
+// Portability macros: the only macros of modyn besides the reflection one.
+#pragma once
+
+// Marks functions usable from both host and device code (CUDA backend).
+#if defined(__CUDACC__)
+#define MODYN_HOST_DEVICE __host__ __device__
+#else
+#define MODYN_HOST_DEVICE
+#endif
+
+// Forces inlining of the small functions that make up fused kernels.
+#if defined(__GNUC__) || defined(__clang__)
+#define MODYN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MODYN_ALWAYS_INLINE inline
+#endif
+
+// Element access `tensor(i, j)` is bounds-checked when this is 1; by default
+// in debug builds (NDEBUG not defined). Define it to 0 or 1 before including
+// any modyn header to override.
+#ifndef MODYN_BOUNDS_CHECK
+#ifdef NDEBUG
+#define MODYN_BOUNDS_CHECK 0
+#else
+#define MODYN_BOUNDS_CHECK 1
+#endif
+#endif
+
+namespace modyn {
+inline constexpr int version_major = 0;
+inline constexpr int version_minor = 1;
+inline constexpr int version_patch = 0;
+}  // namespace modyn

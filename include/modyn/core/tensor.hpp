@@ -1,0 +1,317 @@
+// Tensor<T, B>: an owning, contiguous, row-major, 64-byte aligned buffer of
+// rank 0 to 4 on backend B; TensorView<T, B>: the same without ownership.
+//
+// Batches are (batch, features); sequences are time-major (time, batch,
+// features), and x[t] is the (batch, features) view of step t.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "modyn/backend/backend.hpp"
+#include "modyn/core/config.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/shape.hpp"
+#include "modyn/core/tensor_concepts.hpp"
+
+namespace modyn {
+
+namespace detail {
+
+template <class... Index>
+constexpr std::size_t checked_offset(const Shape& shape, bool check, Index... index) {
+  if (sizeof...(Index) != shape.rank()) {
+    throw index_error("modyn::Tensor: " + std::to_string(sizeof...(Index)) +
+                      " indices given for a tensor of shape " + shape.to_string());
+  }
+  const std::array<std::size_t, sizeof...(Index)> idx{static_cast<std::size_t>(index)...};
+  std::size_t offset = 0;
+  for (std::size_t axis = 0; axis < idx.size(); ++axis) {
+    const std::size_t extent = shape.begin()[axis];
+    if (check && idx[axis] >= extent) {
+      throw index_error("modyn::Tensor: index " + std::to_string(idx[axis]) + " out of range for axis " +
+                        std::to_string(axis) + " of extent " + std::to_string(extent) + " (shape " +
+                        shape.to_string() + ")");
+    }
+    offset = offset * extent + idx[axis];
+  }
+  return offset;
+}
+
+template <class T, std::size_t Depth>
+struct nested_list {
+  using type = std::initializer_list<typename nested_list<T, Depth - 1>::type>;
+};
+template <class T>
+struct nested_list<T, 0> {
+  using type = T;
+};
+
+// Shape of a nested initializer list; throws on ragged lists.
+template <class T, class List>
+void nested_shape(const List& list, std::size_t depth, std::array<std::size_t, 4>& extents) {
+  if constexpr (!std::is_same_v<List, T>) {
+    if (extents[depth] == std::size_t(-1)) {
+      extents[depth] = list.size();
+    } else if (extents[depth] != list.size()) {
+      throw shape_error("modyn::Tensor: ragged nested initializer list (lengths " +
+                        std::to_string(extents[depth]) + " and " + std::to_string(list.size()) +
+                        " at depth " + std::to_string(depth) + ")");
+    }
+    for (const auto& inner : list) nested_shape<T>(inner, depth + 1, extents);
+  }
+}
+
+template <class T, class List>
+void nested_flatten(const List& list, std::vector<T>& out) {
+  if constexpr (std::is_same_v<List, T>) {
+    out.push_back(list);
+  } else {
+    for (const auto& inner : list) nested_flatten<T>(inner, out);
+  }
+}
+
+// Rejects element access on memory the host cannot read.
+template <class B>
+constexpr void require_host() {
+  static_assert(B::host_accessible,
+                "modyn::Tensor: element access and printing need a host-accessible backend; copy "
+                "the tensor to modyn::cpu first");
+}
+
+}  // namespace detail
+
+template <class T, class B = default_backend>
+class TensorView {
+  static_assert(check_backend<B>());
+
+ public:
+  using value_type = T;
+  using backend_type = B;
+
+  constexpr TensorView() = default;
+  constexpr TensorView(T* data, Shape shape) noexcept : data_(data), shape_(shape) {}
+
+  // A view of mutable elements converts to a view of const elements.
+  template <class U>
+    requires(std::is_const_v<T> && std::is_same_v<const U, T>)
+  constexpr TensorView(TensorView<U, B> other) noexcept : data_(other.data()), shape_(other.shape()) {}
+
+  constexpr const Shape& shape() const noexcept { return shape_; }
+  constexpr std::size_t shape(std::size_t axis) const { return shape_[axis]; }
+  constexpr std::size_t rank() const noexcept { return shape_.rank(); }
+  constexpr std::size_t size() const noexcept { return shape_.size(); }
+  constexpr T* data() const noexcept { return data_; }
+
+  template <class... Index>
+  T& operator()(Index... index) const {
+    detail::require_host<B>();
+    return data_[detail::checked_offset(shape_, MODYN_BOUNDS_CHECK, index...)];
+  }
+
+  template <class... Index>
+  T& at(Index... index) const {
+    detail::require_host<B>();
+    return data_[detail::checked_offset(shape_, true, index...)];
+  }
+
+  // The sub-tensor at index i of the first axis, without copying.
+  TensorView operator[](std::size_t i) const {
+    const Shape inner = shape_.drop_front();
+    if (i >= shape_[0]) {
+      throw index_error("modyn::Tensor: index " + std::to_string(i) + " out of range for axis 0 of extent " +
+                        std::to_string(shape_[0]) + " (shape " + shape_.to_string() + ")");
+    }
+    return TensorView(data_ + i * inner.size(), inner);
+  }
+
+  // The same elements seen with another shape of the same size.
+  TensorView reshape(Shape shape) const {
+    if (shape.size() != size()) {
+      throw shape_error("modyn::Tensor::reshape: cannot view a tensor of shape " + shape_.to_string() +
+                        " (" + std::to_string(size()) + " elements) as " + shape.to_string() + " (" +
+                        std::to_string(shape.size()) + " elements)");
+    }
+    return TensorView(data_, shape);
+  }
+
+  std::span<T> span() const noexcept { return {data_, size()}; }
+
+ private:
+  T* data_ = nullptr;
+  Shape shape_{0};
+};
+
+template <class T, class B = default_backend>
+class Tensor {
+  static_assert(check_backend<B>());
+  static_assert(std::is_arithmetic_v<T>, "modyn::Tensor<T, B>: T must be an arithmetic type such as float");
+
+ public:
+  using value_type = T;
+  using backend_type = B;
+  using view_type = TensorView<T, B>;
+  using const_view_type = TensorView<const T, B>;
+
+  // An empty tensor of shape (0,).
+  Tensor() = default;
+
+  // A tensor of the given shape holding `values` (row-major); their number
+  // must match the shape.
+  Tensor(Shape shape, std::span<const T> values) : Tensor(allocate_uninitialized(shape)) {
+    if (values.size() != shape.size()) {
+      throw shape_error("modyn::Tensor: " + std::to_string(values.size()) + " values given for shape " +
+                        shape.to_string() + " (" + std::to_string(shape.size()) + " elements)");
+    }
+    B::copy_from_host(values.data(), data(), values.size());
+  }
+  Tensor(Shape shape, std::initializer_list<T> values)
+      : Tensor(shape, std::span<const T>(values.begin(), values.size())) {}
+
+  // From nested lists, as torch.tensor does: Tensor<float>{{1, 2}, {3, 4}}.
+  Tensor(typename detail::nested_list<T, 1>::type list) : Tensor(from_nested(list)) {}
+  Tensor(typename detail::nested_list<T, 2>::type list) : Tensor(from_nested(list)) {}
+  Tensor(typename detail::nested_list<T, 3>::type list) : Tensor(from_nested(list)) {}
+  Tensor(typename detail::nested_list<T, 4>::type list) : Tensor(from_nested(list)) {}
+
+  // A copy of the viewed elements.
+  template <class U>
+    requires std::is_same_v<std::remove_const_t<U>, T>
+  explicit Tensor(TensorView<U, B> view) : Tensor(allocate_uninitialized(view.shape())) {
+    B::copy(view.data(), data(), size());
+  }
+
+  // Uninitialised elements: for kernels that write every element.
+  static Tensor empty(Shape shape) { return allocate_uninitialized(shape); }
+  static Tensor full(Shape shape, T value) {
+    Tensor t = allocate_uninitialized(shape);
+    B::map(t.size(), [value]<class V>(V& x) { x = V(value); }, write_only(t.data()));
+    return t;
+  }
+  static Tensor zeros(Shape shape) { return full(shape, T(0)); }
+  static Tensor ones(Shape shape) { return full(shape, T(1)); }
+
+  Tensor(const Tensor& other) : Tensor(allocate_uninitialized(other.shape_)) {
+    B::copy(other.data(), data(), size());
+  }
+  Tensor(Tensor&&) noexcept = default;
+  Tensor& operator=(const Tensor& other) {
+    if (this != &other) *this = Tensor(other);
+    return *this;
+  }
+  Tensor& operator=(Tensor&&) noexcept = default;
+  ~Tensor() = default;
+
+  const Shape& shape() const noexcept { return shape_; }
+  std::size_t shape(std::size_t axis) const { return shape_[axis]; }
+  std::size_t rank() const noexcept { return shape_.rank(); }
+  std::size_t size() const noexcept { return shape_.size(); }
+  T* data() noexcept { return buffer_.get(); }
+  const T* data() const noexcept { return buffer_.get(); }
+
+  view_type view() noexcept { return {data(), shape_}; }
+  const_view_type view() const noexcept { return {data(), shape_}; }
+  operator view_type() noexcept { return view(); }
+  operator const_view_type() const noexcept { return view(); }
+
+  template <class... Index>
+  T& operator()(Index... index) { return view()(index...); }
+  template <class... Index>
+  const T& operator()(Index... index) const { return view()(index...); }
+  template <class... Index>
+  T& at(Index... index) { return view().at(index...); }
+  template <class... Index>
+  const T& at(Index... index) const { return view().at(index...); }
+
+  view_type operator[](std::size_t i) { return view()[i]; }
+  const_view_type operator[](std::size_t i) const { return view()[i]; }
+
+  // The same elements with another shape of the same size: a copy from an
+  // lvalue, the same buffer from an rvalue.
+  Tensor reshape(Shape shape) const& { return Tensor(*this).reshape(shape); }
+  Tensor reshape(Shape shape) && {
+    view().reshape(shape);  // checks the sizes
+    shape_ = shape;
+    return std::move(*this);
+  }
+
+  // The single element of a tensor of size 1.
+  T item() const {
+    if (size() != 1) {
+      throw shape_error("modyn::Tensor::item: the tensor has shape " + shape_.to_string() +
+                        ", not a single element");
+    }
+    T value{};
+    B::copy_to_host(data(), &value, 1);
+    return value;
+  }
+
+  std::vector<T> to_vector() const {
+    std::vector<T> out(size());
+    B::copy_to_host(data(), out.data(), size());
+    return out;
+  }
+
+ private:
+  struct deleter {
+    std::size_t count = 0;
+    void operator()(T* p) const noexcept { B::deallocate(p, count); }
+  };
+
+  Tensor(Shape shape, std::unique_ptr<T[], deleter> buffer) noexcept
+      : shape_(shape), buffer_(std::move(buffer)) {}
+
+  static Tensor allocate_uninitialized(Shape shape) {
+    const std::size_t n = shape.size();
+    return Tensor(shape, std::unique_ptr<T[], deleter>(B::template allocate<T>(n), deleter{n}));
+  }
+
+  template <class List>
+  static Tensor from_nested(const List& list) {
+    std::array<std::size_t, 4> extents;
+    extents.fill(std::size_t(-1));
+    detail::nested_shape<T>(list, 0, extents);
+    std::size_t rank = 0;
+    while (rank < extents.size() && extents[rank] != std::size_t(-1)) ++rank;
+    const Shape shape(std::span<const std::size_t>(extents.data(), rank));
+    std::vector<T> values;
+    values.reserve(shape.size());
+    detail::nested_flatten<T>(list, values);
+    return Tensor(shape, std::span<const T>(values));
+  }
+
+  Shape shape_{0};
+  std::unique_ptr<T[], deleter> buffer_;
+};
+
+// Factories, as numpy and torch spell them: zeros<float>({2, 3}).
+template <class T, class B = default_backend>
+Tensor<T, B> zeros(Shape shape) {
+  return Tensor<T, B>::zeros(shape);
+}
+template <class T, class B = default_backend>
+Tensor<T, B> ones(Shape shape) {
+  return Tensor<T, B>::ones(shape);
+}
+template <class T, class B = default_backend>
+Tensor<T, B> full(Shape shape, T value) {
+  return Tensor<T, B>::full(shape, value);
+}
+
+// Exact equality of shapes and elements.
+template <TensorLike X, TensorLike Y>
+bool operator==(const X& a, const Y& b) {
+  detail::require_host<tensor_backend_t<X>>();
+  detail::require_host<tensor_backend_t<Y>>();
+  return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.size(), b.data());
+}
+
+}  // namespace modyn

@@ -1,0 +1,10 @@
+// expect: T must be an arithmetic type
+// A tensor of a non-arithmetic element type.
+#include <string>
+
+#include <modyn/core/tensor.hpp>
+
+int main() {
+  modyn::Tensor<std::string> t;
+  return static_cast<int>(t.size());
+}
