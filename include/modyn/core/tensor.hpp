@@ -202,12 +202,18 @@ class Tensor {
   Tensor(const Tensor& other) : Tensor(allocate_uninitialized(other.shape_)) {
     B::copy(other.data(), data(), size());
   }
-  Tensor(Tensor&&) noexcept = default;
+  // A moved-from tensor is empty, of shape (0,), like a default-constructed one.
+  Tensor(Tensor&& other) noexcept
+      : shape_(std::exchange(other.shape_, Shape{0})), buffer_(std::move(other.buffer_)) {}
   Tensor& operator=(const Tensor& other) {
     if (this != &other) *this = Tensor(other);
     return *this;
   }
-  Tensor& operator=(Tensor&&) noexcept = default;
+  Tensor& operator=(Tensor&& other) noexcept {
+    shape_ = std::exchange(other.shape_, Shape{0});
+    buffer_ = std::move(other.buffer_);
+    return *this;
+  }
   ~Tensor() = default;
 
   const Shape& shape() const noexcept { return shape_; }

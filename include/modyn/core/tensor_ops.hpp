@@ -181,6 +181,27 @@ X& operator/=(X& a, tensor_value_t<X> s) {
   return detail::scalar_in_place(a, s, std::divides<>{});
 }
 
+// A view is a handle: x[t] += y updates the elements of step t in x.
+template <class T, class B, class Y>
+  requires(!std::is_const_v<T>)
+TensorView<T, B> operator+=(TensorView<T, B>&& a, const Y& b) {
+  return a += b;
+}
+template <class T, class B, class Y>
+  requires(!std::is_const_v<T>)
+TensorView<T, B> operator-=(TensorView<T, B>&& a, const Y& b) {
+  return a -= b;
+}
+template <class T, class B, class Y>
+  requires(!std::is_const_v<T>)
+TensorView<T, B> operator*=(TensorView<T, B>&& a, const Y& b) {
+  return a *= b;
+}
+template <class T, class B, class Y>
+  requires(!std::is_const_v<T>)
+TensorView<T, B> operator/=(TensorView<T, B>&& a, const Y& b) {
+  return a /= b;
+}
 
 template <TensorLike X>
 detail::owning_t<X> operator-(const X& a) {
@@ -256,6 +277,7 @@ bool allclose(const X& a, const Y& b, double rtol = 1e-5, double atol = 1e-8) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double x = static_cast<double>(a.data()[i]);
     const double y = static_cast<double>(b.data()[i]);
+    if (x == y) continue;  // equal infinities are close, as in numpy
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;

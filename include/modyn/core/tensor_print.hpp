@@ -59,13 +59,24 @@ inline std::string format_double(double v, bool scientific, int digits) {
   return s.substr(0, mantissa_end) + "." + s.substr(mantissa_end);
 }
 
-// The element formatter: numpy's choice of fixed or scientific notation and
-// of the fewest digits (at most 8) that give every value of type T back as
-// exactly as 8 digits do.
+// The fewest digits (at most 8) that give v back as exactly as 8 digits do.
+template <class T>
+int shortest_digits(T v, bool scientific) {
+  const T target = T(std::stod(format_double(v, scientific, 8)));
+  int digits = 0;
+  while (digits < 8 && T(std::stod(format_double(v, scientific, digits))) != target) ++digits;
+  return digits;
+}
+
+// The element formatter, numpy's default (floatmode "maxprec"): fixed or
+// scientific notation by numpy's rule; in scientific notation every element
+// has the fewest digits that suit them all ("1.5e-05 3.0e-05"), in fixed
+// notation each has its own fewest digits, padded with spaces on the right
+// to the longest fraction ("0.5  1.25").
 template <class T>
 struct element_format {
   bool scientific = false;
-  int digits = 0;
+  int digits = 0;  // the longest fraction, in digits
 
   explicit element_format(const std::vector<T>& values) {
     if constexpr (std::is_floating_point_v<T>) {
@@ -78,17 +89,8 @@ struct element_format {
       // numpy's rule: scientific when the largest is >= 1e8, the smallest
       // non-zero < 1e-4, or they span more than three decades.
       scientific = max_abs > 0 && (max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3);
-      for (digits = 0; digits < 8; ++digits) {
-        bool exact = true;
-        for (const T v : values) {
-          if (!std::isfinite(v)) continue;
-          if (T(std::stod(format_double(v, scientific, digits))) != T(std::stod(format_double(v, scientific, 8)))) {
-            exact = false;
-            break;
-          }
-        }
-        if (exact) break;
-      }
+      for (const T v : values)
+        if (std::isfinite(v)) digits = std::max(digits, shortest_digits(v, scientific));
     }
   }
 
@@ -96,7 +98,9 @@ struct element_format {
     if constexpr (std::is_same_v<T, bool>) {
       return v ? "True" : "False";
     } else if constexpr (std::is_floating_point_v<T>) {
-      return format_double(double(v), scientific, digits);
+      if (scientific || !std::isfinite(v)) return format_double(double(v), scientific, digits);
+      const int own = shortest_digits(v, false);
+      return format_double(double(v), false, own) + std::string(std::size_t(digits - own), ' ');
     } else {
       return std::to_string(v);
     }
@@ -133,6 +137,7 @@ void print_axis(std::ostream& os, const T* data, const Shape& shape, std::size_t
 template <class T, class B>
 std::ostream& operator<<(std::ostream& os, const TensorView<T, B>& x) {
   detail::require_host<B>();
+  if (x.size() == 0) return os << "[]";  // numpy's str of any empty array
   using E = std::remove_const_t<T>;
   const detail::print_options opt;
   const bool summarize = x.size() > opt.threshold;

@@ -1,0 +1,366 @@
+// modyn::Module<Derived>: the CRTP base of every module.
+//
+//   struct Scale : modyn::Module<Scale> {
+//     float factor = 2;
+//     auto update(const auto& x) const { return x * factor; }
+//   };
+//
+// A module with MODYN_FIELDS(...) gets, from one traversal of its fields
+// (detail/traversal.hpp), everything brainstate's and PyTorch's modules give:
+// named parameters, states and modules, state dicts, reset_state, reg_loss,
+// parameter counts and printing. Everything is static: no virtual calls.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "modyn/core/type_name.hpp"
+#include "modyn/module/detail/traversal.hpp"
+#include "modyn/module/detail/value_types.hpp"
+#include "modyn/module/module_concepts.hpp"
+#include "modyn/module/reflection.hpp"
+#include "modyn/module/state_dict.hpp"
+
+namespace modyn {
+
+// Limits a traversal to modules at most this deep (the root is 0, its
+// children 1), like brainstate's nodes(level=...).
+struct max_depth {
+  int value;
+};
+
+// What named_modules() and children() list of each module.
+struct ModuleInfo {
+  std::string name;       // the module's name()
+  std::string type;       // its short type name ("Dense")
+  std::size_t num_parameters;  // in the module and below it
+};
+
+namespace detail {
+
+template <class T>
+inline std::atomic<std::size_t> instance_counter{0};
+
+// A path filter: max_depth, or a predicate on the path, or nothing.
+struct no_filter {
+  constexpr bool operator()(std::string_view) const noexcept { return true; }
+};
+
+template <class Filter>
+constexpr int depth_limit(const Filter& filter) {
+  if constexpr (std::is_same_v<Filter, max_depth>) return filter.value;
+  else return -1;
+}
+
+template <class Filter>
+bool path_accepted(const Filter& filter, std::string_view path) {
+  if constexpr (std::is_same_v<Filter, max_depth>) return true;
+  else return std::invoke(filter, path);
+}
+
+template <class F>
+struct param_visitor : visitor_base {
+  F& f;
+  explicit param_visitor(F& fn) : f(fn) {}
+  template <class P>
+  void param(std::string_view path, P& p, int) { f(path, p); }
+};
+
+template <class F>
+struct state_visitor : visitor_base {
+  F& f;
+  explicit state_visitor(F& fn) : f(fn) {}
+  template <class S>
+  void state(std::string_view path, S& s, int) { f(path, s); }
+};
+
+template <class F>
+struct module_visitor : visitor_base {
+  F& f;
+  bool include_self;
+  module_visitor(F& fn, bool self) : f(fn), include_self(self) {}
+  template <class M>
+  bool enter(std::string_view path, M& m, int depth) {
+    if (depth > 0 || include_self) f(path, m, depth);
+    return true;
+  }
+};
+
+struct state_resetter : visitor_base {
+  std::size_t batch_size;
+  explicit state_resetter(std::size_t b) : batch_size(b) {}
+  template <class S>
+  void state(std::string_view, S& s, int) { s.reset(batch_size); }
+  template <class M>
+  void leave(std::string_view, M& m, int) {
+    if constexpr (requires { m.on_reset_state(batch_size); }) m.on_reset_state(batch_size);
+  }
+};
+
+// Collects (path, reference) pairs of raw Params or of States.
+template <bool Params, class Ref, class Filter>
+struct collector : visitor_base {
+  std::vector<std::pair<std::string, Ref>>& out;
+  const Filter& filter;
+  int limit;
+  collector(std::vector<std::pair<std::string, Ref>>& o, const Filter& fl) : out(o), filter(fl), limit(depth_limit(fl)) {}
+  template <class M>
+  bool enter(std::string_view, M&, int depth) { return limit < 0 || depth <= limit; }
+  template <class P>
+  void param(std::string_view path, P& p, int) {
+    if constexpr (Params) {
+      if constexpr (std::is_const_v<P>) add(path, p.raw()); else add(path, p.raw_mut());
+    }
+  }
+  template <class S>
+  void state(std::string_view path, S& s, int) {
+    if constexpr (!Params) add(path, s.value());
+  }
+  template <class T>
+  void add(std::string_view path, T& value) {
+    if (path_accepted(filter, path)) out.emplace_back(std::string(path), Ref(value));
+  }
+};
+
+}  // namespace detail
+
+template <class Derived>
+class Module {
+ public:
+  // A unique default name, as BrainPy's unique_name: the type name and a
+  // per-type counter ("Dense0", "Dense1", ...).
+  Module()
+      : name_(std::string(short_type_name<Derived>()) +
+              std::to_string(detail::instance_counter<Derived>.fetch_add(1, std::memory_order_relaxed))) {}
+  explicit Module(std::string name) : name_(std::move(name)) {}
+
+  const std::string& name() const noexcept { return name_; }
+  Derived& set_name(std::string name) {
+    name_ = std::move(name);
+    return derived();
+  }
+
+  // Calling a module is calling its update.
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) {
+    return derived().update(std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  decltype(auto) operator()(Args&&... args) const {
+    return derived().update(std::forward<Args>(args)...);
+  }
+
+  // ---- visitors: f(path, field) for each field; static dispatch, no allocation
+
+  template <class F>
+  void for_each_parameter(F&& f) { visit_params(derived(), f); }
+  template <class F>
+  void for_each_parameter(F&& f) const { visit_params(derived(), f); }
+
+  template <class F>
+  void for_each_state(F&& f) { visit_states(derived(), f); }
+  template <class F>
+  void for_each_state(F&& f) const { visit_states(derived(), f); }
+
+  // f(path, module, depth) for this module (path "") and every module below.
+  template <class F>
+  void for_each_module(F&& f, bool include_self = true) { visit_modules(derived(), f, include_self); }
+  template <class F>
+  void for_each_module(F&& f, bool include_self = true) const { visit_modules(derived(), f, include_self); }
+
+  // ---- lists (these allocate; for set-up code, not hot loops)
+
+  template <class Filter = detail::no_filter>
+  auto named_parameters(Filter filter = {}) {
+    return collect<true>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto named_parameters(Filter filter = {}) const {
+    return collect<true>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto parameters(Filter filter = {}) { return values_of(named_parameters(filter)); }
+  template <class Filter = detail::no_filter>
+  auto parameters(Filter filter = {}) const { return values_of(named_parameters(filter)); }
+
+  template <class Filter = detail::no_filter>
+  auto named_states(Filter filter = {}) {
+    return collect<false>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto named_states(Filter filter = {}) const {
+    return collect<false>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto states(Filter filter = {}) { return values_of(named_states(filter)); }
+  template <class Filter = detail::no_filter>
+  auto states(Filter filter = {}) const { return values_of(named_states(filter)); }
+
+  template <class Filter = detail::no_filter>
+  std::vector<std::pair<std::string, ModuleInfo>> named_modules(bool include_self = true,
+                                                                Filter filter = {}) const {
+    std::vector<std::pair<std::string, ModuleInfo>> out;
+    const int limit = detail::depth_limit(filter);
+    visit_modules(
+        derived(),
+        [&](std::string_view path, const auto& m, int depth) {
+          if ((limit < 0 || depth <= limit) && detail::path_accepted(filter, path))
+            out.emplace_back(std::string(path), info_of(m));
+        },
+        include_self);
+    return out;
+  }
+  std::vector<ModuleInfo> modules(bool include_self = true) const { return values_of(named_modules(include_self)); }
+
+  std::vector<std::pair<std::string, ModuleInfo>> named_children() const {
+    return named_modules(false, max_depth{1});
+  }
+  std::vector<ModuleInfo> children() const { return values_of(named_children()); }
+
+  // Number of trainable scalars (raw Param sizes) in this module and below.
+  std::size_t num_parameters() const {
+    std::size_t n = 0;
+    for_each_parameter([&n](std::string_view, const auto& p) { n += p.size(); });
+    return n;
+  }
+
+  // Sum of the regularization terms of every regularized Param below.
+  double reg_loss() const {
+    double loss = 0.0;
+    for_each_parameter([&loss](std::string_view, const auto& p) { loss += p.reg_loss(); });
+    return loss;
+  }
+
+  // ---- state dicts
+
+  // Copies of the raw Params and the States, by path, in traversal order.
+  auto state_dict() const {
+    using V = detail::model_value_t<Derived, detail::value_filter::both>;
+    StateDict<V> dict;
+    for_each_parameter([&](std::string_view path, const auto& p) { dict.insert_or_assign(std::string(path), p.raw()); });
+    for_each_state([&](std::string_view path, const auto& s) { dict.insert_or_assign(std::string(path), s.value()); });
+    return dict;
+  }
+
+  // Loads Params and States from `dict`. A shape mismatch always throws
+  // shape_error naming the path and both shapes; with strict, missing or
+  // unexpected keys throw key_error listing them all. Nothing is changed
+  // unless the whole load succeeds.
+  template <class V>
+  LoadResult load_state_dict(const StateDict<V>& dict, bool strict = true) {
+    LoadResult result;
+    std::unordered_set<std::string> matched;
+    const auto check = [&](std::string_view path, const auto& field, const auto& shape_ok) {
+      const V* value = dict.find(path);
+      if (!value) {
+        result.missing_keys.emplace_back(path);
+        return;
+      }
+      matched.emplace(path);
+      if (!shape_ok(value->shape())) {
+        throw shape_error("modyn::load_state_dict: '" + std::string(path) + "': the model has shape " +
+                          field.shape().to_string() + ", the state dict has " + value->shape().to_string());
+      }
+    };
+    for_each_parameter([&](std::string_view path, const auto& p) {
+      check(path, p, [&p](const Shape& shape) { return shape == p.shape(); });
+    });
+    // A State takes its per-sample shape with any batch size.
+    for_each_state([&](std::string_view path, const auto& s) {
+      check(path, s, [&s](const Shape& shape) { return s.accepts(shape); });
+    });
+    for (const auto& [key, value] : dict) {
+      if (!matched.contains(key)) result.unexpected_keys.push_back(key);
+    }
+    if (strict && !result.ok()) throw key_error(describe_mismatch(result));
+    for_each_parameter([&](std::string_view path, auto& p) {
+      if (const V* value = dict.find(path)) p = *value;
+    });
+    for_each_state([&](std::string_view path, auto& s) {
+      if (const V* value = dict.find(path)) s.reset_to(*value);
+    });
+    return result;
+  }
+
+  // ---- reset
+
+  // Re-initialises every State below: the State's default (full of its fill
+  // value, with a batch axis of batch_size unless it is 0), then the owning
+  // module's on_reset_state(batch_size) where it defines one.
+  void reset_state(std::size_t batch_size = 0) {
+    detail::state_resetter visitor(batch_size);
+    detail::walk(derived(), visitor);
+  }
+
+ private:
+  Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+  const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
+
+  template <class M, class F>
+  static void visit_params(M& root, F& f) {
+    detail::param_visitor<F> visitor(f);
+    detail::walk(root, visitor);
+  }
+
+  template <class M, class F>
+  static void visit_states(M& root, F& f) {
+    detail::state_visitor<F> visitor(f);
+    detail::walk(root, visitor);
+  }
+
+  template <class M, class F>
+  static void visit_modules(M& root, F&& f, bool include_self) {
+    detail::module_visitor<std::remove_reference_t<F>> visitor(f, include_self);
+    detail::walk(root, visitor);
+  }
+
+  template <bool Params, class M, class Filter>
+  static auto collect(M& root, const Filter& filter) {
+    using V = detail::model_value_t<Derived, Params ? detail::value_filter::params : detail::value_filter::states>;
+    using Ref = std::conditional_t<std::is_const_v<M>, std::reference_wrapper<const V>, std::reference_wrapper<V>>;
+    std::vector<std::pair<std::string, Ref>> out;
+    detail::collector<Params, Ref, Filter> visitor(out, filter);
+    detail::walk(root, visitor);
+    return out;
+  }
+
+  template <class Pairs>
+  static auto values_of(const Pairs& pairs) {
+    std::vector<typename Pairs::value_type::second_type> out;
+    out.reserve(pairs.size());
+    for (const auto& p : pairs) out.push_back(p.second);
+    return out;
+  }
+
+  template <class M>
+  static ModuleInfo info_of(const M& m) {
+    return {m.name(), std::string(short_type_name<M>()), m.num_parameters()};
+  }
+
+  static std::string describe_mismatch(const LoadResult& r) {
+    const auto join = [](const std::vector<std::string>& keys) {
+      std::string s;
+      for (const auto& k : keys) s += (s.empty() ? "'" : ", '") + k + "'";
+      return s.empty() ? std::string("none") : s;
+    };
+    return "modyn::load_state_dict: missing keys: " + join(r.missing_keys) +
+           "; unexpected keys: " + join(r.unexpected_keys);
+  }
+
+  std::string name_;
+};
+
+// x >> module is module(x); chains read left to right: x >> l1 >> l2.
+template <class X, ModuleType M>
+decltype(auto) operator>>(X&& x, M&& module) {
+  return std::forward<M>(module)(std::forward<X>(x));
+}
+
+}  // namespace modyn

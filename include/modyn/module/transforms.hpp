@@ -1,0 +1,71 @@
+// Param transforms: a Param stores an unconstrained value and exposes the
+// transformed one (BrainPy's ParamTransform / brainstate's Transform). Each
+// transform is an elementwise kernel pair: forward (raw -> value) and, where
+// it exists, inverse (value -> raw) to set a Param from a constrained value.
+#pragma once
+
+#include "modyn/backend/kernel_math.hpp"
+
+namespace modyn::transform {
+
+struct identity {
+  template <class V>
+  V forward(const V& x) const { return x; }
+  template <class V>
+  V inverse(const V& y) const { return y; }
+};
+
+// log(1 + e^x): positive values (time constants, conductances).
+struct softplus {
+  template <class V>
+  V forward(const V& x) const {
+    // max(x, 0) + log(1 + e^-|x|): no overflow for large x.
+    return math::max(x, V(0)) + math::log(V(1) + math::exp(-math::abs(x)));
+  }
+  template <class V>
+  V inverse(const V& y) const {
+    // log(e^y - 1) = y + log(1 - e^-y)
+    return y + math::log(V(1) - math::exp(-y));
+  }
+};
+
+// e^x: positive values.
+struct exp {
+  template <class V>
+  V forward(const V& x) const { return math::exp(x); }
+  template <class V>
+  V inverse(const V& y) const { return math::log(y); }
+};
+
+// lower + (upper - lower) sigmoid(x): values in (lower, upper).
+struct sigmoid {
+  double lower = 0.0, upper = 1.0;
+  template <class V>
+  V forward(const V& x) const { return V(lower) + V(upper - lower) * math::sigmoid(x); }
+  template <class V>
+  V inverse(const V& y) const {
+    const V u = (y - V(lower)) / V(upper - lower);
+    return math::log(u / (V(1) - u));
+  }
+};
+
+// scale x + shift.
+struct affine {
+  double scale = 1.0, shift = 0.0;
+  template <class V>
+  V forward(const V& x) const { return V(scale) * x + V(shift); }
+  template <class V>
+  V inverse(const V& y) const { return (y - V(shift)) / V(scale); }
+};
+
+// x clipped to [lower, upper]; the inverse is the identity (values inside the
+// interval are their own raw value).
+struct clip {
+  double lower, upper;
+  template <class V>
+  V forward(const V& x) const { return math::clip(x, V(lower), V(upper)); }
+  template <class V>
+  V inverse(const V& y) const { return y; }
+};
+
+}  // namespace modyn::transform
