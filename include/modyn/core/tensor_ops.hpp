@@ -3,6 +3,7 @@
 // modules use the kernels directly to fuse their updates into one pass.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -19,14 +20,35 @@ template <TensorLike X>
 using owning_t = Tensor<tensor_value_t<X>, tensor_backend_t<X>>;
 
 template <TensorLike X, TensorLike Y>
-void require_same_shape(const char* op, const X& a, const Y& b) {
+void require_compatible_types() {
   static_assert(std::is_same_v<tensor_value_t<X>, tensor_value_t<Y>>,
                 "modyn: both tensors of an elementwise operation must have the same element type");
   static_assert(std::is_same_v<tensor_backend_t<X>, tensor_backend_t<Y>>,
                 "modyn: both tensors of an elementwise operation must be on the same backend");
+}
+
+template <TensorLike X, TensorLike Y>
+void require_same_shape(const char* op, const X& a, const Y& b) {
+  require_compatible_types<X, Y>();
   if (!(a.shape() == b.shape())) {
     throw shape_error(std::string("modyn: ") + op + ": shapes " + a.shape().to_string() + " and " +
                       b.shape().to_string() + " differ");
+  }
+}
+
+// Whether `suffix` is the trailing part of `shape`: (3,) of (2, 3), (4, 3)
+// of (5, 4, 3). The broadcasting modyn does: a row (a bias, a per-neuron
+// constant) applied to every leading index.
+inline bool is_suffix(const Shape& suffix, const Shape& shape) {
+  if (suffix.rank() > shape.rank()) return false;
+  return std::equal(suffix.begin(), suffix.end(), shape.end() - suffix.rank());
+}
+
+inline void require_broadcastable(const char* op, const Shape& a, const Shape& b) {
+  if (!is_suffix(a, b) && !is_suffix(b, a)) {
+    throw shape_error(std::string("modyn: ") + op + ": shapes " + a.to_string() + " and " + b.to_string() +
+                      " differ (broadcasting applies a trailing part of one shape, such as a bias row, "
+                      "to the other)");
   }
 }
 
@@ -39,24 +61,41 @@ owning_t<X> map_unary(const X& x, Kernel kernel) {
   return out;
 }
 
+// out = kernel(x, y) elementwise; when one shape is a trailing part of the
+// other, the smaller is repeated over the leading axes of the larger.
 template <TensorLike X, TensorLike Y, class Kernel>
 owning_t<X> map_binary(const char* op, const X& x, const Y& y, Kernel kernel) {
-  require_same_shape(op, x, y);
-  auto out = owning_t<X>::empty(x.shape());
+  require_compatible_types<X, Y>();
+  require_broadcastable(op, x.shape(), y.shape());
   using T = tensor_value_t<X>;
-  tensor_backend_t<X>::map(
-      x.size(), [kernel](const auto& a, const auto& b, auto& r) { r = kernel(a, b); },
-      static_cast<const T*>(x.data()), static_cast<const T*>(y.data()), write_only(out.data()));
+  const bool x_larger = x.size() >= y.size() && is_suffix(y.shape(), x.shape());
+  auto out = owning_t<X>::empty(x_larger ? x.shape() : y.shape());
+  const std::size_t row = x_larger ? y.size() : x.size();
+  const auto* xs = static_cast<const T*>(x.data());
+  const auto* ys = static_cast<const T*>(y.data());
+  const auto pass = [kernel](const auto& a, const auto& b, auto& r) { r = kernel(a, b); };
+  for (std::size_t offset = 0; row && offset < out.size(); offset += row) {
+    tensor_backend_t<X>::map(row, pass, x_larger ? xs + offset : xs, x_larger ? ys : ys + offset,
+                             write_only(out.data() + offset));
+  }
   return out;
 }
 
+// x = kernel(x, y) in place; y's shape must equal x's or be a trailing part of it.
 template <class X, TensorLike Y, class Kernel>
 void update_in_place(const char* op, X& x, const Y& y, Kernel kernel) {
-  require_same_shape(op, x, y);
+  require_compatible_types<X, Y>();
+  if (!is_suffix(y.shape(), x.shape())) {
+    throw shape_error(std::string("modyn: ") + op + ": cannot update a tensor of shape " + x.shape().to_string() +
+                      " with shape " + y.shape().to_string());
+  }
   using T = tensor_value_t<X>;
-  tensor_backend_t<X>::map(
-      x.size(), [kernel](const auto& b, auto& a) { a = kernel(a, b); }, static_cast<const T*>(y.data()),
-      x.data());
+  const std::size_t row = y.size();
+  for (std::size_t offset = 0; row && offset < x.size(); offset += row) {
+    tensor_backend_t<X>::map(
+        row, [kernel](const auto& b, auto& a) { a = kernel(a, b); }, static_cast<const T*>(y.data()),
+        x.data() + offset);
+  }
 }
 
 template <class X, class Kernel>
