@@ -87,7 +87,7 @@ std::string module_repr(const M& m, std::size_t indent) {
   std::vector<repr_item> items;
   if constexpr (ReflectedModule<M>) {
     constexpr auto fields = M::template modyn_fields<M>();
-    std::apply([&](const auto&... f) { (add_field_repr(items, f.name, m.*(f.member), indent), ...); }, fields);
+    std::apply([&](const auto&... f) { (add_field_repr(items, f.name, f.get(m), indent), ...); }, fields);
   }
   bool multiline = false;
   for (const auto& item : items) multiline = multiline || item.multiline;

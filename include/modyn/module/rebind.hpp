@@ -101,7 +101,7 @@ void copy_module_across(Dst& dst, const Src& src) {
     static_assert(std::tuple_size_v<decltype(src_fields)> == std::tuple_size_v<decltype(dst_fields)>,
                   "modyn::to<B>: the rebound module declares different fields");
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (copy_field_across(dst.*(std::get<I>(dst_fields).member), src.*(std::get<I>(src_fields).member)), ...);
+      (copy_field_across(std::get<I>(dst_fields).get(dst), std::get<I>(src_fields).get(src)), ...);
     }(std::make_index_sequence<std::tuple_size_v<decltype(src_fields)>>{});
   }
 }

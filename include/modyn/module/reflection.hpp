@@ -16,15 +16,25 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace modyn::detail {
 
-// One reflected field: its name and a pointer to the data member.
-template <class Member>
+// One reflected field: its name and an accessor, a stateless callable that
+// returns the field of a module (const when the module is const). Modules
+// that hold their children otherwise (Sequential's tuple) make these too.
+template <class Accessor>
 struct field_info {
   std::string_view name;
-  Member member;
+  Accessor get;
 };
+
+template <class Accessor>
+field_info(std::string_view, Accessor) -> field_info<Accessor>;
+
+// The type of a field, given its field_info and the module type.
+template <class Info, class M>
+using field_type_t = std::remove_cvref_t<decltype(std::declval<const Info&>().get(std::declval<M&>()))>;
 
 template <class>
 inline constexpr bool always_false = false;
@@ -32,14 +42,14 @@ inline constexpr bool always_false = false;
 // Checks that `getter` yields a pointer to a non-static data member of S. The
 // getter's trailing return type makes `&S::name` a substitution failure when
 // the name is a member function, a member template or not a member at all.
-template <class S, class Getter>
-constexpr auto make_field(std::string_view name, Getter getter) {
+template <class S, class Getter, class Accessor>
+constexpr auto make_field(std::string_view name, Getter, Accessor accessor) {
   if constexpr (std::is_invocable_v<Getter, S*>) {
     using Member = std::invoke_result_t<Getter, S*>;
     static_assert(std::is_member_object_pointer_v<Member>,
                   "modyn: MODYN_FIELDS may only name non-static data members of the module "
                   "(not member functions, static members or types)");
-    return field_info<Member>{name, getter(static_cast<S*>(nullptr))};
+    return field_info<Accessor>{name, accessor};
   } else {
     static_assert(always_false<Getter>,
                   "modyn: MODYN_FIELDS may only name non-static data members of the module "
@@ -61,11 +71,11 @@ constexpr auto make_field(std::string_view name, Getter getter) {
   macro(first) __VA_OPT__(, MODYN_DETAIL_FOR_EACH_AGAIN MODYN_DETAIL_PARENS(macro, __VA_ARGS__))
 #define MODYN_DETAIL_FOR_EACH_AGAIN() MODYN_DETAIL_FOR_EACH_HELPER
 
-#define MODYN_DETAIL_FIELD(name)                                                  \
-  ::modyn::detail::make_field<ModynSelf_>(                                        \
-      #name, [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { \
-        return &std::remove_pointer_t<decltype(self)>::name;                      \
-      })
+#define MODYN_DETAIL_FIELD(name)                                                                 \
+  ::modyn::detail::make_field<ModynSelf_>(                                                       \
+      #name,                                                                                     \
+      [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
+      [](auto& self) -> auto& { return self.name; })
 
 // The reflection macro: place it inside the module's class body.
 #define MODYN_FIELDS(...)                                                   \

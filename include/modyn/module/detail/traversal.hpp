@@ -91,7 +91,7 @@ void walk_fields(M& module, path_buffer& path, int depth, Visitor& visitor) {
   using Self = std::remove_const_t<M>;
   if constexpr (ReflectedModule<Self>) {
     constexpr auto fields = Self::template modyn_fields<Self>();
-    std::apply([&](const auto&... field) { (walk_field(module.*(field.member), field.name, path, depth, visitor), ...); },
+    std::apply([&](const auto&... field) { (walk_field(field.get(module), field.name, path, depth, visitor), ...); },
                fields);
   }
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "modyn/module/module_concepts.hpp"
+#include "modyn/module/reflection.hpp"
 
 namespace modyn::detail {
 
@@ -53,21 +54,17 @@ struct field_values<std::vector<M, A>, W> : module_values<M, W> {};
 template <ModuleType... Ms, value_filter W>
 struct field_values<std::tuple<Ms...>, W> : concat<typename module_values<Ms, W>::type...> {};
 
-template <class F, class C>
-F member_type_of(F C::*);
-
-template <class FieldInfos, value_filter W>
+template <class FieldInfos, class M, value_filter W>
 struct fields_values;
-template <class... Infos, value_filter W>
-struct fields_values<std::tuple<Infos...>, W>
-    : concat<typename field_values<decltype(member_type_of(std::declval<Infos>().member)), W>::type...> {};
+template <class... Infos, class M, value_filter W>
+struct fields_values<std::tuple<Infos...>, M, W> : concat<typename field_values<field_type_t<Infos, M>, W>::type...> {};
 
 template <class M, value_filter W>
 struct module_values {
   using type = type_list<>;
 };
 template <ReflectedModule M, value_filter W>
-struct module_values<M, W> : fields_values<decltype(M::template modyn_fields<M>()), W> {};
+struct module_values<M, W> : fields_values<decltype(M::template modyn_fields<M>()), M, W> {};
 
 template <class List>
 struct single_type;
