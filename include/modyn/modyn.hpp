@@ -4,6 +4,7 @@
 
 #include "modyn/backend/backend.hpp"
 #include "modyn/core/config.hpp"
+#include "modyn/core/elementwise.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/shape.hpp"

@@ -40,6 +40,11 @@ MODYN_ALWAYS_INLINE V tanh(const V& x) {
 }
 
 template <class V>
+MODYN_ALWAYS_INLINE V erf(const V& x) {
+  if constexpr (is_vector_v<V>) return xsimd::erf(x); else return std::erf(x);
+}
+
+template <class V>
 MODYN_ALWAYS_INLINE V max(const V& a, const V& b) {
   if constexpr (is_vector_v<V>) return xsimd::max(a, b); else return a < b ? b : a;
 }

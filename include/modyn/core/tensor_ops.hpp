@@ -9,6 +9,7 @@
 #include <string>
 
 #include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/elementwise.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 
@@ -248,35 +249,6 @@ detail::owning_t<X> operator-(const X& a) {
 }
 
 template <TensorLike X>
-detail::owning_t<X> exp(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::exp(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> log(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::log(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> sqrt(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::sqrt(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> abs(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::abs(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> tanh(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::tanh(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> sigmoid(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::sigmoid(p); });
-}
-template <TensorLike X>
-detail::owning_t<X> relu(const X& x) {
-  return detail::map_unary(x, [](const auto& p) { return math::relu(p); });
-}
-
-template <TensorLike X>
 tensor_value_t<X> sum(const X& x) {
   return tensor_backend_t<X>::reduce_sum(static_cast<const tensor_value_t<X>*>(x.data()), x.size());
 }
@@ -316,7 +288,8 @@ bool allclose(const X& a, const Y& b, double rtol = 1e-5, double atol = 1e-8) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double x = static_cast<double>(a.data()[i]);
     const double y = static_cast<double>(b.data()[i]);
-    if (x == y) continue;  // equal infinities are close, as in numpy
+    if (x == y) continue;                                      // equal infinities are close,
+    if (!std::isfinite(x) || !std::isfinite(y)) return false;  // other infinities never, as in numpy
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;
