@@ -147,17 +147,47 @@ class Rng {
   template <class T, class B, class Make>
   void fill(Tensor<T, B>& out, Make make) {
     const std::uint64_t fill_index = fills_++;
-    std::vector<T> host(out.size());
-    for (std::size_t i = 0; i < host.size(); i += 4) {
-      const std::uint64_t b = i / 4;
-      const block words = raw({lo(b), hi(b), lo(fill_index), hi(fill_index)});
-      for (std::size_t k = 0; k < 4 && i + k < host.size(); ++k) host[i + k] = make(words, k);
+    const auto generate = [&](T* dst, std::size_t n) {
+      for (std::size_t i = 0; i < n; i += 4) {
+        const std::uint64_t b = i / 4;
+        const block words = raw({lo(b), hi(b), lo(fill_index), hi(fill_index)});
+        for (std::size_t k = 0; k < 4 && i + k < n; ++k) dst[i + k] = make(words, k);
+      }
+    };
+    if constexpr (B::host_accessible) {
+      generate(out.data(), out.size());  // in place: no allocation
+    } else {
+      std::vector<T> host(out.size());
+      generate(host.data(), host.size());
+      B::copy_from_host(host.data(), out.data(), host.size());
     }
-    B::copy_from_host(host.data(), out.data(), host.size());
   }
 
   std::array<std::uint32_t, 2> key_{};
   std::uint64_t fills_ = 0;
 };
+
+// The generator that initialisers use when given no seed: a fixed default
+// seed, and one split stream per initialisation in construction order, so a
+// program builds the same model every run (torch.manual_seed's role).
+class InitGenerator {
+ public:
+  static InitGenerator& instance() {
+    static InitGenerator generator;
+    return generator;
+  }
+  void seed(std::uint64_t s) {
+    root_ = Rng(s);
+    streams_ = 0;
+  }
+  Rng next() { return root_.split(streams_++); }
+
+ private:
+  Rng root_{0x6d6f64796eULL};
+  std::uint64_t streams_ = 0;
+};
+
+// Re-seeds the default generator of initialisers.
+inline void manual_seed(std::uint64_t seed) { InitGenerator::instance().seed(seed); }
 
 }  // namespace modyn

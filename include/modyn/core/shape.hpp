@@ -12,6 +12,11 @@
 
 namespace modyn {
 
+// A feature size known only at run time (Eigen's Dynamic): nn::Dense<> is
+// nn::Dense<dynamic, dynamic>, nn::Dense<100, 10> has static sizes that
+// Sequential checks at compile time.
+inline constexpr std::size_t dynamic = static_cast<std::size_t>(-1);
+
 class Shape {
  public:
   static constexpr std::size_t max_rank = 4;

@@ -249,6 +249,14 @@ class Tensor {
     return std::move(*this);
   }
 
+  // Gives the tensor this shape, keeping the buffer (and its contents, read
+  // row-major) when the size is unchanged; otherwise a new uninitialised
+  // buffer. Layers use it for their output buffers: no allocation once warm.
+  void ensure_shape(Shape shape) {
+    if (shape.size() != size()) *this = allocate_uninitialized(shape);
+    shape_ = shape;
+  }
+
   // The single element of a tensor of size 1.
   T item() const {
     if (size() != 1) {

@@ -288,8 +288,9 @@ bool allclose(const X& a, const Y& b, double rtol = 1e-5, double atol = 1e-8) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double x = static_cast<double>(a.data()[i]);
     const double y = static_cast<double>(b.data()[i]);
-    if (x == y) continue;                                      // equal infinities are close,
-    if (!std::isfinite(x) || !std::isfinite(y)) return false;  // other infinities never, as in numpy
+    // As in numpy: equal infinities are close, other non-finite values never.
+    if (x == y) continue;
+    if (!std::isfinite(x) || !std::isfinite(y)) return false;
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;

@@ -149,10 +149,12 @@ class Module {
 
   // Calling a module is calling its update.
   template <class... Args>
+    requires requires(Derived& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) {
     return derived().update(std::forward<Args>(args)...);
   }
   template <class... Args>
+    requires requires(const Derived& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) const {
     return derived().update(std::forward<Args>(args)...);
   }

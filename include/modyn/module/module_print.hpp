@@ -75,6 +75,9 @@ void add_field_repr(std::vector<repr_item>& items, std::string_view name, const 
     items.push_back({"(" + std::string(name) + "): " + module_repr(field, indent + 2), true});
   } else if constexpr (kind == field_kind::module_container) {
     items.push_back({"(" + std::string(name) + "): " + container_repr(field, indent + 2), true});
+  } else if constexpr (requires { std::string_view(F::name); } && !std::is_arithmetic_v<F>) {
+    // A stateless function entry (relu, softmax, ...)
+    items.push_back({"(" + std::string(name) + "): " + std::string(F::name), true});
   } else if constexpr (std::is_arithmetic_v<F>) {
     std::ostringstream os;
     os << name << "=" << field;

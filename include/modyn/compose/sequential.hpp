@@ -1,0 +1,300 @@
+// modyn::Sequential{m0, m1, ...}: modules and stateless callables applied in
+// order, held in a std::tuple; calling it is a compile-time fold (no type
+// erasure, no virtual calls), as brainpy.Sequential and penzai's Sequential.
+//
+// - Entries: modules, modyn's elementwise functions (relu, tanh, ...,
+//   softmax) and any callable taking a tensor. named<"l1">(m) names an
+//   entry: its path is "l1.weight" and get<"l1">() returns it; unnamed
+//   entries are "0", "1", ... (get<0>() always works).
+// - Entries whose update accepts a Context get it (see LoopOverTime).
+// - A Dense followed by an elementwise function runs as one GEMM and one
+//   pass (bias and activation fused). Elementwise entries write into buffers
+//   of the Sequential: once warm, a call allocates nothing.
+// - Consecutive static feature sizes (nn::Dense<100, 10>) are checked at
+//   compile time; otherwise a runtime shape_error names both entries.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "modyn/compose/context.hpp"
+#include "modyn/compose/named.hpp"
+#include "modyn/core/elementwise.hpp"
+#include "modyn/core/fixed_string.hpp"
+#include "modyn/core/type_name.hpp"
+#include "modyn/module/detail/value_types.hpp"
+#include "modyn/module/module.hpp"
+#include "modyn/nn/softmax.hpp"
+
+namespace modyn {
+
+namespace detail {
+
+// Stateless callables that Sequential runs into its own buffers.
+template <class E>
+inline constexpr bool is_buffered_function_v = is_elementwise_v<E> || std::is_same_v<E, Softmax>;
+
+template <class E>
+constexpr std::size_t static_in_features() {
+  if constexpr (requires { E::static_in_features; }) return E::static_in_features;
+  else return dynamic;
+}
+template <class E>
+constexpr std::size_t static_out_features() {
+  if constexpr (requires { E::static_out_features; }) return E::static_out_features;
+  else return dynamic;
+}
+
+// The static output size flowing out of entries [0, I], through
+// size-preserving functions; dynamic when unknown.
+template <std::size_t I, class... Es>
+constexpr std::size_t static_size_after() {
+  using E = unnamed_t<std::tuple_element_t<I, std::tuple<Es...>>>;
+  if constexpr (is_buffered_function_v<E>) {
+    if constexpr (I == 0) return dynamic;
+    else return static_size_after<I - 1, Es...>();
+  } else {
+    return static_out_features<E>();
+  }
+}
+
+template <std::size_t I, class Previous, class Next, std::size_t Out, std::size_t In>
+constexpr bool check_adjacent_sizes() {
+  static_assert(Out == dynamic || In == dynamic || Out == In,
+                "modyn::Sequential: an entry's static output size differs from the static input size of the "
+                "entry after it (the two entry types and sizes are the template arguments of this check)");
+  return true;
+}
+
+template <std::size_t I, class... Es>
+constexpr bool check_next_size() {
+  if constexpr (I + 1 >= sizeof...(Es)) {
+    return true;
+  } else {
+    using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Es...>>>;
+    using Previous = unnamed_t<std::tuple_element_t<I, std::tuple<Es...>>>;
+    return check_adjacent_sizes<I, Previous, Next, static_size_after<I, Es...>(), static_in_features<Next>()>();
+  }
+}
+
+template <class... Es, std::size_t... I>
+constexpr bool check_static_sizes(std::index_sequence<I...>) {
+  return (check_next_size<I, Es...>() && ...);
+}
+
+// The tensor type the modules of a Sequential use (Tensor<float> if none says).
+template <class... Es>
+struct sequential_tensor {
+  using type = Tensor<float>;
+};
+template <class E, class... Es>
+struct sequential_tensor<E, Es...> {
+  using type = typename std::conditional_t<requires { typename unnamed_t<E>::tensor_type; }, unnamed_t<E>,
+                                           sequential_tensor<Es...>>::tensor_type;
+};
+template <class E, class... Es>
+  requires(!requires { typename unnamed_t<E>::tensor_type; })
+struct sequential_tensor<E, Es...> : sequential_tensor<Es...> {};
+
+template <class E, class Tensor>
+constexpr bool valid_entry() {
+  using U = unnamed_t<E>;
+  constexpr bool ok = ModuleType<U> || is_buffered_function_v<U> || std::is_invocable_v<U&, const Tensor&> ||
+                      std::is_invocable_v<U&, const Tensor&, const Context&>;
+  static_assert(ok,
+                "modyn::Sequential: every entry must be a module or a callable taking a tensor (the offending "
+                "entry type is the template argument E of this check)");
+  return ok;
+}
+
+// Whether the entry is stateless and context-free: the leading run of such
+// entries can be applied to all time steps at once.
+template <class E, class Tensor>
+constexpr bool is_stateless_entry() {
+  using U = unnamed_t<E>;
+  if constexpr (is_buffered_function_v<U>) {
+    return true;
+  } else if constexpr (ModuleType<U>) {
+    using states = typename module_values<U, value_filter::states>::type;
+    return std::is_same_v<states, type_list<>> && !requires(U& u, const Tensor& x, const Context& c) { u(x, c); };
+  } else {
+    return !std::is_invocable_v<U&, const Tensor&, const Context&>;
+  }
+}
+
+}  // namespace detail
+
+template <class... Entries>
+class Sequential : public Module<Sequential<Entries...>> {
+  static_assert(sizeof...(Entries) > 0, "modyn::Sequential needs at least one entry");
+
+ public:
+  using tensor_type = typename detail::sequential_tensor<Entries...>::type;
+  static constexpr std::size_t size = sizeof...(Entries);
+  static constexpr std::size_t static_in_features =
+      detail::static_in_features<unnamed_t<std::tuple_element_t<0, std::tuple<Entries...>>>>();
+  static constexpr std::size_t static_out_features = detail::static_size_after<size - 1, Entries...>();
+
+ private:
+  static_assert((detail::valid_entry<Entries, tensor_type>() && ...));
+  static_assert(detail::check_static_sizes<Entries...>(std::index_sequence_for<Entries...>{}));
+
+ public:
+  // The number of leading entries that are stateless and ignore the context.
+  static constexpr std::size_t stateless_prefix = [] {
+    constexpr bool flags[] = {detail::is_stateless_entry<Entries, tensor_type>()...};
+    std::size_t n = 0;
+    while (n < sizeof...(Entries) && flags[n]) ++n;
+    return n;
+  }();
+
+  Sequential() = default;
+  template <class... Args>
+    requires(sizeof...(Args) == sizeof...(Entries) &&
+             !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Sequential> || ...)))
+  explicit Sequential(Args&&... entries) : entries_(std::forward<Args>(entries)...) {}
+
+  // The I-th entry (without its name).
+  template <std::size_t I>
+  auto& get() { return unwrap(std::get<I>(entries_)); }
+  template <std::size_t I>
+  const auto& get() const { return unwrap(std::get<I>(entries_)); }
+
+  // The entry named Name.
+  template <fixed_string Name>
+  auto& get() { return get<index_of<Name>()>(); }
+  template <fixed_string Name>
+  const auto& get() const { return get<index_of<Name>()>(); }
+
+  template <TensorLike X>
+  decltype(auto) update(const X& x) {
+    return run<0, size>(x, nullptr);
+  }
+  template <TensorLike X>
+  decltype(auto) update(const X& x, const Context& context) {
+    return run<0, size>(x, &context);
+  }
+
+  // Entries [Begin, End) on x: LoopOverTime runs the stateless prefix once
+  // over all steps, then the rest step by step.
+  template <std::size_t Begin, std::size_t End, TensorLike X>
+  decltype(auto) run_range(const X& x, const Context* context) {
+    static_assert(Begin < End && End <= size, "modyn::Sequential::run_range: empty or out-of-range entries");
+    return run<Begin, End>(x, context);
+  }
+
+  // Reflection: each entry under its name ("l1") or index ("0").
+  template <class Self>
+  static constexpr auto modyn_fields() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return std::make_tuple(detail::field_info{
+          entry_name<I>(), [](auto& self) -> auto& { return unwrap(std::get<I>(self.entries_)); }}...);
+    }(std::index_sequence_for<Entries...>{});
+  }
+
+ private:
+  template <std::size_t I>
+  static constexpr std::string_view entry_name() {
+    using E = std::tuple_element_t<I, std::tuple<Entries...>>;
+    if constexpr (detail::unnamed<E>::is_named) return E::name;
+    else return index_name<I>;
+  }
+
+  template <fixed_string Name>
+  static constexpr std::size_t index_of() {
+    constexpr std::size_t index = [] {
+      constexpr bool matches[] = {entry_name_matches<Entries>(Name.view())...};
+      std::size_t i = 0;
+      while (i < size && !matches[i]) ++i;
+      return i;
+    }();
+    static_assert(index < size, "modyn::Sequential::get<\"name\">: no entry has this name");
+    return index;
+  }
+
+  template <class E>
+  static constexpr bool entry_name_matches(std::string_view name) {
+    if constexpr (detail::unnamed<E>::is_named) return E::name == name;
+    else return false;
+  }
+
+  template <class E>
+  static auto& unwrap(E& entry) {
+    if constexpr (detail::unnamed<std::remove_const_t<E>>::is_named) return entry.value;
+    else return entry;
+  }
+
+  template <std::size_t I>
+  static constexpr bool fusable_with_next() {
+    if constexpr (I + 1 >= size) {
+      return false;
+    } else {
+      using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+      return is_elementwise_v<Next> && requires(E& e, const tensor_type& x) { e.forward_fused(x, Next{}); };
+    }
+  }
+
+  template <std::size_t I, std::size_t End, class X>
+  decltype(auto) run(const X& x, const Context* context) {
+    if constexpr (I + 1 < End && fusable_with_next<I>()) {
+      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+      if constexpr (I + 2 == End) return guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x);
+      else return run<I + 2, End>(guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x), context);
+    } else if constexpr (I + 1 == End) {
+      return call<I>(x, context);
+    } else {
+      return run<I + 1, End>(call<I>(x, context), context);
+    }
+  }
+
+  template <std::size_t I, class X>
+  decltype(auto) call(const X& x, const Context* context) {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    if constexpr (detail::is_buffered_function_v<E>) {
+      tensor_type& out = buffers_[I];
+      out.ensure_shape(x.shape());
+      E::apply_into(x, out);
+      return static_cast<const tensor_type&>(out);
+    } else {
+      return guarded<I>(
+          [&]() -> decltype(auto) {
+            if (context) return detail::call_with_context(get<I>(), x, *context);
+            return detail::call_with_context(get<I>(), x, Context{});
+          },
+          x);
+    }
+  }
+
+  // Runs entry I; a shape_error is re-thrown naming the entry and the one
+  // that fed it.
+  template <std::size_t I, class F, class X>
+  decltype(auto) guarded(F&& f, const X& x) {
+    try {
+      return f();
+    } catch (const shape_error& e) {
+      std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) + " (" +
+                          std::string(short_type_name<unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>>()) +
+                          ")";
+      if constexpr (I > 0) {
+        where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
+                 std::string(short_type_name<unnamed_t<std::tuple_element_t<I - 1, std::tuple<Entries...>>>>()) +
+                 ")";
+      }
+      throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
+    }
+  }
+
+  std::tuple<Entries...> entries_;
+  std::array<tensor_type, size> buffers_;
+};
+
+template <class... Entries>
+Sequential(Entries&&...) -> Sequential<std::decay_t<Entries>...>;
+
+}  // namespace modyn

@@ -1,0 +1,94 @@
+// nn::Dense: y = x W + b, W of shape (in, out) (brainstate's Linear layout),
+// over the last axis of x (so (batch, in), (time, batch, in) and (in,) all
+// work). Initialised as PyTorch's Linear: W and b uniform in
+// +-1/sqrt(in) (kaiming-uniform with a = sqrt(5)), or as init::Options say.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "modyn/backend/backend.hpp"
+#include "modyn/core/elementwise.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/tensor.hpp"
+#include "modyn/module/module.hpp"
+#include "modyn/nn/init.hpp"
+
+namespace modyn::nn {
+
+template <std::size_t In = dynamic, std::size_t Out = dynamic, class T = float, class B = default_backend>
+class Dense : public Module<Dense<In, Out, T, B>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+  static constexpr std::size_t static_in_features = In;
+  static constexpr std::size_t static_out_features = Out;
+  template <class NewB>
+  using rebind_backend = Dense<In, Out, T, NewB>;
+
+  Param<tensor_type> weight;  // (in, out)
+  Param<tensor_type> bias;    // (out,)
+  MODYN_FIELDS(weight, bias)
+
+  // Static sizes: nn::Dense<100, 10>{}; dynamic ones: nn::Dense(100, 10).
+  Dense() : Dense(In == dynamic ? 0 : In, Out == dynamic ? 0 : Out) {}
+  Dense(std::size_t in, std::size_t out, init::Options options = {}) {
+    check_static_size(In, in, "in");
+    check_static_size(Out, out, "out");
+    Rng rng = init::generator(options);
+    weight = Param<tensor_type>(init::make<T, B>({in, out}, in, out, options, rng));
+    bias = Param<tensor_type>(init::uniform_fan_in<T, B>({out}, in, rng));
+    if (options.kind == init::Kind::zeros) bias = tensor_type::zeros({out});
+  }
+
+  std::size_t in_features() const { return weight.raw().shape(0); }
+  std::size_t out_features() const { return weight.raw().shape(1); }
+
+  // y = x W + b; the result is a buffer of this layer, valid until its next call.
+  template <TensorLike X>
+  const tensor_type& update(const X& x) {
+    return forward_fused(x, identity);
+  }
+
+  // y = f(x W + b) with the bias and f applied in one pass after the GEMM.
+  template <TensorLike X, class Op>
+  const tensor_type& forward_fused(const X& x, Elementwise<Op>) {
+    static_assert(std::is_same_v<tensor_value_t<X>, T>, "nn::Dense: the input's element type differs from the layer's");
+    const std::size_t in = in_features(), out = out_features();
+    if (x.rank() == 0 || x.shape(x.rank() - 1) != in) {
+      throw shape_error("nn::Dense '" + this->name() + "': expected an input of shape (..., " + std::to_string(in) +
+                        "), got " + x.shape().to_string());
+    }
+    const std::size_t rows = x.size() / in;
+    out_.ensure_shape(output_shape(x.shape(), out));
+    B::gemm(Transpose::no, Transpose::no, rows, out, in, T(1), static_cast<const T*>(x.data()), in,
+            weight.value().data(), out, T(0), out_.data(), out);
+    const T* b = bias.value().data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      B::map(out, [](const auto& bias_value, auto& y) { y = Op::apply(y + bias_value); }, b, out_.data() + r * out);
+    }
+    return out_;
+  }
+
+ private:
+  static void check_static_size(std::size_t declared, std::size_t given, const char* which) {
+    if (declared != dynamic && declared != given) {
+      throw config_error(std::string("nn::Dense: static ") + which + " size " + std::to_string(declared) +
+                         " but constructed with " + std::to_string(given));
+    }
+  }
+
+  static Shape output_shape(const Shape& in, std::size_t out) {
+    std::size_t extents[Shape::max_rank];
+    std::size_t rank = 0;
+    for (const std::size_t e : in) extents[rank++] = e;
+    extents[rank - 1] = out;
+    return Shape(std::span<const std::size_t>(extents, rank));
+  }
+
+  tensor_type out_;
+};
+
+Dense(std::size_t, std::size_t) -> Dense<>;
+Dense(std::size_t, std::size_t, init::Options) -> Dense<>;
+
+}  // namespace modyn::nn

@@ -1,0 +1,62 @@
+// nn::Dropout(p): in training (context.training), each element is zeroed
+// with probability p and the others scaled by 1 / (1 - p) (PyTorch's inverted
+// dropout); otherwise the identity. Masks come from the layer's own
+// counter-based generator, so a seed gives the same masks on every run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/random.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::nn {
+
+template <class T = float, class B = default_backend>
+class Dropout : public Module<Dropout<T, B>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+
+  double p = 0.5;
+  MODYN_FIELDS(p)
+
+  explicit Dropout(double probability = 0.5, std::optional<std::uint64_t> seed = std::nullopt)
+      : p(probability), rng_(seed ? Rng(*seed) : InitGenerator::instance().next()) {
+    if (!(p >= 0.0 && p < 1.0)) {
+      throw config_error("nn::Dropout: p = " + std::to_string(p) + " must be in [0, 1)");
+    }
+  }
+
+  template <TensorLike X>
+  const tensor_type& update(const X& x, const Context& context) {
+    out_.ensure_shape(x.shape());
+    const T* in = static_cast<const T*>(x.data());
+    if (!context.training || p == 0.0) {
+      B::copy(in, out_.data(), x.size());
+      return out_;
+    }
+    mask_.ensure_shape(x.shape());
+    rng_.bernoulli(mask_, 1.0 - p);
+    const T scale = T(1.0 / (1.0 - p));
+    B::map(x.size(), [scale](const auto& v, const auto& keep, auto& out) {
+      using V = std::remove_cvref_t<decltype(out)>;
+      out = v * keep * V(scale);
+    }, in, static_cast<const T*>(mask_.data()), write_only(out_.data()));
+    return out_;
+  }
+
+  // Outside a run over time: the layer acts as in evaluation.
+  template <TensorLike X>
+  const tensor_type& update(const X& x) {
+    return update(x, Context{});
+  }
+
+ private:
+  Rng rng_;
+  tensor_type mask_, out_;
+};
+
+}  // namespace modyn::nn

@@ -1,0 +1,76 @@
+// nn::GRUCell (PyTorch's definition, gates in the order r, z, n):
+//   r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)
+//   z = sigmoid(x W_iz + b_iz + h W_hz + b_hz)
+//   n = tanh(x W_in + b_in + r (h W_hn + b_hn))
+//   h' = (1 - z) n + z h
+// Weights stored (in, 3 hidden) and (hidden, 3 hidden): PyTorch's transposed.
+#pragma once
+
+#include <cstddef>
+
+#include "modyn/module/module.hpp"
+#include "modyn/nn/detail/recurrent.hpp"
+#include "modyn/nn/init.hpp"
+
+namespace modyn::nn {
+
+template <class T = float, class B = default_backend>
+class GRUCell : public Module<GRUCell<T, B>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+
+  Param<tensor_type> weight_ih;  // (in, 3 hidden): [r | z | n]
+  Param<tensor_type> weight_hh;  // (hidden, 3 hidden)
+  Param<tensor_type> bias_ih;    // (3 hidden,)
+  Param<tensor_type> bias_hh;    // (3 hidden,)
+  State<tensor_type> h;          // (batch, hidden)
+  MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h)
+
+  GRUCell() = default;
+  GRUCell(std::size_t in, std::size_t hidden, init::Options options = {}) : h(Shape{hidden}) {
+    Rng rng = init::generator(options);
+    weight_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({in, 3 * hidden}, hidden, rng));
+    weight_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({hidden, 3 * hidden}, hidden, rng));
+    bias_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({3 * hidden}, hidden, rng));
+    bias_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({3 * hidden}, hidden, rng));
+  }
+
+  std::size_t in_features() const { return weight_ih.raw().shape(0); }
+  std::size_t out_features() const { return weight_hh.raw().shape(0); }
+
+  template <TensorLike X>
+  const tensor_type& update(const X& x) {
+    const std::size_t hidden = out_features();
+    const std::size_t rows = detail::checked_rows("nn::GRUCell '" + this->name() + "'", x, in_features(), *h, hidden);
+    // The n gate needs h W_hn apart from x W_in: two GEMMs into two buffers.
+    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gi_, rows, false);
+    gh_.ensure_shape({rows, 3 * hidden});
+    B::gemm(Transpose::no, Transpose::no, rows, 3 * hidden, hidden, T(1), h->data(), hidden,
+            weight_hh.value().data(), 3 * hidden, T(0), gh_.data(), 3 * hidden);
+    const T* bi = bias_ih.value().data();
+    const T* bh = bias_hh.value().data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* gi = gi_.data() + r * 3 * hidden;
+      const T* gh = gh_.data() + r * 3 * hidden;
+      B::map(
+          hidden,
+          [](const auto& gir, const auto& giz, const auto& gin, const auto& ghr, const auto& ghz, const auto& ghn,
+             const auto& bir, const auto& biz, const auto& bin, const auto& bhr, const auto& bhz, const auto& bhn,
+             auto& state) {
+            using V = std::remove_cvref_t<decltype(state)>;
+            const V reset = math::sigmoid(gir + bir + ghr + bhr);
+            const V update = math::sigmoid(giz + biz + ghz + bhz);
+            const V candidate = math::tanh(gin + bin + reset * (ghn + bhn));
+            state = (V(1) - update) * candidate + update * state;
+          },
+          gi, gi + hidden, gi + 2 * hidden, gh, gh + hidden, gh + 2 * hidden, bi, bi + hidden, bi + 2 * hidden, bh,
+          bh + hidden, bh + 2 * hidden, h->data() + r * hidden);
+    }
+    return *h;
+  }
+
+ private:
+  tensor_type gi_, gh_;
+};
+
+}  // namespace modyn::nn

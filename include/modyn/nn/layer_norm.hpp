@@ -1,0 +1,61 @@
+// nn::LayerNorm over the last axis (PyTorch's LayerNorm(features)):
+// y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include "modyn/core/error.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::nn {
+
+template <class T = float, class B = default_backend>
+class LayerNorm : public Module<LayerNorm<T, B>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+
+  Param<tensor_type> weight;  // (features,), ones
+  Param<tensor_type> bias;    // (features,), zeros
+  double eps = 1e-5;
+  MODYN_FIELDS(weight, bias, eps)
+
+  LayerNorm() = default;
+  explicit LayerNorm(std::size_t features, double epsilon = 1e-5)
+      : weight(tensor_type::ones({features})), bias(tensor_type::zeros({features})), eps(epsilon) {}
+
+  template <TensorLike X>
+  const tensor_type& update(const X& x) {
+    const std::size_t n = weight.raw().size();
+    if (x.rank() == 0 || x.shape(x.rank() - 1) != n) {
+      throw shape_error("nn::LayerNorm '" + this->name() + "': expected an input of shape (..., " +
+                        std::to_string(n) + "), got " + x.shape().to_string());
+    }
+    out_.ensure_shape(x.shape());
+    const T* w = weight.value().data();
+    const T* b = bias.value().data();
+    for (std::size_t offset = 0; offset < x.size(); offset += n) {
+      const T* row = static_cast<const T*>(x.data()) + offset;
+      T* out = out_.data() + offset;
+      const T mean = B::reduce_sum(row, n) / T(n);
+      // Two passes (centre, then square) for accuracy: out holds (x - mean)^2.
+      B::map(n, [mean](const auto& v, auto& sq) {
+        using V = std::remove_cvref_t<decltype(sq)>;
+        const V centred = v - V(mean);
+        sq = centred * centred;
+      }, row, write_only(out));
+      const T inv_std = T(1) / std::sqrt(B::reduce_sum(static_cast<const T*>(out), n) / T(n) + T(eps));
+      B::map(n, [mean, inv_std](const auto& v, const auto& wv, const auto& bv, auto& y) {
+        using V = std::remove_cvref_t<decltype(y)>;
+        y = (v - V(mean)) * V(inv_std) * wv + bv;
+      }, row, w, b, write_only(out));
+    }
+    return out_;
+  }
+
+ private:
+  tensor_type out_;
+};
+
+}  // namespace modyn::nn
