@@ -44,6 +44,10 @@
 #include "modyn/backend/detail/xsimd.hpp"
 #include "modyn/core/config.hpp"
 
+#if MODYN_USE_CBLAS
+#include "modyn/backend/detail/cblas.hpp"
+#endif
+
 namespace modyn {
 
 // Memory the host can address directly.
@@ -200,6 +204,25 @@ struct cpu {
     const auto rows = [](std::size_t r) { return static_cast<Eigen::Index>(r); };
     if (m == 0 || n == 0) return;
     Map c_map(c, rows(m), rows(n), Eigen::OuterStride<>(rows(ldc)));
+#if MODYN_USE_CBLAS
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      if (k > 0) {
+        const auto ta = trans_a == Transpose::yes ? CblasTrans : CblasNoTrans;
+        const auto tb = trans_b == Transpose::yes ? CblasTrans : CblasNoTrans;
+        const auto i = [](std::size_t v) { return static_cast<int>(v); };
+        if constexpr (std::is_same_v<T, float>) {
+          cblas_sgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+        } else {
+          cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+        }
+        if (bias) {
+          using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+          c_map.rowwise() += Eigen::Map<const RowVector>(bias, rows(n));
+        }
+        return;
+      }
+    }
+#endif
     if (k == 0) {
       if (beta == T(0)) c_map.setZero(); else c_map *= beta;
     } else {

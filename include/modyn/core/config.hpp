@@ -26,6 +26,12 @@
 #endif
 #endif
 
+// GEMM through a CBLAS library instead of Eigen (CMake: -DMODYN_BLAS=OpenBLAS
+// or BLIS, which defines it and links the library).
+#ifndef MODYN_USE_CBLAS
+#define MODYN_USE_CBLAS 0
+#endif
+
 namespace modyn {
 inline constexpr int version_major = 0;
 inline constexpr int version_minor = 1;

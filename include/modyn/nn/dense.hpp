@@ -12,6 +12,7 @@
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -60,12 +61,12 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     }
     const std::size_t rows = x.size() / in;
     out_.ensure_shape(output_shape(x.shape(), out));
+    // Bias rows first, the GEMM accumulates onto them, then the function in
+    // one flat pass: whole vectors, whatever the row length.
+    detail::fill_rows<B>(out_.data(), rows, out, bias.value().data());
     B::gemm(Transpose::no, Transpose::no, rows, out, in, T(1), static_cast<const T*>(x.data()), in,
-            weight.value().data(), out, T(0), out_.data(), out);
-    const T* b = bias.value().data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      B::map(out, [](const auto& bias_value, auto& y) { y = Op::apply(y + bias_value); }, b, out_.data() + r * out);
-    }
+            weight.value().data(), out, T(1), out_.data(), out);
+    if constexpr (!std::is_same_v<Op, ops::identity>) Elementwise<Op>::apply_into(out_, out_);
     return out_;
   }
 

@@ -46,25 +46,22 @@ class RNNCell : public Module<RNNCell<T, B>> {
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
     const std::size_t rows = detail::checked_rows("nn::RNNCell '" + this->name() + "'", x, in_features(), *h, hidden);
-    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), pre_, rows, true);
-    if (nonlinearity == Nonlinearity::tanh) finish<ops::tanh>(rows, hidden);
-    else finish<ops::relu>(rows, hidden);
+    // pre = (b_ih + b_hh) in every row, += x W_ih, += h W_hh; then h = f(pre)
+    // in one flat pass.
+    bias_.ensure_shape({hidden});
+    B::map(hidden, [](const auto& a, const auto& b, auto& s) { s = a + b; }, bias_ih.value().data(),
+           bias_hh.value().data(), write_only(bias_.data()));
+    pre_.ensure_shape({rows, hidden});
+    detail::fill_rows<B>(pre_.data(), rows, hidden, static_cast<const T*>(bias_.data()));
+    detail::accumulate_input_and_hidden(x, weight_ih.value(), *h, weight_hh.value(), pre_, rows);
+    if (nonlinearity == Nonlinearity::tanh) Elementwise<ops::tanh>::apply_into(pre_, *h);
+    else Elementwise<ops::relu>::apply_into(pre_, *h);
     return *h;
   }
 
  private:
-  template <class Op>
-  void finish(std::size_t rows, std::size_t hidden) {
-    const T* b_ih = bias_ih.value().data();
-    const T* b_hh = bias_hh.value().data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      B::map(
-          hidden, [](const auto& pre, const auto& bi, const auto& bh, auto& out) { out = Op::apply(pre + bi + bh); },
-          static_cast<const T*>(pre_.data() + r * hidden), b_ih, b_hh, write_only(h->data() + r * hidden));
-    }
-  }
-
-  tensor_type pre_;  // x W_ih + h W_hh
+  tensor_type pre_;   // b + x W_ih + h W_hh
+  tensor_type bias_;  // b_ih + b_hh
 };
 
 }  // namespace modyn::nn
