@@ -225,6 +225,19 @@ struct cpu {
 #endif
     if (k == 0) {
       if (beta == T(0)) c_map.setZero(); else c_map *= beta;
+    } else if (trans_a == Transpose::no && trans_b == Transpose::no && lda == k && ldb == n && ldc == n) {
+      // Contiguous operands (the common case of the layers): plain maps,
+      // without the run-time stride's overhead on small products.
+      using PlainConst = Eigen::Map<const Matrix>;
+      Eigen::Map<Matrix> c_plain(c, rows(m), rows(n));
+      const PlainConst a_plain(a, rows(m), rows(k));
+      const PlainConst b_plain(b, rows(k), rows(n));
+      if (beta == T(0)) {
+        c_plain.noalias() = alpha * a_plain * b_plain;
+      } else {
+        if (beta != T(1)) c_plain *= beta;
+        c_plain.noalias() += alpha * a_plain * b_plain;
+      }
     } else {
       const bool ta = trans_a == Transpose::yes;
       const bool tb = trans_b == Transpose::yes;
@@ -235,7 +248,7 @@ struct cpu {
         if (beta == T(0)) {
           c_map.noalias() = alpha * lhs * rhs;
         } else {
-          c_map *= beta;
+          if (beta != T(1)) c_map *= beta;
           c_map.noalias() += alpha * lhs * rhs;
         }
       };
@@ -263,9 +276,12 @@ struct cpu {
                   "modyn::cpu::map: at least one argument must be written (T* or write_only(T*))");
     using batch = xsimd::batch<T>;
     constexpr std::size_t width = batch::size;
+    // A local copy: the compiler then knows the kernel's captured constants
+    // cannot change through the stores of the loop and keeps them in registers.
+    std::remove_cvref_t<Kernel> local = kernel;
     std::size_t i = 0;
-    for (; i + width <= n; i += width) detail::map_at<batch>(kernel, i, args...);
-    for (; i < n; ++i) detail::map_at<T>(kernel, i, args...);
+    for (; i + width <= n; i += width) detail::map_at<batch>(local, i, args...);
+    for (; i < n; ++i) detail::map_at<T>(local, i, args...);
   }
 
   template <class T>

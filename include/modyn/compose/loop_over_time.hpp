@@ -151,6 +151,7 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   }
 
   static Shape swapped(const Shape& s) {
+    if (s.rank() < 2) return s;
     std::size_t e[Shape::max_rank];
     std::copy(s.begin(), s.end(), e);
     std::swap(e[0], e[1]);
@@ -166,6 +167,10 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   void to_batch_major(const tensor_type& time_major, tensor_type& out) {
     using T = typename tensor_type::value_type;
     using B = typename tensor_type::backend_type;
+    if (time_major.rank() < 2 || time_major.size() == 0) {  // no output, or no steps
+      out.ensure_shape(time_major.rank() < 2 ? time_major.shape() : swapped(time_major.shape()));
+      return;
+    }
     out.ensure_shape(swapped(time_major.shape()));
     const std::size_t steps = time_major.shape(0), batch = time_major.shape(1);
     detail::swap_leading_axes<T, B>(time_major.data(), out.data(), steps, batch, time_major.size() / (steps * batch));
@@ -201,7 +206,9 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   template <class Y>
   void record(std::size_t t, std::size_t steps, const Y& y) {
     using B = typename tensor_type::backend_type;
-    if constexpr (TensorLike<Y>) {
+    if constexpr (!TensorLike<Y>) {
+      if (t == 0) output_.ensure_shape(Shape{0});  // the model returns nothing
+    } else {
       if (t == 0) output_.ensure_shape(with_leading(steps, y.shape()));
       if (!(output_[t].shape() == y.shape())) {
         throw shape_error("modyn::LoopOverTime: the model's output changed shape from " +
@@ -229,6 +236,10 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   // Runs `steps` steps; step(context) runs the model once.
   template <class StepFn>
   decltype(auto) run_steps(std::size_t steps, StepFn&& step) {
+    if (steps == 0) {  // results with no steps, not the previous call's
+      output_.ensure_shape(Shape{0});
+      (history<Monitors>().ensure_shape(Shape{0}), ...);
+    }
     for (std::size_t t = 0; t < steps; ++t, ++steps_) {
       begin_step();
       if constexpr (std::is_void_v<decltype(step(context_))>) {

@@ -13,7 +13,8 @@
 //              fills this generator has made and element i of a fill takes
 //              word i % 4 of block i / 4 (normal: pair i / 2 of the block's two)
 //   uniform    low + (high - low) * u, u = (word >> 8) * 2^-24 for float,
-//              u = word * 2^-32 for double
+//              u = word * 2^-32 for double; in [low, high) (a value rounded
+//              up to high is replaced by the float just below it)
 //   normal     Box-Muller in double: r = sqrt(-2 ln((w0 + 1) 2^-32)),
 //              z0 = r cos(2 pi w1 2^-32), z1 = r sin(2 pi w1 2^-32)
 //   bernoulli  1 when word * 2^-32 < p
@@ -61,7 +62,9 @@ class Rng {
     if (!(low <= high)) throw config_error("modyn::Rng::uniform: low must not exceed high");
     fill_words(out, [low, high](std::uint32_t w) {
       const double u = std::is_same_v<T, float> ? double(w >> 8) * 0x1p-24 : double(w) * 0x1p-32;
-      return T(low + (high - low) * T(u));
+      const T value = T(low + (high - low) * T(u));
+      // Rounding can reach `high` itself; keep the interval half-open.
+      return value < high || low == high ? value : std::nextafter(high, low);
     });
   }
 

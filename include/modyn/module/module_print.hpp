@@ -26,6 +26,18 @@ namespace detail {
 template <class M>
 std::string module_repr(const M& m, std::size_t indent);
 
+// "(label): text". Built by appending: g++ 12 reports a false -Wrestrict on
+// "literal" + std::string (GCC bug 105329).
+inline std::string labelled(std::string_view label, std::string_view text) {
+  std::string s;
+  s.reserve(label.size() + text.size() + 4);
+  s += '(';
+  s += label;
+  s += "): ";
+  s += text;
+  return s;
+}
+
 inline std::string parameter_count(std::size_t n) {
   return n ? "  # " + std::to_string(n) + (n == 1 ? " parameter" : " parameters") : "";
 }
@@ -53,7 +65,7 @@ template <class C>
 std::string container_repr(const C& container, std::size_t indent) {
   std::vector<std::string> lines;
   const auto add = [&](std::size_t index, const auto& child) {
-    lines.push_back("(" + std::to_string(index) + "): " + module_repr(child, indent + 2));
+    lines.push_back(labelled(std::to_string(index), module_repr(child, indent + 2)));
   };
   if constexpr (requires { container.size(); }) {
     for (std::size_t i = 0; i < container.size(); ++i) add(i, container[i]);
@@ -72,12 +84,12 @@ void add_field_repr(std::vector<repr_item>& items, std::string_view name, const 
   if constexpr (kind == field_kind::param || kind == field_kind::state) {
     items.push_back({std::string(name) + ": " + field_repr(field), false});
   } else if constexpr (kind == field_kind::module) {
-    items.push_back({"(" + std::string(name) + "): " + module_repr(field, indent + 2), true});
+    items.push_back({labelled(name, module_repr(field, indent + 2)), true});
   } else if constexpr (kind == field_kind::module_container) {
-    items.push_back({"(" + std::string(name) + "): " + container_repr(field, indent + 2), true});
+    items.push_back({labelled(name, container_repr(field, indent + 2)), true});
   } else if constexpr (requires { std::string_view(F::name); } && !std::is_arithmetic_v<F>) {
     // A stateless function entry (relu, softmax, ...)
-    items.push_back({"(" + std::string(name) + "): " + std::string(F::name), true});
+    items.push_back({labelled(name, F::name), true});
   } else if constexpr (std::is_arithmetic_v<F>) {
     std::ostringstream os;
     os << name << "=" << field;

@@ -41,7 +41,7 @@ class GRUCell : public Module<GRUCell<T, B>> {
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
-    const std::size_t rows = detail::checked_rows("nn::GRUCell '" + this->name() + "'", x, in_features(), *h, hidden);
+    const std::size_t rows = detail::checked_rows("nn::GRUCell", this->name(), x, in_features(), *h, hidden);
     // The n gate needs h W_hn apart from x W_in: two GEMMs into two buffers.
     detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gi_, rows, false);
     gh_.ensure_shape({rows, 3 * hidden});

@@ -41,7 +41,7 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
-    const std::size_t rows = detail::checked_rows("nn::LSTMCell '" + this->name() + "'", x, in_features(), *h, hidden);
+    const std::size_t rows = detail::checked_rows("nn::LSTMCell", this->name(), x, in_features(), *h, hidden);
     detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gates_, rows, true);
     // b_ih + b_hh once per step, not once per row.
     bias_.ensure_shape({4 * hidden});

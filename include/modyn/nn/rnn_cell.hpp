@@ -45,7 +45,7 @@ class RNNCell : public Module<RNNCell<T, B>> {
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
-    const std::size_t rows = detail::checked_rows("nn::RNNCell '" + this->name() + "'", x, in_features(), *h, hidden);
+    const std::size_t rows = detail::checked_rows("nn::RNNCell", this->name(), x, in_features(), *h, hidden);
     // pre = (b_ih + b_hh) in every row, += x W_ih, += h W_hh; then h = f(pre)
     // in one flat pass.
     bias_.ensure_shape({hidden});

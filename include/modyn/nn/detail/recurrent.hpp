@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
@@ -12,16 +13,19 @@ namespace modyn::nn::detail {
 
 // The number of rows (batch) of an input (batch, in) or (in,), checked
 // against the hidden state h (rows, hidden) or (hidden,).
+// The message is built only on error: a step allocates nothing.
 template <class X, class H>
-std::size_t checked_rows(const std::string& name, const X& x, std::size_t in, const H& h, std::size_t hidden) {
+std::size_t checked_rows(std::string_view kind, std::string_view module_name, const X& x, std::size_t in, const H& h,
+                         std::size_t hidden) {
+  const auto name = [&] { return std::string(kind) + " '" + std::string(module_name) + "'"; };
   if (x.rank() == 0 || x.shape(x.rank() - 1) != in || x.rank() > 2) {
-    throw shape_error(name + ": expected an input of shape (batch, " + std::to_string(in) + ") or (" +
+    throw shape_error(name() + ": expected an input of shape (batch, " + std::to_string(in) + ") or (" +
                       std::to_string(in) + ",), got " + x.shape().to_string());
   }
   const std::size_t rows = x.size() / in;
   const bool h_matches = h.size() == rows * hidden && h.rank() == x.rank();
   if (!h_matches) {
-    throw shape_error(name + ": the hidden state has shape " + h.shape().to_string() + " but the input " +
+    throw shape_error(name() + ": the hidden state has shape " + h.shape().to_string() + " but the input " +
                       x.shape().to_string() + " needs " +
                       (x.rank() == 2 ? "(" + std::to_string(rows) + ", " + std::to_string(hidden) + ")"
                                      : "(" + std::to_string(hidden) + ",)") +

@@ -1,0 +1,88 @@
+// Helpers shared by the tests of tests/nn and tests/compose: naive reference
+// computations in double precision, written with plain loops over the stored
+// layouts (weights (in, out) row-major), independently of modyn's kernels.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "modyn/modyn.hpp"
+
+namespace ref {
+
+using Matrix = std::vector<double>;  // row-major
+
+// The elements of a tensor or view, in double.
+template <class X>
+std::vector<double> values(const X& x) {
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = double(x.data()[i]);
+  return out;
+}
+
+// y (rows, out) = x (rows, in) w (in, out) [+ b (out,)], w read at w[k * out + j].
+inline Matrix affine(const std::vector<double>& x, std::size_t rows, std::size_t in, const std::vector<double>& w,
+                     std::size_t out, const std::vector<double>* b = nullptr) {
+  Matrix y(rows * out, 0.0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < out; ++j) {
+      double s = b ? (*b)[j] : 0.0;
+      for (std::size_t k = 0; k < in; ++k) s += x[r * in + k] * w[k * out + j];
+      y[r * out + j] = s;
+    }
+  }
+  return y;
+}
+
+// Columns [begin, begin + width) of a row-major (rows, cols) matrix.
+inline Matrix columns(const std::vector<double>& m, std::size_t rows, std::size_t cols, std::size_t begin,
+                      std::size_t width) {
+  Matrix out(rows * width);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < width; ++j) out[r * width + j] = m[r * cols + begin + j];
+  return out;
+}
+
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+inline double relu(double x) { return x > 0.0 ? x : 0.0; }
+
+// Largest |got - want| / (1 + |want|).
+template <class X>
+double max_error(const X& got, const std::vector<double>& want) {
+  REQUIRE(got.size() == want.size());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    worst = std::max(worst, std::abs(double(got.data()[i]) - want[i]) / (1.0 + std::abs(want[i])));
+  }
+  return worst;
+}
+
+// The message of the exception f() throws (empty if none).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return {};
+}
+
+template <class Pairs>
+std::vector<std::string> paths_of(const Pairs& pairs) {
+  std::vector<std::string> out;
+  for (const auto& p : pairs) out.push_back(p.first);
+  return out;
+}
+
+template <class X>
+std::vector<std::size_t> shape_of(const X& x) {
+  return std::vector<std::size_t>(x.shape().begin(), x.shape().end());
+}
+
+}  // namespace ref
