@@ -258,19 +258,16 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   template <class X>
   decltype(auto) run_sequence(const X& x) {
     const std::size_t steps = x.shape(0);
-    if constexpr (head_size > 0) {
+    if constexpr (head_size > 0 || project_first) {
       if (options_.hoist_stateless_head && steps > 0) {
-        // Every step's rows at once: the head's GEMM over T x B rows. The
-        // head sees the first step's context (it ignores contexts).
+        // The head sees the first step's context (it ignores contexts).
         begin_step();
-        const tensor_type& head_out = model_.template run_range<0, head_size>(x, &context_);
-        std::size_t t = 0;
-        if constexpr (head_size == Model::size) {
-          return run_steps(steps, [&](const Context&) { return head_out[t++]; });
+        if constexpr (head_size > 0) {
+          // Every step's rows at once: the head's GEMM over T x B rows.
+          const tensor_type& head_out = model_.template run_range<0, head_size>(x, &context_);
+          return run_after_head(steps, head_out);
         } else {
-          return run_steps(steps, [&](const Context& c) -> decltype(auto) {
-            return model_.template run_range<head_size, Model::size>(head_out[t++], &c);
-          });
+          return run_after_head(steps, x);
         }
       }
     }
@@ -279,6 +276,45 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
       return detail::call_with_context(model_, x[t++], c);
     });
   }
+
+  // Steps over the head's output (T, ...): the first recurrent cell's input
+  // half is projected for all steps at once where the cell can
+  // (project_input / update_projected), then the rest runs step by step.
+  template <class H>
+  decltype(auto) run_after_head(std::size_t steps, const H& head_out) {
+    std::size_t t = 0;
+    if constexpr (head_size == Model::size) {
+      return run_steps(steps, [&](const Context&) { return head_out[t++]; });
+    } else if constexpr (project_first) {
+      auto& cell = model_.template get<head_size>();
+      tensor_type& projected = cell.project_input(head_out);
+      return run_steps(steps, [&](const Context& c) -> decltype(auto) {
+        const tensor_type& y = cell.update_projected(projected[t++]);
+        if constexpr (head_size + 1 == Model::size) return y;
+        else return model_.template run_range<head_size + 1, Model::size>(y, &c);
+      });
+    } else {
+      return run_steps(steps, [&](const Context& c) -> decltype(auto) {
+        return model_.template run_range<head_size, Model::size>(head_out[t++], &c);
+      });
+    }
+  }
+
+  static constexpr bool can_project_first() {
+    if constexpr (detail::is_sequential_v<Model>) {
+      if constexpr (head_size < Model::size) {
+        using Cell = std::remove_cvref_t<decltype(std::declval<Model&>().template get<head_size>())>;
+        using T = typename tensor_type::value_type;
+        using B = typename tensor_type::backend_type;
+        return requires(Cell& cell, const tensor_type& x, TensorView<T, B> v) {
+          cell.project_input(x);
+          cell.update_projected(v);
+        };
+      }
+    }
+    return false;
+  }
+  static constexpr bool project_first = can_project_first();
 
   Model model_;
   LoopOptions options_;

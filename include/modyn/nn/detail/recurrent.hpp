@@ -48,15 +48,4 @@ void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T,
   }
 }
 
-// gates += x W_ih + h W_hh (gates already (rows, width)).
-template <class T, class B, class X>
-void accumulate_input_and_hidden(const X& x, const Tensor<T, B>& w_ih, const Tensor<T, B>& h,
-                                 const Tensor<T, B>& w_hh, Tensor<T, B>& gates, std::size_t rows) {
-  const std::size_t in = w_ih.shape(0), width = w_ih.shape(1), hidden = w_hh.shape(0);
-  B::gemm(Transpose::no, Transpose::no, rows, width, in, T(1), static_cast<const T*>(x.data()), in, w_ih.data(),
-          width, T(1), gates.data(), width);
-  B::gemm(Transpose::no, Transpose::no, rows, width, hidden, T(1), h.data(), hidden, w_hh.data(), width, T(1),
-          gates.data(), width);
-}
-
 }  // namespace modyn::nn::detail
