@@ -29,6 +29,7 @@
 #include "modyn/compose/sequential.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
+#include "modyn/module/detail/value_types.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn {
@@ -48,6 +49,18 @@ inline constexpr bool is_sequential_v = false;
 template <class... Es>
 inline constexpr bool is_sequential_v<Sequential<Es...>> = true;
 
+// The tensor type of a model: its tensor_type, else the type of its Params
+// and States (Tensor<float> when it has none).
+template <class M>
+struct model_tensor {
+  using type = model_value_t<M, value_filter::both>;
+};
+template <class M>
+  requires requires { typename M::tensor_type; }
+struct model_tensor<M> {
+  using type = typename M::tensor_type;
+};
+
 template <class M>
 constexpr std::size_t hoistable_prefix() {
   if constexpr (is_sequential_v<M>) return M::stateless_prefix;
@@ -65,7 +78,7 @@ void swap_leading_axes(const T* in, T* out, std::size_t a, std::size_t b, std::s
 template <class Model, class... Monitors>
 class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
  public:
-  using tensor_type = typename Model::tensor_type;
+  using tensor_type = typename detail::model_tensor<Model>::type;
 
   explicit LoopOverTime(Model model, Monitors..., LoopOptions options = {})
       : model_(std::move(model)), options_(options) {
@@ -126,12 +139,16 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   // loop.model().state_dict().
   template <class Self>
   static constexpr auto modyn_fields() {
-    return std::apply(
+    if constexpr (!ReflectedModule<Model>) {
+      return std::tuple<>{};
+    } else {
+      return std::apply(
         [](auto... inner) {
           return std::make_tuple(detail::field_info{
               inner.name, [get = inner.get](auto& self) -> auto& { return get(self.model_); }}...);
         },
         Model::template modyn_fields<Model>());
+    }
   }
 
  private:
