@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <exception>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "modyn/modyn.hpp"
@@ -77,6 +78,29 @@ struct Integrator : modyn::Module<Integrator> {
   template <modyn::TensorLike X>
   void update(const X& x) {
     for (std::size_t k = 0; k < x.size(); ++k) v->data()[k] += x.data()[k];
+  }
+};
+
+// No tensor_type: the loop takes the type of its State (double here).
+struct Leaky : modyn::Module<Leaky> {
+  modyn::State<Tensor<double>> v{modyn::Shape{2}};
+  MODYN_FIELDS(v)
+
+  template <modyn::TensorLike X>
+  const Tensor<double>& update(const X& x) {
+    for (std::size_t k = 0; k < x.size(); ++k) v->data()[k] = 0.5 * v->data()[k] + x.data()[k];
+    return *v;
+  }
+};
+
+// Neither tensor_type nor MODYN_FIELDS: Tensor<float>.
+struct Doubler : modyn::Module<Doubler> {
+  Tensor<float> out;
+
+  template <modyn::TensorLike X>
+  const Tensor<float>& update(const X& x) {
+    out = Tensor<float>(x) * 2.0f;
+    return out;
   }
 };
 
@@ -487,4 +511,25 @@ TEST_CASE("LoopOverTime: an empty time axis gives results without steps", "[comp
     error = e.what();
   }
   CHECK(error == "");
+}
+
+TEST_CASE("LoopOverTime: models without tensor_type", "[compose][loop]") {
+  SECTION("the tensor type of the model's States") {
+    LoopOverTime loop{Leaky{}, monitor<"v">};
+    STATIC_REQUIRE(std::is_same_v<decltype(loop)::tensor_type, Tensor<double>>);
+    loop.reset_state(3);
+    auto [out, hist] = loop(Tensor<double>::ones({3, 3, 2}));
+    REQUIRE(ref::shape_of(out) == std::vector<std::size_t>{3, 3, 2});
+    CHECK(Tensor<double>(out[0]) == Tensor<double>::full({3, 2}, 1.0));
+    CHECK(Tensor<double>(out[1]) == Tensor<double>::full({3, 2}, 1.5));
+    CHECK(Tensor<double>(out[2]) == Tensor<double>::full({3, 2}, 1.75));
+    CHECK(hist == out);
+  }
+  SECTION("no reflected fields: Tensor<float>") {
+    LoopOverTime loop{Doubler{}};
+    STATIC_REQUIRE(std::is_same_v<decltype(loop)::tensor_type, Tensor<float>>);
+    const auto x = Rng(16).normal<float>({4, 2, 3});
+    CHECK(loop(x) == x * 2.0f);
+    CHECK(loop.named_parameters().empty());
+  }
 }

@@ -574,11 +574,11 @@ struct Outer {
 };
 }  // namespace
 
-// KNOWN BUG (minor, reported; in core/type_name.hpp): short_type_name cuts the
+// Regression test (a bug found and fixed): short_type_name cuts the
 // full name at its first '<', so a module type nested in a class template,
 // "Outer<int>::Inner", is named "Outer0", "Outer1", ... and printed as
-// "Outer()". Remove [!mayfail] once fixed.
-TEST_CASE("a module nested in a class template is named after itself", "[module][name][!mayfail][known-bug]") {
+// "Outer()".
+TEST_CASE("a module nested in a class template is named after itself", "[module][name][regression]") {
   const Outer<int>::Inner inner;
   CHECK(std::string(modyn::short_type_name<Outer<int>::Inner>()) == "Inner");
   CHECK(inner.name().substr(0, 5) == "Inner");

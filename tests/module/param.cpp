@@ -191,15 +191,15 @@ TEST_CASE("a Param can hold double tensors", "[param]") {
   CHECK(net.block.gain.value().at(1) == Approx(std::log(2.0)).epsilon(1e-12));
 }
 
-// KNOWN BUG (reported, not yet fixed): value() caches the transformed value
+// Regression test (a bug found and fixed): value() caches the transformed value
 // and only raw_mut(), operator= and set_value invalidate the cache, so a write
 // through a reference obtained earlier (kept from raw_mut(), or from
 // named_parameters() / parameters(), which take raw_mut() references once)
 // after a value() call is never seen: value() stays stale. An optimizer that
 // keeps model.parameters() and updates them in place, PyTorch style, hits
-// this on every transformed Param. Remove [!mayfail] once fixed.
+// this on every transformed Param.
 TEST_CASE("value() follows writes through references kept from named_parameters()",
-          "[param][transform][!mayfail][known-bug]") {
+          "[param][transform][regression]") {
   mt::Net<> net;
   auto params = net.named_parameters();
   REQUIRE(params[2].first == "block.gain");

@@ -223,14 +223,14 @@ TEST_CASE("to<B> uses rebind_backend declared by a module with size parameters",
   CHECK(module_names(moved_holder) == module_names(holder));
 }
 
-// KNOWN BUG (reported, not yet fixed): detail::copy_module_across (rebind.hpp)
+// Regression test (a bug found and fixed): detail::copy_module_across (rebind.hpp)
 // copies only the name and the MODYN_FIELDS of a child module, even when the
 // child's type does not change under rebinding (a backend-independent module
 // such as Scale). Scale's `factor` is then lost: the rebound child keeps its
 // default-constructed value, and the rebound model computes something else.
 // Yet to<B>(scale) alone copies it (the top level returns `model` when the
-// type is unchanged). Remove [!mayfail] once fixed.
-TEST_CASE("to<B> copies child modules whose type does not change", "[rebind][!mayfail][known-bug]") {
+// type is unchanged).
+TEST_CASE("to<B> copies child modules whose type does not change", "[rebind][regression]") {
   mt::Pop<> pop;
   std::get<1>(pop.misc).factor = 5.0f;
   CHECK(modyn::to<other_backend>(std::get<1>(pop.misc)).factor == 5.0f);

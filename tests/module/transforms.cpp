@@ -142,11 +142,11 @@ TEST_CASE("clip clamps to [lower, upper]; its inverse is the identity", "[transf
   check_transform(transform::clip{-10.0, 10.0}, ramp(-4.0f, 0.5f), [](double x) { return x; }, 0.0);
 }
 
-// KNOWN BUG (minor, reported): softplus::forward computes log(1 + e^-|x|)
+// Regression test (a bug found and fixed): softplus::forward computes log(1 + e^-|x|)
 // with log, not log1p, so for x below about -17 (float; -37 for double)
 // 1 + e^x rounds to 1 and the "positive" value is exactly 0, which a time
-// constant or conductance then divides by. Remove [!mayfail] once fixed.
-TEST_CASE("softplus of a very negative value stays positive", "[transform][!mayfail][known-bug]") {
+// constant or conductance then divides by.
+TEST_CASE("softplus of a very negative value stays positive", "[transform][regression]") {
   const transform::softplus t;
   CHECK(t.forward(-20.0f) > 0.0f);
   CHECK(t.forward(-20.0f) == Approx(std::exp(-20.0)));

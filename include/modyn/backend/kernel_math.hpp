@@ -24,6 +24,12 @@ MODYN_ALWAYS_INLINE V log(const V& x) {
   if constexpr (is_vector_v<V>) return xsimd::log(x); else return std::log(x);
 }
 
+// log(1 + x), accurate for small x.
+template <class V>
+MODYN_ALWAYS_INLINE V log1p(const V& x) {
+  if constexpr (is_vector_v<V>) return xsimd::log1p(x); else return std::log1p(x);
+}
+
 template <class V>
 MODYN_ALWAYS_INLINE V sqrt(const V& x) {
   if constexpr (is_vector_v<V>) return xsimd::sqrt(x); else return std::sqrt(x);

@@ -22,13 +22,24 @@ constexpr std::string_view type_name() {
 #endif
 }
 
-// The unqualified name without template arguments.
+// The unqualified name without template arguments: the last "::" segment
+// outside angle brackets ("Outer<int>::Inner<float>" -> "Inner").
 template <class T>
 constexpr std::string_view short_type_name() {
   constexpr std::string_view full = type_name<T>();
-  constexpr std::string_view no_args = full.substr(0, full.find('<'));
-  constexpr std::size_t colon = no_args.rfind("::");
-  return colon == std::string_view::npos ? no_args : no_args.substr(colon + 2);
+  std::size_t depth = 0, start = 0, stop = full.size();
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    if (full[i] == '<') {
+      if (depth++ == 0) stop = i;
+    } else if (full[i] == '>') {
+      --depth;
+    } else if (depth == 0 && full[i] == ':' && i + 1 < full.size() && full[i + 1] == ':') {
+      start = i + 2;
+      stop = full.size();
+      ++i;
+    }
+  }
+  return full.substr(start, (stop < start ? full.size() : stop) - start);
 }
 
 }  // namespace modyn

@@ -148,15 +148,17 @@ class Module {
   }
 
   // Calling a module is calling its update.
-  template <class... Args>
-    requires requires(Derived& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
+  // (Self defers naming Derived until the call: clang checks constraints of
+  // a non-template-dependent form while Derived is still incomplete.)
+  template <class... Args, class Self = Derived>
+    requires requires(Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) {
-    return derived().update(std::forward<Args>(args)...);
+    return static_cast<Self&>(*this).update(std::forward<Args>(args)...);
   }
-  template <class... Args>
-    requires requires(const Derived& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
+  template <class... Args, class Self = Derived>
+    requires requires(const Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) const {
-    return derived().update(std::forward<Args>(args)...);
+    return static_cast<const Self&>(*this).update(std::forward<Args>(args)...);
   }
 
   // ---- visitors: f(path, field) for each field; static dispatch, no allocation

@@ -6,6 +6,7 @@
 // to module.reg_loss().
 #pragma once
 
+#include <algorithm>
 #include <string_view>
 #include <utility>
 
@@ -56,13 +57,18 @@ class Param : public detail::variable<V> {
     return this->value_;
   }
 
-  // The transformed value.
+  // The transformed value, recomputed only when the raw value changed. On
+  // the host the raw value is compared with the one the cache was made
+  // from, so writes through any reference (an optimizer holding
+  // parameters()) are seen; elsewhere, writes must go through operator=,
+  // set_value or raw_mut.
   const V& value() const {
     if constexpr (std::is_same_v<Transform, transform::identity>) {
       return this->value_;
     } else {
-      if (!cache_valid_ || !(cache_.shape() == this->value_.shape())) {
+      if (!cache_valid_ || !(cache_.shape() == this->value_.shape()) || raw_changed()) {
         cache_ = apply(this->value_, [t = transform_](const auto& x) { return t.forward(x); });
+        if constexpr (backend::host_accessible) cached_raw_ = this->value_;
         cache_valid_ = true;
       }
       return cache_;
@@ -88,7 +94,18 @@ class Param : public detail::variable<V> {
 
   [[no_unique_address]] Transform transform_{};
   [[no_unique_address]] Reg regularizer_{};
+  bool raw_changed() const {
+    if constexpr (backend::host_accessible) {
+      return !(cached_raw_.shape() == this->value_.shape()) ||
+             !std::equal(this->value_.data(), this->value_.data() + this->value_.size(), cached_raw_.data());
+    } else {
+      return false;
+    }
+  }
+
+  // (Not thread-safe: concurrent value() calls on one Param may race.)
   mutable V cache_;
+  mutable V cached_raw_;
   mutable bool cache_valid_ = false;
 };
 

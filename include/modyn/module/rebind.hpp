@@ -62,6 +62,8 @@ namespace detail {
 
 template <class Dst, class Src>
 void copy_module_across(Dst& dst, const Src& src);
+template <class Dst, class Src>
+void copy_rebound_module(Dst& dst, const Src& src);
 
 template <class Dst, class Src>
 void copy_field_across(Dst& dst, const Src& src) {
@@ -94,6 +96,16 @@ void copy_field_across(Dst& dst, const Src& src) {
 
 template <class Dst, class Src>
 void copy_module_across(Dst& dst, const Src& src) {
+  if constexpr (std::is_same_v<Dst, Src>) {
+    dst = src;  // a child the rebinding leaves unchanged: all of it, reflected or not
+    return;
+  } else {
+    copy_rebound_module(dst, src);
+  }
+}
+
+template <class Dst, class Src>
+void copy_rebound_module(Dst& dst, const Src& src) {
   dst.set_name(src.name());
   if constexpr (ReflectedModule<Src>) {
     constexpr auto src_fields = Src::template modyn_fields<Src>();

@@ -19,8 +19,9 @@ struct identity {
 struct softplus {
   template <class V>
   V forward(const V& x) const {
-    // max(x, 0) + log(1 + e^-|x|): no overflow for large x.
-    return math::max(x, V(0)) + math::log(V(1) + math::exp(-math::abs(x)));
+    // max(x, 0) + log1p(e^-|x|): no overflow for large x, and positive (not
+    // rounded to 0) for very negative x.
+    return math::max(x, V(0)) + math::log1p(math::exp(-math::abs(x)));
   }
   template <class V>
   V inverse(const V& y) const {
