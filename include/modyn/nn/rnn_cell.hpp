@@ -12,6 +12,7 @@
 #include "modyn/core/elementwise.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
+#include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
