@@ -95,7 +95,7 @@ TEST_CASE("LoopOverTime of stateless models allocates nothing once warm", "[comp
     CHECK(alloc_counter::allocations_in([&] { loop(x); }) == 0);
   }
   SECTION("batch-major") {
-    LoopOverTime loop{st, LoopOptions{.time_major = false, .training = false, .hoist_stateless_head = true}};
+    LoopOverTime loop{st, LoopOptions{.time_major = false}};
     const auto xb = Rng(4).normal<float>({64, 30, 100});
     loop(xb);
     CHECK(alloc_counter::allocations_in([&] { loop(xb); }) == 0);

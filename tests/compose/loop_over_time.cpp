@@ -209,7 +209,7 @@ TEST_CASE("LoopOverTime: batch-major input (B, T, N) gives (B, T, out), the tran
   const auto xb = swap01(x);
 
   LoopOverTime tm{seq, monitor<"l1.h">};
-  LoopOverTime bm{seq, monitor<"l1.h">, {.time_major = false, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime bm{seq, monitor<"l1.h">, {.time_major = false}};
   tm.reset_state(B);
   bm.reset_state(B);
   auto [yt, ht] = tm(x);
@@ -221,7 +221,7 @@ TEST_CASE("LoopOverTime: batch-major input (B, T, N) gives (B, T, out), the tran
   CHECK(bm.context().i == T - 1);
 
   // Without monitors.
-  LoopOverTime plain{seq, LoopOptions{.time_major = false, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime plain{seq, LoopOptions{.time_major = false}};
   plain.reset_state(B);
   CHECK(plain(xb) == yb);
   // A second call with another sequence length.
@@ -231,7 +231,7 @@ TEST_CASE("LoopOverTime: batch-major input (B, T, N) gives (B, T, out), the tran
 
 TEST_CASE("LoopOverTime: the context gives t = t0 + i dt, continues across calls, reset_time restarts",
           "[compose][loop][context]") {
-  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5, .t0 = 2.0, .i0 = 10, .time_major = true, .training = true, .hoist_stateless_head = true}};
+  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5, .t0 = 2.0, .i0 = 10, .training = true}};
   const auto x = Rng(8).normal<float>({4, 3, 2});
   const auto& y = loop(x);
   CHECK(y == x);  // gain 1
@@ -282,7 +282,7 @@ TEST_CASE("LoopOverTime: the context gives t = t0 + i dt, continues across calls
 
 TEST_CASE("LoopOverTime: a context-taking entry inside a Sequential gets the step's context", "[compose][loop][context]") {
   Sequential seq{nn::Dense(3, 3, {.seed = 1}), named<"rec">(Recorder{}), nn::RNNCell(3, 2)};
-  LoopOverTime loop{seq, LoopOptions{.dt = 1.0, .t0 = 5.0, .i0 = 0, .time_major = true, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime loop{seq, LoopOptions{.dt = 1.0, .t0 = 5.0}};
   loop.reset_state(2);
   loop(Rng(12).normal<float>({6, 2, 3}));
   const auto& seen = loop.model().get<"rec">().seen;
@@ -296,8 +296,7 @@ TEST_CASE("LoopOverTime: a context-taking entry inside a Sequential gets the ste
 TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the model", "[compose][loop][context]") {
   Sequential seq{nn::Dense(8, 64, {.seed = 1}), nn::Dropout(0.5, 3)};
   LoopOverTime eval{seq};
-  LoopOverTime train{seq, LoopOptions{.dt = 0.1, .t0 = 0.0, .i0 = 0, .time_major = true, .training = true,
-                                      .hoist_stateless_head = true}};
+  LoopOverTime train{seq, LoopOptions{.training = true}};
   const auto x = Rng(15).normal<float>({5, 4, 8});
   const Tensor<float> ye(eval(x));
   const Tensor<float> yt(train(x));
@@ -319,7 +318,7 @@ TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the mode
 
 TEST_CASE("LoopOverTime::run_for without input", "[compose][loop][run_for]") {
   SECTION("update(const Context&): round(duration / dt) steps, the output and a monitor") {
-    LoopOverTime loop{Clock{}, monitor<"v">, LoopOptions{.dt = 0.25, .t0 = 0.0, .i0 = 0, .time_major = true, .training = false, .hoist_stateless_head = true}};
+    LoopOverTime loop{Clock{}, monitor<"v">, LoopOptions{.dt = 0.25}};
     {
       auto [out, hist] = loop.run_for(1.0);
       REQUIRE(ref::shape_of(out) == std::vector<std::size_t>{4, 2});
@@ -354,7 +353,7 @@ TEST_CASE("LoopOverTime::run_for without input", "[compose][loop][run_for]") {
 }
 
 TEST_CASE("LoopOverTime::run_for with an input function of (t, i)", "[compose][loop][run_for]") {
-  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5, .t0 = 0.0, .i0 = 0, .time_major = true, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5}};
   const auto& y = loop.run_for(2.0, [](double t, std::size_t i) { return Tensor<float>{float(t), float(i)}; });
   REQUIRE(ref::shape_of(y) == std::vector<std::size_t>{4, 2});
   CHECK(y == Tensor<float>{{0, 0}, {0.5f, 1}, {1, 2}, {1.5f, 3}});
@@ -442,7 +441,7 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
     CHECK(modyn::allclose(modyn::tanh(yd), ya, 1e-6, 1e-6));
 
     // Batch-major with a hoisted, fully stateless model.
-    LoopOverTime bm{st, LoopOptions{.time_major = false, .training = false, .hoist_stateless_head = true}};
+    LoopOverTime bm{st, LoopOptions{.time_major = false}};
     CHECK(modyn::allclose(bm(swap01(x)), swap01(ya), 1e-6, 1e-6));
   }
 }
@@ -471,8 +470,7 @@ TEST_CASE("LoopOverTime: a model returning nothing is observed through its monit
 // to_batch_major asked for shape(1), throwing modyn::index_error.
 TEST_CASE("LoopOverTime: batch-major input with a model returning nothing", "[compose][loop][batch_major]") {
   const auto xb = Tensor<float>::ones({2, 4, 3});  // B = 2, T = 4
-  LoopOverTime loop{Integrator{}, monitor<"v">,
-                    LoopOptions{.time_major = false, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime loop{Integrator{}, monitor<"v">, LoopOptions{.time_major = false}};
   loop.reset_state(2);
   std::string error;
   try {
@@ -503,7 +501,7 @@ TEST_CASE("LoopOverTime: an empty time axis gives results without steps", "[comp
   CHECK(out.size() == 0);
   CHECK(hist.size() == 0);
 
-  LoopOverTime bm{st, LoopOptions{.time_major = false, .training = false, .hoist_stateless_head = true}};
+  LoopOverTime bm{st, LoopOptions{.time_major = false}};
   std::string error;
   try {
     CHECK(bm(Tensor<float>::zeros({4, 0, 3})).size() == 0);

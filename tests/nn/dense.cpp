@@ -136,7 +136,7 @@ TEST_CASE("Dense: default initialisation is uniform in +-1/sqrt(in)", "[nn][dens
   for (const double v : b) CHECK(std::abs(v) <= bound);
 }
 
-TEST_CASE("Dense: seeded initialisation is reproducible; seeds differ", "[nn][dense][init]") {
+TEST_CASE("Dense: seeded initialisation is reproducible, seeds differ", "[nn][dense][init]") {
   nn::Dense a(20, 10, {.seed = 7});
   nn::Dense b(20, 10, {.seed = 7});
   nn::Dense c(20, 10, {.seed = 8});

@@ -64,7 +64,7 @@ TEST_CASE("Dropout: p = 0 is the identity even in training", "[nn][dropout]") {
   CHECK(d(x, training) == x);
 }
 
-TEST_CASE("Dropout: the same seed gives the same masks; another seed or the next call another", "[nn][dropout]") {
+TEST_CASE("Dropout: the same seed gives the same masks, another seed or the next call another", "[nn][dropout]") {
   const auto x = nonzero_input({50, 200}, 4);
   nn::Dropout a(0.5, 42), b(0.5, 42), c(0.5, 43);
   const Tensor<float> ya(a(x, training));
@@ -80,7 +80,7 @@ TEST_CASE("Dropout: the same seed gives the same masks; another seed or the next
   CHECK(a(x) == x);
 }
 
-TEST_CASE("Dropout: p outside [0, 1) throws config_error", "[nn][dropout][error]") {
+TEST_CASE("Dropout: p outside 0 <= p < 1 throws config_error", "[nn][dropout][error]") {
   CHECK_THROWS_AS(nn::Dropout(1.0), modyn::config_error);
   CHECK_THROWS_AS(nn::Dropout(1.5), modyn::config_error);
   CHECK_THROWS_AS(nn::Dropout(-0.1), modyn::config_error);
@@ -90,7 +90,7 @@ TEST_CASE("Dropout: p outside [0, 1) throws config_error", "[nn][dropout][error]
   CHECK_NOTHROW(nn::Dropout(0.999));
 }
 
-TEST_CASE("Dropout: no parameters or states; p is a plain field", "[nn][dropout]") {
+TEST_CASE("Dropout: no parameters or states, p is a plain field", "[nn][dropout]") {
   nn::Dropout d(0.25, 1);
   CHECK(d.p == 0.25);
   CHECK(d.named_parameters().empty());

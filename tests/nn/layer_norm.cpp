@@ -84,7 +84,7 @@ TEST_CASE("LayerNorm: matches the naive reference with a non-trivial weight and 
   }
 }
 
-TEST_CASE("LayerNorm: eps matters for rows of small variance; a constant row gives the bias", "[nn][layer_norm]") {
+TEST_CASE("LayerNorm: eps matters for rows of small variance, a constant row gives the bias", "[nn][layer_norm]") {
   nn::LayerNorm ln(4, 0.01);
   ln.bias = Tensor<float>{1, 2, 3, 4};
   // Variance 0.0001 (values +-0.01): with eps 0.01 the output is small.

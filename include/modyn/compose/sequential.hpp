@@ -205,6 +205,14 @@ class Sequential : public Module<Sequential<Entries...>> {
     else return index_name<I>;
   }
 
+  // What an entry is, for messages: "relu" for a function, else the type ("Dense").
+  template <std::size_t I>
+  static constexpr std::string_view entry_kind() {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    if constexpr (requires { std::string_view(E::name); } && !ModuleType<E>) return E::name;
+    else return short_type_name<E>();
+  }
+
   template <fixed_string Name>
   static constexpr std::size_t index_of() {
     constexpr std::size_t index = [] {
@@ -279,11 +287,11 @@ class Sequential : public Module<Sequential<Entries...>> {
       return f();
     } catch (const shape_error& e) {
       std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) + " (" +
-                          std::string(short_type_name<unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>>()) +
+                          std::string(entry_kind<I>()) +
                           ")";
       if constexpr (I > 0) {
         where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
-                 std::string(short_type_name<unnamed_t<std::tuple_element_t<I - 1, std::tuple<Entries...>>>>()) +
+                 std::string(entry_kind<I - 1>()) +
                  ")";
       }
       throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());

@@ -11,7 +11,8 @@
 // parameter counts and printing. Everything is static: no virtual calls.
 #pragma once
 
-#include <atomic>
+#include <map>
+#include <mutex>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -45,8 +46,16 @@ struct ModuleInfo {
 
 namespace detail {
 
-template <class T>
-inline std::atomic<std::size_t> instance_counter{0};
+// The next number for a default name: one counter per short type name, so
+// that two Sequential<...> types do not both make "Sequential0".
+inline std::size_t next_instance_number(std::string_view type) {
+  static std::mutex mutex;
+  static std::map<std::string, std::size_t, std::less<>> counters;
+  const std::lock_guard lock(mutex);
+  auto it = counters.find(type);
+  if (it == counters.end()) it = counters.emplace(std::string(type), 0).first;
+  return it->second++;
+}
 
 // A path filter: max_depth, or a predicate on the path, or nothing.
 struct no_filter {
@@ -138,7 +147,7 @@ class Module {
   // per-type counter ("Dense0", "Dense1", ...).
   Module()
       : name_(std::string(short_type_name<Derived>()) +
-              std::to_string(detail::instance_counter<Derived>.fetch_add(1, std::memory_order_relaxed))) {}
+              std::to_string(detail::next_instance_number(short_type_name<Derived>()))) {}
   explicit Module(std::string name) : name_(std::move(name)) {}
 
   const std::string& name() const noexcept { return name_; }

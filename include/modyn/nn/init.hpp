@@ -24,7 +24,7 @@ enum class Kind {
 struct Options {
   Kind kind = Kind::kaiming_uniform;
   double scale = 1.0;                  // for uniform / normal
-  std::optional<std::uint64_t> seed;   // none: the default generator
+  std::optional<std::uint64_t> seed{};  // none: the default generator
 };
 
 // The generator for one initialisation.
