@@ -7,6 +7,7 @@
 // other definition of operator() can be linked in place of this one.
 #define MODYN_BOUNDS_CHECK 1
 
+#include "support/helpers.hpp"
 #include "modyn/core/tensor.hpp"
 
 #include <catch2/catch.hpp>
@@ -29,17 +30,7 @@ using modyn::TensorView;
 
 namespace {
 
-// The message of the exception E that f throws.
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    std::invoke(std::forward<F>(f));
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception was thrown");
-  return {};
-}
+using modyn_test::message_of;
 
 // 0, 1, 2, ... in the given shape.
 Tensor<float> arange(Shape shape) {

@@ -4,6 +4,7 @@
 // Sizes like 37 make every elementwise kernel run on full SIMD vectors and on
 // a scalar tail. Elements are read through data() and at(), never operator()
 // (see tensor.cpp).
+#include "support/helpers.hpp"
 #include "modyn/core/tensor_ops.hpp"
 
 #include <algorithm>
@@ -28,16 +29,7 @@ using modyn::Tensor;
 
 namespace {
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    std::invoke(std::forward<F>(f));
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception was thrown");
-  return {};
-}
+using modyn_test::message_of;
 
 // n values evenly spaced over [lo, hi].
 template <class T>

@@ -10,6 +10,7 @@
 //            rebind_backend itself.
 #pragma once
 
+#include "support/helpers.hpp"
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -205,25 +206,9 @@ struct Holder : modyn::Module<Holder<B>> {
 
 // ---- helpers
 
-// The message of the exception E that f throws.
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    std::invoke(std::forward<F>(f));
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("no exception was thrown");
-  return {};
-}
+using modyn_test::message_of;
 
-// The first elements of a list of (path, something) pairs.
-template <class Pairs>
-std::vector<std::string> paths_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& p : pairs) out.push_back(p.first);
-  return out;
-}
+using modyn_test::paths_of;
 
 // Fills every Param (normal) and State (uniform) of a model from a seed.
 template <class M>

@@ -3,6 +3,7 @@
 // layouts (weights (in, out) row-major), independently of modyn's kernels.
 #pragma once
 
+#include "support/helpers.hpp"
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -62,23 +63,9 @@ double max_error(const X& got, const std::vector<double>& want) {
   return worst;
 }
 
-// The message of the exception f() throws (empty if none).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return {};
-}
+using modyn_test::message_of;
 
-template <class Pairs>
-std::vector<std::string> paths_of(const Pairs& pairs) {
-  std::vector<std::string> out;
-  for (const auto& p : pairs) out.push_back(p.first);
-  return out;
-}
+using modyn_test::paths_of;
 
 template <class X>
 std::vector<std::size_t> shape_of(const X& x) {
