@@ -30,6 +30,12 @@ MODYN_ALWAYS_INLINE V log1p(const V& x) {
   if constexpr (is_vector_v<V>) return xsimd::log1p(x); else return std::log1p(x);
 }
 
+// exp(x) - 1, accurate for small x.
+template <class V>
+MODYN_ALWAYS_INLINE V expm1(const V& x) {
+  if constexpr (is_vector_v<V>) return xsimd::expm1(x); else return std::expm1(x);
+}
+
 template <class V>
 MODYN_ALWAYS_INLINE V sqrt(const V& x) {
   if constexpr (is_vector_v<V>) return xsimd::sqrt(x); else return std::sqrt(x);

@@ -1,0 +1,131 @@
+// What a neuron accepts as input, and how its fused kernel turns it into a
+// current at the membrane potential of each integration stage.
+//
+// A neuron's update takes any number of inputs (brainstate's
+// sum_current_inputs), each one of:
+// - a number: the same current for every neuron;
+// - a tensor of currents, of the neurons' shape, or of the per-sample shape
+//   (N,) when the neurons have a batch axis (it is then broadcast over it);
+// - conductance(g, E): a conductance-based (COBA) input, I = g (E - V);
+// - mg_blocked(g, E, ...): an NMDA-style input, I = g (E - V) B(V), with
+//   the magnesium block B of Jahr & Stevens (1990);
+// - anything else that is an InputTerm (below).
+// The synapse outputs of dyn/synapses/outputs.hpp (CUBA, COBA, MgBlock)
+// return these terms.
+//
+// Inside the kernel, the sum of the inputs is a function of V, linearised
+// as I(V) ~ slope V + offset: conductances stay exact under every
+// integrator, and exponential Euler integrates their effect on the time
+// constant exactly.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+#include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/shape.hpp"
+#include "modyn/core/tensor_concepts.hpp"
+#include "modyn/dyn/integrators.hpp"
+
+namespace modyn::dyn {
+
+// A term of the input current read from one array: data() points to the
+// per-element values x (of shape()), and at(x, v) gives the current as a
+// linear function of the membrane potential v.
+template <class Term>
+concept InputTerm = requires(const Term& term) {
+  typename Term::value_type;
+  { term.data() } -> std::convertible_to<const typename Term::value_type*>;
+  { term.shape() } -> std::convertible_to<Shape>;
+  { Term::describe } -> std::convertible_to<const char*>;
+};
+
+// A tensor of currents.
+template <class T>
+struct current {
+  using value_type = T;
+  static constexpr const char* describe = "current";
+
+  const T* values;
+  Shape extents;
+
+  const T* data() const noexcept { return values; }
+  const Shape& shape() const noexcept { return extents; }
+
+  template <class V>
+  MODYN_ALWAYS_INLINE linear<V> at(const V& x, const V& /*v*/) const {
+    return {V(T(0)), x};
+  }
+};
+
+// Conductance-based input: I = g (E - V).
+template <class T>
+struct conductance_input {
+  using value_type = T;
+  static constexpr const char* describe = "conductance";
+
+  const T* g;
+  Shape extents;
+  T E;  // reversal potential (mV)
+
+  const T* data() const noexcept { return g; }
+  const Shape& shape() const noexcept { return extents; }
+
+  template <class V>
+  MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& /*v*/) const {
+    return {-g_value, g_value * V(E)};
+  }
+};
+
+// NMDA-style input: I = g (E - V) / (1 + [Mg] / beta exp(-alpha V)), with
+// the block evaluated at the stage's V (Jahr & Stevens 1990; BrainPy's
+// MgBlock: E = 0 mV, [Mg] = 1.2 mM, alpha = 0.062 / mV, beta = 3.57 mM).
+template <class T>
+struct mg_block_input {
+  using value_type = T;
+  static constexpr const char* describe = "Mg-blocked conductance";
+
+  const T* g;
+  Shape extents;
+  T E = T(0);
+  T cc_Mg = T(1.2);
+  T alpha = T(0.062);
+  T beta = T(3.57);
+
+  const T* data() const noexcept { return g; }
+  const Shape& shape() const noexcept { return extents; }
+
+  template <class V>
+  MODYN_ALWAYS_INLINE V block(const V& v) const {
+    return V(T(1)) / (V(T(1)) + V(cc_Mg / beta) * math::exp(V(-alpha) * v));
+  }
+
+  template <class V>
+  MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& v) const {
+    const V gb = g_value * block(v);
+    return {-gb, gb * V(E)};
+  }
+};
+
+// conductance(g, E): g is a tensor of conductances.
+template <TensorLike G>
+auto conductance(const G& g, tensor_value_t<G> E) {
+  using T = tensor_value_t<G>;
+  return conductance_input<T>{static_cast<const T*>(g.data()), g.shape(), E};
+}
+
+template <TensorLike G>
+auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = 1.2f, tensor_value_t<G> alpha = 0.062f,
+                tensor_value_t<G> beta = 3.57f) {
+  using T = tensor_value_t<G>;
+  return mg_block_input<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
+}
+
+// Whether X can be an input of a neuron whose elements are T.
+template <class X, class T>
+concept NeuronInput = std::is_arithmetic_v<X> ||
+                      (TensorLike<X> && std::is_same_v<tensor_value_t<X>, T>) ||
+                      (InputTerm<X> && std::is_same_v<typename X::value_type, T>);
+
+}  // namespace modyn::dyn

@@ -1,0 +1,103 @@
+// dyn::LIF: the leaky integrate-and-fire neuron with a refractory period
+// (brainpy.dyn.LifRef; Gerstner et al., Neuronal Dynamics, ch. 1.3):
+//
+//   tau dV/dt = -(V - V_rest) + R I(t)
+//   V >= V_th  ->  spike, V = V_reset, then V is held (and the input
+//                  ignored) while t - t_last_spike <= tau_ref.
+//
+// Units as everywhere in dyn/ (README, "Units"): ms and mV; with R = 1 a
+// current is in mV (BrainPy's convention).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/dyn/detail/fused_update.hpp"
+#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/integrators.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::dyn {
+
+template <class T = float, class B = default_backend, Integrator Method = exp_euler>
+class LIF : public Module<LIF<T, B, Method>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+  using method = Method;
+
+  // BrainPy's defaults.
+  struct Options {
+    T V_rest = T(0);    // resting potential (mV)
+    T V_reset = T(-5);  // potential after a spike (mV)
+    T V_th = T(20);     // threshold (mV)
+    T tau = T(10);      // membrane time constant (ms)
+    T R = T(1);         // membrane resistance
+    T tau_ref = T(0);   // refractory period (ms)
+  };
+
+  T V_rest{}, V_reset{}, V_th{}, tau{}, R{}, tau_ref{};
+  State<tensor_type> V;             // membrane potential (mV), starts at V_rest
+  State<tensor_type> spike;         // 1 where the neuron fired this step, else 0
+  State<tensor_type> t_last_spike;  // time of the last spike (ms), -1e7 before any
+  MODYN_FIELDS(V_rest, V_reset, V_th, tau, R, tau_ref, V, spike, t_last_spike)
+
+  LIF() : LIF(1) {}
+  explicit LIF(Shape size, Options o = {})
+      : V_rest(o.V_rest), V_reset(o.V_reset), V_th(o.V_th), tau(o.tau), R(o.R), tau_ref(o.tau_ref),
+        V(size, o.V_rest), spike(size), t_last_spike(size, T(-1e7)) {
+    if (!(tau > T(0)) || !std::isfinite(tau)) throw config_error("dyn::LIF: tau must be > 0, got " + std::to_string(tau));
+    if (!(tau_ref >= T(0))) throw config_error("dyn::LIF: tau_ref must be >= 0, got " + std::to_string(tau_ref));
+  }
+  explicit LIF(std::size_t size, Options o = {}) : LIF(Shape{size}, o) {}
+
+  // The per-sample shape of the population.
+  const Shape& size() const noexcept { return V.sample_shape(); }
+
+  // One step of dt from c.t with the sum of the inputs (numbers, tensors,
+  // conductance terms; see input_current.hpp). Returns the spikes.
+  template <class... Inputs>
+    requires(NeuronInput<Inputs, T> && ...)
+  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+    detail::match_states({"dyn::LIF", this->name()}, V, spike, t_last_spike);
+    const T t = static_cast<T>(c.t);
+    const double dt = c.dt;
+    // Refractory while t - t_last <= tau_ref; half a step of slack keeps
+    // the count of held steps exact despite rounding of t.
+    const T refractory_window = static_cast<T>(tau_ref + 0.5 * dt);
+    const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
+    const T v_th = V_th, v_reset = V_reset;
+    const auto kernel = [=](auto& v, auto& fired, auto& t_last, const auto& input) {
+      using V = std::remove_cvref_t<decltype(v)>;
+      const auto refractory = (V(t) - t_last) <= V(refractory_window);
+      V next = v;
+      Method::step(
+          [&](double, const V& u) {
+            const linear<V> I = input(u);
+            return linear<V>{V(leak) + V(gain) * I.slope, V(drive) + V(gain) * I.offset};
+          },
+          c.t, dt, next);
+      next = math::select(refractory, v, next);
+      const auto spiking = next >= V(v_th);
+      fired = math::select(spiking, V(T(1)), V(T(0)));
+      t_last = math::select(spiking, V(t), t_last);
+      v = math::select(spiking, V(v_reset), next);
+    };
+    detail::fused_update<B, T>({"dyn::LIF", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), write_only(spike->data()), t_last_spike->data()}, inputs...);
+    return *spike;
+  }
+
+  // The form LoopOverTime calls: one input and the context.
+  template <class X>
+    requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) {
+    return update(c, x);
+  }
+};
+
+}  // namespace modyn::dyn
