@@ -1,0 +1,202 @@
+// dyn::PoissonSpikes: N independent Poisson spike trains, as brainpy.dyn.
+// PoissonGroup and brainstate.nn.PoissonSpike: in each step of dt (ms) a
+// neuron fires with probability rate * dt / 1000 (rate in Hz).
+//
+//   dyn::PoissonSpikes drive(1000, 20.0, 42);                  // 20 Hz
+//   dyn::PoissonSpikes onset(1000, [](double t) { return t < 50.0 ? 0.0 : 100.0; }, 7);
+//   LoopOverTime loop{drive, monitor<"spike">, {.dt = 0.1}};
+//   auto [out, spikes] = loop.run_for(100.0);                 // (1000, 1000)
+//
+// - The rate is a constant (double, Hz), a function rate(t) of the time in ms
+//   returning Hz (BrainPy's time-varying freqs), or per-neuron rates, a
+//   Tensor<T, B> of shape (N,). A rate must be finite and >= 0: constants and
+//   per-neuron rates are checked at construction, a function at every step.
+// - A neuron fires when u < p for u uniform in [0, 1) (BrainPy compares with
+//   <=; with < a rate of 0 never fires, and P(fire) = p up to the 2^-24 grid
+//   of float u). A probability above 1 (rate * dt > 1000) thus acts as 1:
+//   every neuron fires at every step.
+// - The spikes of step c.i are a pure function of (seed, c.i, element): u is
+//   the Philox stream split(c.i) of the module's generator, element by
+//   element, so a step can be replayed, and the result does not depend on
+//   what ran before. Row r of a batch holds the elements r N .. r N + N - 1:
+//   rows are independent, and row 0 is the unbatched draw.
+// - spike has shape (N,) until reset_state(b) gives it (b, N) (reset_state(0)
+//   or no reset: (N,)). Values are exactly 0 or 1.
+// - The uniform numbers are drawn into spike itself and thresholded in place
+//   by one fused kernel: no buffer, no allocation per step.
+// - Without a seed, a generator comes from modyn::InitGenerator (as
+//   nn::Dropout): reproducible per program, and different for each group.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "modyn/backend/kernel_math.hpp"
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/random.hpp"
+#include "modyn/core/tensor.hpp"
+#include "modyn/core/tensor_concepts.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::dyn {
+
+namespace poisson_detail {
+
+template <class R, class T, class B>
+inline constexpr bool is_rate_tensor_v = std::is_same_v<R, Tensor<T, B>>;
+
+// (A tensor is callable with an index, so it is excluded by name.)
+template <class R>
+inline constexpr bool is_rate_function_v =
+    !std::is_arithmetic_v<R> && !TensorLike<R> && std::is_invocable_r_v<double, R&, double>;
+
+template <class R, class T, class B>
+inline constexpr bool is_rate_v = std::is_same_v<R, double> || is_rate_tensor_v<R, T, B> || is_rate_function_v<R>;
+
+inline std::string number(double x) {
+  std::ostringstream os;
+  os << x;
+  return os.str();
+}
+
+inline bool valid_rate(double hz) noexcept { return std::isfinite(hz) && hz >= 0.0; }
+
+}  // namespace poisson_detail
+
+template <class T = float, class B = default_backend, class Rate = double>
+class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
+  static_assert(std::is_floating_point_v<T>, "modyn::dyn::PoissonSpikes: T must be floating-point (float, double)");
+  static_assert(poisson_detail::is_rate_v<Rate, T, B>,
+                "modyn::dyn::PoissonSpikes: the rate must be a constant in Hz (double), a function of t (ms) "
+                "returning Hz, or per-neuron rates in Hz as a Tensor<T, B> of shape (N,)");
+
+ public:
+  using tensor_type = Tensor<T, B>;
+  using rate_type = Rate;
+
+  State<tensor_type> spike;  // (N,) or (batch, N): 1 where the neuron fired in the last step, else 0
+  MODYN_FIELDS(spike)
+
+  PoissonSpikes(std::size_t n, Rate rate, std::optional<std::uint64_t> seed = std::nullopt)
+      : spike(Shape{n}), n_(n), rate_(std::move(rate)),
+        rng_(seed ? Rng(*seed) : InitGenerator::instance().next()) {
+    check_fixed_rate();
+  }
+
+  std::size_t size() const noexcept { return n_; }
+  const Rate& rate() const noexcept { return rate_; }
+
+  // Draws the spikes of step c.i (dt = c.dt ms, rate functions see c.t).
+  const tensor_type& update(const Context& c) {
+    tensor_type& s = *spike;
+    rng_.split(c.i).uniform(s);  // u in [0, 1), in place
+    threshold(s, c);
+    return s;
+  }
+
+ private:
+  // rate (Hz) * dt (ms) / 1000 = the firing probability in one step.
+  static double probability(double hz, double dt) noexcept { return hz * dt / 1000.0; }
+
+  void check_fixed_rate() const {
+    if constexpr (std::is_same_v<Rate, double>) {
+      if (!poisson_detail::valid_rate(rate_)) fail("rate = " + poisson_detail::number(rate_) + " Hz");
+    } else if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
+      check_rate_tensor();
+    }
+  }
+
+  void check_rate_tensor() const {
+    if (!(rate_.shape() == Shape{n_})) {
+      throw shape_error("dyn::PoissonSpikes '" + this->name() + "': per-neuron rates of shape " +
+                        rate_.shape().to_string() + " for " + std::to_string(n_) + " neurons; expected " +
+                        Shape{n_}.to_string());
+    }
+    const auto rates = rate_.to_vector();
+    for (std::size_t k = 0; k < rates.size(); ++k) {
+      if (!poisson_detail::valid_rate(double(rates[k]))) {
+        fail("rate of neuron " + std::to_string(k) + " = " + poisson_detail::number(double(rates[k])) + " Hz");
+      }
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw config_error("dyn::PoissonSpikes '" + this->name() + "': " + what +
+                       " is invalid; a rate must be finite and >= 0");
+  }
+
+  // u -> (u < p): one fused pass over the spikes.
+  void threshold(tensor_type& s, const Context& c) {
+    if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
+      threshold_per_neuron(s, c.dt);
+    } else {
+      threshold_all(s, T(probability(current_rate(c.t), c.dt)));
+    }
+  }
+
+  double current_rate(double t) {
+    if constexpr (std::is_same_v<Rate, double>) {
+      return rate_;
+    } else {
+      const double hz = rate_(t);
+      if (!poisson_detail::valid_rate(hz)) {
+        fail("rate(t = " + poisson_detail::number(t) + " ms) = " + poisson_detail::number(hz) + " Hz");
+      }
+      return hz;
+    }
+  }
+
+  static void threshold_all(tensor_type& s, T p) {
+    B::map(
+        s.size(),
+        [p](auto& x) {
+          using V = std::remove_cvref_t<decltype(x)>;
+          x = math::select(x < V(p), V(1), V(0));
+        },
+        s.data());
+  }
+
+  // The rates (N,) apply to each row of (batch, N).
+  void threshold_per_neuron(tensor_type& s, double dt) const {
+    if (n_ == 0) return;
+    const T scale = T(probability(1.0, dt));
+    for (std::size_t row = 0; row < s.size() / n_; ++row) {
+      B::map(
+          n_,
+          [scale](const auto& hz, auto& x) {
+            using V = std::remove_cvref_t<decltype(x)>;
+            x = math::select(x < hz * V(scale), V(1), V(0));
+          },
+          static_cast<const T*>(rate_.data()), s.data() + row * n_);
+    }
+  }
+
+  std::size_t n_ = 0;
+  Rate rate_;
+  Rng rng_;
+};
+
+// PoissonSpikes(100, 20.0, 42): float spikes on the default backend, constant rate.
+template <class R>
+  requires std::is_arithmetic_v<R>
+PoissonSpikes(std::size_t, R, std::optional<std::uint64_t> = std::nullopt) -> PoissonSpikes<float, default_backend, double>;
+
+// PoissonSpikes(100, [](double t) { ... }, 42): a rate function of t.
+template <class F>
+  requires poisson_detail::is_rate_function_v<F>
+PoissonSpikes(std::size_t, F, std::optional<std::uint64_t> = std::nullopt) -> PoissonSpikes<float, default_backend, F>;
+
+// PoissonSpikes(100, rates, 42): per-neuron rates; T and B are the tensor's.
+template <class T, class B>
+PoissonSpikes(std::size_t, Tensor<T, B>, std::optional<std::uint64_t> = std::nullopt)
+    -> PoissonSpikes<T, B, Tensor<T, B>>;
+
+}  // namespace modyn::dyn

@@ -1,0 +1,141 @@
+// dyn::HH: the Hodgkin-Huxley model of the squid giant axon, with BrainPy's
+// parameters and rate functions (brainpy.dyn.HH; Hodgkin & Huxley 1952,
+// shifted so that rest is near -65 mV):
+//
+//   C dV/dt = -gNa m^3 h (V - ENa) - gK n^4 (V - EK) - gL (V - EL) + I
+//   dx/dt   = alpha_x(V) (1 - x) - beta_x(V) x          for x in m, h, n
+//   alpha_m = 0.1 (V + 40) / (1 - exp(-(V + 40) / 10))   beta_m = 4 exp(-(V + 65) / 18)
+//   alpha_h = 0.07 exp(-(V + 65) / 20)                   beta_h = 1 / (1 + exp(-(V + 35) / 10))
+//   alpha_n = 0.01 (V + 55) / (1 - exp(-(V + 55) / 10))  beta_n = 0.125 exp(-(V + 65) / 80)
+//
+// A spike is an upward crossing of V_th. Units (README, "Units"): ms, mV,
+// uF/cm^2, mS/cm^2, and currents in uA/cm^2. V starts at V_init and each
+// gate at its steady state there, x_inf = alpha_x / (alpha_x + beta_x).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/dyn/detail/fused_update.hpp"
+#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/integrators.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::dyn {
+
+namespace hh_rates {
+template <class V>
+MODYN_ALWAYS_INLINE V c(double value) {
+  return detail::constant<V>(value);
+}
+
+// x / (1 - exp(-x / k)), continued by its limit k + x / 2 near x = 0.
+template <class V>
+MODYN_ALWAYS_INLINE V ratio(const V& x, double k) {
+  const auto small = math::abs(x) < c<V>(1e-4 * k);
+  const V safe = math::select(small, c<V>(1), x);
+  return math::select(small, c<V>(k) + c<V>(0.5) * x, safe / -math::expm1(safe * c<V>(-1 / k)));
+}
+
+// (alpha, beta) of gate m (0), h (1) or n (2) at v, in 1/ms.
+template <int Gate, class V>
+MODYN_ALWAYS_INLINE std::tuple<V, V> rates(const V& v) {
+  if constexpr (Gate == 0) {
+    return {c<V>(0.1) * ratio(v + c<V>(40), 10.0), c<V>(4) * math::exp((v + c<V>(65)) * c<V>(-1 / 18.0))};
+  } else if constexpr (Gate == 1) {
+    return {c<V>(0.07) * math::exp((v + c<V>(65)) * c<V>(-1 / 20.0)),
+            c<V>(1) / (c<V>(1) + math::exp((v + c<V>(35)) * c<V>(-1 / 10.0)))};
+  } else {
+    return {c<V>(0.01) * ratio(v + c<V>(55), 10.0), c<V>(0.125) * math::exp((v + c<V>(65)) * c<V>(-1 / 80.0))};
+  }
+}
+
+// dx/dt = alpha (1 - x) - beta x, as slope x + offset.
+template <int Gate, class V>
+MODYN_ALWAYS_INLINE linear<V> gate(const V& v) {
+  const auto [alpha, beta] = rates<Gate>(v);
+  return {-(alpha + beta), alpha};
+}
+}  // namespace hh_rates
+
+template <class T = float, class B = default_backend, Integrator Method = exp_euler>
+class HH : public Module<HH<T, B, Method>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+  using method = Method;
+
+  // BrainPy's defaults.
+  struct Options {
+    T ENa = T(50), gNa = T(120);
+    T EK = T(-77), gK = T(36);
+    T EL = T(-54.387), gL = T(0.03);
+    T C = T(1);
+    T V_th = T(20);
+    T V_init = T(-65);
+  };
+
+  T ENa{}, gNa{}, EK{}, gK{}, EL{}, gL{}, C{}, V_th{};
+  State<tensor_type> V, m, h, n;
+  State<tensor_type> spike;  // 1 where V crossed V_th upwards this step, else 0
+  MODYN_FIELDS(ENa, gNa, EK, gK, EL, gL, C, V_th, V, m, h, n, spike)
+
+  HH() : HH(1) {}
+  explicit HH(Shape size, Options o = {})
+      : ENa(o.ENa), gNa(o.gNa), EK(o.EK), gK(o.gK), EL(o.EL), gL(o.gL), C(o.C), V_th(o.V_th),
+        V(size, o.V_init), m(size, steady<0>(o.V_init)), h(size, steady<1>(o.V_init)),
+        n(size, steady<2>(o.V_init)), spike(size) {
+    if (!(C > T(0))) throw config_error("dyn::HH: C must be > 0, got " + std::to_string(C));
+    if (!(gNa >= T(0) && gK >= T(0) && gL >= T(0))) throw config_error("dyn::HH: conductances must be >= 0");
+  }
+  explicit HH(std::size_t size, Options o = {}) : HH(Shape{size}, o) {}
+
+  const Shape& size() const noexcept { return V.sample_shape(); }
+
+  template <class... Inputs>
+    requires(NeuronInput<Inputs, T> && ...)
+  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+    detail::match_states({"dyn::HH", this->name()}, V, m, h, n, spike);
+    const T gna = gNa, gk = gK, gl = gL, ena = ENa, ek = EK, el = EL, inv_c = T(1) / C, v_th = V_th;
+    const auto kernel = [=](auto& v, auto& gm, auto& gh, auto& gn, auto& fired, const auto& input) {
+      using V = std::remove_cvref_t<decltype(v)>;
+      const V v_old = v;
+      Method::step(
+          [&](double, const V& u, const V& x_m, const V& x_h, const V& x_n) {
+            const V g_na = V(gna) * x_m * x_m * x_m * x_h;
+            const V n2 = x_n * x_n;
+            const V g_k = V(gk) * n2 * n2;
+            const linear<V> I = input(u);
+            // C dV/dt = -(g_na + g_k + gL) V + g_na ENa + g_k EK + gL EL + I(V)
+            const linear<V> dv{(I.slope - g_na - g_k - V(gl)) * V(inv_c),
+                               (g_na * V(ena) + g_k * V(ek) + V(gl * el) + I.offset) * V(inv_c)};
+            return std::tuple{dv, hh_rates::gate<0>(u), hh_rates::gate<1>(u), hh_rates::gate<2>(u)};
+          },
+          c.t, c.dt, v, gm, gh, gn);
+      fired = math::select((v_old < V(v_th)) & (v >= V(v_th)), V(T(1)), V(T(0)));
+    };
+    detail::fused_update<B, T>({"dyn::HH", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data())},
+                               inputs...);
+    return *spike;
+  }
+
+  template <class X>
+    requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) {
+    return update(c, x);
+  }
+
+ private:
+  template <int Gate>
+  static T steady(T v) {
+    const auto [alpha, beta] = hh_rates::rates<Gate>(static_cast<double>(v));
+    return static_cast<T>(alpha / (alpha + beta));
+  }
+};
+
+}  // namespace modyn::dyn

@@ -1,0 +1,109 @@
+// dyn::Izhikevich: the simple model of Izhikevich (2003), as
+// brainpy.dyn.Izhikevich:
+//
+//   dV/dt = 0.04 V^2 + 5 V + 140 - u + I
+//   du/dt = a (b V - u)
+//   V >= V_th  ->  spike, V = c, u = u + d
+//
+// The standard parameter sets of the paper's figure 2 are in
+// dyn::izhikevich (regular_spiking, fast_spiking, ...). Units (README,
+// "Units"): ms and mV; currents in mV/ms, as in the paper. V starts at
+// V_init and u at b V_init.
+//
+// Exponential Euler sees dV/dt linearised at the step's start, with the
+// tangent slope 0.08 V + 5 (the Jacobian BrainPy's exp_auto differentiates).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/dyn/detail/fused_update.hpp"
+#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/integrators.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::dyn {
+
+namespace izhikevich {
+// One of the paper's parameter sets.
+struct parameter_set {
+  double a, b, c, d;
+};
+inline constexpr parameter_set regular_spiking{0.02, 0.2, -65, 8};
+inline constexpr parameter_set intrinsically_bursting{0.02, 0.2, -55, 4};
+inline constexpr parameter_set chattering{0.02, 0.2, -50, 2};
+inline constexpr parameter_set fast_spiking{0.1, 0.2, -65, 2};
+inline constexpr parameter_set low_threshold_spiking{0.02, 0.25, -65, 2};
+inline constexpr parameter_set thalamo_cortical{0.02, 0.25, -65, 0.05};
+inline constexpr parameter_set resonator{0.1, 0.26, -65, 2};
+}  // namespace izhikevich
+
+template <class T = float, class B = default_backend, Integrator Method = exp_euler>
+class Izhikevich : public Module<Izhikevich<T, B, Method>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+  using method = Method;
+
+  // Regular spiking by default, as BrainPy.
+  struct Options {
+    T a = T(0.02), b = T(0.2), c = T(-65), d = T(8);
+    T V_th = T(30);
+    T V_init = T(-65);
+
+    static Options from(izhikevich::parameter_set p) {
+      return {static_cast<T>(p.a), static_cast<T>(p.b), static_cast<T>(p.c), static_cast<T>(p.d), T(30), T(-65)};
+    }
+  };
+
+  T a{}, b{}, c{}, d{}, V_th{};
+  State<tensor_type> V;      // membrane potential (mV)
+  State<tensor_type> u;      // recovery variable
+  State<tensor_type> spike;  // 1 where the neuron fired this step, else 0
+  MODYN_FIELDS(a, b, c, d, V_th, V, u, spike)
+
+  Izhikevich() : Izhikevich(1) {}
+  explicit Izhikevich(Shape size, Options o = {})
+      : a(o.a), b(o.b), c(o.c), d(o.d), V_th(o.V_th), V(size, o.V_init), u(size, o.b * o.V_init), spike(size) {}
+  explicit Izhikevich(std::size_t size, Options o = {}) : Izhikevich(Shape{size}, o) {}
+  Izhikevich(std::size_t size, izhikevich::parameter_set p) : Izhikevich(Shape{size}, Options::from(p)) {}
+
+  const Shape& size() const noexcept { return V.sample_shape(); }
+
+  template <class... Inputs>
+    requires(NeuronInput<Inputs, T> && ...)
+  const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
+    detail::match_states({"dyn::Izhikevich", this->name()}, V, u, spike);
+    const T ka = a, kb = b, kc = c, kd = d, v_th = V_th;
+    const auto kernel = [=](auto& v, auto& w, auto& fired, const auto& input) {
+      using V = std::remove_cvref_t<decltype(v)>;
+      Method::step(
+          [&](double, const V& x, const V& y) {
+            const linear<V> I = input(x);
+            // f(x) = 0.04 x^2 + 5 x + 140 - y + I(x), as its tangent at x.
+            const linear<V> dv{V(T(0.08)) * x + V(T(5)) + I.slope,
+                               V(T(140)) - y - V(T(0.04)) * x * x + I.offset};
+            return std::tuple{dv, linear<V>{V(-ka), V(ka * kb) * x}};
+          },
+          ctx.t, ctx.dt, v, w);
+      const auto spiking = v >= V(v_th);
+      fired = math::select(spiking, V(T(1)), V(T(0)));
+      v = math::select(spiking, V(kc), v);
+      w = math::select(spiking, w + V(kd), w);
+    };
+    detail::fused_update<B, T>({"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), u->data(), write_only(spike->data())}, inputs...);
+    return *spike;
+  }
+
+  template <class X>
+    requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& ctx) {
+    return update(ctx, x);
+  }
+};
+
+}  // namespace modyn::dyn
