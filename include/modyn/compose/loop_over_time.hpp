@@ -67,12 +67,6 @@ constexpr std::size_t hoistable_prefix() {
   else return 0;
 }
 
-// Copies (A, B, rest) into (B, A, rest).
-template <class T, class Backend>
-void swap_leading_axes(const T* in, T* out, std::size_t a, std::size_t b, std::size_t row) {
-  for (std::size_t i = 0; i < a; ++i)
-    for (std::size_t j = 0; j < b; ++j) Backend::copy(in + (i * b + j) * row, out + (j * a + i) * row, row);
-}
 }  // namespace detail
 
 template <class Model, class... Monitors>
@@ -80,8 +74,8 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
  public:
   using tensor_type = typename detail::model_tensor<Model>::type;
 
-  explicit LoopOverTime(Model model, Monitors..., LoopOptions options = {})
-      : model_(std::move(model)), options_(options) {
+  explicit LoopOverTime(Model model, Monitors... monitors, LoopOptions options = {})
+      : model_(std::move(model)), options_(options), recorders_(recorder<Monitors>(std::move(monitors))...) {
     reset_time();
   }
 
@@ -116,8 +110,8 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
     }
     run_sequence(time_major_input_);
     to_batch_major(output_, batch_major_output_);
-    (to_batch_major(history<Monitors>(), batch_major_history<Monitors>()), ...);
-    return results(batch_major_output_, batch_major_history<Monitors>()...);
+    return std::apply([&](auto&... r) -> decltype(auto) { return results(batch_major_output_, r.batch_major()...); },
+                      recorders_);
   }
 
   // Runs for `duration` (ms) with no input: the model's update takes only
@@ -155,31 +149,10 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   static constexpr std::size_t head_size = detail::hoistable_prefix<Model>();
 
   template <class Mon>
-  tensor_type& history() { return std::get<index_of_monitor<Mon>()>(histories_); }
-  template <class Mon>
-  tensor_type& batch_major_history() { return std::get<index_of_monitor<Mon>()>(batch_major_histories_); }
+  using recorder = typename Mon::template recorder<tensor_type>;
 
-  template <class Mon>
-  static constexpr std::size_t index_of_monitor() {
-    constexpr bool matches[] = {std::is_same_v<Mon, Monitors>..., false};
-    std::size_t i = 0;
-    while (!matches[i]) ++i;
-    return i;
-  }
-
-  static Shape swapped(const Shape& s) {
-    if (s.rank() < 2) return s;
-    std::size_t e[Shape::max_rank];
-    std::copy(s.begin(), s.end(), e);
-    std::swap(e[0], e[1]);
-    return Shape(std::span<const std::size_t>(e, s.rank()));
-  }
-
-  static Shape with_leading(std::size_t n, const Shape& s) {
-    std::size_t e[Shape::max_rank + 1] = {n};
-    std::copy(s.begin(), s.end(), e + 1);
-    return Shape(std::span<const std::size_t>(e, s.rank() + 1));
-  }
+  static Shape swapped(const Shape& s) { return detail::swap_leading(s); }
+  static Shape with_leading(std::size_t n, const Shape& s) { return detail::with_leading(n, s); }
 
   void to_batch_major(const tensor_type& time_major, tensor_type& out) {
     using T = typename tensor_type::value_type;
@@ -234,29 +207,15 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
       }
       B::copy(static_cast<const typename tensor_type::value_type*>(y.data()), output_[t].data(), y.size());
     }
-    (record_monitor<Monitors>(t, steps), ...);
-  }
-
-  template <class Mon>
-  void record_monitor(std::size_t t, std::size_t steps) {
-    using B = typename tensor_type::backend_type;
-    const auto& value = detail::follow_path<Mon::fixed>(model_).value();
-    tensor_type& h = history<Mon>();
-    if (t == 0) h.ensure_shape(with_leading(steps, value.shape()));
-    if (!(h[t].shape() == value.shape())) {
-      throw shape_error("modyn::LoopOverTime: monitored state '" + std::string(Mon::path) + "' changed shape to " +
-                        value.shape().to_string() + " at step " + std::to_string(t));
-    }
-    B::copy(value.data(), h[t].data(), value.size());
+    std::apply([&](auto&... r) { (r.record(model_, t), ...); }, recorders_);
   }
 
   // Runs `steps` steps; step(context) runs the model once.
   template <class StepFn>
   decltype(auto) run_steps(std::size_t steps, StepFn&& step) {
-    if (steps == 0) {  // results with no steps, not the previous call's
-      output_.ensure_shape(Shape{0});
-      (history<Monitors>().ensure_shape(Shape{0}), ...);
-    }
+    if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
+    begin_step();
+    std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
     for (std::size_t t = 0; t < steps; ++t, ++steps_) {
       begin_step();
       if constexpr (std::is_void_v<decltype(step(context_))>) {
@@ -267,7 +226,7 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
         record(t, steps, y);
       }
     }
-    return results(output_, history<Monitors>()...);
+    return std::apply([&](auto&... r) -> decltype(auto) { return results(output_, r.time_major()...); }, recorders_);
   }
 
   struct nothing {};
@@ -338,25 +297,20 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   Context context_;
   std::size_t steps_ = 0;
   tensor_type output_, time_major_input_, batch_major_output_;
-  std::tuple<std::conditional_t<true, tensor_type, Monitors>...> histories_, batch_major_histories_;
+  std::tuple<recorder<Monitors>...> recorders_;
 };
 
-template <class M>
-LoopOverTime(M) -> LoopOverTime<M>;
+template <class M, MonitorSpec... Mons>
+LoopOverTime(M, Mons...) -> LoopOverTime<M, Mons...>;
 template <class M>
 LoopOverTime(M, LoopOptions) -> LoopOverTime<M>;
-template <class M, fixed_string P1>
-LoopOverTime(M, Monitor<P1>) -> LoopOverTime<M, Monitor<P1>>;
-template <class M, fixed_string P1>
-LoopOverTime(M, Monitor<P1>, LoopOptions) -> LoopOverTime<M, Monitor<P1>>;
-template <class M, fixed_string P1, fixed_string P2>
-LoopOverTime(M, Monitor<P1>, Monitor<P2>) -> LoopOverTime<M, Monitor<P1>, Monitor<P2>>;
-template <class M, fixed_string P1, fixed_string P2>
-LoopOverTime(M, Monitor<P1>, Monitor<P2>, LoopOptions) -> LoopOverTime<M, Monitor<P1>, Monitor<P2>>;
-template <class M, fixed_string P1, fixed_string P2, fixed_string P3>
-LoopOverTime(M, Monitor<P1>, Monitor<P2>, Monitor<P3>) -> LoopOverTime<M, Monitor<P1>, Monitor<P2>, Monitor<P3>>;
-template <class M, fixed_string P1, fixed_string P2, fixed_string P3>
-LoopOverTime(M, Monitor<P1>, Monitor<P2>, Monitor<P3>, LoopOptions)
-    -> LoopOverTime<M, Monitor<P1>, Monitor<P2>, Monitor<P3>>;
+template <class M, MonitorSpec A>
+LoopOverTime(M, A, LoopOptions) -> LoopOverTime<M, A>;
+template <class M, MonitorSpec A, MonitorSpec B>
+LoopOverTime(M, A, B, LoopOptions) -> LoopOverTime<M, A, B>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C>
+LoopOverTime(M, A, B, C, LoopOptions) -> LoopOverTime<M, A, B, C>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D>
+LoopOverTime(M, A, B, C, D, LoopOptions) -> LoopOverTime<M, A, B, C, D>;
 
 }  // namespace modyn

@@ -1,27 +1,112 @@
-// monitor<"l1.h">: records a State of the model at every step of a
-// LoopOverTime. The path is resolved at compile time through the model's
-// reflected fields, so a typo is a compile error, not a run-time surprise.
+// Monitors of a LoopOverTime: which State to record, and how.
+//
+//   monitor<"l1.h">                         the whole State at every step: (T, ...)
+//   monitor<"lif.V">.neurons({0, 7})        selected neurons only (along the last
+//                                           axis): (T, ..., 2)
+//   monitor<"lif.V">.every(10)              every 10th step (steps 0, 10, ...):
+//                                           (ceil(T / 10), ...)
+//   spike_monitor<"lif.spike">              the non-zero elements as a sparse
+//                                           SpikeRecord of (step, index) pairs
+//
+// Paths are resolved at compile time through the model's reflected fields,
+// so a typo is a compile error, not a run-time surprise. Each monitor's
+// recorder owns its buffers, sized when a run starts: the steps of a run
+// allocate nothing (a spike record grows only while a run has more spikes
+// than any before it).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
+#include "modyn/compose/context.hpp"
+#include "modyn/compose/spike_record.hpp"
+#include "modyn/core/error.hpp"
 #include "modyn/core/fixed_string.hpp"
+#include "modyn/core/shape.hpp"
 #include "modyn/module/module_concepts.hpp"
 #include "modyn/module/reflection.hpp"
 
 namespace modyn {
 
+namespace detail {
+template <fixed_string Path, class Tensor>
+class state_recorder;
+template <fixed_string Path, class Tensor>
+class spike_recorder;
+}  // namespace detail
+
+// A State recorded at selected steps and for selected neurons.
+template <fixed_string Path>
+struct StateMonitor {
+  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
+  static constexpr std::string_view path = Path.view();
+
+  std::vector<std::size_t> selected;  // indices along the last axis; empty: all
+  std::size_t stride = 1;             // record steps 0, stride, 2 stride, ...
+
+  StateMonitor neurons(std::vector<std::size_t> indices) const {
+    StateMonitor m = *this;
+    m.selected = std::move(indices);
+    return m;
+  }
+  StateMonitor every(std::size_t k) const {
+    if (k == 0) throw config_error("modyn::monitor<\"" + std::string(path) + "\">.every(k): k must be >= 1");
+    StateMonitor m = *this;
+    m.stride = k;
+    return m;
+  }
+
+  template <class Tensor>
+  using recorder = detail::state_recorder<Path, Tensor>;
+};
+
+// The whole State at every step; .neurons() and .every() refine it.
 template <fixed_string Path>
 struct Monitor {
   static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
   static constexpr std::string_view path = Path.view();
+
+  StateMonitor<Path> neurons(std::vector<std::size_t> indices) const { return StateMonitor<Path>{}.neurons(std::move(indices)); }
+  StateMonitor<Path> every(std::size_t k) const { return StateMonitor<Path>{}.every(k); }
+
+  template <class Tensor>
+  using recorder = detail::state_recorder<Path, Tensor>;
+};
+
+// The non-zero elements of a State (spikes) at every step, as a SpikeRecord.
+template <fixed_string Path>
+struct SpikeMonitor {
+  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
+  static constexpr std::string_view path = Path.view();
+
+  template <class Tensor>
+  using recorder = detail::spike_recorder<Path, Tensor>;
 };
 
 template <fixed_string Path>
 inline constexpr Monitor<Path> monitor{};
+
+template <fixed_string Path>
+inline constexpr SpikeMonitor<Path> spike_monitor{};
+
+template <class M>
+inline constexpr bool is_monitor_v = false;
+template <fixed_string P>
+inline constexpr bool is_monitor_v<Monitor<P>> = true;
+template <fixed_string P>
+inline constexpr bool is_monitor_v<StateMonitor<P>> = true;
+template <fixed_string P>
+inline constexpr bool is_monitor_v<SpikeMonitor<P>> = true;
+
+template <class M>
+concept MonitorSpec = is_monitor_v<M>;
 
 namespace detail {
 
@@ -58,6 +143,170 @@ decltype(auto) follow_path(M& m) {
     return follow_path<Path, dot + 1>(field);
   }
 }
+
+}  // namespace detail
+
+namespace detail {
+
+// Copies (A, B, rest) into (B, A, rest).
+template <class T, class Backend>
+void swap_leading_axes(const T* in, T* out, std::size_t a, std::size_t b, std::size_t row) {
+  for (std::size_t i = 0; i < a; ++i)
+    for (std::size_t j = 0; j < b; ++j) Backend::copy(in + (i * b + j) * row, out + (j * a + i) * row, row);
+}
+
+inline Shape with_leading(std::size_t n, const Shape& s) {
+  std::size_t e[Shape::max_rank + 1] = {n};
+  std::copy(s.begin(), s.end(), e + 1);
+  return Shape(std::span<const std::size_t>(e, s.rank() + 1));
+}
+
+inline Shape swap_leading(const Shape& s) {
+  if (s.rank() < 2) return s;
+  std::size_t e[Shape::max_rank];
+  std::copy(s.begin(), s.end(), e);
+  std::swap(e[0], e[1]);
+  return Shape(std::span<const std::size_t>(e, s.rank()));
+}
+
+// Records a State (or selected neurons of it) at every stride-th step into a
+// (records, ...) tensor.
+template <fixed_string Path, class Tensor>
+class state_recorder {
+  using T = typename Tensor::value_type;
+  using B = typename Tensor::backend_type;
+
+ public:
+  state_recorder() = default;
+  explicit state_recorder(const Monitor<Path>&) {}
+  explicit state_recorder(StateMonitor<Path> spec) : selected_(std::move(spec.selected)), stride_(spec.stride) {}
+
+  // Sizes the history for a run of `steps` steps.
+  template <class Model>
+  void start(Model& model, std::size_t steps, const Context&) {
+    const Shape& shape = follow_path<Path>(model).value().shape();
+    const std::size_t records = (steps + stride_ - 1) / stride_;
+    if (records == 0) {
+      history_.ensure_shape(Shape{0});
+      return;
+    }
+    history_.ensure_shape(with_leading(records, recorded_shape(shape)));
+  }
+
+  template <class Model>
+  void record(Model& model, std::size_t t) {
+    if (t % stride_ != 0) return;
+    const auto& value = follow_path<Path>(model).value();
+    auto slot = history_[t / stride_];
+    if (!(slot.shape() == recorded_shape(value.shape()))) {
+      throw shape_error("modyn::LoopOverTime: monitored state '" + std::string(Path.view()) + "' changed shape to " +
+                        value.shape().to_string() + " at step " + std::to_string(t));
+    }
+    if (selected_.empty()) {
+      B::copy(value.data(), slot.data(), value.size());
+      return;
+    }
+    static_assert(B::host_accessible, "modyn::monitor: .neurons() needs a host-accessible backend");
+    const std::size_t n = value.rank() ? value.shape(value.rank() - 1) : 1, k = selected_.size();
+    const T* in = value.data();
+    T* out = slot.data();
+    for (std::size_t row = 0; row < value.size() / (n ? n : 1); ++row)
+      for (std::size_t j = 0; j < k; ++j) out[row * k + j] = in[row * n + selected_[j]];
+  }
+
+  const Tensor& time_major() const noexcept { return history_; }
+
+  const Tensor& batch_major() {
+    if (history_.rank() < 2 || history_.size() == 0) {
+      batch_major_.ensure_shape(swap_leading(history_.shape()));
+      return batch_major_;
+    }
+    batch_major_.ensure_shape(swap_leading(history_.shape()));
+    const std::size_t a = history_.shape(0), b = history_.shape(1);
+    swap_leading_axes<T, B>(history_.data(), batch_major_.data(), a, b, history_.size() / (a * b));
+    return batch_major_;
+  }
+
+ private:
+  Shape recorded_shape(const Shape& shape) const {
+    if (selected_.empty()) return shape;
+    const std::size_t n = shape.rank() ? shape[shape.rank() - 1] : 1;
+    for (const std::size_t i : selected_) {
+      if (i >= n) {
+        throw index_error("modyn::monitor<\"" + std::string(Path.view()) + "\">.neurons(): index " +
+                          std::to_string(i) + " is out of range for a State of shape " + shape.to_string());
+      }
+    }
+    std::size_t e[Shape::max_rank];
+    std::copy(shape.begin(), shape.end(), e);
+    const std::size_t rank = shape.rank() ? shape.rank() : 1;
+    e[rank - 1] = selected_.size();
+    return Shape(std::span<const std::size_t>(e, rank));
+  }
+
+  std::vector<std::size_t> selected_;
+  std::size_t stride_ = 1;
+  Tensor history_, batch_major_;
+};
+
+// Records the non-zero elements of a State as (step, flat index) events.
+template <fixed_string Path, class Tensor>
+class spike_recorder {
+  using T = typename Tensor::value_type;
+  using B = typename Tensor::backend_type;
+  static_assert(B::host_accessible, "modyn::spike_monitor needs a host-accessible backend");
+
+ public:
+  spike_recorder() = default;
+  explicit spike_recorder(const SpikeMonitor<Path>&) {}
+
+  template <class Model>
+  void start(Model& model, std::size_t steps, const Context& c) {
+    record_.clear();
+    record_.shape = follow_path<Path>(model).value().shape();
+    record_.num_steps = steps;
+    record_.t0 = c.t;
+    record_.dt = c.dt;
+  }
+
+  template <class Model>
+  void record(Model& model, std::size_t t) {
+    const auto& value = follow_path<Path>(model).value();
+    if (!(value.shape() == record_.shape)) {
+      throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) + "' changed shape to " +
+                        value.shape().to_string() + " at step " + std::to_string(t));
+    }
+    scan(value.data(), value.size(), static_cast<std::int64_t>(t));
+  }
+
+  const SpikeRecord& time_major() const noexcept { return record_; }
+  const SpikeRecord& batch_major() const noexcept { return record_; }
+
+ private:
+  // Spikes are rare: blocks without any are skipped by a branch-free test
+  // the compiler vectorizes.
+  void scan(const T* x, std::size_t n, std::int64_t step) {
+    constexpr std::size_t block = 64;
+    std::size_t i = 0;
+    for (; i + block <= n; i += block) {
+      bool any = false;
+      for (std::size_t j = 0; j < block; ++j) any |= (x[i + j] != T(0));
+      if (any) push_block(x, i, i + block, step);
+    }
+    push_block(x, i, n, step);
+  }
+
+  void push_block(const T* x, std::size_t begin, std::size_t end, std::int64_t step) {
+    for (std::size_t j = begin; j < end; ++j) {
+      if (x[j] != T(0)) {
+        record_.steps.push_back(step);
+        record_.indices.push_back(static_cast<std::int64_t>(j));
+      }
+    }
+  }
+
+  SpikeRecord record_;
+};
 
 }  // namespace detail
 }  // namespace modyn
