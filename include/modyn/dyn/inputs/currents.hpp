@@ -55,7 +55,9 @@ inline bool reached(double t, double edge) noexcept {
 }
 
 // Whether t lies in [start, end), with the tolerance above at both edges.
-inline bool within(double t, double start, double end) noexcept { return reached(t, start) && !reached(t, end); }
+inline bool within(double t, double start, double end) noexcept {
+  return reached(t, start) && !reached(t, end);
+}
 
 // A number as a user wrote it: 20, 0.5, -1e+30, nan.
 inline std::string number(double x) {
@@ -66,8 +68,9 @@ inline std::string number(double x) {
 
 inline void check_interval(const char* who, double t_start, double t_end) {
   if (std::isnan(t_start) || std::isnan(t_end) || t_start > t_end) {
-    throw config_error(std::string("modyn::dyn::inputs::") + who + ": need t_start <= t_end (ms), got t_start = " +
-                       number(t_start) + ", t_end = " + number(t_end));
+    throw config_error(std::string("modyn::dyn::inputs::") + who +
+                       ": need t_start <= t_end (ms), got t_start = " + number(t_start) +
+                       ", t_end = " + number(t_end));
   }
 }
 
@@ -180,8 +183,9 @@ class ramp {
 // the edges are the exact sums, the same for every dt.
 template <class T = float>
 class section {
-  static_assert(std::is_floating_point_v<T>,
-                "modyn::dyn::inputs::section: the values must be floating-point (write {1.f, 2.f}, not {1, 2})");
+  static_assert(
+      std::is_floating_point_v<T>,
+      "modyn::dyn::inputs::section: the values must be floating-point (write {1.f, 2.f}, not {1, 2})");
 
  public:
   using value_type = T;
@@ -196,8 +200,8 @@ class section {
     if (!detail::reached(t, 0.0)) return T(0);
     // The first section whose end t has not reached (ends are sorted, and so
     // is "reached" along them).
-    const auto end = std::partition_point(ends_.begin(), ends_.end(),
-                                          [t](double e) { return detail::reached(t, e); });
+    const auto end =
+        std::partition_point(ends_.begin(), ends_.end(), [t](double e) { return detail::reached(t, e); });
     return end == ends_.end() ? T(0) : values_[static_cast<std::size_t>(end - ends_.begin())];
   }
   T operator()(double t, std::size_t /*i*/) const noexcept { return at(t); }
@@ -244,7 +248,8 @@ template <class B = default_backend, TimeInput I>
 auto sample(const I& input, double duration, double dt) {
   using T = std::remove_cvref_t<decltype(input.at(0.0))>;
   if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw config_error("modyn::dyn::inputs::sample: dt must be finite and > 0 (ms), got " + detail::number(dt));
+    throw config_error("modyn::dyn::inputs::sample: dt must be finite and > 0 (ms), got " +
+                       detail::number(dt));
   }
   if (!(duration >= 0.0) || !std::isfinite(duration)) {
     throw config_error("modyn::dyn::inputs::sample: the duration must be finite and >= 0 (ms), got " +

@@ -59,7 +59,8 @@ inline constexpr bool is_rate_function_v =
     !std::is_arithmetic_v<R> && !TensorLike<R> && std::is_invocable_r_v<double, R&, double>;
 
 template <class R, class T, class B>
-inline constexpr bool is_rate_v = std::is_same_v<R, double> || is_rate_tensor_v<R, T, B> || is_rate_function_v<R>;
+inline constexpr bool is_rate_v =
+    std::is_same_v<R, double> || is_rate_tensor_v<R, T, B> || is_rate_function_v<R>;
 
 inline std::string number(double x) {
   std::ostringstream os;
@@ -73,7 +74,8 @@ inline bool valid_rate(double hz) noexcept { return std::isfinite(hz) && hz >= 0
 
 template <class T = float, class B = default_backend, class Rate = double>
 class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
-  static_assert(std::is_floating_point_v<T>, "modyn::dyn::PoissonSpikes: T must be floating-point (float, double)");
+  static_assert(std::is_floating_point_v<T>,
+                "modyn::dyn::PoissonSpikes: T must be floating-point (float, double)");
   static_assert(poisson_detail::is_rate_v<Rate, T, B>,
                 "modyn::dyn::PoissonSpikes: the rate must be a constant in Hz (double), a function of t (ms) "
                 "returning Hz, or per-neuron rates in Hz as a Tensor<T, B> of shape (N,)");
@@ -86,7 +88,9 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   MODYN_FIELDS(spike)
 
   PoissonSpikes(std::size_t n, Rate rate, std::optional<std::uint64_t> seed = std::nullopt)
-      : spike(Shape{n}), n_(n), rate_(std::move(rate)),
+      : spike(Shape{n}),
+        n_(n),
+        rate_(std::move(rate)),
         rng_(seed ? Rng(*seed) : InitGenerator::instance().next()) {
     check_fixed_rate();
   }
@@ -97,8 +101,15 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   // Draws the spikes of step c.i (dt = c.dt ms, rate functions see c.t).
   const tensor_type& update(const Context& c) {
     tensor_type& s = *spike;
-    rng_.split(c.i).uniform(s);  // u in [0, 1), in place
-    threshold(s, c);
+    if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
+      draw_uniform(s, c.i);
+      threshold_per_neuron(s, c.dt);
+    } else {
+      // The rate first: a rate function that throws leaves the spikes as they were.
+      const T p = T(probability(current_rate(c.t), c.dt));
+      draw_uniform(s, c.i);
+      threshold_all(s, p);
+    }
     return s;
   }
 
@@ -123,7 +134,8 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
     const auto rates = rate_.to_vector();
     for (std::size_t k = 0; k < rates.size(); ++k) {
       if (!poisson_detail::valid_rate(double(rates[k]))) {
-        fail("rate of neuron " + std::to_string(k) + " = " + poisson_detail::number(double(rates[k])) + " Hz");
+        fail("rate of neuron " + std::to_string(k) + " = " + poisson_detail::number(double(rates[k])) +
+             " Hz");
       }
     }
   }
@@ -133,14 +145,8 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
                        " is invalid; a rate must be finite and >= 0");
   }
 
-  // u -> (u < p): one fused pass over the spikes.
-  void threshold(tensor_type& s, const Context& c) {
-    if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
-      threshold_per_neuron(s, c.dt);
-    } else {
-      threshold_all(s, T(probability(current_rate(c.t), c.dt)));
-    }
-  }
+  // u in [0, 1): element e of the stream split(i), whatever was drawn before.
+  void draw_uniform(tensor_type& s, std::size_t i) const { rng_.split(i).uniform(s); }
 
   double current_rate(double t) {
     if constexpr (std::is_same_v<Rate, double>) {
@@ -154,6 +160,7 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
     }
   }
 
+  // u -> (u < p), in place: one fused pass over the spikes.
   static void threshold_all(tensor_type& s, T p) {
     B::map(
         s.size(),
@@ -164,7 +171,7 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
         s.data());
   }
 
-  // The rates (N,) apply to each row of (batch, N).
+  // u -> (u < rate * dt / 1000) with the rates (N,) along each row of (batch, N).
   void threshold_per_neuron(tensor_type& s, double dt) const {
     if (n_ == 0) return;
     const T scale = T(probability(1.0, dt));
@@ -184,19 +191,24 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   Rng rng_;
 };
 
+// (clang-format 14 mangles requires-clauses on deduction guides.)
+// clang-format off
 // PoissonSpikes(100, 20.0, 42): float spikes on the default backend, constant rate.
 template <class R>
   requires std::is_arithmetic_v<R>
-PoissonSpikes(std::size_t, R, std::optional<std::uint64_t> = std::nullopt) -> PoissonSpikes<float, default_backend, double>;
+PoissonSpikes(std::size_t, R, std::optional<std::uint64_t> = std::nullopt)
+    -> PoissonSpikes<float, default_backend, double>;
 
 // PoissonSpikes(100, [](double t) { ... }, 42): a rate function of t.
 template <class F>
   requires poisson_detail::is_rate_function_v<F>
-PoissonSpikes(std::size_t, F, std::optional<std::uint64_t> = std::nullopt) -> PoissonSpikes<float, default_backend, F>;
+PoissonSpikes(std::size_t, F, std::optional<std::uint64_t> = std::nullopt)
+    -> PoissonSpikes<float, default_backend, F>;
 
 // PoissonSpikes(100, rates, 42): per-neuron rates; T and B are the tensor's.
 template <class T, class B>
 PoissonSpikes(std::size_t, Tensor<T, B>, std::optional<std::uint64_t> = std::nullopt)
     -> PoissonSpikes<T, B, Tensor<T, B>>;
+// clang-format on
 
 }  // namespace modyn::dyn
