@@ -160,3 +160,12 @@ TEST_CASE("monitors with a batch-major input give batch-major histories; spike r
   CHECK(events.steps == std::vector<std::int64_t>{2});
   CHECK(events.indices == std::vector<std::int64_t>{1 * 3 + 2});
 }
+
+TEST_CASE("LoopOptions::record_output = false: monitors only, the output is (0,)", "[compose][monitor]") {
+  LoopOverTime loop{Pattern{}, spike_monitor<"spike">, monitor<"x">.neurons({1}), {.dt = 0.1, .record_output = false}};
+  const auto& [out, spikes, x] = loop.run_for(1.0);
+  CHECK(out.shape() == modyn::Shape{0});
+  CHECK(spikes.num_steps == 10);
+  CHECK(x.shape() == modyn::Shape{10, 1});
+  CHECK(x(9, 0) == 901.0f);
+}

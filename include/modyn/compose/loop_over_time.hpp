@@ -15,6 +15,9 @@
 //   shape is first seen: a warm call allocates nothing. The returned
 //   references stay valid until the next call.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
+// - The model's output of every step is kept, (T, ...); a long simulation
+//   observed through monitors sets LoopOptions::record_output = false, as
+//   a dense (T, N) copy of spikes is what runs out of memory.
 #pragma once
 
 #include <cmath>
@@ -41,6 +44,8 @@ struct LoopOptions {
   bool time_major = true;              // input (T, B, N); else (B, T, N)
   bool training = false;               // context.training
   bool hoist_stateless_head = true;    // run a Sequential's stateless head over all steps at once
+  bool record_output = true;           // keep the model's output of every step (else the output is (0,)):
+                                       // turn off for long runs observed through monitors
 };
 
 namespace detail {
@@ -198,6 +203,8 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
     using B = typename tensor_type::backend_type;
     if constexpr (!TensorLike<Y>) {
       if (t == 0) output_.ensure_shape(Shape{0});  // the model returns nothing
+    } else if (!options_.record_output) {
+      if (t == 0) output_.ensure_shape(Shape{0});
     } else {
       if (t == 0) output_.ensure_shape(with_leading(steps, y.shape()));
       if (!(output_[t].shape() == y.shape())) {
