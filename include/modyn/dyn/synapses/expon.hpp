@@ -1,0 +1,119 @@
+// dyn::Expon: the exponential synapse (brainpy.dyn.Expon, brainpy.state.Expon;
+// Sterratt et al., Principles of Computational Modelling in Neuroscience,
+// 2011, ch. 7; Roth & van Rossum 2009):
+//
+//   dg/dt = -g / tau + sum_k x_k delta(t - t_k)
+//
+// Each step first lets g decay over dt, then adds x, what arrives in this
+// step (the weighted spikes), as brainstate's Expon.update does
+// (g = exp_euler_step(-g / tau) + x):
+//
+//   g(t + dt) = g(t) exp(-dt / tau) + x.
+//
+// Exponential Euler, BrainPy's default method for it ('exp_auto'), is exact
+// for this linear ODE (integrators.hpp). Its factor exp(-dt / tau) is the same
+// for every element, so it is computed once per step (in double) instead of
+// in the kernel: the pass is one multiply-add per element, and a unit impulse
+// given at step 0 is exp(-k dt / tau) at step k, to float rounding.
+//
+//   dyn::Expon syn(100, {.tau = 5.f});
+//   const auto& g = syn.update(weighted_spikes, ctx);   // (100,) or (B, 100)
+//   lif(ctx, coba(g));                                  // outputs.hpp
+//
+// Units as everywhere in dyn/: ms, and g in the unit of x.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+
+#include "modyn/backend/backend.hpp"
+#include "modyn/compose/context.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/shape.hpp"
+#include "modyn/core/tensor.hpp"
+#include "modyn/core/tensor_concepts.hpp"
+#include "modyn/dyn/detail/fused_update.hpp"
+#include "modyn/dyn/input_current.hpp"
+#include "modyn/module/module.hpp"
+
+namespace modyn::dyn {
+
+template <class T = float, class B = default_backend>
+class Expon : public Module<Expon<T, B>> {
+  static_assert(std::is_floating_point_v<T>, "dyn::Expon<T>: T must be a floating-point type such as float");
+
+ public:
+  using tensor_type = Tensor<T, B>;
+
+  // BrainPy's default.
+  struct Options {
+    T tau = T(8);  // decay time constant (ms)
+  };
+
+  T tau{};
+  State<tensor_type> g;  // the synaptic variable (conductance), starts at 0
+  MODYN_FIELDS(tau, g)
+
+  Expon() : Expon(1) {}
+  explicit Expon(Shape size, Options o = {}) : tau(o.tau), g(size) {
+    if (!(tau > T(0)) || !std::isfinite(tau)) {
+      throw config_error("dyn::Expon: tau must be > 0 and finite, got " + std::to_string(tau));
+    }
+  }
+  explicit Expon(std::size_t size, Options o = {}) : Expon(Shape{size}, o) {}
+
+  // The per-sample shape of the synapses.
+  const Shape& size() const noexcept { return g.sample_shape(); }
+
+  // One step of dt: g decays, then the sum of the inputs is added. An input
+  // is a number (the same for every synapse), or a tensor of the synapses'
+  // shape, or of the per-sample shape (broadcast over the batch axis); not a
+  // term of input_current.hpp (those depend on a membrane potential).
+  // Returns g.
+  template <class... Inputs>
+    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
+  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+    const detail::population who{"dyn::Expon", this->name()};
+    [[maybe_unused]] std::size_t position = 0;
+    (check_input(who, position++, inputs), ...);
+    const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
+    // input(v) is the inputs' sum as a linear function of a membrane
+    // potential (input_current.hpp); plain numbers and tensors have slope 0,
+    // so its offset is the sum.
+    const auto kernel = [=](auto& g_value, const auto& input) {
+      using V = std::remove_cvref_t<decltype(g_value)>;
+      g_value = g_value * V(decay) + input(V(T(0))).offset;
+    };
+    detail::fused_update<B, T>(who, g->shape(), size(), kernel, std::tuple{g->data()}, inputs...);
+    return *g;
+  }
+
+  // The form LoopOverTime calls: one input and the context.
+  template <class X>
+    requires(NeuronInput<X, T> && !InputTerm<X>)
+  const tensor_type& update(const X& x, const Context& c) {
+    return update(c, x);
+  }
+
+ private:
+  // A tensor input has the synapses' shape, or their per-sample shape when
+  // they have a batch axis. (fused_update checks too, in words for neurons.)
+  template <class X>
+  void check_input(const detail::population& who, std::size_t position, const X& x) const {
+    if constexpr (TensorLike<X>) {
+      const Shape& shape = g->shape();
+      if (x.shape() == shape || (x.shape() == size() && shape.rank() == size().rank() + 1)) return;
+      std::string message = who.describe() + ": input " + std::to_string(position) + " has shape " +
+                            x.shape().to_string() + ", but the synapses have shape " + shape.to_string();
+      if (shape.rank() == size().rank() + 1) {
+        message += " (an input may also have the per-sample shape " + size().to_string() + ")";
+      }
+      throw shape_error(message);
+    }
+  }
+};
+
+}  // namespace modyn::dyn
