@@ -28,6 +28,10 @@
 // - Elements are independent: the kernel sees element i only, the order of
 //   calls is unspecified, and arguments must not overlap partially.
 //   Everything is done in one pass over memory.
+// - Rounding: the scalar tail may be contracted differently from the vector
+//   body (clang fuses a * b + c into an FMA for scalars by default, not for
+//   xsimd batches), so an element's last bit can depend on its position.
+//   Kernels that need bitwise agreement call math::fma explicitly.
 #pragma once
 
 #include <algorithm>

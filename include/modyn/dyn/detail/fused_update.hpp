@@ -85,10 +85,11 @@ struct population {
 // first (they differ only after loading some of them by hand).
 template <class First, class... Rest>
 void match_states(const population& who, const First& first, const Rest&... rest) {
+  const auto label = [](const auto& state) { return state.path().empty() ? std::string("<unnamed>") : state.path(); };
   const auto check = [&](const auto& state) {
     if (!(state->shape() == first->shape())) {
-      throw shape_error(who.describe() + ": State '" + state.path() + "' has shape " + state->shape().to_string() +
-                        " but '" + first.path() + "' has " + first->shape().to_string() +
+      throw shape_error(who.describe() + ": State '" + label(state) + "' has shape " + state->shape().to_string() +
+                        " but '" + label(first) + "' has " + first->shape().to_string() +
                         "; call reset_state(batch_size)");
     }
   };
