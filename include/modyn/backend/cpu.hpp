@@ -20,18 +20,19 @@
 //   updated in place (loaded, passed as `V&`, stored back); `write_only(T*)` is
 //   an output that is not read first.
 // - The CPU backend calls the kernel with V = xsimd::batch<T> (the widest
-//   vector of the architecture chosen by -march) on full vectors, then with
-//   V = T on the remaining tail. The CUDA backend calls it with V = T, one
-//   element per thread. So a kernel uses only operations both types have:
+//   vector of the architecture chosen by -march) on full vectors, and on the
+//   remaining tail as one more vector, padded by repeating the tail's last
+//   element (padding lanes are computed, never stored). Every element thus
+//   gets the same arithmetic, bit for bit, wherever it lies: a population
+//   updated row by row equals the same population updated at once. The
+//   kernel is also compiled, not run, with V = T, the type the CUDA backend
+//   calls it with, one element per thread. So a kernel uses only operations
+//   both types have:
 //   arithmetic, comparisons, and the functions of backend/kernel_math.hpp
 //   (math::exp, math::select, ...); constants are converted with V(c).
 // - Elements are independent: the kernel sees element i only, the order of
 //   calls is unspecified, and arguments must not overlap partially.
 //   Everything is done in one pass over memory.
-// - Rounding: the scalar tail may be contracted differently from the vector
-//   body (clang fuses a * b + c into an FMA for scalars by default, not for
-//   xsimd batches), so an element's last bit can depend on its position.
-//   Kernels that need bitwise agreement call math::fma explicitly.
 #pragma once
 
 #include <algorithm>
@@ -130,6 +131,42 @@ MODYN_ALWAYS_INLINE void map_at(Kernel& kernel, std::size_t i, const Args&... ar
   std::tuple<typename map_arg<Args>::template slot<V>...> slots{load_slot<V>(args, i)...};
   std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
   std::apply([&](const auto&... s) { (store_slot(args, i, s), ...); }, slots);
+}
+
+// The `count` (< width of V) elements from i of an argument in a full
+// vector; lanes past them repeat the last one, a real value of the array.
+template <class V, class Arg>
+MODYN_ALWAYS_INLINE V load_tail(const Arg& arg, std::size_t i, std::size_t count) {
+  if constexpr (std::is_pointer_v<Arg>) {
+    using T = typename V::value_type;
+    alignas(64) T lanes[V::size];
+    for (std::size_t k = 0; k < V::size; ++k) lanes[k] = arg[i + (k < count ? k : count - 1)];
+    return V::load_aligned(lanes);
+  } else {
+    return V{};  // write-only: the kernel assigns it
+  }
+}
+
+template <class V, class Arg>
+MODYN_ALWAYS_INLINE void store_tail(const Arg& arg, std::size_t i, std::size_t count, const V& value) {
+  if constexpr (map_arg<Arg>::stored) {
+    using T = typename V::value_type;
+    alignas(64) T lanes[V::size];
+    value.store_aligned(lanes);
+    T* out = [&] {
+      if constexpr (std::is_pointer_v<Arg>) return arg;
+      else return arg.ptr;
+    }();
+    for (std::size_t k = 0; k < count; ++k) out[i + k] = lanes[k];
+  }
+}
+
+// The kernel on the last `count` elements, as one padded vector.
+template <class V, class Kernel, class... Args>
+void map_tail(Kernel& kernel, std::size_t i, std::size_t count, const Args&... args) {
+  std::tuple<typename map_arg<Args>::template slot<V>...> slots{load_tail<V>(args, i, count)...};
+  std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
+  std::apply([&](const auto&... s) { (store_tail(args, i, count, s), ...); }, slots);
 }
 
 template <class T, class Combine>
@@ -285,7 +322,10 @@ struct cpu {
     std::remove_cvref_t<Kernel> local = kernel;
     std::size_t i = 0;
     for (; i + width <= n; i += width) detail::map_at<batch>(local, i, args...);
-    for (; i < n; ++i) detail::map_at<T>(local, i, args...);
+    if (i < n) detail::map_tail<batch>(local, i, n - i, args...);
+    // Compiled for the scalar type too: the kernel must work per element on
+    // backends without vectors.
+    [[maybe_unused]] constexpr auto scalar_form = &detail::map_at<T, std::remove_cvref_t<Kernel>, Args...>;
   }
 
   template <class T>

@@ -7,8 +7,9 @@
 //
 // Units (README, "Units"): ms and mV; with R = 1 currents and w are in mV.
 // Exponential Euler sees dV/dt linearised at the step's start with its
-// tangent slope. The exponent is capped at 80 so that a run-away V between
-// two steps stays finite (float's exp overflows at 88); it is reset anyway.
+// tangent slope. Above V_th the right-hand side is held at its value at V_th
+// (the neuron has spiked and is reset at the end of the step), which keeps
+// every stage of every integrator finite.
 #pragma once
 
 #include <cmath>
@@ -68,14 +69,19 @@ class AdEx : public Module<AdEx<T, B, Method>> {
       using V = std::remove_cvref_t<decltype(v)>;
       Method::step(
           [&](double, const V& x, const V& y) {
-            const linear<V> I = input(x);
-            const V spike_current = V(d_t) * math::exp(math::min((x - V(v_t)) * V(inv_delta), V(T(80))));
+            // Above V_th the neuron has spiked: the right-hand side is held at
+            // its value at V_th, so that the stages of rk2/rk4 inside a
+            // run-away step cannot feed huge V into w (V is reset, w is not).
+            const V xc = math::min(x, V(v_th));
+            const linear<V> I = input(xc);
+            const V spike_current = V(d_t) * math::exp((xc - V(v_t)) * V(inv_delta));
             // tau f(x) = -(x - V_rest) + spike_current(x) - R y + R I(x); its tangent
-            // slope is -1 + spike_current / delta_T + R I.slope.
-            const V slope = (V(T(-1)) + spike_current * V(inv_delta) + V(r) * I.slope) * V(inv_tau);
-            const V value = (V(v_rest) - x + spike_current - V(r) * y + V(r) * I.at(x)) * V(inv_tau);
+            // slope is -1 + spike_current / delta_T + R I.slope (0 where held).
+            const V slope = math::select(x > V(v_th), V(T(0)),
+                                         (V(T(-1)) + spike_current * V(inv_delta) + V(r) * I.slope) * V(inv_tau));
+            const V value = (V(v_rest) - xc + spike_current - V(r) * y + V(r) * I.at(xc)) * V(inv_tau);
             return std::tuple{linear<V>{slope, value - slope * x},
-                              linear<V>{V(-inv_tau_w), V(ka * inv_tau_w) * (x - V(v_rest))}};
+                              linear<V>{V(-inv_tau_w), V(ka * inv_tau_w) * (xc - V(v_rest))}};
           },
           ctx.t, ctx.dt, v, adapt);
       const auto spiking = v >= V(v_th);

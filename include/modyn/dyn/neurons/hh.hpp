@@ -1,6 +1,6 @@
 // dyn::HH: the Hodgkin-Huxley model of the squid giant axon, with BrainPy's
-// parameters and rate functions (brainpy.dyn.HH; Hodgkin & Huxley 1952,
-// shifted so that rest is near -65 mV):
+// parameters and rate functions (brainpy.dyn.HH; Hodgkin & Huxley 1952, in
+// the modern sign convention, potentials shifted by -65 mV):
 //
 //   C dV/dt = -gNa m^3 h (V - ENa) - gK n^4 (V - EK) - gL (V - EL) + I
 //   dx/dt   = alpha_x(V) (1 - x) - beta_x(V) x          for x in m, h, n
@@ -11,6 +11,8 @@
 // A spike is an upward crossing of V_th. Units (README, "Units"): ms, mV,
 // uF/cm^2, mS/cm^2, and currents in uA/cm^2. V starts at V_init and each
 // gate at its steady state there, x_inf = alpha_x / (alpha_x + beta_x).
+// That is not the resting state: with BrainPy's gL = 0.03 (the classic 0.3
+// would rest at -65 mV), an unstimulated neuron settles at -70.68 mV.
 #pragma once
 
 #include <cmath>
