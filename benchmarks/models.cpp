@@ -11,12 +11,27 @@
 //   rnn512_fwd    Sequential(RNNCell(256 -> 512, tanh), relu, Dense(512 -> 10)); T = 100, B = 64.
 //   mlp_fwd       Sequential(Dense(784 -> 256), relu, Dense(256 -> 256), relu, Dense(256 -> 10));
 //                 batch 256, no loop.
+//   lif_snn_fwd   LoopOverTime{Sequential{nn::Dense(100 -> 256), dyn::LIF<float, cpu, euler>(256)}, {.dt = 0.1}}
+//                 with tau = 1, R = 1, V_rest = V_reset = 0, V_th = 1, tau_ref = 0:
+//                 v += 0.1 (-v + I), spike (1) when v >= 1, then v = 0; T = 100,
+//                 B = 64, x ~ N(4, 1) (T, B, 100) time major (see models_common.hpp),
+//                 output the spikes (T, B, 256). The loop runs the Dense once over
+//                 all T x B rows (one GEMM), then the LIF step by step. Each
+//                 iteration starts a fresh simulation: reset_state(64), reset_time().
+//                 Breakdown rows, same workload name: modyn_gemm (the Dense alone
+//                 over the (T, B, 100) input), modyn_steps (a LoopOverTime over
+//                 the LIF alone fed the Dense's (T, B, 256) output), and
+//                 eigen_gemm / eigen_steps, the two halves of the Eigen version.
 //
 // The hand-written Eigen versions use modyn's weights (copied out of the
 // modules), preallocated buffers and noalias products:
 //   h = tanh(x_t W_ih + h W_hh + b),  b = b_ih + b_hh,
 // and main() checks that modyn's outputs have the expected shapes and equal
-// Eigen's before anything is timed.
+// Eigen's before anything is timed. The Eigen LIF-SNN is one GEMM over all
+// T x B rows onto the bias rows (as nn::Dense does: the same Eigen product,
+// so the currents are bitwise modyn's unless MODYN_BLAS is set), then a plain
+// float loop per step (g++ -O3 -march=native vectorizes it) writing the
+// spikes (T, B, 256) in place.
 //
 // Counters: `flops` (FLOP/s, 2 M N K per GEMM, see models_common.hpp) and
 // items_per_second (sequences or samples per second); the time is per forward.
@@ -91,9 +106,29 @@ auto make_mlp() {
                     nn::Dense(sz(bm::mlp::hidden), sz(bm::mlp::out))};
 }
 
+// v += 0.1 (-v + I), spike when v >= 1, reset to 0: Euler with dt / tau = 0.1.
+using LifEuler = modyn::dyn::LIF<float, modyn::cpu, modyn::dyn::euler>;
+constexpr LifEuler::Options lif_options{
+    .V_rest = 0.0f, .V_reset = 0.0f, .V_th = 1.0f, .tau = 1.0f, .R = 1.0f, .tau_ref = 0.0f};
+
+auto make_lif_loop() {
+  using namespace modyn;
+  return LoopOverTime{Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), LifEuler(sz(bm::lif::hidden), lif_options)},
+                      LoopOptions{.dt = bm::lif::dt}};
+}
+
+// The LIF alone over precomputed currents (T, B, 256): the step half of lif_snn_fwd.
+auto make_lif_steps_loop() {
+  return modyn::LoopOverTime{LifEuler(sz(bm::lif::hidden), lif_options), modyn::LoopOptions{.dt = bm::lif::dt}};
+}
+
 Tensor seed_input() { return random_input({sz(bm::seed::steps), sz(bm::seed::batch), sz(bm::seed::in)}, 1); }
 Tensor rnn512_input() { return random_input({sz(bm::rnn512::steps), sz(bm::rnn512::batch), sz(bm::rnn512::in)}, 2); }
 Tensor mlp_input() { return random_input({sz(bm::mlp::batch), sz(bm::mlp::in)}, 3); }
+Tensor lif_input() {
+  return modyn::Rng(4).normal<float>({sz(bm::lif::steps), sz(bm::lif::batch), sz(bm::lif::in)},
+                                     static_cast<float>(bm::lif::input_mean), 1.0f);
+}
 
 // ---- the hand-written Eigen models --------------------------------------
 
@@ -199,6 +234,58 @@ struct EigenMlp {
   }
 };
 
+// One LIF step over n neurons: v += 0.1 (I - v); spike where v >= 1, then v = 0.
+// Branch-free, restrict pointers: g++ vectorizes it (256-bit vectors: it
+// prefers them on Intel AVX-512 parts).
+void lif_step(const float* __restrict current, float* __restrict v, float* __restrict spike, std::size_t n) {
+  constexpr float k = static_cast<float>(bm::lif::dt);  // dt / tau
+  for (std::size_t i = 0; i < n; ++i) {
+    const float next = v[i] + k * (current[i] - v[i]);
+    const bool fired = next >= 1.0f;
+    spike[i] = fired ? 1.0f : 0.0f;
+    v[i] = fired ? 0.0f : next;
+  }
+}
+
+// LIF-SNN: currents (T * B, 256) = x W + b in one GEMM, then the steps;
+// spikes (T * B, 256): row t * B + b is step t, sample b.
+struct EigenLifSnn {
+  RowMatrix w;
+  RowVector b;
+  RowMatrix current, v, spikes;
+
+  template <class Loop>
+  explicit EigenLifSnn(const Loop& loop)
+      : w(to_matrix(loop.model().template get<0>().weight.value())),
+        b(to_row(loop.model().template get<0>().bias.value())) {}
+
+  // The bias rows, then the GEMM accumulates onto them (Eigen zeroes the
+  // destination of a plain `=` product anyway, so the bias costs no extra pass).
+  const RowMatrix& gemm(const float* x) {
+    constexpr Eigen::Index rows = ix(bm::lif::steps * bm::lif::batch), in = ix(bm::lif::in);
+    current.resize(rows, w.cols());
+    current.rowwise() = b;
+    current.noalias() += ConstRowMap(x, rows, in) * w;
+    return current;
+  }
+
+  const RowMatrix& steps() {
+    constexpr Eigen::Index steps = ix(bm::lif::steps), batch = ix(bm::lif::batch);
+    const Eigen::Index n = batch * w.cols();
+    v.setZero(batch, w.cols());
+    spikes.resize(steps * batch, w.cols());
+    for (Eigen::Index t = 0; t < steps; ++t) {
+      lif_step(current.data() + t * n, v.data(), spikes.data() + t * n, static_cast<std::size_t>(n));
+    }
+    return spikes;
+  }
+
+  const RowMatrix& forward(const float* x) {
+    gemm(x);
+    return steps();
+  }
+};
+
 // ---- checks ---------------------------------------------------------------
 
 // The largest |a - b| over n elements, NaN-aware (NaN compares as failure).
@@ -234,6 +321,97 @@ bool check_close(const char* what, const Tensor& y, const RowMatrix& reference, 
   return false;
 }
 
+// LIF-SNN: modyn's spikes against Eigen's. With Eigen as modyn's GEMM both
+// run the same product onto the bias rows and the currents are bitwise equal
+// (with MODYN_BLAS, OpenBLAS's differ in rounding: within 1e-4); the LIF
+// arithmetic is the same up to FMA contraction (g++ contracts under
+// -std=gnu++20, in xsimd's code and the plain loop alike, but need not do it
+// the same way). So spikes may differ only where v lands within rounding of
+// the threshold. After a neuron's first mismatch its trajectory differs, so
+// only first mismatches are judged: each is replayed in double from Eigen's
+// currents and must lie within 1e-4 of V_th = 1, and at most 0.1% of the
+// neurons may diverge at all (the Eigen build measures none). Also: the
+// network spikes (1% to 50% of neuron-steps), and a warm call (reset_state,
+// reset_time) repeats the first.
+bool lif_agrees() {
+  constexpr std::size_t steps = sz(bm::lif::steps), batch = sz(bm::lif::batch), hidden = sz(bm::lif::hidden);
+  constexpr std::size_t per_step = batch * hidden, total = steps * per_step;
+  auto loop = make_lif_loop();
+  const Tensor x = lif_input();
+  loop.reset_state(batch);
+  loop.reset_time();
+  const Tensor first(loop(x));
+  loop.reset_state(batch);
+  loop.reset_time();
+  const Tensor& y = loop(x);
+  bool ok = check_shape("lif_snn_fwd", y.shape(), {steps, batch, hidden});
+  if (!ok || first.size() != total) return false;
+  if (max_abs_diff(first.data(), y.data(), total) != 0.0) {
+    std::fprintf(stderr, "bench_models: lif_snn_fwd: a second run after reset_state/reset_time differs from the first\n");
+    ok = false;
+  }
+  EigenLifSnn eigen(loop);
+  const RowMatrix& ref = eigen.forward(x.data());
+  // The currents: modyn's Dense once more over x, against Eigen's GEMM.
+  const Tensor current(loop.model().get<0>()(x));
+  const double current_diff = max_abs_diff(current.data(), eigen.current.data(), total);
+
+  std::size_t spikes = 0, mismatches = 0, diverged = 0, far_from_threshold = 0, ever_fired = 0;
+  double worst_margin = 0.0;
+  std::size_t last_step_spikes = 0, non_binary = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    spikes += y.data()[i] != 0.0f;
+    if (i >= total - per_step) last_step_spikes += y.data()[i] != 0.0f;
+    non_binary += !(y.data()[i] == 0.0f || y.data()[i] == 1.0f);
+    mismatches += y.data()[i] != ref.data()[i];
+  }
+  for (std::size_t neuron = 0; neuron < per_step; ++neuron) {
+    bool fired = false;
+    double v = 0.0;  // Eigen's trajectory of this neuron in double
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::size_t i = t * per_step + neuron;
+      const double next = v + bm::lif::dt * (static_cast<double>(eigen.current.data()[i]) - v);
+      fired = fired || ref.data()[i] != 0.0f;
+      if (y.data()[i] != ref.data()[i]) {
+        ++diverged;
+        const double margin = std::fabs(next - 1.0);
+        worst_margin = std::max(worst_margin, margin);
+        far_from_threshold += margin > 1e-4;
+        break;
+      }
+      v = ref.data()[i] != 0.0f ? 0.0 : next;  // Eigen's reset keeps the replay on its trajectory
+    }
+    ever_fired += fired;
+  }
+  const double fraction = static_cast<double>(spikes) / static_cast<double>(total);
+  std::fprintf(stderr,
+               "bench_models: %-13s modyn vs hand Eigen: currents max |diff| %.3g; spikes: %zu of %zu neuron-steps "
+               "(%.1f%%; last step %.1f%%; %.1f%% of neurons ever fire); %zu mismatching neuron-steps, %zu "
+               "neurons diverge (their first mismatch within %.2g of the threshold; %zu farther than 1e-4)\n",
+               "lif_snn_fwd", current_diff, spikes, total, 100.0 * fraction,
+               100.0 * static_cast<double>(last_step_spikes) / static_cast<double>(per_step),
+               100.0 * static_cast<double>(ever_fired) / static_cast<double>(per_step), mismatches, diverged,
+               worst_margin, far_from_threshold);
+  if (non_binary > 0) {
+    std::fprintf(stderr, "bench_models: lif_snn_fwd: %zu outputs are neither 0 nor 1\n", non_binary);
+    ok = false;
+  }
+  if (!(current_diff <= 1e-4)) {
+    std::fprintf(stderr, "bench_models: lif_snn_fwd: modyn's Dense and Eigen's GEMM differ\n");
+    ok = false;
+  }
+  if (far_from_threshold > 0 || diverged * 1000 > per_step) {
+    std::fprintf(stderr, "bench_models: lif_snn_fwd: modyn's and Eigen's spikes disagree beyond threshold rounding\n");
+    ok = false;
+  }
+  if (!(fraction >= 0.01 && fraction <= 0.5)) {
+    std::fprintf(stderr, "bench_models: lif_snn_fwd: %.2f%% of neuron-steps spike (expected 1%% to 50%%)\n",
+                 100.0 * fraction);
+    ok = false;
+  }
+  return ok;
+}
+
 // Shapes, modyn == Eigen, and modyn's warm call == its first call.
 bool outputs_agree() {
   bool ok = true;
@@ -266,6 +444,7 @@ bool outputs_agree() {
     EigenMlp eigen(mlp);
     ok &= check_close("mlp_fwd", y, eigen.forward(x.data()), 1e-4);
   }
+  ok &= lif_agrees();
   return ok;
 }
 
@@ -347,6 +526,85 @@ void bm_mlp_eigen(benchmark::State& state) {
   set_counters(state, bm::mlp::flops, bm::mlp::batch);
 }
 
+void bm_lif_modyn(benchmark::State& state) {
+  auto loop = make_lif_loop();
+  const Tensor x = lif_input();
+  for (auto _ : state) {
+    loop.reset_state(sz(bm::lif::batch));  // V = 0, no spikes: a fresh simulation, part of the work
+    loop.reset_time();
+    const Tensor& y = loop(x);
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, bm::lif::flops, bm::lif::batch);
+}
+
+void bm_lif_eigen(benchmark::State& state) {
+  const auto loop = make_lif_loop();
+  const Tensor x = lif_input();
+  EigenLifSnn model(loop);
+  for (auto _ : state) {
+    const RowMatrix& y = model.forward(x.data());
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, bm::lif::flops, bm::lif::batch);
+}
+
+// Breakdown: modyn's Dense alone over all T x B rows (what the loop hoists).
+void bm_lif_modyn_gemm(benchmark::State& state) {
+  auto loop = make_lif_loop();
+  auto& dense = loop.model().get<0>();
+  const Tensor x = lif_input();
+  for (auto _ : state) {
+    const Tensor& y = dense(x);
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, bm::lif::flops, bm::lif::batch);
+}
+
+// Breakdown: the LIF steps alone (a LoopOverTime over the LIF, recording the
+// spikes), fed the Dense's currents (T, B, 256).
+void bm_lif_modyn_steps(benchmark::State& state) {
+  auto net = make_lif_loop();
+  const Tensor current(net.model().get<0>()(lif_input()));
+  auto loop = make_lif_steps_loop();
+  for (auto _ : state) {
+    loop.reset_state(sz(bm::lif::batch));
+    loop.reset_time();
+    const Tensor& y = loop(current);
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, 0.0, bm::lif::batch);
+}
+
+void bm_lif_eigen_gemm(benchmark::State& state) {
+  const auto loop = make_lif_loop();
+  const Tensor x = lif_input();
+  EigenLifSnn model(loop);
+  for (auto _ : state) {
+    const RowMatrix& y = model.gemm(x.data());
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, bm::lif::flops, bm::lif::batch);
+}
+
+void bm_lif_eigen_steps(benchmark::State& state) {
+  const auto loop = make_lif_loop();
+  const Tensor x = lif_input();
+  EigenLifSnn model(loop);
+  model.gemm(x.data());
+  for (auto _ : state) {
+    const RowMatrix& y = model.steps();
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, 0.0, bm::lif::batch);
+}
+
 // The GEMM modyn runs on, in the JSON context. With MODYN_USE_CBLAS (OpenBLAS),
 // OpenBLAS is held to one thread and its kernel set is reported.
 std::string configure_gemm() {
@@ -378,13 +636,19 @@ int main(int argc, char** argv) {
   const auto reg = [](const std::string& name, void (*fn)(benchmark::State&)) {
     benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
   };
-  const std::string seed = bm::seed_name, rnn512 = bm::rnn512_name, mlp = bm::mlp_name;
+  const std::string seed = bm::seed_name, rnn512 = bm::rnn512_name, mlp = bm::mlp_name, lif = bm::lif_name;
   reg(seed + "/modyn", bm_seed_modyn);
   reg(seed + "/eigen", bm_seed_eigen);
   reg(rnn512 + "/modyn", bm_rnn512_modyn);
   reg(rnn512 + "/eigen", bm_rnn512_eigen);
   reg(mlp + "/modyn", bm_mlp_modyn);
   reg(mlp + "/eigen", bm_mlp_eigen);
+  reg(lif + "/modyn", bm_lif_modyn);
+  reg(lif + "/eigen", bm_lif_eigen);
+  reg(lif + "/modyn_gemm", bm_lif_modyn_gemm);
+  reg(lif + "/modyn_steps", bm_lif_modyn_steps);
+  reg(lif + "/eigen_gemm", bm_lif_eigen_gemm);
+  reg(lif + "/eigen_steps", bm_lif_eigen_steps);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

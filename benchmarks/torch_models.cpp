@@ -15,6 +15,15 @@
 //
 // Like modyn's LoopOverTime, a forward starts from a zero hidden state and
 // returns the whole output sequence (the step outputs stacked to (T, B, out)).
+//
+// LIF-SNN (lif_snn_fwd): Linear(100 -> 256) feeding a LIF written with torch
+// ops, as an snntorch-style user writes it, per step:
+//   I_t = fc(x[t]); v = v + 0.1 * (-v + I_t); spike = (v >= 1).to(float);
+//   v = v * (1 - spike)
+// from v = 0, the spikes stacked to (T, B, 256); input x ~ N(4, 1) as in
+// bench_models (models_common.hpp). /torch and /torch_inference run the
+// Linear per step; /torch_hoisted (InferenceMode) runs it once over all
+// T x B rows before the loop, as modyn's LoopOverTime does.
 #include <benchmark/benchmark.h>
 
 #include <dlfcn.h>
@@ -88,6 +97,31 @@ struct Rnn512 : torch::nn::Module {
   }
 };
 
+struct LifSnn : torch::nn::Module {
+  torch::nn::Linear fc{nullptr};
+  bool hoist;  // fc over all T x B rows at once, before the loop
+
+  explicit LifSnn(bool hoist_linear = false) : hoist(hoist_linear) {
+    fc = register_module("fc", torch::nn::Linear(bm::lif::in, bm::lif::hidden));
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {  // x (T, B, in) -> spikes (T, B, hidden)
+    const std::int64_t steps = x.size(0), batch = x.size(1);
+    const torch::Tensor current = hoist ? fc->forward(x) : torch::Tensor();
+    torch::Tensor v = torch::zeros({batch, bm::lif::hidden});
+    std::vector<torch::Tensor> out;
+    out.reserve(static_cast<std::size_t>(steps));
+    for (std::int64_t t = 0; t < steps; ++t) {
+      const torch::Tensor i_t = hoist ? current[t] : fc->forward(x[t]);
+      v = v + bm::lif::dt * (-v + i_t);
+      torch::Tensor spike = (v >= 1.0).to(torch::kFloat);
+      v = v * (1 - spike);
+      out.push_back(std::move(spike));
+    }
+    return torch::stack(out);
+  }
+};
+
 torch::nn::Sequential make_mlp() {
   return torch::nn::Sequential(torch::nn::Linear(bm::mlp::in, bm::mlp::hidden), torch::nn::ReLU(),
                                torch::nn::Linear(bm::mlp::hidden, bm::mlp::hidden), torch::nn::ReLU(),
@@ -97,6 +131,7 @@ torch::nn::Sequential make_mlp() {
 torch::Tensor seed_input() { return torch::randn({bm::seed::steps, bm::seed::batch, bm::seed::in}); }
 torch::Tensor rnn512_input() { return torch::randn({bm::rnn512::steps, bm::rnn512::batch, bm::rnn512::in}); }
 torch::Tensor mlp_input() { return torch::randn({bm::mlp::batch, bm::mlp::in}); }
+torch::Tensor lif_input() { return torch::randn({bm::lif::steps, bm::lif::batch, bm::lif::in}) + bm::lif::input_mean; }
 
 void set_counters(benchmark::State& state, double flops, std::int64_t items) {
   state.counters["flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
@@ -128,6 +163,12 @@ void bm_rnn512(benchmark::State& state) {
   run<Guard>(state, model, rnn512_input(), bm::rnn512::flops, bm::rnn512::batch);
 }
 
+template <class Guard, bool Hoist = false>
+void bm_lif(benchmark::State& state) {
+  auto model = std::make_shared<LifSnn>(Hoist);
+  run<Guard>(state, model, lif_input(), bm::lif::flops, bm::lif::batch);
+}
+
 template <class Guard>
 void bm_mlp(benchmark::State& state) {
   torch::nn::Sequential model = make_mlp();
@@ -148,6 +189,23 @@ bool shapes_ok() {
   check(bm::rnn512_name, std::make_shared<Rnn512>()->forward(rnn512_input()),
         {bm::rnn512::steps, bm::rnn512::batch, bm::rnn512::out});
   check(bm::mlp_name, make_mlp()->forward(mlp_input()), {bm::mlp::batch, bm::mlp::out});
+  // LIF-SNN: the per-step and hoisted forms agree (same weights, same input;
+  // a spike may flip where v rounds differently at the threshold), and the
+  // network spikes (1% to 50% of neuron-steps).
+  auto lif = std::make_shared<LifSnn>();
+  const torch::Tensor x = lif_input();
+  const torch::Tensor spikes = lif->forward(x);
+  check(bm::lif_name, spikes, {bm::lif::steps, bm::lif::batch, bm::lif::hidden});
+  lif->hoist = true;
+  const std::int64_t differ = (lif->forward(x) != spikes).sum().item<std::int64_t>();
+  lif->hoist = false;
+  const double fraction = spikes.mean().item<double>();
+  std::fprintf(stderr, "bench_torch_models: %s: %.1f%% of neuron-steps spike; per-step and hoisted Linear differ in %lld\n",
+               bm::lif_name, 100.0 * fraction, static_cast<long long>(differ));
+  if (!(fraction >= 0.01 && fraction <= 0.5) || differ * 1000 > spikes.numel()) {
+    std::fprintf(stderr, "bench_torch_models: %s: unexpected spike fraction or disagreement\n", bm::lif_name);
+    ok = false;
+  }
   return ok;
 }
 
@@ -179,13 +237,16 @@ int main(int argc, char** argv) {
   const auto reg = [](const std::string& name, void (*fn)(benchmark::State&)) {
     benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
   };
-  const std::string seed = bm::seed_name, rnn512 = bm::rnn512_name, mlp = bm::mlp_name;
+  const std::string seed = bm::seed_name, rnn512 = bm::rnn512_name, mlp = bm::mlp_name, lif = bm::lif_name;
   reg(seed + "/torch", bm_seed<torch::NoGradGuard>);
   reg(seed + "/torch_inference", bm_seed<c10::InferenceMode>);
   reg(rnn512 + "/torch", bm_rnn512<torch::NoGradGuard>);
   reg(rnn512 + "/torch_inference", bm_rnn512<c10::InferenceMode>);
   reg(mlp + "/torch", bm_mlp<torch::NoGradGuard>);
   reg(mlp + "/torch_inference", bm_mlp<c10::InferenceMode>);
+  reg(lif + "/torch", bm_lif<torch::NoGradGuard>);
+  reg(lif + "/torch_inference", bm_lif<c10::InferenceMode>);
+  reg(lif + "/torch_hoisted", bm_lif<c10::InferenceMode, true>);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
