@@ -14,6 +14,21 @@ namespace modyn::math {
 template <class V>
 inline constexpr bool is_vector_v = xsimd::is_batch<std::remove_cvref_t<V>>::value;
 
+namespace detail {
+template <class V, bool = is_vector_v<V>>
+struct scalar_of {
+  using type = V;
+};
+template <class V>
+struct scalar_of<V, true> {
+  using type = typename V::value_type;
+};
+}  // namespace detail
+
+// The element type of a kernel value type: T for T and for xsimd::batch<T>.
+template <class V>
+using scalar_t = typename detail::scalar_of<std::remove_cvref_t<V>>::type;
+
 template <class V>
 MODYN_ALWAYS_INLINE V exp(const V& x) {
   if constexpr (is_vector_v<V>) return xsimd::exp(x); else return std::exp(x);
