@@ -61,6 +61,17 @@ struct Echo : modyn::Module<Echo> {
   }
 };
 
+// Its State takes its shape (4,) in the first step, not at construction.
+struct LazyShape : modyn::Module<LazyShape> {
+  using tensor_type = Tensor<float>;
+  modyn::State<tensor_type> h{modyn::Shape{1}};
+  MODYN_FIELDS(h)
+  void update(const Context& c) {
+    if (h->size() != 4) h.reset_to(Tensor<float>::zeros({4}));
+    h->data()[1] = float(c.i);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("monitor.neurons(): only the selected neurons, along the last axis", "[compose][monitor]") {
@@ -168,4 +179,13 @@ TEST_CASE("LoopOptions::record_output = false: monitors only, the output is (0,)
   CHECK(spikes.num_steps == 10);
   CHECK(x.shape() == modyn::Shape{10, 1});
   CHECK(x(9, 0) == 901.0f);
+}
+
+TEST_CASE("monitors take the State's shape from the model's first step", "[compose][monitor]") {
+  LoopOverTime loop{LazyShape{}, monitor<"h">, monitor<"h">.neurons({1}), spike_monitor<"h">};
+  const auto& [out, h, h1, spikes] = loop.run_for(0.3);
+  REQUIRE(h.shape() == modyn::Shape{3, 4});
+  CHECK(h1(2, 0) == 2.0f);
+  CHECK(spikes.shape == modyn::Shape{4});
+  CHECK(spikes.indices == std::vector<std::int64_t>{1, 1});  // steps 1 and 2 write i != 0
 }

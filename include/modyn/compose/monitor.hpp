@@ -181,22 +181,19 @@ class state_recorder {
   explicit state_recorder(const Monitor<Path>&) {}
   explicit state_recorder(StateMonitor<Path> spec) : selected_(std::move(spec.selected)), stride_(spec.stride) {}
 
-  // Sizes the history for a run of `steps` steps.
+  // A run of `steps` steps begins. (The history is sized at its first
+  // record: a State may take its shape in the model's first step.)
   template <class Model>
-  void start(Model& model, std::size_t steps, const Context&) {
-    const Shape& shape = follow_path<Path>(model).value().shape();
-    const std::size_t records = (steps + stride_ - 1) / stride_;
-    if (records == 0) {
-      history_.ensure_shape(Shape{0});
-      return;
-    }
-    history_.ensure_shape(with_leading(records, recorded_shape(shape)));
+  void start(Model&, std::size_t steps, const Context&) {
+    records_ = (steps + stride_ - 1) / stride_;
+    if (records_ == 0) history_.ensure_shape(Shape{0});
   }
 
   template <class Model>
   void record(Model& model, std::size_t t) {
     if (t % stride_ != 0) return;
     const auto& value = follow_path<Path>(model).value();
+    if (t == 0) history_.ensure_shape(with_leading(records_, recorded_shape(value.shape())));
     auto slot = history_[t / stride_];
     if (!(slot.shape() == recorded_shape(value.shape()))) {
       throw shape_error("modyn::LoopOverTime: monitored state '" + std::string(Path.view()) + "' changed shape to " +
@@ -246,6 +243,7 @@ class state_recorder {
 
   std::vector<std::size_t> selected_;
   std::size_t stride_ = 1;
+  std::size_t records_ = 0;
   Tensor history_, batch_major_;
 };
 
@@ -272,6 +270,7 @@ class spike_recorder {
   template <class Model>
   void record(Model& model, std::size_t t) {
     const auto& value = follow_path<Path>(model).value();
+    if (t == 0) record_.shape = value.shape();  // the shape the model's first step gave it
     if (!(value.shape() == record_.shape)) {
       throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) + "' changed shape to " +
                         value.shape().to_string() + " at step " + std::to_string(t));
