@@ -158,7 +158,7 @@ TEST_CASE("spike_monitor: (step, flat index) events in order, times from t0 and 
   }
 }
 
-TEST_CASE("monitors with a batch-major input give batch-major histories; spike records are unchanged",
+TEST_CASE("monitors with a batch-major input give batch-major histories, spike records are unchanged",
           "[compose][monitor]") {
   LoopOverTime loop{Echo{}, monitor<"h">.neurons({2}), spike_monitor<"h">, {.time_major = false}};
   loop.reset_state(2);

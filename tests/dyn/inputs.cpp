@@ -72,7 +72,7 @@ TEST_CASE("inputs::constant: the value at every time and step", "[dyn][inputs]")
   CHECK(c.value() == 2.5f);
 }
 
-TEST_CASE("inputs::step: amplitude on [t_start, t_end), baseline elsewhere", "[dyn][inputs]") {
+TEST_CASE("inputs::step: amplitude from t_start up to t_end (excluded), baseline elsewhere", "[dyn][inputs]") {
   const inputs::step s(2.0f, 10.0, 20.0, 0.5f);
   CHECK(s.at(-1.0) == 0.5f);
   CHECK(s.at(9.9) == 0.5f);
@@ -169,7 +169,7 @@ TEST_CASE("inputs::ramp: invalid edges are rejected", "[dyn][inputs]") {
              Contains("t_start = nan"));
 }
 
-TEST_CASE("inputs::section: value k on [sum of earlier durations, + duration k), 0 outside",
+TEST_CASE("inputs::section: value k from the sum of earlier durations for duration k, 0 outside",
           "[dyn][inputs]") {
   const inputs::section s({1.f, 2.f}, {10., 20.});
   CHECK(s.size() == 2);
@@ -211,7 +211,7 @@ TEST_CASE("inputs::section: edges that are rounded sums of durations", "[dyn][in
   CHECK(t(t_of(13, 0.1), 13) == 0.0f);
 }
 
-TEST_CASE("inputs::section: sections of duration 0 are skipped; no sections is 0", "[dyn][inputs]") {
+TEST_CASE("inputs::section: sections of duration 0 are skipped, no sections is 0", "[dyn][inputs]") {
   const inputs::section s({1.f, 9.f, 2.f, 8.f}, {5., 0., 5., 0.});
   CHECK(s.at(4.9) == 1.0f);
   CHECK(s.at(5.0) == 2.0f);

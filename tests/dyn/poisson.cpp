@@ -112,7 +112,7 @@ TEST_CASE("PoissonSpikes: a time-dependent rate, 0 before 50 ms and 100 Hz after
   CHECK(count_rows(history, 500, 501) > 0.0);  // t = 50: 10 spikes expected, P(none) = 4e-5
 }
 
-TEST_CASE("PoissonSpikes: rate 0 never fires; probabilities >= 1 always fire", "[dyn][poisson]") {
+TEST_CASE("PoissonSpikes: rate 0 never fires, probabilities >= 1 always fire", "[dyn][poisson]") {
   PoissonSpikes silent(1000, 0.0, 1);
   double spikes = 0.0;
   for (std::size_t i = 0; i < 1000; ++i) spikes += count(silent(step(i)));
@@ -148,7 +148,7 @@ TEST_CASE("PoissonSpikes: the spikes of a step are a function of (seed, step)", 
   CHECK(a(Context{.t = 123.0, .i = 7, .dt = dt}) == a7);
 }
 
-TEST_CASE("PoissonSpikes: shapes without and with a batch axis; batch rows are independent",
+TEST_CASE("PoissonSpikes: shapes without and with a batch axis, batch rows are independent",
           "[dyn][poisson]") {
   PoissonSpikes p(500, 5000.0, 9);
   CHECK(p.spike->shape() == Shape{500});  // never reset

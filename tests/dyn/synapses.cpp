@@ -235,7 +235,7 @@ TEST_CASE("Expon in a LoopOverTime: output and monitor<\"g\"> follow the analyti
 
 // ---------------------------------------------------------------- DualExpon
 
-TEST_CASE("DualExpon: BrainPy's defaults; A is the inverse of the impulse response's peak",
+TEST_CASE("DualExpon: BrainPy's defaults, A is the inverse of the impulse response's peak",
           "[dyn][synapse]") {
   dyn::DualExpon<> syn(3);
   CHECK(syn.tau_decay == 10.0f);

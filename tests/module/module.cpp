@@ -97,7 +97,7 @@ struct StringMaker<module_event> {
 
 // ---- 1. a module without reflected fields (brainstate's Scale)
 
-TEST_CASE("calling a module calls its update; x >> module is module(x)", "[module]") {
+TEST_CASE("calling a module calls its update, x >> module is module(x)", "[module]") {
   const Tensor<float> x{1.0f, -2.0f, 3.5f};
   mt::Scale scale;  // factor 2
   CHECK(scale(x) == Tensor<float>{2.0f, -4.0f, 7.0f});

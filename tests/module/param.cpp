@@ -18,7 +18,7 @@ namespace {
 double softplus(double x) { return std::log1p(std::exp(x)); }
 }  // namespace
 
-TEST_CASE("a Param holds its raw tensor; value() is the raw tensor without a transform", "[param]") {
+TEST_CASE("a Param holds its raw tensor, value() is the raw tensor without a transform", "[param]") {
   const Param<Tensor<float>> p(Tensor<float>{1.0f, -2.0f, 3.0f});
   CHECK(p.raw() == Tensor<float>{1.0f, -2.0f, 3.0f});
   CHECK(p.value() == p.raw());

@@ -26,7 +26,7 @@ auto all_tensors(M& model) {
 
 // ---- StateDict
 
-TEST_CASE("StateDict keeps insertion order; insert_or_assign replaces in place", "[state_dict]") {
+TEST_CASE("StateDict keeps insertion order, insert_or_assign replaces in place", "[state_dict]") {
   StateDict<Tensor<float>> d;
   CHECK(d.empty());
   CHECK(d.size() == 0);

@@ -120,7 +120,7 @@ TEST_CASE("affine is scale x + shift", "[transform]") {
                   1e-5);
 }
 
-TEST_CASE("clip clamps to [lower, upper]; its inverse is the identity", "[transform]") {
+TEST_CASE("clip clamps to [lower, upper], its inverse is the identity", "[transform]") {
   const transform::clip t{-1.0, 1.0};
   CHECK(t.forward(-3.0) == -1.0);
   CHECK(t.forward(0.5) == 0.5);
