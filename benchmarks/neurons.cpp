@@ -10,7 +10,7 @@
 // currents ("tensor", one more stream). items_per_second = neuron-steps/s.
 //
 // Traffic per neuron-step (bytes_per_second), all float32 arrays:
-//   LIF: V read+write 8, t_last_spike read+write 8, spike write 4 + its
+//   LIF: V read+write 8, refractory_left read+write 8, spike write 4 + its
 //        write-allocate read 4  -> 24 B (28 B with a tensor current, +4 read)
 //   HH:  V, m, h, n read+write 32, spike write 4 + write-allocate 4
 //                               -> 40 B (44 B with a tensor current)
@@ -208,7 +208,7 @@ template <class Neuron, class X>
 // ---- hand-written LIF ----------------------------------------------------------------
 
 struct lif_consts {
-  float window;   // refractory while t - t_last <= window
+  float half_step, step, tau_ref;  // refractory while more than half a step is left
   float growth;   // exp_euler: expm1(-dt/tau) / (-1/tau); Euler: dt
   float leak;     // -1/tau
   float drive;    // V_rest/tau
@@ -218,7 +218,9 @@ struct lif_consts {
 
 lif_consts make_lif_consts(const dyn::LIF<float>::Options& o, double dt, bool exponential) {
   lif_consts k{};
-  k.window = static_cast<float>(o.tau_ref + 0.5 * dt);
+  k.half_step = static_cast<float>(0.5 * dt);
+  k.step = static_cast<float>(dt);
+  k.tau_ref = o.tau_ref;
   k.leak = -1.0f / o.tau;
   k.gain = o.R / o.tau;
   k.drive = o.V_rest / o.tau;
@@ -240,51 +242,51 @@ MODYN_ALWAYS_INLINE V choose(const auto& cond, const V& a, const V& b) {
 
 // One LIF neuron (V = float) or a vector of them (V = batch).
 template <class V>
-MODYN_ALWAYS_INLINE void lif_element(V& v, V& t_last, V& spike, const V& current, float t, const lif_consts& k) {
-  const auto refractory = (V(t) - t_last) <= V(k.window);
+MODYN_ALWAYS_INLINE void lif_element(V& v, V& left, V& spike, const V& current, const lif_consts& k) {
+  const auto refractory = left > V(k.half_step);
   V next = v + V(k.growth) * (V(k.leak) * v + (V(k.drive) + V(k.gain) * current));
   next = choose(refractory, v, next);
   const auto fired = next >= V(k.v_th);
   spike = choose(fired, V(1.0f), V(0.0f));
-  t_last = choose(fired, V(t), t_last);
+  left = choose(fired, V(k.tau_ref), modyn::math::max(left - V(k.step), V(0.0f)));
   v = choose(fired, V(k.v_reset), next);
 }
 
 // The plain loop (g++ -O3 autovectorizes it).
 template <bool Tensor>
-[[gnu::noipa]] void lif_hand_loop(std::size_t n, float* __restrict v, float* __restrict t_last,
-                                  float* __restrict spike, const float* __restrict current, float current0, float t,
+[[gnu::noipa]] void lif_hand_loop(std::size_t n, float* __restrict v, float* __restrict left,
+                                  float* __restrict spike, const float* __restrict current, float current0,
                                   const lif_consts& k) {
   for (std::size_t i = 0; i < n; ++i) {
     const float I = Tensor ? current[i] : current0;
-    float vi = v[i], ti = t_last[i], si;
-    lif_element(vi, ti, si, I, t, k);
+    float vi = v[i], li = left[i], si;
+    lif_element(vi, li, si, I, k);
     v[i] = vi;
-    t_last[i] = ti;
+    left[i] = li;
     spike[i] = si;
   }
 }
 
 template <bool Tensor>
-[[gnu::noipa]] void lif_hand_simd(std::size_t n, float* __restrict v, float* __restrict t_last,
-                                  float* __restrict spike, const float* __restrict current, float current0, float t,
+[[gnu::noipa]] void lif_hand_simd(std::size_t n, float* __restrict v, float* __restrict left,
+                                  float* __restrict spike, const float* __restrict current, float current0,
                                   const lif_consts& k) {
   constexpr std::size_t w = batch::size;
   std::size_t i = 0;
   for (; i + w <= n; i += w) {
     const batch I = Tensor ? batch::load_unaligned(current + i) : batch(current0);
-    batch vi = batch::load_unaligned(v + i), ti = batch::load_unaligned(t_last + i), si;
-    lif_element(vi, ti, si, I, t, k);
+    batch vi = batch::load_unaligned(v + i), li = batch::load_unaligned(left + i), si;
+    lif_element(vi, li, si, I, k);
     vi.store_unaligned(v + i);
-    ti.store_unaligned(t_last + i);
+    li.store_unaligned(left + i);
     si.store_unaligned(spike + i);
   }
   for (; i < n; ++i) {
     const float I = Tensor ? current[i] : current0;
-    float vi = v[i], ti = t_last[i], si;
-    lif_element(vi, ti, si, I, t, k);
+    float vi = v[i], li = left[i], si;
+    lif_element(vi, li, si, I, k);
     v[i] = vi;
-    t_last[i] = ti;
+    left[i] = li;
     spike[i] = si;
   }
 }
@@ -419,7 +421,7 @@ template <bool Tensor, bool Expm1>
 }
 
 using hh_fn = void (*)(std::size_t, const hh_arrays&, const float*, float, const hh_consts&);
-using lif_fn = void (*)(std::size_t, float*, float*, float*, const float*, float, float, const lif_consts&);
+using lif_fn = void (*)(std::size_t, float*, float*, float*, const float*, float, const lif_consts&);
 
 // ---- the benchmarks ------------------------------------------------------------------
 
@@ -455,10 +457,10 @@ void bm_lif_modyn(benchmark::State& state, bool tensor_input) {
 }
 
 struct lif_hand_state {
-  buffer v, t_last, spike, current;
+  buffer v, left, spike, current;
   explicit lif_hand_state(std::size_t n)
-      : v(n, lif_v0(n).data()), t_last(n), spike(n), current(n, lif_currents(n).data()) {
-    std::fill_n(t_last.data(), n, -1e7f);
+      : v(n, lif_v0(n).data()), left(n), spike(n), current(n, lif_currents(n).data()) {
+    std::fill_n(left.data(), n, 0.0f);
   }
 };
 
@@ -468,16 +470,16 @@ void bm_lif_hand(benchmark::State& state, lif_fn fn) {
   const bool tensor_input = state.range(1) != 0;
   const lif_consts k = make_lif_consts(lif_options(), k_dt, true);
   float* v = s.v.data();
-  float* t_last = s.t_last.data();
+  float* left = s.left.data();
   float* spike = s.spike.data();
   const float* current = s.current.data();
   keep(v);
-  keep(t_last);
+  keep(left);
   keep(spike);
   keep(current);
   Context ctx{0.0, 0, k_dt, false};
   for (auto _ : state) {
-    fn(n, v, t_last, spike, current, k_lif_current, static_cast<float>(ctx.t), k);
+    fn(n, v, left, spike, current, k_lif_current, k);
     benchmark::ClobberMemory();
     ++ctx.i;
     ctx.t = static_cast<double>(ctx.i) * k_dt;
@@ -753,8 +755,7 @@ void check_lif(const char* method, std::size_t n, bool tensor_input) {
     lif_hand_state s(n);
     double peer_spikes = 0;
     for (int step = 0; step < check_steps; ++step) {
-      peers[p](n, s.v.data(), s.t_last.data(), s.spike.data(), s.current.data(), k_lif_current,
-               static_cast<float>(static_cast<double>(step) * k_dt), k);
+      peers[p](n, s.v.data(), s.left.data(), s.spike.data(), s.current.data(), k_lif_current, k);
       peer_spikes += sum(s.spike.data(), n);
     }
     const std::string what = std::string("lif/") + names[p] + "/" + method + (tensor_input ? "/tensor" : "/const");

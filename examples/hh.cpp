@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
 
   LoopOverTime loop{dyn::HH<>(1), monitor<"V">, spike_monitor<"spike">, {.dt = 0.1}};
 
-  // 100 ms with no input: the neuron stays at rest.
+  // 100 ms with no input: no spike; V relaxes from V_init = -65 mV to its
+  // resting -70.7 mV (hh.hpp).
   const auto& [none, v_rest, spikes_rest] = loop.run_for(100.0);
   io::save_npy(out / "hh_V_no_input.npy", v_rest);
   std::cout << "no input: V " << v_rest.shape() << ", " << spikes_rest.size() << " spikes\n";

@@ -72,7 +72,42 @@ struct LazyShape : modyn::Module<LazyShape> {
   }
 };
 
+// A rank-0 State and output: 1 + the sum of the step's input.
+struct Scalar : modyn::Module<Scalar> {
+  using tensor_type = Tensor<float>;
+  modyn::State<tensor_type> s{modyn::Shape{}};
+  modyn::State<tensor_type> h{modyn::Shape{3}};
+  MODYN_FIELDS(s, h)
+  template <modyn::TensorLike X>
+  const tensor_type& update(const X& x) {
+    float sum = 1;
+    for (std::size_t k = 0; k < x.size(); ++k) sum += x.data()[k];
+    s->data()[0] = sum;
+    for (std::size_t k = 0; k < 3; ++k) h->data()[k] = sum;
+    return *s;
+  }
+};
+
 }  // namespace
+
+TEST_CASE("batch-major runs of rank-0 outputs and States give their (T,) values", "[compose][monitor]") {
+  LoopOverTime loop{Scalar{}, monitor<"s">, {.time_major = false}};
+  auto x = Tensor<float>::zeros({1, 4, 3});  // (B = 1, T = 4, 3)
+  for (std::size_t t = 0; t < 4; ++t) x(0, t, 0) = float(10 * (t + 1));
+  const auto& [out, s] = loop(x);
+  const Tensor<float> expected{11.f, 21.f, 31.f, 41.f};
+  CHECK(out == expected);
+  CHECK(s == expected);
+}
+
+TEST_CASE("a run of zero steps gives histories of shape (0, ...)", "[compose][monitor]") {
+  LoopOverTime loop{Scalar{}, monitor<"h">, monitor<"h">.every(3), monitor<"h">.neurons({2})};
+  const auto& [out, h, every, selected] = loop(Tensor<float>::zeros({0, 3}));
+  CHECK(out.size() == 0);
+  CHECK(h.shape() == modyn::Shape{0, 3});
+  CHECK(every.shape() == modyn::Shape{0, 3});
+  CHECK(selected.shape() == modyn::Shape{0, 1});
+}
 
 TEST_CASE("monitor.neurons(): only the selected neurons, along the last axis", "[compose][monitor]") {
   LoopOverTime loop{Pattern{}, monitor<"x">.neurons({4, 0, 2}), {.dt = 0.5}};

@@ -171,8 +171,7 @@ TEST_CASE(
   std::vector<float> V;
   for (std::size_t i = 0; i < 2000; ++i) {
     // `flooded` gets a huge current while it is refractory.
-    const double since = static_cast<double>(i) * dt - static_cast<double>(flooded.t_last_spike->data()[0]);
-    const bool refractory = since <= 2.0 + 1e-6;
+    const bool refractory = flooded.refractory_left->data()[0] > 0.5 * dt;
     flooded_steps += refractory;
     plain(at_step(i, dt), 25.f);
     flooded(at_step(i, dt), refractory ? 1000.f : 25.f);
@@ -196,6 +195,28 @@ TEST_CASE(
     ++checked;
   }
   CHECK(checked + 1 >= spikes);
+}
+
+TEST_CASE("dyn::LIF: the refractory period lasts tau_ref / dt steps at any time of a long run",
+          "[dyn][neurons][lif]") {
+  // After 10 simulated minutes float can no longer tell t from t + 0.01 ms
+  // (its spacing there is 0.0625 ms); the countdown does not depend on t.
+  constexpr double dt = 0.01;
+  for (const double t0 : {0.0, 1e5, 6e5, 3.6e6}) {
+    INFO("run starting at t = " << t0 << " ms");
+    LIF lif(1, {.V_rest = 0, .V_reset = 0, .V_th = 10, .tau = 10, .R = 1, .tau_ref = 1});
+    std::vector<std::size_t> spike_steps;
+    for (std::size_t i = 0; i < 2000; ++i) {
+      const std::size_t step = static_cast<std::size_t>(t0 / dt) + i;
+      lif(Context{t0 + static_cast<double>(i) * dt, step, dt, false}, 1e5f);  // fires as soon as it may
+      if (lif.spike->data()[0] == 1.f) spike_steps.push_back(i);
+    }
+    REQUIRE(spike_steps.size() >= 10);
+    for (std::size_t k = 1; k < spike_steps.size(); ++k) {
+      // 100 held steps, then one step that charges past V_th (in 0.001 ms: 10 ln(1 / (1 - 1e-4))).
+      CHECK(spike_steps[k] - spike_steps[k - 1] == 101);
+    }
+  }
 }
 
 TEST_CASE("dyn::LIF: below threshold it never fires and follows V_rest + R I (1 - exp(-t / tau))",
@@ -671,6 +692,31 @@ TEST_CASE("dyn::AdEx with rk4 and rk2: the spike step does not corrupt w", "[dyn
   SECTION("exp_euler, float, dt = 0.1") { check(adex_run<dyn::AdEx<float>>(20, 300, 0.1), 0.1); }
 }
 
+TEMPLATE_TEST_CASE("dyn::AdEx in float with a sharp spike (delta_T = 0.3): V stays finite", "[dyn][neurons][adex]",
+                   dyn::exp_euler, dyn::euler, dyn::rk2, dyn::rk4) {
+  // (V_th - V_T) / delta_T = 99.7: exp of it overflows float. Without the
+  // cap on the exponent 83 of these 200 neurons ended at NaN (exp_euler),
+  // and a NaN V never spikes again.
+  constexpr std::size_t n = 200;
+  dyn::AdEx<float, cpu, TestType> adex(n, {.delta_T = 0.3f});
+  auto I = Tensor<float>::zeros(Shape{n});
+  for (std::size_t j = 0; j < n; ++j) I.data()[j] = 5.0f + 0.5f * static_cast<float>(j);
+  std::vector<double> spikes(n, 0.0);
+  for (std::size_t i = 0; i < 3000; ++i) {
+    adex(at_step(i, 0.1), I);
+    for (std::size_t j = 0; j < n; ++j) spikes[j] += adex.spike->data()[j];
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    INFO("neuron " << j << ", I = " << I(j));
+    REQUIRE(std::isfinite(adex.V->data()[j]));
+    REQUIRE(std::isfinite(adex.w->data()[j]));
+  }
+  // Stronger currents fire more: the last neuron fires, and at least as
+  // often as the first one that fires.
+  CHECK(spikes.back() > 0);
+  CHECK(spikes.back() >= *std::max_element(spikes.begin(), spikes.end() - 1) * 0.9);
+}
+
 // ============================================================================
 // LeakyIntegrator
 // ============================================================================
@@ -715,7 +761,7 @@ struct lif_case {
   static constexpr float drive = 30.f;
   static constexpr float E = 40.f;
   static constexpr bool spikes = true;
-  static std::vector<std::string> states() { return {"V", "spike", "t_last_spike"}; }
+  static std::vector<std::string> states() { return {"V", "spike", "refractory_left"}; }
   template <class T = float, class Method = dyn::exp_euler>
   static model<T, Method> make(std::size_t n) {
     return model<T, Method>(n, {.tau_ref = T(1)});
@@ -840,7 +886,7 @@ double spike_count(const M& m) {
 // V 0.005 mV (HH), u and w 2.4e-6, gates 4e-5; over 10000 steps V drifts
 // up to 0.03 mV during upstrokes, still without a spike moving.
 double drift_tolerance(const std::string& path) {
-  if (path == "spike" || path == "t_last_spike") return 0.0;
+  if (path == "spike" || path == "refractory_left") return 0.0;
   if (path == "m" || path == "h" || path == "n") return 5e-4;
   return 0.05;
 }
@@ -976,6 +1022,9 @@ TEMPLATE_TEST_CASE(
       [&] { m(at_step(0, 0.1), ok, dyn::conductance(rows, 0.f)); });
   CHECK_THAT(msg, Contains(who) && Contains("(2, 5)") && Contains("(3, 5)") && Contains("input 1") &&
                       Contains("conductance"));
+  // Positions count every argument, numbers included.
+  msg = modyn_test::message_of<modyn::shape_error>([&] { m(at_step(0, 0.1), 2.5f, ok, 1.0f, rows); });
+  CHECK_THAT(msg, Contains(who) && Contains("input 3") && Contains("(2, 5)"));
   // A batched input to an unbatched population.
   m.reset_state(0);
   msg = modyn_test::message_of<modyn::shape_error>([&] {
@@ -1135,7 +1184,16 @@ TEST_CASE("dyn neurons: invalid options throw config_error", "[dyn][neurons]") {
   CHECK_THAT(modyn_test::message_of<config_error>([] { AdEx(3, {.tau = 0.f}); }), Contains("dyn::AdEx"));
   CHECK_THAT(modyn_test::message_of<config_error>([] { AdEx(3, {.tau_w = -1.f}); }), Contains("tau_w"));
   CHECK_THAT(modyn_test::message_of<config_error>([] { AdEx(3, {.delta_T = 0.f}); }), Contains("delta_T"));
-  // Valid edge cases construct.
+  CHECK_THAT(modyn_test::message_of<config_error>([] { HH(3, {.gK = -1.f}); }), Contains("gK -1"));
+  CHECK_THAT(modyn_test::message_of<config_error>([] { AdEx(3, {.tau_w = -2.f}); }), Contains("-2"));
+  using Izh = dyn::Izhikevich<float>;
+  CHECK_THAT(modyn_test::message_of<config_error>([] { Izh(3, {.d = std::nanf("")}); }),
+             Contains("dyn::Izhikevich") && Contains("finite"));
+  // Valid edge cases construct; braced Options are not ambiguous with the
+  // paper's parameter sets.
+  CHECK_NOTHROW(Izh(3, {}));
+  CHECK(Izh(3, {.a = 0.1f, .d = 2.f}).a == 0.1f);
+  CHECK(Izh(3, dyn::izhikevich::fast_spiking).a == 0.1f);
   CHECK_NOTHROW(LIF(3, {.tau_ref = 0.f}));
   CHECK_NOTHROW(HH(3, {.gNa = 0.f}));
 }

@@ -162,8 +162,9 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   void to_batch_major(const tensor_type& time_major, tensor_type& out) {
     using T = typename tensor_type::value_type;
     using B = typename tensor_type::backend_type;
-    if (time_major.rank() < 2 || time_major.size() == 0) {  // no output, or no steps
+    if (time_major.rank() < 2 || time_major.size() == 0) {  // no output, no steps, or (T,) of rank-0 outputs
       out.ensure_shape(time_major.rank() < 2 ? time_major.shape() : swapped(time_major.shape()));
+      B::copy(time_major.data(), out.data(), time_major.size());
       return;
     }
     out.ensure_shape(swapped(time_major.shape()));

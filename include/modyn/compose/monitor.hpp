@@ -179,14 +179,21 @@ class state_recorder {
  public:
   state_recorder() = default;
   explicit state_recorder(const Monitor<Path>&) {}
-  explicit state_recorder(StateMonitor<Path> spec) : selected_(std::move(spec.selected)), stride_(spec.stride) {}
+  explicit state_recorder(StateMonitor<Path> spec) : selected_(std::move(spec.selected)), stride_(spec.stride) {
+    if constexpr (!B::host_accessible) {
+      if (!selected_.empty()) {
+        throw config_error("modyn::monitor<\"" + std::string(Path.view()) +
+                           "\">.neurons(): selecting neurons needs a host-accessible backend");
+      }
+    }
+  }
 
   // A run of `steps` steps begins. (The history is sized at its first
   // record: a State may take its shape in the model's first step.)
   template <class Model>
-  void start(Model&, std::size_t steps, const Context&) {
+  void start(Model& model, std::size_t steps, const Context&) {
     records_ = (steps + stride_ - 1) / stride_;
-    if (records_ == 0) history_.ensure_shape(Shape{0});
+    if (records_ == 0) history_.ensure_shape(with_leading(0, recorded_shape(follow_path<Path>(model).value().shape())));
   }
 
   template <class Model>
@@ -203,19 +210,21 @@ class state_recorder {
       B::copy(value.data(), slot.data(), value.size());
       return;
     }
-    static_assert(B::host_accessible, "modyn::monitor: .neurons() needs a host-accessible backend");
-    const std::size_t n = value.rank() ? value.shape(value.rank() - 1) : 1, k = selected_.size();
-    const T* in = value.data();
-    T* out = slot.data();
-    for (std::size_t row = 0; row < value.size() / (n ? n : 1); ++row)
-      for (std::size_t j = 0; j < k; ++j) out[row * k + j] = in[row * n + selected_[j]];
+    if constexpr (B::host_accessible) {  // else the constructor threw
+      const std::size_t n = value.rank() ? value.shape(value.rank() - 1) : 1, k = selected_.size();
+      const T* in = value.data();
+      T* out = slot.data();
+      for (std::size_t row = 0; row < value.size() / (n ? n : 1); ++row)
+        for (std::size_t j = 0; j < k; ++j) out[row * k + j] = in[row * n + selected_[j]];
+    }
   }
 
   const Tensor& time_major() const noexcept { return history_; }
 
   const Tensor& batch_major() {
-    if (history_.rank() < 2 || history_.size() == 0) {
+    if (history_.rank() < 2 || history_.size() == 0) {  // (T,) of a rank-0 State: no axes to swap
       batch_major_.ensure_shape(swap_leading(history_.shape()));
+      B::copy(history_.data(), batch_major_.data(), history_.size());
       return batch_major_;
     }
     batch_major_.ensure_shape(swap_leading(history_.shape()));

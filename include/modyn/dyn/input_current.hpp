@@ -19,11 +19,13 @@
 // constant exactly.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <type_traits>
 
 #include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/integrators.hpp"
@@ -112,13 +114,22 @@ struct mg_block_input {
 template <TensorLike G>
 auto conductance(const G& g, tensor_value_t<G> E) {
   using T = tensor_value_t<G>;
+  if (!std::isfinite(E)) {
+    throw config_error("dyn::conductance: the reversal potential E must be finite, got " + std::to_string(E));
+  }
   return conductance_input<T>{static_cast<const T*>(g.data()), g.shape(), E};
 }
 
 template <TensorLike G>
-auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = 1.2f, tensor_value_t<G> alpha = 0.062f,
-                tensor_value_t<G> beta = 3.57f) {
+auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = tensor_value_t<G>(1.2),
+                tensor_value_t<G> alpha = tensor_value_t<G>(0.062), tensor_value_t<G> beta = tensor_value_t<G>(3.57)) {
   using T = tensor_value_t<G>;
+  if (!(std::isfinite(E) && cc_Mg >= T(0) && std::isfinite(cc_Mg) && std::isfinite(alpha) && beta > T(0) &&
+        std::isfinite(beta))) {
+    throw config_error("dyn::mg_blocked: E and alpha must be finite, cc_Mg >= 0 and beta > 0, got E " +
+                       std::to_string(E) + ", cc_Mg " + std::to_string(cc_Mg) + ", alpha " + std::to_string(alpha) +
+                       ", beta " + std::to_string(beta));
+  }
   return mg_block_input<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
 }
 

@@ -11,6 +11,7 @@
 // the batch axis by running the pass once per batch row.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -31,6 +32,18 @@ auto memory_terms(const X& x) {
   if constexpr (std::is_arithmetic_v<X>) return std::tuple<>{};
   else if constexpr (InputTerm<X>) return std::tuple<X>{x};
   else return std::tuple<current<T>>{current<T>{static_cast<const T*>(x.data()), x.shape()}};
+}
+
+// The argument positions of the inputs read from memory, in messages.
+template <class... Inputs>
+constexpr auto memory_positions() {
+  constexpr bool from_memory[] = {!std::is_arithmetic_v<Inputs>..., false};
+  std::array<std::size_t, (std::size_t{!std::is_arithmetic_v<Inputs>} + ... + 0)> positions{};
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < sizeof...(Inputs); ++i) {
+    if (from_memory[i]) positions[k++] = i;
+  }
+  return positions;
 }
 
 template <class T, class X>
@@ -120,11 +133,12 @@ bool check_input(const population& who, std::size_t position, const Term& term, 
 
 template <class B, std::size_t NumStates, class T, class Kernel, class... StatePtrs, class... Terms>
 void run_rows(const Kernel& kernel, const Shape& shape, const Shape& sample_shape, T constant,
-              const std::tuple<StatePtrs...>& states, const std::tuple<Terms...>& terms, const population& who) {
+              const std::tuple<StatePtrs...>& states, const std::tuple<Terms...>& terms,
+              const std::array<std::size_t, sizeof...(Terms)>& positions, const population& who) {
   static_assert(sizeof...(StatePtrs) == NumStates);
   bool broadcast[sizeof...(Terms) + 1] = {};
   [&]<std::size_t... J>(std::index_sequence<J...>) {
-    ((broadcast[J] = check_input(who, J, std::get<J>(terms), shape, sample_shape)), ...);
+    ((broadcast[J] = check_input(who, positions[J], std::get<J>(terms), shape, sample_shape)), ...);
   }(std::index_sequence_for<Terms...>{});
   bool any_broadcast = false;
   for (const bool b : broadcast) any_broadcast = any_broadcast || b;
@@ -148,7 +162,8 @@ void fused_update(const population& who, const Shape& shape, const Shape& sample
                   const std::tuple<StatePtrs...>& states, const Inputs&... inputs) {
   const T constant = (T(0) + ... + constant_current<T>(inputs));
   const auto terms = std::tuple_cat(memory_terms<T>(inputs)...);
-  run_rows<B, sizeof...(StatePtrs)>(kernel, shape, sample_shape, constant, states, terms, who);
+  run_rows<B, sizeof...(StatePtrs)>(kernel, shape, sample_shape, constant, states, terms,
+                                    memory_positions<Inputs...>(), who);
 }
 
 }  // namespace modyn::dyn::detail

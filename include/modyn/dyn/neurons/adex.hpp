@@ -9,11 +9,15 @@
 // Exponential Euler sees dV/dt linearised at the step's start with its
 // tangent slope. Above V_th the right-hand side is held at its value at V_th
 // (the neuron has spiked and is reset at the end of the step), which keeps
-// every stage of every integrator finite.
+// every stage of every integrator finite. The exponent is capped at half
+// the log of T's largest value (44 in float): with a small delta_T,
+// exp((V_th - V_T) / delta_T) would overflow float and turn V into NaN; at
+// the cap the neuron spikes within the step anyway.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -52,7 +56,10 @@ class AdEx : public Module<AdEx<T, B, Method>> {
   explicit AdEx(Shape size, Options o = {})
       : V_rest(o.V_rest), V_reset(o.V_reset), V_th(o.V_th), V_T(o.V_T), delta_T(o.delta_T), a(o.a), b(o.b),
         tau(o.tau), tau_w(o.tau_w), R(o.R), V(size, o.V_rest), w(size), spike(size) {
-    if (!(tau > T(0) && tau_w > T(0))) throw config_error("dyn::AdEx: tau and tau_w must be > 0");
+    if (!(tau > T(0) && tau_w > T(0))) {
+      throw config_error("dyn::AdEx: tau and tau_w must be > 0, got " + std::to_string(tau) + " and " +
+                         std::to_string(tau_w));
+    }
     if (!(delta_T > T(0))) throw config_error("dyn::AdEx: delta_T must be > 0, got " + std::to_string(delta_T));
   }
   explicit AdEx(std::size_t size, Options o = {}) : AdEx(Shape{size}, o) {}
@@ -65,6 +72,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     detail::match_states({"dyn::AdEx", this->name()}, V, w, spike);
     const T inv_tau = T(1) / tau, inv_tau_w = T(1) / tau_w, inv_delta = T(1) / delta_T;
     const T v_rest = V_rest, v_t = V_T, d_t = delta_T, r = R, ka = a, kb = b, v_th = V_th, v_reset = V_reset;
+    const T max_exponent = T(0.5) * std::log(std::numeric_limits<T>::max());
     const auto kernel = [=](auto& v, auto& adapt, auto& fired, const auto& input) {
       using V = std::remove_cvref_t<decltype(v)>;
       Method::step(
@@ -74,7 +82,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
             // run-away step cannot feed huge V into w (V is reset, w is not).
             const V xc = math::min(x, V(v_th));
             const linear<V> I = input(xc);
-            const V spike_current = V(d_t) * math::exp((xc - V(v_t)) * V(inv_delta));
+            const V spike_current = V(d_t) * math::exp(math::min((xc - V(v_t)) * V(inv_delta), V(max_exponent)));
             // tau f(x) = -(x - V_rest) + spike_current(x) - R y + R I(x); its tangent
             // slope is -1 + spike_current / delta_T + R I.slope (0 where held).
             const V slope = math::select(x > V(v_th), V(T(0)),

@@ -97,7 +97,10 @@ class HH : public Module<HH<T, B, Method>> {
         V(size, o.V_init), m(size, steady<0>(o.V_init)), h(size, steady<1>(o.V_init)),
         n(size, steady<2>(o.V_init)), spike(size) {
     if (!(C > T(0))) throw config_error("dyn::HH: C must be > 0, got " + std::to_string(C));
-    if (!(gNa >= T(0) && gK >= T(0) && gL >= T(0))) throw config_error("dyn::HH: conductances must be >= 0");
+    if (!(gNa >= T(0) && gK >= T(0) && gL >= T(0))) {
+      throw config_error("dyn::HH: conductances must be >= 0, got gNa " + std::to_string(gNa) + ", gK " +
+                         std::to_string(gK) + ", gL " + std::to_string(gL));
+    }
   }
   explicit HH(std::size_t size, Options o = {}) : HH(Shape{size}, o) {}
 

@@ -14,10 +14,12 @@
 // tangent slope 0.08 V + 5 (the Jacobian BrainPy's exp_auto differentiates).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "modyn/compose/context.hpp"
 #include "modyn/core/error.hpp"
@@ -29,9 +31,11 @@
 namespace modyn::dyn {
 
 namespace izhikevich {
-// One of the paper's parameter sets.
+// One of the paper's parameter sets. (Not an aggregate, so that braced
+// Options, Izhikevich(n, {.a = ...}), are never ambiguous with it.)
 struct parameter_set {
   double a, b, c, d;
+  constexpr parameter_set(double a_, double b_, double c_, double d_) : a(a_), b(b_), c(c_), d(d_) {}
 };
 inline constexpr parameter_set regular_spiking{0.02, 0.2, -65, 8};
 inline constexpr parameter_set intrinsically_bursting{0.02, 0.2, -55, 4};
@@ -67,8 +71,17 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
 
   Izhikevich() : Izhikevich(1) {}
   explicit Izhikevich(Shape size, Options o = {})
-      : a(o.a), b(o.b), c(o.c), d(o.d), V_th(o.V_th), V(size, o.V_init), u(size, o.b * o.V_init), spike(size) {}
+      : a(o.a), b(o.b), c(o.c), d(o.d), V_th(o.V_th), V(size, o.V_init), u(size, o.b * o.V_init), spike(size) {
+    for (const T value : {o.a, o.b, o.c, o.d, o.V_th, o.V_init}) {
+      if (!std::isfinite(value)) {
+        throw config_error("dyn::Izhikevich: a, b, c, d, V_th and V_init must be finite, got " + std::to_string(o.a) +
+                           ", " + std::to_string(o.b) + ", " + std::to_string(o.c) + ", " + std::to_string(o.d) +
+                           ", " + std::to_string(o.V_th) + ", " + std::to_string(o.V_init));
+      }
+    }
+  }
   explicit Izhikevich(std::size_t size, Options o = {}) : Izhikevich(Shape{size}, o) {}
+  Izhikevich(Shape size, izhikevich::parameter_set p) : Izhikevich(std::move(size), Options::from(p)) {}
   Izhikevich(std::size_t size, izhikevich::parameter_set p) : Izhikevich(Shape{size}, Options::from(p)) {}
 
   const Shape& size() const noexcept { return V.sample_shape(); }

@@ -3,7 +3,12 @@
 //
 //   tau dV/dt = -(V - V_rest) + R I(t)
 //   V >= V_th  ->  spike, V = V_reset, then V is held (and the input
-//                  ignored) while t - t_last_spike <= tau_ref.
+//                  ignored) for tau_ref: round(tau_ref / dt) steps.
+//
+// The refractory clock is a countdown (refractory_left, ms), not BrainPy's
+// t_last_spike: a time of spike kept in float could not tell steps of 0.01
+// ms apart after a few simulated minutes, and the countdown does not depend
+// on where the run's time starts.
 //
 // Units as everywhere in dyn/ (README, "Units"): ms and mV; with R = 1 a
 // current is in mV (BrainPy's convention).
@@ -43,13 +48,13 @@ class LIF : public Module<LIF<T, B, Method>> {
   T V_rest{}, V_reset{}, V_th{}, tau{}, R{}, tau_ref{};
   State<tensor_type> V;             // membrane potential (mV), starts at V_rest
   State<tensor_type> spike;         // 1 where the neuron fired this step, else 0
-  State<tensor_type> t_last_spike;  // time of the last spike (ms), -1e7 before any
-  MODYN_FIELDS(V_rest, V_reset, V_th, tau, R, tau_ref, V, spike, t_last_spike)
+  State<tensor_type> refractory_left;  // refractory time left (ms), 0 when the neuron is free
+  MODYN_FIELDS(V_rest, V_reset, V_th, tau, R, tau_ref, V, spike, refractory_left)
 
   LIF() : LIF(1) {}
   explicit LIF(Shape size, Options o = {})
       : V_rest(o.V_rest), V_reset(o.V_reset), V_th(o.V_th), tau(o.tau), R(o.R), tau_ref(o.tau_ref),
-        V(size, o.V_rest), spike(size), t_last_spike(size, T(-1e7)) {
+        V(size, o.V_rest), spike(size), refractory_left(size) {
     if (!(tau > T(0)) || !std::isfinite(tau)) throw config_error("dyn::LIF: tau must be > 0, got " + std::to_string(tau));
     if (!(tau_ref >= T(0))) throw config_error("dyn::LIF: tau_ref must be >= 0, got " + std::to_string(tau_ref));
   }
@@ -63,17 +68,16 @@ class LIF : public Module<LIF<T, B, Method>> {
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
-    detail::match_states({"dyn::LIF", this->name()}, V, spike, t_last_spike);
-    const T t = static_cast<T>(c.t);
+    detail::match_states({"dyn::LIF", this->name()}, V, spike, refractory_left);
     const double dt = c.dt;
-    // Refractory while t - t_last <= tau_ref; half a step of slack keeps
-    // the count of held steps exact despite rounding of t.
-    const T refractory_window = static_cast<T>(tau_ref + 0.5 * dt);
+    // Refractory while more than half a step is left: round(tau_ref / dt)
+    // held steps, whatever the rounding of the countdown.
+    const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
     const T v_th = V_th, v_reset = V_reset;
-    const auto kernel = [=](auto& v, auto& fired, auto& t_last, const auto& input) {
+    const auto kernel = [=](auto& v, auto& fired, auto& left, const auto& input) {
       using V = std::remove_cvref_t<decltype(v)>;
-      const auto refractory = (V(t) - t_last) <= V(refractory_window);
+      const auto refractory = left > V(half_step);
       V next = v;
       Method::step(
           [&](double, const V& u) {
@@ -84,11 +88,11 @@ class LIF : public Module<LIF<T, B, Method>> {
       next = math::select(refractory, v, next);
       const auto spiking = next >= V(v_th);
       fired = math::select(spiking, V(T(1)), V(T(0)));
-      t_last = math::select(spiking, V(t), t_last);
+      left = math::select(spiking, V(t_ref), math::max(left - V(step), V(T(0))));
       v = math::select(spiking, V(v_reset), next);
     };
     detail::fused_update<B, T>({"dyn::LIF", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), write_only(spike->data()), t_last_spike->data()}, inputs...);
+                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data()}, inputs...);
     return *spike;
   }
 
