@@ -110,13 +110,36 @@ struct mg_block_input {
   }
 };
 
+namespace detail {
+
+// The checks of an input's parameters, shared by the free functions below
+// and the output modules (synapses/outputs.hpp).
+template <class T>
+void require_finite(const char* who, const char* field, T value) {
+  if (!std::isfinite(value)) {
+    throw config_error(std::string(who) + ": " + field + " must be finite, got " + std::to_string(value));
+  }
+}
+
+template <class T>
+void check_mg_block(const char* who, T E, T cc_Mg, T alpha, T beta) {
+  require_finite(who, "E", E);
+  require_finite(who, "alpha", alpha);
+  if (!(cc_Mg >= T(0)) || !std::isfinite(cc_Mg)) {
+    throw config_error(std::string(who) + ": cc_Mg must be >= 0 and finite, got " + std::to_string(cc_Mg));
+  }
+  if (!(beta > T(0)) || !std::isfinite(beta)) {
+    throw config_error(std::string(who) + ": beta must be > 0 and finite, got " + std::to_string(beta));
+  }
+}
+
+}  // namespace detail
+
 // conductance(g, E): g is a tensor of conductances.
 template <TensorLike G>
 auto conductance(const G& g, tensor_value_t<G> E) {
   using T = tensor_value_t<G>;
-  if (!std::isfinite(E)) {
-    throw config_error("dyn::conductance: the reversal potential E must be finite, got " + std::to_string(E));
-  }
+  detail::require_finite("dyn::conductance", "E", E);
   return conductance_input<T>{static_cast<const T*>(g.data()), g.shape(), E};
 }
 
@@ -124,12 +147,7 @@ template <TensorLike G>
 auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = tensor_value_t<G>(1.2),
                 tensor_value_t<G> alpha = tensor_value_t<G>(0.062), tensor_value_t<G> beta = tensor_value_t<G>(3.57)) {
   using T = tensor_value_t<G>;
-  if (!(std::isfinite(E) && cc_Mg >= T(0) && std::isfinite(cc_Mg) && std::isfinite(alpha) && beta > T(0) &&
-        std::isfinite(beta))) {
-    throw config_error("dyn::mg_blocked: E and alpha must be finite, cc_Mg >= 0 and beta > 0, got E " +
-                       std::to_string(E) + ", cc_Mg " + std::to_string(cc_Mg) + ", alpha " + std::to_string(alpha) +
-                       ", beta " + std::to_string(beta));
-  }
+  detail::check_mg_block("dyn::mg_blocked", E, cc_Mg, alpha, beta);
   return mg_block_input<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
 }
 

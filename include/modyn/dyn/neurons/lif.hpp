@@ -46,8 +46,8 @@ class LIF : public Module<LIF<T, B, Method>> {
   };
 
   T V_rest{}, V_reset{}, V_th{}, tau{}, R{}, tau_ref{};
-  State<tensor_type> V;             // membrane potential (mV), starts at V_rest
-  State<tensor_type> spike;         // 1 where the neuron fired this step, else 0
+  State<tensor_type> V;                // membrane potential (mV), starts at V_rest
+  State<tensor_type> spike;            // 1 where the neuron fired this step, else 0
   State<tensor_type> refractory_left;  // refractory time left (ms), 0 when the neuron is free
   MODYN_FIELDS(V_rest, V_reset, V_th, tau, R, tau_ref, V, spike, refractory_left)
 

@@ -31,17 +31,6 @@
 
 namespace modyn::dyn {
 
-namespace detail {
-
-template <class T>
-void output_parameter_finite(const char* who, const char* field, T value) {
-  if (!std::isfinite(value)) {
-    throw config_error(std::string(who) + ": " + field + " must be finite, got " + std::to_string(value));
-  }
-}
-
-}  // namespace detail
-
 // Current-based output: I = g (brainpy.dyn.CUBA; brainpy.state.CUBA's scale
 // is a weight, left to the synapse's input here).
 template <class T = float>
@@ -74,7 +63,7 @@ class COBA : public Module<COBA<T>> {
 
   COBA() : COBA(T(0)) {}
   explicit COBA(std::type_identity_t<T> reversal) : E(reversal) {
-    detail::output_parameter_finite("dyn::COBA", "E", E);
+    detail::require_finite("dyn::COBA", "E", E);
   }
 
   template <TensorLike G>
@@ -108,15 +97,8 @@ class MgBlock : public Module<MgBlock<T>> {
                    std::type_identity_t<T> steepness = T(0.062),
                    std::type_identity_t<T> dissociation = T(3.57), std::type_identity_t<T> offset = T(0))
       : E(reversal), cc_Mg(mg), alpha(steepness), beta(dissociation), V_offset(offset) {
-    detail::output_parameter_finite("dyn::MgBlock", "E", E);
-    detail::output_parameter_finite("dyn::MgBlock", "alpha", alpha);
-    detail::output_parameter_finite("dyn::MgBlock", "V_offset", V_offset);
-    if (!(cc_Mg >= T(0)) || !std::isfinite(cc_Mg)) {
-      throw config_error("dyn::MgBlock: cc_Mg must be >= 0 and finite, got " + std::to_string(cc_Mg));
-    }
-    if (!(beta > T(0)) || !std::isfinite(beta)) {
-      throw config_error("dyn::MgBlock: beta must be > 0 and finite, got " + std::to_string(beta));
-    }
+    detail::check_mg_block("dyn::MgBlock", E, cc_Mg, alpha, beta);
+    detail::require_finite("dyn::MgBlock", "V_offset", V_offset);
   }
 
   template <TensorLike G>
