@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "modyn/compose/loop_over_time.hpp"
@@ -223,4 +224,57 @@ TEST_CASE("monitors take the State's shape from the model's first step", "[compo
   CHECK(h1(2, 0) == 2.0f);
   CHECK(spikes.shape == modyn::Shape{4});
   CHECK(spikes.indices == std::vector<std::int64_t>{1, 1});  // steps 1 and 2 write i != 0
+}
+
+namespace {
+
+// Mixed element types: a float V and an int32 counter. counter[k] at step i
+// is 2^24 + 1 + 10 i + k, which no float holds exactly; V[k] = i + k / 4.
+struct Counting : modyn::Module<Counting> {
+  modyn::State<Tensor<float>> V{modyn::Shape{2}};
+  modyn::State<Tensor<std::int32_t>> counter{modyn::Shape{2}};
+  MODYN_FIELDS(V, counter)
+  const Tensor<float>& update(const Context& c) {
+    for (std::size_t k = 0; k < V->size(); ++k) {
+      V->data()[k] = float(c.i) + float(k % 2) / 4;
+      counter->data()[k] = (1 << 24) + 1 + std::int32_t(10 * c.i + k);
+    }
+    return *V;
+  }
+};
+
+// No tensor_type: LoopOverTime's is the first floating-point State type.
+struct CountingNet : modyn::Module<CountingNet> {
+  Counting pop;
+  MODYN_FIELDS(pop)
+  const Tensor<float>& update(const Context& c) { return pop(c); }
+};
+
+}  // namespace
+
+TEST_CASE("monitors of an int32 State of a mixed model record an int32 history", "[compose][monitor][dtype]") {
+  LoopOverTime loop{CountingNet{}, monitor<"pop.counter">, monitor<"pop.V">, monitor<"pop.counter">.every(2),
+                    spike_monitor<"pop.counter">};
+  static_assert(std::is_same_v<decltype(loop)::tensor_type, Tensor<float>>);
+  const auto& [out, counter, v, every, events] = loop.run_for(0.3);  // 3 steps
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(counter)>, Tensor<std::int32_t>>);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(v)>, Tensor<float>>);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(out)>, Tensor<float>>);
+  REQUIRE(counter.shape() == modyn::Shape{3, 2});
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t k = 0; k < 2; ++k) CHECK(counter(i, k) == (1 << 24) + 1 + std::int32_t(10 * i + k));
+  CHECK(v(2, 1) == 2.25f);
+  CHECK(out == v);
+  REQUIRE(every.shape() == modyn::Shape{2, 2});
+  CHECK(every(1, 0) == counter(2, 0));
+  CHECK(events.steps.size() == 6);  // every element non-zero
+
+  SECTION("selected neurons, with a batch axis") {
+    LoopOverTime batched{CountingNet{}, monitor<"pop.counter">.neurons({1})};
+    batched.reset_state(3);
+    const auto& [o, c] = batched.run_for(0.4);
+    static_assert(std::is_same_v<std::remove_cvref_t<decltype(c)>, Tensor<std::int32_t>>);
+    REQUIRE(c.shape() == modyn::Shape{4, 3, 1});  // (T, B, 1)
+    CHECK(c(3, 2, 0) == (1 << 24) + 1 + 30 + 5);
+  }
 }

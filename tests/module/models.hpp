@@ -204,6 +204,37 @@ struct Holder : modyn::Module<Holder<B>> {
   MODYN_FIELDS(one, two)
 };
 
+// Mixed element types, as a spiking population holds them: a double Param,
+// a float V and an int32 counter (the steps each neuron spent above 0).
+struct Mixed : modyn::Module<Mixed> {
+  Param<modyn::Tensor<double>> tau{modyn::Tensor<double>::full({3}, 4.0)};
+  State<modyn::Tensor<float>> V{Shape{3}, -1.0f};
+  State<modyn::Tensor<std::int32_t>> counter{Shape{3}, 0};
+
+  MODYN_FIELDS(tau, V, counter)
+
+  // dV = (x - V) / tau, one step of 1; counter += (V > 0). x has V's shape.
+  const modyn::Tensor<float>& update(const modyn::Tensor<float>& x) {
+    float* v = V->data();
+    std::int32_t* c = counter->data();
+    for (std::size_t i = 0; i < V->size(); ++i) {
+      v[i] += (x.data()[i] - v[i]) / static_cast<float>(tau.value().data()[i % 3]);
+      c[i] += v[i] > 0.0f ? 1 : 0;
+    }
+    return *V;
+  }
+};
+
+// A float Lin before the Mixed population.
+struct MixedNet : modyn::Module<MixedNet> {
+  Lin<> in{2, 3};
+  Mixed pop;
+
+  MODYN_FIELDS(in, pop)
+
+  const modyn::Tensor<float>& update(const modyn::Tensor<float>& x) { return pop(in(x)); }
+};
+
 // ---- helpers
 
 using modyn_test::message_of;

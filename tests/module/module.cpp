@@ -10,6 +10,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "models.hpp"
@@ -201,7 +202,7 @@ TEST_CASE("a module without reflected fields has no parameters, states or childr
   CHECK(s.named_modules(false).empty());
 
   const auto dict = s.state_dict();
-  static_assert(std::is_same_v<std::remove_cvref_t<decltype(dict)>, modyn::StateDict<Tensor<float>>>);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(dict)>, modyn::StateDict>);
   CHECK(dict.empty());
 
   int visits = 0;
@@ -583,4 +584,46 @@ TEST_CASE("a module nested in a class template is named after itself", "[module]
   CHECK(std::string(modyn::short_type_name<Outer<int>::Inner>()) == "Inner");
   CHECK(inner.name().substr(0, 5) == "Inner");
   CHECK(inner.named_modules()[0].second.type == "Inner");
+}
+
+// ---- gradients
+
+TEST_CASE("named_gradients lists each Param's gradient by path; zero_grad clears them all", "[module][grad]") {
+  mt::Net<> net;
+  auto grads = net.named_gradients();  // the mutable form allocates the buffers, zero-filled
+  CHECK(paths_of(grads) == paths_of(net.named_parameters()));
+  static_assert(std::is_same_v<decltype(grads)::value_type::second_type, std::reference_wrapper<Tensor<float>>>);
+  CHECK(&grads[0].second.get() == &net.block.lin.weight.grad());
+  CHECK(&grads[3].second.get() == &net.scale.grad());
+  CHECK(shapes_of(grads) == shapes_of(net.named_parameters()));
+  for (auto& [path, g] : grads) {
+    CHECK(g.get() == Tensor<float>::zeros(g.get().shape()));
+    g.get() = Tensor<float>::full(g.get().shape(), 3.0f);
+  }
+  CHECK(net.head.bias.grad() == Tensor<float>{3.0f});
+  CHECK(net.gradients().size() == 6);
+  CHECK(paths_of(net.named_gradients(modyn::max_depth{0})) == std::vector<std::string>{"scale"});
+
+  // The const form reads the buffers without allocating.
+  const auto& const_net = net;
+  const auto const_grads = const_net.named_gradients();
+  static_assert(
+      std::is_same_v<decltype(const_grads)::value_type::second_type, std::reference_wrapper<const Tensor<float>>>);
+  CHECK(&const_grads[5].second.get() == &net.head.bias.grad());
+
+  const auto version = net.block.lin.weight.version();
+  net.zero_grad();
+  for (const auto& [path, g] : const_net.named_gradients()) CHECK(g.get() == Tensor<float>::zeros(g.get().shape()));
+  CHECK(&net.head.bias.grad() == &const_grads[5].second.get());  // the same buffers
+  CHECK(net.block.lin.weight.version() == version);                // gradients are not values
+
+  // A model of mixed element types: variants, as named_parameters gives.
+  mt::MixedNet mixed;
+  mixed.zero_grad();
+  const auto mixed_grads = std::as_const(mixed).named_gradients();
+  CHECK(paths_of(mixed_grads) == std::vector<std::string>{"in.weight", "in.bias", "pop.tau"});
+  using Ref = std::variant<std::reference_wrapper<const Tensor<float>>, std::reference_wrapper<const Tensor<double>>>;
+  static_assert(std::is_same_v<decltype(mixed_grads)::value_type::second_type, Ref>);
+  CHECK(std::get<1>(mixed_grads[2].second).get() == Tensor<double>::zeros({3}));
+  CHECK(&std::get<1>(mixed_grads[2].second).get() == &mixed.pop.tau.grad());
 }

@@ -3,10 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "models.hpp"
@@ -96,7 +100,7 @@ TEST_CASE("MODYN_FIELDS takes many fields, private ones included", "[reflection]
 
 TEST_CASE("field kinds come from the field types", "[reflection]") {
   static_assert(kind_of<Param<Tensor<float>>>() == field_kind::param);
-  static_assert(kind_of<Param<Tensor<double>, modyn::transform::exp, modyn::reg::L1>>() == field_kind::param);
+  static_assert(kind_of<Param<Tensor<double>, modyn::transform::exponential, modyn::reg::L1>>() == field_kind::param);
   static_assert(kind_of<const Param<Tensor<float>>&>() == field_kind::param);
   static_assert(kind_of<State<Tensor<float>>>() == field_kind::state);
   static_assert(kind_of<mt::Scale>() == field_kind::module);
@@ -142,7 +146,92 @@ TEST_CASE("the lists of a model hold its one tensor type", "[reflection]") {
   static_assert(std::is_same_v<model_value_t<mt::Lin<double>, value_filter::states>, Tensor<float>>);
 
   mt::Net<double> net;
-  static_assert(std::is_same_v<std::remove_cvref_t<decltype(net.state_dict())>, modyn::StateDict<Tensor<double>>>);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(net.state_dict())>, modyn::StateDict>);
   static_assert(std::is_same_v<decltype(net.states())::value_type, std::reference_wrapper<Tensor<double>>>);
   CHECK(net.state_dict().size() == 7);
+  for (const auto& [key, entry] : net.state_dict()) CHECK(entry.dtype() == modyn::DType::float64);
+}
+
+TEST_CASE("a model of mixed element types lists variants over its distinct tensor types", "[reflection][dtype]") {
+  using modyn::detail::model_value_t;
+  using modyn::detail::model_value_types_t;
+  using modyn::detail::type_list;
+  using modyn::detail::value_filter;
+  using I32 = Tensor<std::int32_t>;
+  // Distinct, in traversal order.
+  static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::params>,
+                               type_list<Tensor<float>, Tensor<double>>>);
+  static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::states>, type_list<Tensor<float>, I32>>);
+  static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::both>,
+                               type_list<Tensor<float>, Tensor<double>, I32>>);
+  static_assert(std::is_same_v<model_value_types_t<mt::Pop<>, value_filter::both>, type_list<Tensor<float>>>);
+  static_assert(std::is_same_v<model_value_types_t<mt::Scale, value_filter::both>, type_list<>>);
+  // The type the model computes in: the first floating-point State type.
+  static_assert(std::is_same_v<model_value_t<mt::MixedNet, value_filter::both>, Tensor<float>>);
+  static_assert(std::is_same_v<model_value_t<mt::Mixed, value_filter::both>, Tensor<float>>);
+  static_assert(std::is_same_v<model_value_t<mt::Mixed, value_filter::params>, Tensor<double>>);
+  static_assert(std::is_same_v<model_value_t<mt::Mixed, value_filter::states>, Tensor<float>>);
+
+  mt::MixedNet net;
+  net.reset_state(2);
+  auto params = net.named_parameters();
+  using ParamRef = std::variant<std::reference_wrapper<Tensor<float>>, std::reference_wrapper<Tensor<double>>>;
+  static_assert(std::is_same_v<decltype(params)::value_type, std::pair<std::string, ParamRef>>);
+  CHECK(mt::paths_of(params) == std::vector<std::string>{"in.weight", "in.bias", "pop.tau"});
+  CHECK(&std::get<std::reference_wrapper<Tensor<float>>>(params[0].second).get() == &net.in.weight.raw());
+  CHECK(&std::get<std::reference_wrapper<Tensor<double>>>(params[2].second).get() == &net.pop.tau.raw());
+  CHECK(params[1].second.index() == 0);
+  CHECK(params[2].second.index() == 1);
+
+  // std::visit reaches each tensor with its own type, and writes through.
+  std::vector<std::string> described;
+  for (auto& [path, ref] : params) {
+    std::visit(
+        [&](auto t) {
+          using T = typename std::remove_cvref_t<decltype(t.get())>::value_type;
+          described.push_back(path + " " + std::string(modyn::to_string(modyn::dtype_v<T>)) + " " +
+                              t.get().shape().to_string());
+        },
+        ref);
+  }
+  CHECK(described == std::vector<std::string>{"in.weight float32 (2, 3)", "in.bias float32 (3,)",
+                                              "pop.tau float64 (3,)"});
+  std::visit([](auto t) { t.get() *= 2; }, params[2].second);
+  CHECK(net.pop.tau.value() == Tensor<double>::full({3}, 8.0));
+
+  auto states = net.named_states();
+  using StateRef = std::variant<std::reference_wrapper<Tensor<float>>, std::reference_wrapper<I32>>;
+  static_assert(std::is_same_v<decltype(states)::value_type::second_type, StateRef>);
+  CHECK(mt::paths_of(states) == std::vector<std::string>{"pop.V", "pop.counter"});
+  CHECK(&std::get<std::reference_wrapper<I32>>(states[1].second).get() == &net.pop.counter.value());
+  CHECK(std::get<1>(states[1].second).get().shape() == modyn::Shape{2, 3});
+  static_assert(std::is_same_v<decltype(net.states())::value_type, StateRef>);
+  CHECK(net.states().size() == 2);
+  CHECK(net.parameters().size() == 3);
+
+  // Filters, and const models: variants of const references.
+  const auto& const_net = net;
+  const auto const_states = const_net.named_states([](std::string_view p) { return p.ends_with("counter"); });
+  static_assert(std::is_same_v<decltype(const_states)::value_type::second_type,
+                               std::variant<std::reference_wrapper<const Tensor<float>>,
+                                            std::reference_wrapper<const I32>>>);
+  REQUIRE(const_states.size() == 1);
+  CHECK(&std::get<1>(const_states[0].second).get() == &net.pop.counter.value());
+  CHECK(mt::paths_of(net.named_parameters(modyn::max_depth{1})) ==
+        std::vector<std::string>{"in.weight", "in.bias", "pop.tau"});
+  CHECK(net.num_parameters() == 6 + 3 + 3);
+
+  // A part of a mixed model with one type keeps the plain reference_wrapper.
+  static_assert(std::is_same_v<decltype(net.in.named_parameters())::value_type::second_type,
+                               std::reference_wrapper<Tensor<float>>>);
+  static_assert(std::is_same_v<decltype(net.pop.named_parameters())::value_type::second_type,
+                               std::reference_wrapper<Tensor<double>>>);
+
+  // for_each_* visit every field with its own type.
+  std::vector<std::string> visited;
+  net.for_each_state([&](std::string_view path, const auto& s) {
+    using T = typename std::remove_cvref_t<decltype(s)>::value_type::value_type;
+    visited.push_back(std::string(path) + ":" + std::string(modyn::to_string(modyn::dtype_v<T>)));
+  });
+  CHECK(visited == std::vector<std::string>{"pop.V:float32", "pop.counter:int32"});
 }

@@ -154,7 +154,7 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   static constexpr std::size_t head_size = detail::hoistable_prefix<Model>();
 
   template <class Mon>
-  using recorder = typename Mon::template recorder<tensor_type>;
+  using recorder = typename Mon::template recorder<detail::state_tensor_t<Mon::fixed, Model>>;
 
   static Shape swapped(const Shape& s) { return detail::swap_leading(s); }
   static Shape with_leading(std::size_t n, const Shape& s) { return detail::with_leading(n, s); }

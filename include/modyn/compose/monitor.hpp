@@ -144,6 +144,11 @@ decltype(auto) follow_path(M& m) {
   }
 }
 
+// The tensor type of the State at Path in a Model (Tensor<std::int32_t> for
+// an int32 counter beside a float V): what its recorder's history holds.
+template <fixed_string Path, class Model>
+using state_tensor_t = typename std::remove_cvref_t<decltype(follow_path<Path>(std::declval<Model&>()))>::value_type;
+
 }  // namespace detail
 
 namespace detail {

@@ -26,6 +26,12 @@ struct key_error : error {
   using error::error;
 };
 
+// An element type (dtype) is not the one expected, as a state-dict entry of
+// int32 read as float; the message names the key and both dtypes.
+struct type_error : error {
+  using error::error;
+};
+
 // A file cannot be read or written, or its content is malformed.
 struct io_error : error {
   using error::error;

@@ -20,8 +20,11 @@
 #include <type_traits>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "modyn/core/dtype.hpp"
+#include "modyn/core/error.hpp"
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/detail/traversal.hpp"
 #include "modyn/module/detail/value_types.hpp"
@@ -113,8 +116,13 @@ struct state_resetter : visitor_base {
   }
 };
 
-// Collects (path, reference) pairs of raw Params or of States.
-template <bool Params, class Ref, class Filter>
+// What a collector lists of each Param: its raw value, or its gradient.
+enum class collected { params, states, gradients };
+
+// Collects (path, reference) pairs of raw Params, of States or of the
+// gradients of the Params. Ref is a reference_wrapper, or a std::variant of
+// them when the model mixes tensor types.
+template <collected What, class Ref, class Filter>
 struct collector : visitor_base {
   std::vector<std::pair<std::string, Ref>>& out;
   const Filter& filter;
@@ -124,17 +132,24 @@ struct collector : visitor_base {
   bool enter(std::string_view, M&, int depth) { return limit < 0 || depth <= limit; }
   template <class P>
   void param(std::string_view path, P& p, int) {
-    if constexpr (Params) {
+    if constexpr (What == collected::params) {
       if constexpr (std::is_const_v<P>) add(path, p.raw()); else add(path, p.raw_mut());
+    } else if constexpr (What == collected::gradients) {
+      add(path, p.grad());
     }
   }
   template <class S>
   void state(std::string_view path, S& s, int) {
-    if constexpr (!Params) add(path, s.value());
+    if constexpr (What == collected::states) add(path, s.value());
   }
   template <class T>
   void add(std::string_view path, T& value) {
-    if (path_accepted(filter, path)) out.emplace_back(std::string(path), Ref(value));
+    if (!path_accepted(filter, path)) return;
+    if constexpr (is_variant_ref_v<Ref>) {
+      out.emplace_back(std::string(path), Ref(std::in_place_type<std::reference_wrapper<T>>, value));
+    } else {
+      out.emplace_back(std::string(path), Ref(value));
+    }
   }
 };
 
@@ -189,14 +204,24 @@ class Module {
   void for_each_module(F&& f, bool include_self = true) const { visit_modules(derived(), f, include_self); }
 
   // ---- lists (these allocate; for set-up code, not hot loops)
+  //
+  // named_parameters() is a std::vector of (path, reference) pairs. When the
+  // model's Params (States) hold one tensor type the reference is a
+  // std::reference_wrapper<Tensor<T, B>> (of const Tensor for a const
+  // model); when they hold several (float V beside an int32 counter) it is a
+  // std::variant of the reference_wrappers of the distinct types, in
+  // traversal order:
+  //
+  //   for (auto& [path, ref] : mixed.named_states())
+  //     std::visit([&](auto t) { std::cout << path << " " << t.get().shape() << "\n"; }, ref);
 
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) {
-    return collect<true>(derived(), filter);
+    return collect<detail::collected::params>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) const {
-    return collect<true>(derived(), filter);
+    return collect<detail::collected::params>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
   auto parameters(Filter filter = {}) { return values_of(named_parameters(filter)); }
@@ -205,16 +230,38 @@ class Module {
 
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) {
-    return collect<false>(derived(), filter);
+    return collect<detail::collected::states>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) const {
-    return collect<false>(derived(), filter);
+    return collect<detail::collected::states>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) { return values_of(named_states(filter)); }
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) const { return values_of(named_states(filter)); }
+
+  // The gradient buffer of every Param (Param::grad()), with the paths and
+  // in the order of named_parameters(), and the same reference types. The
+  // mutable form allocates the buffers that do not exist yet (zero-filled);
+  // the const form throws config_error naming a Param that has none.
+  template <class Filter = detail::no_filter>
+  auto named_gradients(Filter filter = {}) {
+    return collect<detail::collected::gradients>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto named_gradients(Filter filter = {}) const {
+    return collect<detail::collected::gradients>(derived(), filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto gradients(Filter filter = {}) { return values_of(named_gradients(filter)); }
+  template <class Filter = detail::no_filter>
+  auto gradients(Filter filter = {}) const { return values_of(named_gradients(filter)); }
+
+  // Sets the gradient of every Param below to zero (Param::zero_grad()).
+  void zero_grad() {
+    for_each_parameter([](std::string_view, auto& p) { p.zero_grad(); });
+  }
 
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ModuleInfo>> named_modules(bool include_self = true,
@@ -253,33 +300,40 @@ class Module {
 
   // ---- state dicts
 
-  // Copies of the raw Params and the States, by path, in traversal order.
-  auto state_dict() const {
-    using V = detail::model_value_t<Derived, detail::value_filter::both>;
-    StateDict<V> dict;
+  // Host copies of the raw Params and the States, by path, in traversal
+  // order; each entry keeps its field's dtype (see state_dict.hpp).
+  StateDict state_dict() const {
+    StateDict dict;
     for_each_parameter([&](std::string_view path, const auto& p) { dict.insert_or_assign(std::string(path), p.raw()); });
     for_each_state([&](std::string_view path, const auto& s) { dict.insert_or_assign(std::string(path), s.value()); });
     return dict;
   }
 
-  // Loads Params and States from `dict`. A shape mismatch always throws
-  // shape_error naming the path and both shapes; with strict, missing or
-  // unexpected keys throw key_error listing them all. Nothing is changed
+  // Loads Params and States from `dict`. An entry of another element type
+  // than its field throws type_error naming the path and both dtypes
+  // (nothing is converted); a shape mismatch throws shape_error naming the
+  // path and both shapes; both even when not strict. With strict, missing
+  // or unexpected keys throw key_error listing them all. Nothing is changed
   // unless the whole load succeeds.
-  template <class V>
-  LoadResult load_state_dict(const StateDict<V>& dict, bool strict = true) {
+  LoadResult load_state_dict(const StateDict& dict, bool strict = true) {
     LoadResult result;
     std::unordered_set<std::string> matched;
     const auto check = [&](std::string_view path, const auto& field, const auto& shape_ok) {
-      const V* value = dict.find(path);
-      if (!value) {
+      const StateEntry* entry = dict.find(path);
+      if (!entry) {
         result.missing_keys.emplace_back(path);
         return;
       }
       matched.emplace(path);
-      if (!shape_ok(value->shape())) {
+      using T = typename std::remove_cvref_t<decltype(field)>::value_type::value_type;
+      if (!entry->template holds<T>()) {
+        throw type_error("modyn::load_state_dict: '" + std::string(path) + "': the model holds " +
+                         std::string(to_string(dtype_v<T>)) + ", the state dict has " +
+                         std::string(to_string(entry->dtype())));
+      }
+      if (!shape_ok(entry->shape())) {
         throw shape_error("modyn::load_state_dict: '" + std::string(path) + "': the model has shape " +
-                          field.shape().to_string() + ", the state dict has " + value->shape().to_string());
+                          field.shape().to_string() + ", the state dict has " + entry->shape().to_string());
       }
     };
     for_each_parameter([&](std::string_view path, const auto& p) {
@@ -289,15 +343,15 @@ class Module {
     for_each_state([&](std::string_view path, const auto& s) {
       check(path, s, [&s](const Shape& shape) { return s.accepts(shape); });
     });
-    for (const auto& [key, value] : dict) {
+    for (const auto& [key, entry] : dict) {
       if (!matched.contains(key)) result.unexpected_keys.push_back(key);
     }
     if (strict && !result.ok()) throw key_error(describe_mismatch(result));
     for_each_parameter([&](std::string_view path, auto& p) {
-      if (const V* value = dict.find(path)) p = *value;
+      if (const StateEntry* entry = dict.find(path)) p = as_tensor_of(p, *entry);
     });
     for_each_state([&](std::string_view path, auto& s) {
-      if (const V* value = dict.find(path)) s.reset_to(*value);
+      if (const StateEntry* entry = dict.find(path)) s.reset_to(as_tensor_of(s, *entry));
     });
     return result;
   }
@@ -334,14 +388,22 @@ class Module {
     detail::walk(root, visitor);
   }
 
-  template <bool Params, class M, class Filter>
+  template <detail::collected What, class M, class Filter>
   static auto collect(M& root, const Filter& filter) {
-    using V = detail::model_value_t<Derived, Params ? detail::value_filter::params : detail::value_filter::states>;
-    using Ref = std::conditional_t<std::is_const_v<M>, std::reference_wrapper<const V>, std::reference_wrapper<V>>;
+    constexpr auto values = What == detail::collected::states ? detail::value_filter::states
+                                                              : detail::value_filter::params;
+    using Ref = detail::model_tensor_ref_t<Derived, values, std::is_const_v<M>>;
     std::vector<std::pair<std::string, Ref>> out;
-    detail::collector<Params, Ref, Filter> visitor(out, filter);
+    detail::collector<What, Ref, Filter> visitor(out, filter);
     detail::walk(root, visitor);
     return out;
+  }
+
+  // The entry as the tensor type of a Param or State (its dtype was checked).
+  template <class Field>
+  static auto as_tensor_of(const Field&, const StateEntry& entry) {
+    using V = typename Field::value_type;
+    return entry.template as<typename V::value_type, typename V::backend_type>();
   }
 
   template <class Pairs>
