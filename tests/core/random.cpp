@@ -19,12 +19,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
+#include <modyn/backend/cpu.hpp>
+#include <modyn/backend/cpu.hpp>
 #include <modyn/core/error.hpp>
 #include <modyn/core/random.hpp>
 #include <modyn/core/tensor.hpp>
 #include <modyn/core/tensor_print.hpp>
+
+// The reference, after modyn (whose headers silence g++ 12's false warnings
+// in the intrinsics headers Random123 also includes).
+#include <Random123/philox.h>
 
 namespace {
 
@@ -191,6 +198,118 @@ TEST_CASE("Rng: the mapping from raw words", "[core][random]") {
     INFO("i = " << i);
     CHECK(z[i] == Approx(i % 2 == 0 ? radius * std::cos(angle) : radius * std::sin(angle)).epsilon(1e-14));
   }
+}
+
+TEST_CASE("Rng: the vectorized blocks equal Random123's philox4x32 on every counter", "[core][random]") {
+  // generate_words computes 16 blocks at a time in vectors (AVX2 / AVX-512
+  // where -march allows) and the rest one by one: compare every word, over
+  // offsets that start inside a block, chunks and tails, with Random123.
+  for (const std::uint64_t seed : {0ull, 42ull, 0xffffffffffffffffull, 0x0123456789abcdefull}) {
+    const Rng rng(seed);
+    const r123::Philox4x32::key_type key = {{std::uint32_t(seed), std::uint32_t(seed >> 32)}};
+    for (const std::uint64_t fill : {0ull, 1ull, 0x100000002ull}) {
+      for (const std::uint64_t offset : {0ull, 1ull, 6ull, 64ull, 0xfffffffcull * 4 + 5}) {
+        std::vector<std::uint32_t> words(333);
+        rng.generate_words(words.data(), words.size(), offset, fill, [](std::uint32_t w, std::size_t) { return w; });
+        for (std::size_t k = 0; k < words.size(); ++k) {
+          const std::uint64_t i = offset + k, b = i / 4;
+          const r123::Philox4x32::ctr_type c = {
+              {std::uint32_t(b), std::uint32_t(b >> 32), std::uint32_t(fill), std::uint32_t(fill >> 32)}};
+          INFO("seed " << seed << ", fill " << fill << ", element " << i);
+          REQUIRE(words[k] == r123::Philox4x32()(c, key)[i % 4]);
+        }
+      }
+    }
+  }
+}
+
+// ---- global element offsets ---------------------------------------------------
+
+TEST_CASE("Rng: a fill with an element offset is that slice of the whole fill", "[core][random][offset]") {
+  // A population of 1000 drawn whole, and in slices as ranks would draw their
+  // part: every slice equals the whole draw's elements offset .. offset + n - 1.
+  constexpr std::size_t total = 1000;
+  const auto check_slices = [](const auto& whole, const auto& slice_of) {
+    for (const std::size_t offset : {0, 1, 2, 3, 5, 63, 64, 65, 250, 997}) {
+      for (const std::size_t n : {1, 2, 3, 4, 17, 64, 100, 200}) {
+        if (offset + n > total) continue;
+        INFO("offset " << offset << ", n " << n);
+        const auto slice = slice_of(offset, n);
+        REQUIRE(slice.size() == n);
+        CHECK(std::equal(slice.begin(), slice.end(), whole.begin() + std::ptrdiff_t(offset)));
+      }
+    }
+  };
+  SECTION("uniform float and double, a second fill too") {
+    Rng whole_rng(11);
+    const auto first = whole_rng.uniform<float>({total}, -2.0f, 3.0f).to_vector();
+    const auto second = whole_rng.uniform<double>({total}).to_vector();
+    check_slices(first, [](std::size_t o, std::size_t n) {
+      return Rng(11).uniform<float>({n}, -2.0f, 3.0f, o).to_vector();
+    });
+    check_slices(second, [](std::size_t o, std::size_t n) {
+      Rng rank(11);
+      (void)rank.uniform<float>({n}, -2.0f, 3.0f, o);  // the same sequence of fills
+      return rank.uniform<double>({n}, 0.0, 1.0, o).to_vector();
+    });
+  }
+  SECTION("normal: the cos / sin half follows the global index") {
+    const auto f = Rng(12).normal<float>({total}, 1.0f, 2.0f).to_vector();
+    const auto d = Rng(12).normal<double>({total}).to_vector();
+    check_slices(f, [](std::size_t o, std::size_t n) { return Rng(12).normal<float>({n}, 1.0f, 2.0f, o).to_vector(); });
+    check_slices(d, [](std::size_t o, std::size_t n) { return Rng(12).normal<double>({n}, 0.0, 1.0, o).to_vector(); });
+  }
+  SECTION("bernoulli") {
+    const auto whole = Rng(13).bernoulli<float>({total}, 0.4).to_vector();
+    check_slices(whole, [](std::size_t o, std::size_t n) { return Rng(13).bernoulli<float>({n}, 0.4, o).to_vector(); });
+  }
+  SECTION("randint") {
+    const auto whole = Rng(14).randint<std::int64_t>({total}, -50, 50).to_vector();
+    check_slices(whole, [](std::size_t o, std::size_t n) {
+      return Rng(14).randint<std::int64_t>({n}, -50, 50, o).to_vector();
+    });
+  }
+  SECTION("in-place fills into a tensor, and a population split into ranks") {
+    const auto whole = Rng(15).uniform<float>({total}).to_vector();
+    std::vector<float> joined;
+    for (const std::size_t begin : {0, 333, 666}) {  // three ranks of 333, 333, 334
+      const std::size_t n = begin == 666 ? 334 : 333;
+      auto part = modyn::Tensor<float>::empty({n});
+      Rng rank(15);
+      rank.uniform(part, 0.0f, 1.0f, begin);
+      CHECK(rank.fills() == 1);
+      const auto v = part.to_vector();
+      joined.insert(joined.end(), v.begin(), v.end());
+    }
+    CHECK(joined == whole);
+  }
+}
+
+TEST_CASE("Rng: pinned values at element offsets", "[core][random][offset][pinned]") {
+  // From random_reference.py. Offset 5: the pinned elements 5, 6, 7 of Rng(42)'s first fill.
+  CHECK(Rng(42).uniform<float>({3}, 0.0f, 1.0f, 5).to_vector() ==
+        std::vector<float>{0x1.4ee9bp-2f, 0x1.071eb4p-1f, 0x1.d13818p-2f});
+  // Beyond 2^32 blocks: the block index fills both counter words.
+  const std::uint64_t far = (1ull << 34) + 3;
+  CHECK(Rng(42).uniform<double>({3}, 0.0, 1.0, far).to_vector() ==
+        std::vector<double>{0x1.aabc0facp-2, 0x1.101c1d4p-3, 0x1.a203fef8p-2});
+  CHECK(Rng(42).randint<int>({4}, 0, 1000, far).to_vector() == std::vector<int>{416, 132, 408, 577});
+}
+
+TEST_CASE("Rng::for_path: streams keyed by the FNV-1a 64 hash of a module path", "[core][random][path]") {
+  // FNV-1a 64 known answers (from its definition; random_reference.py).
+  STATIC_REQUIRE(modyn::fnv1a_64("") == 0xcbf29ce484222325ull);
+  STATIC_REQUIRE(modyn::fnv1a_64("a") == 0xaf63dc4c8601ec8cull);
+  CHECK(modyn::fnv1a_64("l1.weight") == 0x5ee1cd9a268e2220ull);
+  CHECK(modyn::fnv1a_64("encoder.0") == 0x3c8e889a2b227a99ull);
+
+  const Rng root(42);
+  CHECK(root.for_path("encoder.0").raw({0, 0, 0, 0}) == root.split(0x3c8e889a2b227a99ull).raw({0, 0, 0, 0}));
+  CHECK(Rng(42).for_path("encoder.0").uniform<float>({4}).to_vector() ==
+        std::vector<float>{0x1.88a63p-3f, 0x1.9f9a58p-2f, 0x1.1f9ac8p-2f, 0x1.103f42p-1f});
+  CHECK(root.for_path("encoder.0").uniform<float>({64}) != root.for_path("encoder.1").uniform<float>({64}));
+  CHECK(root.for_path("").uniform<float>({64}) != Rng(42).uniform<float>({64}));  // the root path is a stream too
+  CHECK(Rng(43).for_path("encoder.0").uniform<float>({64}) != root.for_path("encoder.0").uniform<float>({64}));
 }
 
 // ---- moments ----------------------------------------------------------------

@@ -53,6 +53,14 @@ KAT = [
 ]
 
 
+def fnv1a_64(data):
+    """FNV-1a, 64 bits: offset basis 0xcbf29ce484222325, prime 0x100000001b3."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
 def f32(x):
     """Rounds a Python float (a double) to the nearest float32."""
     return struct.unpack("f", struct.pack("f", x))[0]
@@ -72,22 +80,27 @@ class Rng:
         child.key = derived[:2]
         return child
 
+    def for_path(self, path):
+        """The stream of a module path: split(FNV-1a 64 of the path's bytes)."""
+        return self.split(fnv1a_64(path.encode()))
+
     def raw(self, counter):
         return philox4x32(counter, self.key)
 
-    def _fill(self, n, make):
-        """Element i of fill number f is make(block i // 4, i % 4), where the
-        block is Philox({b_lo, b_hi, f_lo, f_hi}, key) for b = i // 4."""
+    def _fill(self, n, make, offset=0):
+        """Element k of a fill given an offset o is global element i = o + k of
+        fill number f: make(block i // 4, i % 4), where the block is
+        Philox({b_lo, b_hi, f_lo, f_hi}, key) for b = i // 4."""
         f = self.fills
         self.fills += 1
         out = []
-        for i in range(n):
+        for i in range(offset, offset + n):
             b = i // 4
             words = self.raw([b & MASK32, b >> 32, f & MASK32, f >> 32])
             out.append(make(words, i % 4))
         return out
 
-    def uniform(self, n, dtype, low=0.0, high=1.0):
+    def uniform(self, n, dtype, low=0.0, high=1.0, offset=0):
         def make(words, k):
             w = words[k]
             if dtype == "float":
@@ -96,9 +109,9 @@ class Rng:
                 return f32(f32(low) + f32(f32(f32(high) - f32(low)) * u))
             u = w * 2.0**-32
             return low + (high - low) * u
-        return self._fill(n, make)
+        return self._fill(n, make, offset)
 
-    def normal(self, n, dtype, mean=0.0, stddev=1.0):
+    def normal(self, n, dtype, mean=0.0, stddev=1.0, offset=0):
         def make(words, k):
             pair = 2 * (k // 2)
             r = math.sqrt(-2.0 * math.log((words[pair] + 1.0) * 2.0**-32))
@@ -107,14 +120,14 @@ class Rng:
             if dtype == "float":
                 return f32(f32(mean) + f32(f32(stddev) * f32(z)))
             return mean + stddev * z
-        return self._fill(n, make)
+        return self._fill(n, make, offset)
 
-    def bernoulli(self, n, p):
-        return self._fill(n, lambda words, k: 1 if words[k] * 2.0**-32 < p else 0)
+    def bernoulli(self, n, p, offset=0):
+        return self._fill(n, lambda words, k: 1 if words[k] * 2.0**-32 < p else 0, offset)
 
-    def randint(self, n, low, high):
+    def randint(self, n, low, high, offset=0):
         span = high - low
-        return self._fill(n, lambda words, k: low + ((words[k] * span) >> 32))
+        return self._fill(n, lambda words, k: low + ((words[k] * span) >> 32), offset)
 
 
 def hex_words(words):
@@ -156,6 +169,14 @@ def main():
     show("Rng(1).uniform<double>({5}, -2.0, 3.0)", Rng(1).uniform(5, "double", -2.0, 3.0), cpp_double)
     show("Rng(5).bernoulli<float>({12}, 0.5)", Rng(5).bernoulli(12, 0.5), str)
     show("Rng(9).randint<int>({10}, -3, 7)", Rng(9).randint(10, -3, 7), str)
+    show("fnv1a_64 of '', 'a', 'l1.weight', 'encoder.0'",
+         [fnv1a_64(p.encode()) for p in ["", "a", "l1.weight", "encoder.0"]], lambda h: "0x%016xull" % h)
+    show("Rng(42).for_path(\"encoder.0\").uniform<float>({4})", Rng(42).for_path("encoder.0").uniform(4, "float"),
+         cpp_float)
+    show("Rng(42).uniform<float>({3}, 0, 1, 5) (elements 5, 6, 7)", Rng(42).uniform(3, "float", offset=5), cpp_float)
+    far = (1 << 34) + 3
+    show("Rng(42).uniform<double>({3}, 0, 1, 2^34 + 3)", Rng(42).uniform(3, "double", offset=far), cpp_double)
+    show("Rng(42).randint<int>({4}, 0, 1000, 2^34 + 3)", Rng(42).randint(4, 0, 1000, offset=far), str)
     big = (0x0123456789ABCDEF)
     show("Rng(0x0123456789abcdef).raw({1, 2, 3, 4})", Rng(big).raw([1, 2, 3, 4]), lambda w: "0x%08x" % w)
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -152,7 +153,7 @@ TEST_CASE("from_value and set_value store the transform's inverse", "[param][tra
   CHECK(p.raw() == Tensor<float>{0.0f, 1.0f, -3.0f});  // (y - 1) / 2
   CHECK(p.value() == Tensor<float>{1.0f, 3.0f, -5.0f});
 
-  auto q = Param<Tensor<float>, modyn::transform::exp>::from_value(Tensor<float>{1.0f, 2.0f, 0.5f});
+  auto q = Param<Tensor<float>, modyn::transform::exponential>::from_value(Tensor<float>{1.0f, 2.0f, 0.5f});
   CHECK(q.raw().at(0) == Approx(0.0).margin(1e-7));
   CHECK(q.raw().at(1) == Approx(std::log(2.0)));
   CHECK(q.raw().at(2) == Approx(-std::log(2.0)));
@@ -170,7 +171,7 @@ TEST_CASE("from_value and set_value store the transform's inverse", "[param][tra
 }
 
 TEST_CASE("copies of a Param are independent", "[param]") {
-  Param<Tensor<float>, modyn::transform::exp> p(Tensor<float>{0.0f, 1.0f});
+  Param<Tensor<float>, modyn::transform::exponential> p(Tensor<float>{0.0f, 1.0f});
   CHECK(p.value().at(1) == Approx(std::exp(1.0)));
   auto q = p;
   CHECK(q.raw().data() != p.raw().data());
@@ -191,26 +192,164 @@ TEST_CASE("a Param can hold double tensors", "[param]") {
   CHECK(net.block.gain.value().at(1) == Approx(std::log(2.0)).epsilon(1e-12));
 }
 
-// Regression test (a bug found and fixed): value() caches the transformed value
-// and only raw_mut(), operator= and set_value invalidate the cache, so a write
-// through a reference obtained earlier (kept from raw_mut(), or from
-// named_parameters() / parameters(), which take raw_mut() references once)
-// after a value() call is never seen: value() stays stale. An optimizer that
-// keeps model.parameters() and updates them in place, PyTorch style, hits
-// this on every transformed Param.
-TEST_CASE("value() follows writes through references kept from named_parameters()",
-          "[param][transform][regression]") {
+// The rule for references held across writes (param.hpp): raw_mut() counts as
+// a write when called; an optimizer that keeps model.parameters() (raw_mut()
+// references taken once) and writes through them later calls mark_modified().
+TEST_CASE("writes through references kept from named_parameters() are seen after mark_modified()",
+          "[param][transform][version]") {
   mt::Net<> net;
   auto params = net.named_parameters();
   REQUIRE(params[2].first == "block.gain");
   CHECK(net.block.gain.value().at(0) == Approx(std::log(2.0)));  // fills the cache
-  params[2].second.get() += 1.0f;                                   // an optimizer step
+  const auto built_from = net.block.gain.cache_version();
+  params[2].second.get() += 1.0f;  // an optimizer step through the kept reference
   REQUIRE(net.block.gain.raw() == Tensor<float>{1.0f, 1.0f});
+  CHECK(net.block.gain.version() == built_from);  // not counted by itself
+  net.block.gain.mark_modified();
+  CHECK(net.block.gain.version() == built_from + 1);
   CHECK(net.block.gain.value().at(0) == Approx(softplus(1.0)));
+  CHECK(net.block.gain.cache_version() == built_from + 1);
 
-  Param<Tensor<float>, modyn::transform::exp> p(Tensor<float>{0.0f});
+  Param<Tensor<float>, modyn::transform::exponential> p(Tensor<float>{0.0f});
   auto& raw = p.raw_mut();
   CHECK(p.value().at(0) == Approx(1.0));
   raw.at(0) = 1.0f;
+  p.mark_modified();
   CHECK(p.value().at(0) == Approx(std::exp(1.0)));
+}
+
+TEST_CASE("every mutation path of a Param bumps its version and the cache follows", "[param][version]") {
+  using P = Param<Tensor<float>, modyn::transform::softplus>;
+  P p(Tensor<float>::zeros({3}));
+  CHECK(p.version() == 0);
+  CHECK(p.cache_version() == P::no_cache);  // never computed
+  CHECK(p.value().at(0) == Approx(std::log(2.0)));
+  CHECK(p.cache_version() == 0);
+
+  // Each path: the version grows, and the next value() is computed from it.
+  std::uint64_t last = p.version();
+  const auto bumped = [&](const char* path, double expected0, bool stale = true) {
+    INFO(path);
+    CHECK(p.version() > last);
+    if (stale) CHECK(p.cache_version() != p.version());  // until the next value()
+    CHECK(p.value().at(0) == Approx(expected0));
+    CHECK(p.cache_version() == p.version());
+    last = p.version();
+  };
+  p = Tensor<float>{1.0f, 0.0f, 0.0f};
+  bumped("operator=", softplus(1.0));
+  p.set_value(Tensor<float>::full({3}, 2.0f));
+  bumped("set_value", 2.0);
+  p.raw_mut().at(0) = -1.0f;
+  bumped("raw_mut", softplus(-1.0));
+  p.mark_modified();
+  bumped("mark_modified", softplus(-1.0));
+  p = P(Tensor<float>{3.0f, 3.0f, 3.0f});
+  bumped("assignment from a Param", softplus(3.0));
+  const P q(Tensor<float>{4.0f, 4.0f, 4.0f});
+  CHECK(q.value().at(0) == Approx(softplus(4.0)));
+  p = q;  // a copy of a Param whose own cache is current: the cache comes along
+  CHECK(p.cache_version() == p.version());
+  CHECK(&p.value() != &q.value());
+  bumped("copy assignment from a Param", softplus(4.0), false);
+  CHECK(q.version() == 0);
+
+  // load_state_dict assigns through operator=.
+  mt::Net<> net;
+  CHECK(net.block.gain.value().at(0) == Approx(std::log(2.0)));
+  const auto before = net.block.gain.version();
+  auto dict = net.state_dict();
+  dict.at("block.gain") = Tensor<float>{5.0f, -5.0f};
+  net.load_state_dict(dict);
+  CHECK(net.block.gain.version() > before);
+  CHECK(net.block.gain.value().at(1) == Approx(softplus(-5.0)));
+  CHECK(net.block.gain.cache_version() == net.block.gain.version());
+}
+
+TEST_CASE("value() does not recompute or copy while nothing changed", "[param][version]") {
+  // 1M elements: value() is a comparison of two versions, the cache is reused.
+  Param<Tensor<float>, modyn::transform::exponential> p(Tensor<float>::zeros({1000, 1000}));
+  const Tensor<float>& first = p.value();
+  const float* buffer = first.data();
+  const auto built_from = p.cache_version();
+  REQUIRE(built_from == p.version());
+  for (int i = 0; i < 100; ++i) {
+    const Tensor<float>& again = p.value();
+    REQUIRE(&again == &first);
+    REQUIRE(again.data() == buffer);
+  }
+  CHECK(p.cache_version() == built_from);  // not recomputed
+  CHECK(p.version() == built_from);        // reads are not writes
+  (void)p.raw();
+  (void)*p;
+  (void)p->size();
+  (void)p.reg_loss();
+  CHECK(p.version() == built_from);
+  CHECK(p.cache_version() == built_from);
+
+  // A write recomputes into the same buffer: no new allocation per write.
+  p.raw_mut().at(999, 999) = 1.0f;
+  CHECK(p.value().at(999, 999) == Approx(std::exp(1.0)));
+  CHECK(p.value().data() == buffer);
+  CHECK(p.cache_version() == built_from + 1);
+
+  // Untransformed: value() is raw(); the cache version is always the version.
+  Param<Tensor<float>> plain(Tensor<float>{1.0f});
+  CHECK(plain.cache_version() == plain.version());
+  plain.raw_mut();
+  CHECK(plain.version() == 1);
+  CHECK(plain.cache_version() == 1);
+}
+
+TEST_CASE("a Param reserves a gradient buffer of its raw value's shape", "[param][grad]") {
+  Param<Tensor<float>, modyn::transform::softplus> p(Tensor<float>{1.0f, 2.0f, 3.0f});
+  CHECK_FALSE(p.has_grad());  // allocated on first use: inference pays nothing
+  const auto& const_p = p;
+  CHECK_THROWS_AS(const_p.grad(), modyn::config_error);
+  CHECK_THAT(message_of<modyn::config_error>([&] { (void)const_p.grad(); }),
+             Catch::Contains("Param '<unnamed>' has no gradient buffer"));
+
+  Tensor<float>& g = p.grad();
+  CHECK(p.has_grad());
+  CHECK(g == Tensor<float>::zeros({3}));
+  CHECK(&const_p.grad() == &g);
+  const float* buffer = g.data();
+  const auto version = p.version();
+
+  g.at(1) = 5.0f;  // accumulate, as a backward pass does
+  CHECK(const_p.grad().at(1) == 5.0f);
+  CHECK(p.version() == version);  // the gradient is not the value
+  p.zero_grad();
+  CHECK(p.grad() == Tensor<float>::zeros({3}));
+  CHECK(p.grad().data() == buffer);  // same buffer: no allocation per step
+  for (int step = 0; step < 3; ++step) {
+    p.grad() += 1.0f;
+    p.zero_grad();
+    REQUIRE(p.grad().data() == buffer);
+  }
+
+  // zero_grad() on a Param without one allocates it, zero-filled.
+  Param<Tensor<double>> q(Tensor<double>::ones({2, 2}));
+  q.zero_grad();
+  CHECK(q.has_grad());
+  CHECK(q.grad() == Tensor<double>::zeros({2, 2}));
+
+  // A raw value of another shape (through raw_mut) gets a new buffer of its shape.
+  q.raw_mut() = Tensor<double>::ones({3});
+  CHECK_FALSE(q.has_grad());
+  CHECK(q.grad().shape() == Shape{3});
+
+  // Copies carry the gradient, independently.
+  auto copy = p;
+  copy.grad().at(0) = 2.0f;
+  CHECK(p.grad().at(0) == 0.0f);
+  CHECK(copy.has_grad());
+
+  // Named through a model: the message names the path.
+  mt::Net<> net;
+  net.reset_state();
+  const auto& cnet = net;
+  CHECK_THAT(message_of<modyn::config_error>([&] { (void)cnet.block.lin.weight.grad(); }),
+             Catch::Contains("Param 'block.lin.weight'"));
+  CHECK(net.block.lin.weight.grad().shape() == net.block.lin.weight.shape());
 }
