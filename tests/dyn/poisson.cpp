@@ -240,3 +240,33 @@ TEST_CASE("PoissonSpikes: invalid rates name the module and the value", "[dyn][p
   CHECK_THAT(modyn_test::message_of<config_error>([] { PoissonSpikes(3, Tensor<float>{1.f, 2.f, -1.f}, 0); }),
              Contains("rate of neuron 2 = -1 Hz is invalid"));
 }
+
+TEST_CASE("PoissonSpikes: spikes are u < p with u the documented uniform stream split(step) of the seed",
+          "[dyn][poisson]") {
+  // The reference: Rng(seed).split(i).uniform (checked against Random123 and
+  // random_reference.py in tests/core/random.cpp), thresholded element by
+  // element. The fused draw must give exactly these spikes, at every size
+  // (whole 16-block chunks, a tail, less than one block) and batch row.
+  const auto reference = [](std::uint64_t seed, std::size_t i, std::size_t rows, std::size_t n, auto p_of) {
+    using T = decltype(p_of(std::size_t(0)));
+    const std::vector<T> u = modyn::Rng(seed).split(i).uniform<T>({rows * n}).to_vector();
+    std::vector<T> s(u.size());
+    for (std::size_t e = 0; e < u.size(); ++e) s[e] = u[e] < p_of(e % n) ? T(1) : T(0);
+    return s;
+  };
+  for (const std::size_t n : {1, 3, 64, 1000, 4099}) {
+    INFO("N = " << n);
+    PoissonSpikes f(n, 5000.0, 21);  // p = 0.5
+    PoissonSpikes<double> d(n, 300.0, 22);
+    for (const std::size_t i : {0, 1, 77}) {
+      CHECK(f(step(i)).to_vector() == reference(21, i, 1, n, [](std::size_t) { return 0.5f; }));
+      CHECK(d(step(i)).to_vector() == reference(22, i, 1, n, [](std::size_t) { return 300.0 * dt / 1000.0; }));
+    }
+    std::vector<float> hz(n);
+    for (std::size_t k = 0; k < n; ++k) hz[k] = float(k % 7) * 1000.0f;  // p = 0 .. 0.6
+    PoissonSpikes per(n, Tensor<float>(Shape{n}, hz), 23);
+    per.reset_state(3);
+    const float scale = float(1.0 * dt / 1000.0);
+    CHECK(per(step(5)).to_vector() == reference(23, 5, 3, n, [&](std::size_t k) { return hz[k] * scale; }));
+  }
+}

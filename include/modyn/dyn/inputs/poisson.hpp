@@ -22,8 +22,12 @@
 //   rows are independent, and row 0 is the unbatched draw.
 // - spike has shape (N,) until reset_state(b) gives it (b, N) (reset_state(0)
 //   or no reset: (N,)). Values are exactly 0 or 1.
-// - The uniform numbers are drawn into spike itself and thresholded in place
-//   by one fused kernel: no buffer, no allocation per step.
+// - On host backends the Philox blocks, u and the comparison are one pass
+//   over spike (Rng::generate_words: 16 blocks at a time in AVX2 / AVX-512
+//   vectors), a few ns per neuron-step with no buffer and no allocation per
+//   step; elsewhere u is drawn into spike and thresholded in place by a
+//   second kernel, with the same numbers. Either way the spikes are a pure
+//   function of (seed, step, element): the same on every thread count.
 // - Without a seed, a generator comes from modyn::InitGenerator (as
 //   nn::Dropout): reproducible per program, and different for each group.
 #pragma once
@@ -38,8 +42,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/backend/kernel_math.hpp"
-#include "modyn/compose/context.hpp"
+#include "modyn/core/math.hpp"
+#include "modyn/module/context.hpp"
+#include "modyn/core/config.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/tensor.hpp"
@@ -69,6 +74,56 @@ inline std::string number(double x) {
 }
 
 inline bool valid_rate(double hz) noexcept { return std::isfinite(hz) && hz >= 0.0; }
+
+// u in [0, 1) from a Philox word, as Rng::uniform: (w >> 8) 2^-24 in float,
+// w 2^-32 in double (both exact).
+template <class T>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T unit_uniform(std::uint32_t w) {
+  if constexpr (std::is_same_v<T, float>) {
+    return T(w >> 8) * T(0x1p-24);
+  } else {
+    return T(w) * T(0x1p-32);
+  }
+}
+
+// Spike k from its word: u < p (one probability for all).
+template <class T>
+struct fire_below {
+  T p;
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T operator()(std::uint32_t w, std::size_t) const {
+    return unit_uniform<T>(w) < p ? T(1) : T(0);
+  }
+};
+
+// Spike k of a row from its word: u < rate[k] * scale.
+template <class T>
+struct fire_below_rate {
+  const T* rate;
+  T scale;
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T operator()(std::uint32_t w, std::size_t k) const {
+    return unit_uniform<T>(w) < rate[k] * scale ? T(1) : T(0);
+  }
+};
+
+// The two-pass form (non-host backends): u -> (u < p) in place.
+template <class T>
+struct threshold_kernel {
+  T p;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
+    x = math::select(x < Vec(p), Vec(1), Vec(0));
+  }
+};
+
+// u -> (u < rate * scale) in place, rate along the row.
+template <class T>
+struct threshold_rate_kernel {
+  T scale;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& hz, Vec& x) const {
+    x = math::select(x < hz * Vec(scale), Vec(1), Vec(0));
+  }
+};
 
 }  // namespace poisson_detail
 
@@ -102,13 +157,10 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   const tensor_type& update(const Context& c) {
     tensor_type& s = *spike;
     if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
-      draw_uniform(s, c.i);
-      threshold_per_neuron(s, c.dt);
+      fire_per_neuron(s, c.i, c.dt);
     } else {
       // The rate first: a rate function that throws leaves the spikes as they were.
-      const T p = T(probability(current_rate(c.t), c.dt));
-      draw_uniform(s, c.i);
-      threshold_all(s, p);
+      fire_all(s, c.i, T(probability(current_rate(c.t), c.dt)));
     }
     return s;
   }
@@ -145,8 +197,38 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
                        " is invalid; a rate must be finite and >= 0");
   }
 
-  // u in [0, 1): element e of the stream split(i), whatever was drawn before.
-  void draw_uniform(tensor_type& s, std::size_t i) const { rng_.split(i).uniform(s); }
+  // Element e of step i is word e of fill 0 of the stream split(i), whatever
+  // was drawn before: u = unit_uniform(word), a spike where u < p.
+  void fire_all(tensor_type& s, std::size_t i, T p) const {
+    const Rng stream = rng_.split(i);
+    if constexpr (B::host_accessible) {
+      stream.generate_words(s.data(), s.size(), 0, 0, poisson_detail::fire_below<T>{p});
+    } else {
+      Rng(stream).uniform(s);
+      B::map(s.size(), poisson_detail::threshold_kernel<T>{p}, s.data());
+    }
+  }
+
+  // The same with p = rate * dt / 1000 per neuron, the rates (N,) along each
+  // row of (batch, N); row r holds the elements r N .. r N + N - 1.
+  void fire_per_neuron(tensor_type& s, std::size_t i, double dt) const {
+    if (n_ == 0) return;
+    const Rng stream = rng_.split(i);
+    const T scale = T(probability(1.0, dt));
+    const T* rates = rate_.data();
+    const std::size_t rows = s.size() / n_;
+    if constexpr (B::host_accessible) {
+      for (std::size_t row = 0; row < rows; ++row) {
+        stream.generate_words(s.data() + row * n_, n_, row * n_, 0,
+                              poisson_detail::fire_below_rate<T>{rates, scale});
+      }
+    } else {
+      Rng(stream).uniform(s);
+      for (std::size_t row = 0; row < rows; ++row) {
+        B::map(n_, poisson_detail::threshold_rate_kernel<T>{scale}, rates, s.data() + row * n_);
+      }
+    }
+  }
 
   double current_rate(double t) {
     if constexpr (std::is_same_v<Rate, double>) {
@@ -157,32 +239,6 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
         fail("rate(t = " + poisson_detail::number(t) + " ms) = " + poisson_detail::number(hz) + " Hz");
       }
       return hz;
-    }
-  }
-
-  // u -> (u < p), in place: one fused pass over the spikes.
-  static void threshold_all(tensor_type& s, T p) {
-    B::map(
-        s.size(),
-        [p](auto& x) {
-          using V = std::remove_cvref_t<decltype(x)>;
-          x = math::select(x < V(p), V(1), V(0));
-        },
-        s.data());
-  }
-
-  // u -> (u < rate * dt / 1000) with the rates (N,) along each row of (batch, N).
-  void threshold_per_neuron(tensor_type& s, double dt) const {
-    if (n_ == 0) return;
-    const T scale = T(probability(1.0, dt));
-    for (std::size_t row = 0; row < s.size() / n_; ++row) {
-      B::map(
-          n_,
-          [scale](const auto& hz, auto& x) {
-            using V = std::remove_cvref_t<decltype(x)>;
-            x = math::select(x < hz * V(scale), V(1), V(0));
-          },
-          static_cast<const T*>(rate_.data()), s.data() + row * n_);
     }
   }
 
