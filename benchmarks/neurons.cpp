@@ -104,7 +104,7 @@
 #include <vector>
 
 #include "modyn/backend/cpu.hpp"  // includes xsimd (and the intrinsics) with modyn's warning guards
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/neurons/hh.hpp"

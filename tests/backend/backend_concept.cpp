@@ -19,6 +19,8 @@ namespace {
 // something that is not modyn::cpu; each incomplete one below lacks one part.
 struct fake_backend {
   using memory_space = modyn::host_space;
+  struct instance {};
+  static instance instance_of(const modyn::ExecutionInstances&);
   static constexpr std::string_view name = "fake";
   static constexpr bool host_accessible = true;
   template <class T>
@@ -36,6 +38,8 @@ struct fake_backend {
                    std::size_t, const T*, std::size_t, T, T*, std::size_t, const T* = nullptr);
   template <class Kernel, class... Args>
   static void map(std::size_t n, Kernel&& kernel, Args... args);
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, Kernel&& kernel, Args... args);
   template <class T>
   static T reduce_sum(const T* x, std::size_t n);
   template <class T>
@@ -45,6 +49,8 @@ struct fake_backend {
 // Memory only: no gemm, map or reduce.
 struct memory_only_backend {
   using memory_space = modyn::host_space;
+  struct instance {};
+  static instance instance_of(const modyn::ExecutionInstances&);
   static constexpr std::string_view name = "memory only";
   static constexpr bool host_accessible = true;
   template <class T>
@@ -72,6 +78,8 @@ struct no_map_backend : memory_only_backend {
 struct no_gemm_backend : memory_only_backend {
   template <class Kernel, class... Args>
   static void map(std::size_t n, Kernel&& kernel, Args... args);
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, Kernel&& kernel, Args... args);
   template <class T>
   static T reduce_sum(const T* x, std::size_t n);
   template <class T>
@@ -84,6 +92,8 @@ struct no_reduce_max_backend : memory_only_backend {
                    std::size_t, const T*, std::size_t, T, T*, std::size_t, const T* = nullptr);
   template <class Kernel, class... Args>
   static void map(std::size_t n, Kernel&& kernel, Args... args);
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, Kernel&& kernel, Args... args);
   template <class T>
   static T reduce_sum(const T* x, std::size_t n);
 };
@@ -92,6 +102,8 @@ struct no_reduce_max_backend : memory_only_backend {
 struct wrong_reduce_type_backend : no_map_backend {
   template <class Kernel, class... Args>
   static void map(std::size_t n, Kernel&& kernel, Args... args);
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, Kernel&& kernel, Args... args);
   template <class T>
   static double reduce_sum(const T* x, std::size_t n);
 };
@@ -100,6 +112,8 @@ struct wrong_reduce_type_backend : no_map_backend {
 struct inherited_backend : no_map_backend {
   template <class Kernel, class... Args>
   static void map(std::size_t n, Kernel&& kernel, Args... args);
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, Kernel&& kernel, Args... args);
 };
 
 // Complete but for its name, which is a function, not a string.

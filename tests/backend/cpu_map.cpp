@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <modyn/backend/cpu.hpp>
-#include <modyn/backend/kernel_math.hpp>
+#include <modyn/core/math.hpp>
 
 namespace {
 

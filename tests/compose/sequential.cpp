@@ -259,9 +259,9 @@ TEST_CASE("Sequential: static sizes flow through functions", "[compose][sequenti
   Sequential st{nn::Dense<100, 10>{}, modyn::relu, nn::Dense<10, 2>{}};
   STATIC_REQUIRE(decltype(st)::static_in_features == 100);
   STATIC_REQUIRE(decltype(st)::static_out_features == 2);
-  using Head = Sequential<nn::Dense<100, 10>, modyn::Elementwise<modyn::ops::relu>>;
+  using Head = Sequential<nn::Dense<100, 10>, modyn::Elementwise<modyn::relu_kernel>>;
   STATIC_REQUIRE(Head::static_out_features == 10);
-  using Dyn = Sequential<nn::Dense<>, modyn::Elementwise<modyn::ops::relu>>;
+  using Dyn = Sequential<nn::Dense<>, modyn::Elementwise<modyn::relu_kernel>>;
   STATIC_REQUIRE(Dyn::static_in_features == modyn::dynamic);
   STATIC_REQUIRE(Dyn::static_out_features == modyn::dynamic);
   const auto x = Rng(13).normal<float>({4, 100});
@@ -269,8 +269,8 @@ TEST_CASE("Sequential: static sizes flow through functions", "[compose][sequenti
 }
 
 namespace {
-using relu_t = modyn::Elementwise<modyn::ops::relu>;
-using tanh_t = modyn::Elementwise<modyn::ops::tanh>;
+using relu_t = modyn::Elementwise<modyn::relu_kernel>;
+using tanh_t = modyn::Elementwise<modyn::tanh_kernel>;
 // Callables as user lambdas would be, with nameable types.
 struct PlainFn {
   Tensor<float> operator()(const Tensor<float>& x) const { return x; }

@@ -8,6 +8,7 @@
 #define MODYN_BOUNDS_CHECK 1
 
 #include "support/helpers.hpp"
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor.hpp"
 
 #include <catch2/catch.hpp>

@@ -5,7 +5,9 @@
 // a scalar tail. Elements are read through data() and at(), never operator()
 // (see tensor.cpp).
 #include "support/helpers.hpp"
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor_ops.hpp"
+#include "modyn/nn/activations.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
 #include "modyn/backend/detail/xsimd.hpp"
 #include "modyn/dyn/integrators.hpp"
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/neurons/lif.hpp"
 #include "modyn/dyn/synapses/expon.hpp"
@@ -50,14 +50,14 @@ TEST_CASE("Outputs return terms that point into g", "[dyn][output]") {
   const dyn::COBA<> coba{-80.0f};
   const dyn::MgBlock<> mg;
 
-  const dyn::current<float> c = cuba(g);
+  const dyn::current_term<float> c = cuba(g);
   CHECK(c.data() == g.data());
   CHECK(c.shape() == Shape{2, 3});
-  const dyn::conductance_input<float> k = coba(g);
+  const dyn::conductance_term<float> k = coba(g);
   CHECK(k.data() == g.data());
   CHECK(k.shape() == Shape{2, 3});
   CHECK(k.E == -80.0f);
-  const dyn::mg_block_input<float> m = mg(g.view());  // views too
+  const dyn::mg_block_term<float> m = mg(g.view());  // views too
   CHECK(m.data() == g.data());
   CHECK(m.E == 0.0f);
   CHECK(m.cc_Mg == 1.2f);
@@ -68,7 +68,7 @@ TEST_CASE("Outputs return terms that point into g", "[dyn][output]") {
   dyn::COBA inhibitory{-80.0};
   static_assert(std::is_same_v<decltype(inhibitory), dyn::COBA<float>>);
   static_assert(std::is_same_v<decltype(dyn::COBA<double>{0}(Tensor<double>::ones({1}))),
-                               dyn::conductance_input<double>>);
+                               dyn::conductance_term<double>>);
   CHECK(inhibitory.E == -80.0f);
   CHECK(dyn::COBA<>{}.E == 0.0f);
 }

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "modyn/core/elementwise.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/shape.hpp"
@@ -138,7 +138,7 @@ struct Neuron : modyn::Module<Neuron<T, B>> {
   using tensor = modyn::Tensor<T, B>;
 
   State<tensor> v{Shape{3}, T(-65)};
-  Param<tensor, modyn::transform::exp> tau{tensor::zeros({1})};
+  Param<tensor, modyn::transform::exponential> tau{tensor::zeros({1})};
   State<tensor> spike{Shape{3}, T(0)};
 
   MODYN_FIELDS(v, tau, spike)

@@ -18,7 +18,7 @@ const double ln2 = std::log(2.0);
 // Params with every transform and regularizer, and a child module.
 struct Regs : modyn::Module<Regs> {
   // exp: values {1, 2}; L1 weight 2: 2 * 3 = 6
-  Param<Tensor<float>, transform::exp, reg::L1> a{Tensor<float>{0.0f, float(ln2)}, {}, {2.0}};
+  Param<Tensor<float>, transform::exponential, reg::L1> a{Tensor<float>{0.0f, float(ln2)}, {}, {2.0}};
   // identity: L2 weight 1: 1 + 4 + 9 = 14
   Param<Tensor<float>, transform::identity, reg::L2> b{Tensor<float>{1.0f, -2.0f, 3.0f}};
   // identity: L1 weight 0.1: 0.1 * (1.5 + 2) = 0.35

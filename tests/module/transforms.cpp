@@ -82,7 +82,7 @@ TEST_CASE("softplus is log(1 + e^x), without overflow", "[transform]") {
 }
 
 TEST_CASE("exp is e^x", "[transform]") {
-  const transform::exp t;
+  const transform::exponential t;
   CHECK(t.forward(0.0f) == 1.0f);
   CHECK(t.forward(1.0) == Approx(std::exp(1.0)));
   CHECK(t.inverse(1.0f) == 0.0f);

@@ -81,7 +81,7 @@ TEST_CASE("elementwise functions: exact values, shapes and names", "[nn][element
 TEST_CASE("elementwise functions: apply_into in place and on views", "[nn][elementwise]") {
   auto x = inputs();
   const auto expected = modyn::silu(x);
-  modyn::Elementwise<modyn::ops::silu>::apply_into(x, x);
+  modyn::Elementwise<modyn::silu_kernel>::apply_into(x, x);
   CHECK(x == expected);
 
   const auto seq = modyn::Rng(2).normal<float>({3, 37});

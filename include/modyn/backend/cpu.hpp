@@ -1,42 +1,20 @@
 // The CPU backend: memory from the aligned heap, GEMM through Eigen, fused
 // elementwise kernels vectorized with xsimd.
 //
-// Kernel contract of map(n, kernel, args...)
-// ------------------------------------------
-// An elementwise kernel is written once, as a generic callable over a value
-// type V:
-//
-//   auto lif = [=](const auto& I, auto& v, auto& spike) {
-//     using V = std::remove_cvref_t<decltype(v)>;
-//     v = v + (V(R) * I - (v - V(v_rest))) * V(dt / tau);
-//     const auto fired = v > V(v_th);
-//     spike = math::select(fired, V(1), V(0));
-//     v = math::select(fired, V(v_reset), v);
-//   };
-//   cpu::map(n, lif, I.data(), v.data(), write_only(spike.data()));
-//
-// - Each argument after the kernel is a pointer to n elements of one element
-//   type T: `const T*` is an input, passed to the kernel as `const V&`; `T*` is
-//   updated in place (loaded, passed as `V&`, stored back); `write_only(T*)` is
-//   an output that is not read first.
-// - The CPU backend calls the kernel with V = xsimd::batch<T> (the widest
-//   vector of the architecture chosen by -march) on full vectors, and on the
-//   remaining tail as one more vector, padded by repeating the tail's last
-//   element (padding lanes are computed, never stored). Every element thus
-//   gets the same arithmetic, bit for bit, wherever it lies: a population
-//   updated row by row equals the same population updated at once. The
-//   kernel is also compiled, not run, with V = T, the type the CUDA backend
-//   calls it with, one element per thread. So a kernel uses only operations
-//   both types have:
-//   arithmetic, comparisons, and the functions of backend/kernel_math.hpp
-//   (math::exp, math::select, ...); constants are converted with V(c).
-// - Elements are independent: the kernel sees element i only, the order of
-//   calls is unspecified, and arguments must not overlap partially.
-//   Everything is done in one pass over memory.
+// map(n, kernel, args...) follows the contract of core/kernel_args.hpp. On
+// this backend a kernel call sees V = xsimd::batch<T>, the widest vector of
+// the architecture chosen by -march, on full vectors; the remaining tail of
+// each row is one more vector, padded by repeating the row's last element
+// (padding lanes are computed, never stored, never emitted). Every element
+// thus gets the same arithmetic, bit for bit, wherever it lies: a
+// population updated row by row equals the same population updated at once.
+// The kernel is also compiled, not run, with V = T, the form of the serial
+// backend and of a CUDA thread.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -44,7 +22,8 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/backend/backend_concepts.hpp"
+#include "modyn/backend/detail/map_engine.hpp"
+#include "modyn/core/backend_concepts.hpp"
 #include "modyn/backend/detail/eigen.hpp"
 #include "modyn/backend/detail/xsimd.hpp"
 #include "modyn/core/config.hpp"
@@ -60,114 +39,59 @@ struct host_space {};
 
 namespace detail {
 
-template <class Arg>
-struct map_arg;
+// Lanes of the CPU pass: xsimd vectors of the architecture -march chose.
+struct simd_lanes {
+  template <class T>
+  using vec = xsimd::batch<T>;
+  template <class T>
+  using mask = xsimd::batch_bool<T>;
 
-template <class T>
-struct map_arg<const T*> {
-  using element = T;
-  template <class V>
-  using slot = const V;
-  static constexpr bool stored = false;
-};
-
-template <class T>
-struct map_arg<T*> {
-  using element = T;
-  template <class V>
-  using slot = V;
-  static constexpr bool stored = true;
-};
-
-template <class T>
-struct map_arg<write_only_ptr<T>> {
-  using element = T;
-  template <class V>
-  using slot = V;
-  static constexpr bool stored = true;
-};
-
-template <class V, class T>
-MODYN_ALWAYS_INLINE V load_at(const T* p, std::size_t i) {
-  if constexpr (std::is_same_v<V, T>) {
-    return p[i];
-  } else {
-    return V::load_unaligned(p + i);
+  template <class T>
+  MODYN_ALWAYS_INLINE static vec<T> load(const T* p) { return vec<T>::load_unaligned(p); }
+  template <class T>
+  MODYN_ALWAYS_INLINE static void store(T* p, const vec<T>& v) { v.store_unaligned(p); }
+  template <class T>
+  MODYN_ALWAYS_INLINE static vec<T> load_partial(const T* p, std::size_t count) {
+    alignas(64) T lanes[vec<T>::size];
+    for (std::size_t k = 0; k < vec<T>::size; ++k) lanes[k] = p[k < count ? k : count - 1];
+    return vec<T>::load_aligned(lanes);
   }
-}
-
-template <class V, class Arg>
-MODYN_ALWAYS_INLINE V load_slot(const Arg& arg, std::size_t i) {
-  if constexpr (std::is_pointer_v<Arg>) {
-    return load_at<V>(arg, i);
-  } else {
-    return V{};  // write-only: the kernel assigns it
+  template <class T>
+  MODYN_ALWAYS_INLINE static void store_partial(T* p, const vec<T>& v, std::size_t count) {
+    alignas(64) T lanes[vec<T>::size];
+    v.store_aligned(lanes);
+    for (std::size_t k = 0; k < count; ++k) p[k] = lanes[k];
   }
-}
-
-template <class V, class T>
-MODYN_ALWAYS_INLINE void store_at(T* p, std::size_t i, const V& value) {
-  if constexpr (std::is_same_v<V, T>) {
-    p[i] = value;
-  } else {
-    value.store_unaligned(p + i);
+  template <class I>
+  MODYN_ALWAYS_INLINE static vec<I> iota(std::size_t first) {
+    alignas(64) I lanes[vec<I>::size];
+    for (std::size_t k = 0; k < vec<I>::size; ++k) lanes[k] = static_cast<I>(first + k);
+    return vec<I>::load_aligned(lanes);
   }
-}
-
-template <class V, class Arg>
-MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, std::size_t i, const V& value) {
-  if constexpr (map_arg<Arg>::stored) {
-    if constexpr (std::is_pointer_v<Arg>) {
-      store_at(arg, i, value);
+  template <class T>
+  MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(const xsimd::batch_bool<T>& m) {
+    using reg = typename xsimd::batch_bool<T>::register_type;
+    if constexpr (std::is_integral_v<reg>) {
+      return static_cast<std::uint64_t>(static_cast<reg>(m));  // AVX-512: the mask register itself
     } else {
-      store_at(arg.ptr, i, value);
+      alignas(64) bool lanes[xsimd::batch_bool<T>::size];
+      m.store_aligned(lanes);
+      std::uint64_t bits = 0;
+      for (std::size_t k = 0; k < xsimd::batch_bool<T>::size; ++k) bits |= std::uint64_t{lanes[k]} << k;
+      return bits;
     }
   }
-}
+};
 
-// Runs the kernel on the elements [i, i + width of V) of every argument.
-template <class V, class Kernel, class... Args>
-MODYN_ALWAYS_INLINE void map_at(Kernel& kernel, std::size_t i, const Args&... args) {
-  std::tuple<typename map_arg<Args>::template slot<V>...> slots{load_slot<V>(args, i)...};
-  std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
-  std::apply([&](const auto&... s) { (store_slot(args, i, s), ...); }, slots);
-}
+template <class... Args>
+struct simd_width {
+  static constexpr std::size_t value = xsimd::batch<pass_element_t<Args...>>::size;
+};
 
-// The `count` (< width of V) elements from i of an argument in a full
-// vector; lanes past them repeat the last one, a real value of the array.
-template <class V, class Arg>
-MODYN_ALWAYS_INLINE V load_tail(const Arg& arg, std::size_t i, std::size_t count) {
-  if constexpr (std::is_pointer_v<Arg>) {
-    using T = typename V::value_type;
-    alignas(64) T lanes[V::size];
-    for (std::size_t k = 0; k < V::size; ++k) lanes[k] = arg[i + (k < count ? k : count - 1)];
-    return V::load_aligned(lanes);
-  } else {
-    return V{};  // write-only: the kernel assigns it
-  }
-}
-
-template <class V, class Arg>
-MODYN_ALWAYS_INLINE void store_tail(const Arg& arg, std::size_t i, std::size_t count, const V& value) {
-  if constexpr (map_arg<Arg>::stored) {
-    using T = typename V::value_type;
-    alignas(64) T lanes[V::size];
-    value.store_aligned(lanes);
-    T* out = [&] {
-      if constexpr (std::is_pointer_v<Arg>) return arg;
-      else return arg.ptr;
-    }();
-    for (std::size_t k = 0; k < count; ++k) out[i + k] = lanes[k];
-  }
-}
-
-// The kernel on the last `count` elements, as one padded vector.
-template <class V, class Kernel, class... Args>
-void map_tail(Kernel& kernel, std::size_t i, std::size_t count, const Args&... args) {
-  std::tuple<typename map_arg<Args>::template slot<V>...> slots{load_tail<V>(args, i, count)...};
-  std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
-  std::apply([&](const auto&... s) { (store_tail(args, i, count, s), ...); }, slots);
-}
+template <std::size_t Width>
+struct simd_lanes_of : simd_lanes {
+  static constexpr std::size_t width = Width;
+};
 
 template <class T, class Combine>
 T reduce(const T* x, std::size_t n, T identity, Combine combine) {
@@ -305,27 +229,33 @@ struct cpu {
     }
   }
 
-  // Runs `kernel` once over n elements of every argument (see the contract at
-  // the top of this file).
+  // ---- execution --------------------------------------------------------
+
+  // The execution instance: the calling thread runs the kernels (the
+  // thread team of a network run will be one of these).
+  using instance = cpu_instance;
+  static const instance& default_instance() noexcept;
+  static const instance& instance_of(const ExecutionInstances& instances) noexcept {
+    return instances.cpu ? *instances.cpu : default_instance();
+  }
+
+  // Runs `kernel` once over n elements of every argument (the contract of
+  // core/kernel_args.hpp; this backend's lanes at the top of this file).
   template <class Kernel, class... Args>
-  static void map(std::size_t n, Kernel&& kernel, Args... args) {
-    static_assert(sizeof...(Args) > 0, "modyn::cpu::map: give at least one array to the kernel");
-    using T = std::common_type_t<typename detail::map_arg<Args>::element...>;
-    static_assert((std::is_same_v<T, typename detail::map_arg<Args>::element> && ...),
-                  "modyn::cpu::map: every array of one map must have the same element type");
-    static_assert((detail::map_arg<Args>::stored || ...),
-                  "modyn::cpu::map: at least one argument must be written (T* or write_only(T*))");
-    using batch = xsimd::batch<T>;
-    constexpr std::size_t width = batch::size;
-    // A local copy: the compiler then knows the kernel's captured constants
-    // cannot change through the stores of the loop and keeps them in registers.
-    std::remove_cvref_t<Kernel> local = kernel;
-    std::size_t i = 0;
-    for (; i + width <= n; i += width) detail::map_at<batch>(local, i, args...);
-    if (i < n) detail::map_tail<batch>(local, i, n - i, args...);
-    // Compiled for the scalar type too: the kernel must work per element on
+  static void map(const instance& /*on*/, std::size_t n, const Kernel& kernel, const Args&... args) {
+    static_assert(detail::check_map_args<Args...>());
+    using lanes = detail::simd_lanes_of<detail::simd_width<Args...>::value>;
+    // A local copy: the compiler then knows the kernel's constants cannot
+    // change through the stores of the loop and keeps them in registers.
+    const Kernel local = kernel;
+    detail::run_map<lanes>(n, local, args...);
+    // Compiled for one lane too: the kernel must work per element on
     // backends without vectors.
-    [[maybe_unused]] constexpr auto scalar_form = &detail::map_at<T, std::remove_cvref_t<Kernel>, Args...>;
+    [[maybe_unused]] constexpr auto scalar_form = &detail::run_map<detail::scalar_lanes, Kernel, Args...>;
+  }
+  template <class Kernel, class... Args>
+  static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
+    map(default_instance(), n, kernel, args...);
   }
 
   template <class T>
@@ -347,6 +277,15 @@ struct cpu {
     });
   }
 };
+
+// The CPU's execution instance. Today the calling thread runs every kernel;
+// the thread team of a network run (issue "Spiking networks") lives here.
+struct cpu_instance {};
+
+inline const cpu_instance& cpu::default_instance() noexcept {
+  static constexpr cpu_instance the_calling_thread{};
+  return the_calling_thread;
+}
 
 static_assert(Backend<cpu>, "modyn::cpu must satisfy the Backend concept");
 

@@ -27,9 +27,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/compose/monitor.hpp"
 #include "modyn/compose/sequential.hpp"
+#include "modyn/core/axes.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/detail/value_types.hpp"

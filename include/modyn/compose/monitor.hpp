@@ -25,8 +25,9 @@
 #include <utility>
 #include <vector>
 
-#include "modyn/compose/context.hpp"
-#include "modyn/compose/spike_record.hpp"
+#include "modyn/module/context.hpp"
+#include "modyn/dyn/spike_record.hpp"
+#include "modyn/core/axes.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/fixed_string.hpp"
 #include "modyn/core/shape.hpp"
@@ -153,26 +154,38 @@ using state_tensor_t = typename std::remove_cvref_t<decltype(follow_path<Path>(s
 
 namespace detail {
 
-// Copies (A, B, rest) into (B, A, rest).
-template <class T, class Backend>
-void swap_leading_axes(const T* in, T* out, std::size_t a, std::size_t b, std::size_t row) {
-  for (std::size_t i = 0; i < a; ++i)
-    for (std::size_t j = 0; j < b; ++j) Backend::copy(in + (i * b + j) * row, out + (j * a + i) * row, row);
+struct no_owner {};
+
+// The module that owns the field at Path (the model itself for a path of
+// one segment).
+template <fixed_string Path, std::size_t Begin = 0, class M>
+decltype(auto) follow_owner(M& m) {
+  constexpr std::string_view full = Path.view();
+  constexpr std::size_t dot = full.find('.', Begin);
+  if constexpr (dot == std::string_view::npos) {
+    return (m);
+  } else {
+    using Self = std::remove_const_t<M>;
+    constexpr std::string_view head = full.substr(Begin, dot - Begin);
+    constexpr auto fields = Self::template modyn_fields<Self>();
+    auto& field = std::get<field_index<Self>(head)>(fields).get(m);
+    if constexpr (ReflectedModule<std::remove_cvref_t<decltype(field)>>) {
+      return follow_owner<Path, dot + 1>(field);
+    } else {
+      return no_owner{};  // the path continues into a container: scan the State
+    }
+  }
 }
 
-inline Shape with_leading(std::size_t n, const Shape& s) {
-  std::size_t e[Shape::max_rank + 1] = {n};
-  std::copy(s.begin(), s.end(), e + 1);
-  return Shape(std::span<const std::size_t>(e, s.rank() + 1));
-}
-
-inline Shape swap_leading(const Shape& s) {
-  if (s.rank() < 2) return s;
-  std::size_t e[Shape::max_rank];
-  std::copy(s.begin(), s.end(), e);
-  std::swap(e[0], e[1]);
-  return Shape(std::span<const std::size_t>(e, s.rank()));
-}
+// Whether the State at Path is the `spike` State of a neuron that emits the
+// list of its spikes.
+template <fixed_string Path, class Owner>
+inline constexpr bool emits_spikes = [] {
+  constexpr std::string_view full = Path.view();
+  constexpr std::size_t dot = full.rfind('.');
+  constexpr std::string_view last = dot == std::string_view::npos ? full : full.substr(dot + 1);
+  return last == "spike" && requires(const Owner& o) { o.fired().size(); o.fired().data(); };
+}();
 
 // Records a State (or selected neurons of it) at every stride-th step into a
 // (records, ...) tensor.
@@ -289,7 +302,19 @@ class spike_recorder {
       throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) + "' changed shape to " +
                         value.shape().to_string() + " at step " + std::to_string(t));
     }
-    scan(value.data(), value.size(), static_cast<std::int64_t>(t));
+    // A neuron's spike State comes with the list its pass emitted: read
+    // it, instead of scanning N flags.
+    auto&& owner = follow_owner<Path>(model);
+    if constexpr (emits_spikes<Path, std::remove_cvref_t<decltype(owner)>>) {
+      const auto& fired = owner.fired();
+      const auto* list = fired.data();
+      for (std::size_t k = 0; k < fired.size(); ++k) {
+        record_.steps.push_back(static_cast<std::int64_t>(t));
+        record_.indices.push_back(static_cast<std::int64_t>(list[k]));
+      }
+    } else {
+      scan(value.data(), value.size(), static_cast<std::int64_t>(t));
+    }
   }
 
   const SpikeRecord& time_major() const noexcept { return record_; }

@@ -22,14 +22,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/compose/named.hpp"
-#include "modyn/core/elementwise.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/core/fixed_string.hpp"
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/detail/value_types.hpp"
 #include "modyn/module/module.hpp"
-#include "modyn/nn/softmax.hpp"
 
 namespace modyn {
 
@@ -37,7 +36,7 @@ namespace detail {
 
 // Stateless callables that Sequential runs into its own buffers.
 template <class E>
-inline constexpr bool is_buffered_function_v = is_elementwise_v<E> || std::is_same_v<E, Softmax>;
+inline constexpr bool is_buffered_function_v = is_activation_v<E>;
 
 template <class E>
 constexpr std::size_t static_in_features() {

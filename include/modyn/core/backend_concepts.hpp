@@ -10,35 +10,46 @@
 //   reduce      reduce_sum(x, n), reduce_max(x, n)
 //
 // See cpu.hpp for the kernel contract of `map`.
+//
+// The concept lives in core/ because Tensor needs it: core knows backends
+// only through it and the forward declarations below, so a header that needs
+// only Tensor parses neither Eigen nor xsimd. Instantiating a Tensor on a
+// backend needs that backend's header (modyn/backend/cpu.hpp for modyn::cpu,
+// included by modyn/modyn.hpp).
 #pragma once
 
 #include <concepts>
 #include <cstddef>
 #include <string_view>
 
+#include "modyn/core/config.hpp"
+#include "modyn/core/kernel_args.hpp"
+
 namespace modyn {
+
+// The backends' tags and execution instances (backend/cpu.hpp, ...).
+struct cpu;
+struct cpu_instance;
+
+// The execution instances a run uses, one pointer per backend (null: that
+// backend's default instance). Carried by every Context (module/context.hpp);
+// a backend adds its member here, and B::instance_of(instances) picks its own.
+struct ExecutionInstances {
+  const cpu_instance* cpu = nullptr;
+};
+
+// The backend modules and tensors use when none is named.
+using default_backend = cpu;
 
 // Whether a GEMM operand is used as stored or transposed.
 enum class Transpose : bool { no = false, yes = true };
-
-// Marks a map() argument the kernel only writes: it is not read from memory
-// first, and the kernel receives an uninitialised V& it must assign.
-template <class T>
-struct write_only_ptr {
-  T* ptr;
-};
-
-template <class T>
-constexpr write_only_ptr<T> write_only(T* p) noexcept {
-  return {p};
-}
 
 namespace detail {
 // A minimal kernel used only to check that a backend's map accepts one input
 // and one in-place output.
 struct probe_kernel {
-  template <class V>
-  void operator()(const V& in, V& inout) const {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& in, Vec& inout) const {
     inout = inout + in;
   }
 };
@@ -59,6 +70,7 @@ concept Backend =
       B::copy_from_host(cp, p, n);
       B::gemm(Transpose::no, Transpose::no, n, n, n, s, cp, n, cp, n, s, p, n, cp);
       B::map(n, detail::probe_kernel{}, cp, p);
+      B::map(B::instance_of(ExecutionInstances{}), n, detail::probe_kernel{}, cp, p);
       { B::reduce_sum(cp, n) } -> std::same_as<float>;
       { B::reduce_max(cp, n) } -> std::same_as<float>;
     };
@@ -66,6 +78,9 @@ concept Backend =
 // Checks a backend parameter with a message a user reads, at the user's line.
 template <class B>
 constexpr bool check_backend() {
+  static_assert(requires { sizeof(B); },
+                "modyn: this backend is only declared here; include its header (modyn/backend/cpu.hpp "
+                "for modyn::cpu, or modyn/modyn.hpp) before using tensors on it");
   static_assert(Backend<B>,
                 "modyn: the type given as a backend is not a modyn backend (it must satisfy "
                 "modyn::Backend: memory_space, name, allocate/deallocate/copy, gemm, map, "

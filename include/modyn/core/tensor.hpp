@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "modyn/backend/backend.hpp"
+#include "modyn/core/backend_concepts.hpp"
 #include "modyn/core/config.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
@@ -78,6 +78,16 @@ void nested_flatten(const List& list, std::vector<T>& out) {
     for (const auto& inner : list) nested_flatten<T>(inner, out);
   }
 }
+
+// Sets every element to one value.
+template <class T>
+struct fill_kernel {
+  T value;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
+    x = Vec(value);
+  }
+};
 
 // Rejects element access on memory the host cannot read.
 template <class B>
@@ -193,7 +203,7 @@ class Tensor {
   static Tensor empty(Shape shape) { return allocate_uninitialized(shape); }
   static Tensor full(Shape shape, T value) {
     Tensor t = allocate_uninitialized(shape);
-    B::map(t.size(), [value]<class V>(V& x) { x = V(value); }, write_only(t.data()));
+    B::map(t.size(), detail::fill_kernel<T>{value}, write_only(t.data()));
     return t;
   }
   static Tensor zeros(Shape shape) { return full(shape, T(0)); }

@@ -5,11 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <string>
 
-#include "modyn/backend/kernel_math.hpp"
-#include "modyn/core/elementwise.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 
@@ -53,11 +51,74 @@ inline void require_broadcastable(const char* op, const Shape& a, const Shape& b
   }
 }
 
+// The kernels of these operations: function objects, so that every backend
+// (CUDA included) compiles them.
+struct add {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a + b; }
+};
+struct subtract {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a - b; }
+};
+struct multiply {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a * b; }
+};
+struct divide {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a / b; }
+};
+struct negate {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a) const { return -a; }
+};
+// op(x, s) and op(s, x) for a number s.
+template <class T, class Op>
+struct with_right {
+  T s;
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const { return op(x, Vec(s)); }
+};
+template <class T, class Op>
+struct with_left {
+  T s;
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const { return op(Vec(s), x); }
+};
+// The passes: r = op(a); r = op(a, b); a = op(a, b) with b read; a = op(a).
+template <class Op>
+struct unary_pass {
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, Vec& r) const { r = op(a); }
+};
+template <class Op>
+struct binary_pass {
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, const Vec& b, Vec& r) const { r = op(a, b); }
+};
+template <class Op>
+struct update_pass {
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& b, Vec& a) const { a = op(a, b); }
+};
+template <class Op>
+struct self_pass {
+  Op op;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& a) const { a = op(a); }
+};
+
 template <TensorLike X, class Kernel>
 owning_t<X> map_unary(const X& x, Kernel kernel) {
   auto out = owning_t<X>::empty(x.shape());
   tensor_backend_t<X>::map(
-      x.size(), [kernel](const auto& a, auto& r) { r = kernel(a); },
+      x.size(), unary_pass<Kernel>{kernel},
       static_cast<const tensor_value_t<X>*>(x.data()), write_only(out.data()));
   return out;
 }
@@ -74,7 +135,7 @@ owning_t<X> map_binary(const char* op, const X& x, const Y& y, Kernel kernel) {
   const std::size_t row = x_larger ? y.size() : x.size();
   const auto* xs = static_cast<const T*>(x.data());
   const auto* ys = static_cast<const T*>(y.data());
-  const auto pass = [kernel](const auto& a, const auto& b, auto& r) { r = kernel(a, b); };
+  const binary_pass<Kernel> pass{kernel};
   for (std::size_t offset = 0; row && offset < out.size(); offset += row) {
     tensor_backend_t<X>::map(row, pass, x_larger ? xs + offset : xs, x_larger ? ys : ys + offset,
                              write_only(out.data() + offset));
@@ -94,14 +155,14 @@ void update_in_place(const char* op, X& x, const Y& y, Kernel kernel) {
   const std::size_t row = y.size();
   for (std::size_t offset = 0; row && offset < x.size(); offset += row) {
     tensor_backend_t<X>::map(
-        row, [kernel](const auto& b, auto& a) { a = kernel(a, b); }, static_cast<const T*>(y.data()),
+        row, update_pass<Kernel>{kernel}, static_cast<const T*>(y.data()),
         x.data() + offset);
   }
 }
 
 template <class X, class Kernel>
 void update_in_place(X& x, Kernel kernel) {
-  tensor_backend_t<X>::map(x.size(), [kernel](auto& a) { a = kernel(a); }, x.data());
+  tensor_backend_t<X>::map(x.size(), self_pass<Kernel>{kernel}, x.data());
 }
 
 // A tensor or a view whose elements may be written.
@@ -115,17 +176,17 @@ namespace detail {
 
 template <TensorLike X, class Op>
 owning_t<X> with_scalar_right(const X& a, tensor_value_t<X> s, Op op) {
-  return map_unary(a, [s, op](const auto& p) { return op(p, std::remove_cvref_t<decltype(p)>(s)); });
+  return map_unary(a, with_right<tensor_value_t<X>, Op>{s, op});
 }
 
 template <TensorLike X, class Op>
 owning_t<X> with_scalar_left(tensor_value_t<X> s, const X& a, Op op) {
-  return map_unary(a, [s, op](const auto& p) { return op(std::remove_cvref_t<decltype(p)>(s), p); });
+  return map_unary(a, with_left<tensor_value_t<X>, Op>{s, op});
 }
 
 template <class X, class Op>
 X& scalar_in_place(X& a, tensor_value_t<X> s, Op op) {
-  update_in_place(a, [s, op](const auto& p) { return op(p, std::remove_cvref_t<decltype(p)>(s)); });
+  update_in_place(a, with_right<tensor_value_t<X>, Op>{s, op});
   return a;
 }
 
@@ -139,86 +200,86 @@ X& tensor_in_place(const char* name, X& a, const Y& b, Op op) {
 
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator+(const X& a, const Y& b) {
-  return detail::map_binary("operator+", a, b, std::plus<>{});
+  return detail::map_binary("operator+", a, b, detail::add{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator+(const X& a, tensor_value_t<X> s) {
-  return detail::with_scalar_right(a, s, std::plus<>{});
+  return detail::with_scalar_right(a, s, detail::add{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator+(tensor_value_t<X> s, const X& a) {
-  return detail::with_scalar_left(s, a, std::plus<>{});
+  return detail::with_scalar_left(s, a, detail::add{});
 }
 template <detail::MutableTensor X, TensorLike Y>
 X& operator+=(X& a, const Y& b) {
-  return detail::tensor_in_place("operator+=", a, b, std::plus<>{});
+  return detail::tensor_in_place("operator+=", a, b, detail::add{});
 }
 template <detail::MutableTensor X>
 X& operator+=(X& a, tensor_value_t<X> s) {
-  return detail::scalar_in_place(a, s, std::plus<>{});
+  return detail::scalar_in_place(a, s, detail::add{});
 }
 
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator-(const X& a, const Y& b) {
-  return detail::map_binary("operator-", a, b, std::minus<>{});
+  return detail::map_binary("operator-", a, b, detail::subtract{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator-(const X& a, tensor_value_t<X> s) {
-  return detail::with_scalar_right(a, s, std::minus<>{});
+  return detail::with_scalar_right(a, s, detail::subtract{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator-(tensor_value_t<X> s, const X& a) {
-  return detail::with_scalar_left(s, a, std::minus<>{});
+  return detail::with_scalar_left(s, a, detail::subtract{});
 }
 template <detail::MutableTensor X, TensorLike Y>
 X& operator-=(X& a, const Y& b) {
-  return detail::tensor_in_place("operator-=", a, b, std::minus<>{});
+  return detail::tensor_in_place("operator-=", a, b, detail::subtract{});
 }
 template <detail::MutableTensor X>
 X& operator-=(X& a, tensor_value_t<X> s) {
-  return detail::scalar_in_place(a, s, std::minus<>{});
+  return detail::scalar_in_place(a, s, detail::subtract{});
 }
 
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator*(const X& a, const Y& b) {
-  return detail::map_binary("operator*", a, b, std::multiplies<>{});
+  return detail::map_binary("operator*", a, b, detail::multiply{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator*(const X& a, tensor_value_t<X> s) {
-  return detail::with_scalar_right(a, s, std::multiplies<>{});
+  return detail::with_scalar_right(a, s, detail::multiply{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator*(tensor_value_t<X> s, const X& a) {
-  return detail::with_scalar_left(s, a, std::multiplies<>{});
+  return detail::with_scalar_left(s, a, detail::multiply{});
 }
 template <detail::MutableTensor X, TensorLike Y>
 X& operator*=(X& a, const Y& b) {
-  return detail::tensor_in_place("operator*=", a, b, std::multiplies<>{});
+  return detail::tensor_in_place("operator*=", a, b, detail::multiply{});
 }
 template <detail::MutableTensor X>
 X& operator*=(X& a, tensor_value_t<X> s) {
-  return detail::scalar_in_place(a, s, std::multiplies<>{});
+  return detail::scalar_in_place(a, s, detail::multiply{});
 }
 
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator/(const X& a, const Y& b) {
-  return detail::map_binary("operator/", a, b, std::divides<>{});
+  return detail::map_binary("operator/", a, b, detail::divide{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator/(const X& a, tensor_value_t<X> s) {
-  return detail::with_scalar_right(a, s, std::divides<>{});
+  return detail::with_scalar_right(a, s, detail::divide{});
 }
 template <TensorLike X>
 detail::owning_t<X> operator/(tensor_value_t<X> s, const X& a) {
-  return detail::with_scalar_left(s, a, std::divides<>{});
+  return detail::with_scalar_left(s, a, detail::divide{});
 }
 template <detail::MutableTensor X, TensorLike Y>
 X& operator/=(X& a, const Y& b) {
-  return detail::tensor_in_place("operator/=", a, b, std::divides<>{});
+  return detail::tensor_in_place("operator/=", a, b, detail::divide{});
 }
 template <detail::MutableTensor X>
 X& operator/=(X& a, tensor_value_t<X> s) {
-  return detail::scalar_in_place(a, s, std::divides<>{});
+  return detail::scalar_in_place(a, s, detail::divide{});
 }
 
 // A view is a handle: x[t] += y updates the elements of step t in x.
@@ -245,7 +306,7 @@ TensorView<T, B> operator/=(TensorView<T, B>&& a, const Y& b) {
 
 template <TensorLike X>
 detail::owning_t<X> operator-(const X& a) {
-  return detail::map_unary(a, [](const auto& p) { return -p; });
+  return detail::map_unary(a, detail::negate{});
 }
 
 template <TensorLike X>

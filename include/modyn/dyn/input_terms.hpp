@@ -24,7 +24,7 @@
 #include <string>
 #include <type_traits>
 
-#include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor_concepts.hpp"
@@ -45,7 +45,7 @@ concept InputTerm = requires(const Term& term) {
 
 // A tensor of currents.
 template <class T>
-struct current {
+struct current_term {
   using value_type = T;
   static constexpr const char* describe = "current";
 
@@ -63,7 +63,7 @@ struct current {
 
 // Conductance-based input: I = g (E - V).
 template <class T>
-struct conductance_input {
+struct conductance_term {
   using value_type = T;
   static constexpr const char* describe = "conductance";
 
@@ -84,7 +84,7 @@ struct conductance_input {
 // the block evaluated at the stage's V (Jahr & Stevens 1990; BrainPy's
 // MgBlock: E = 0 mV, [Mg] = 1.2 mM, alpha = 0.062 / mV, beta = 3.57 mM).
 template <class T>
-struct mg_block_input {
+struct mg_block_term {
   using value_type = T;
   static constexpr const char* describe = "Mg-blocked conductance";
 
@@ -140,7 +140,7 @@ template <TensorLike G>
 auto conductance(const G& g, tensor_value_t<G> E) {
   using T = tensor_value_t<G>;
   detail::require_finite("dyn::conductance", "E", E);
-  return conductance_input<T>{static_cast<const T*>(g.data()), g.shape(), E};
+  return conductance_term<T>{static_cast<const T*>(g.data()), g.shape(), E};
 }
 
 template <TensorLike G>
@@ -148,7 +148,7 @@ auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = t
                 tensor_value_t<G> alpha = tensor_value_t<G>(0.062), tensor_value_t<G> beta = tensor_value_t<G>(3.57)) {
   using T = tensor_value_t<G>;
   detail::check_mg_block("dyn::mg_blocked", E, cc_Mg, alpha, beta);
-  return mg_block_input<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
+  return mg_block_term<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
 }
 
 // Whether X can be an input of a neuron whose elements are T.

@@ -30,7 +30,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/config.hpp"
 
 namespace modyn::dyn {

@@ -1,9 +1,21 @@
-// The shared context of a run over time ({t, i, dt, training}, BrainPy's
-// share.load('t'), ...), passed to every module whose update accepts it.
+// Context: the module-call protocol. What a step shares with every module
+// whose update accepts it ({t, i, dt, training}, BrainPy's share.load('t'),
+// ...), and the execution instances its kernels run on.
+//
+// Execution instances, in Kokkos' sense: a backend runs its kernels on an
+// instance of its execution space (the CPU's thread team, a CUDA stream with
+// its cuBLAS handle and device). A Context carries, for each backend, a
+// pointer to the instance to use, null for that backend's default instance;
+// a module reaches it with execution_instance<B>(ctx) and passes it on to
+// B::map(instance, n, kernel, args...). Instances are owned by whoever runs
+// the model (a LoopOverTime, the user), never by the Context, which is a
+// small value copied into every call.
 #pragma once
 
 #include <cstddef>
 #include <utility>
+
+#include "modyn/core/backend_concepts.hpp"
 
 namespace modyn {
 
@@ -12,7 +24,15 @@ struct Context {
   std::size_t i = 0;      // index of the current step
   double dt = 0.1;        // time step (ms)
   bool training = false;  // dropout and similar modules act only when true
+  ExecutionInstances exec{};
 };
+
+// The instance of backend B that a module called with `c` runs its kernels
+// on: the one the caller put in the context, or B's default instance.
+template <class B>
+decltype(auto) execution_instance(const Context& c) {
+  return B::instance_of(c.exec);
+}
 
 namespace detail {
 

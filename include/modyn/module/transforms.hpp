@@ -4,7 +4,7 @@
 // it exists, inverse (value -> raw) to set a Param from a constrained value.
 #pragma once
 
-#include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/math.hpp"
 
 namespace modyn::transform {
 
@@ -31,7 +31,7 @@ struct softplus {
 };
 
 // e^x: positive values.
-struct exp {
+struct exponential {
   template <class V>
   V forward(const V& x) const { return math::exp(x); }
   template <class V>

@@ -1,81 +1,122 @@
-// Elementwise functions as objects: modyn::relu, modyn::tanh, ... are
-// callables on tensors (returning a new tensor) that also expose their kernel,
-// so that Sequential can fuse them into the pass of the layer before them
-// (a Dense's bias and activation in one pass after its GEMM).
+// The stateless functions of tensors that models compose: the elementwise
+// activations (modyn::relu, tanh, sigmoid, silu, gelu, identity, and exp,
+// log, sqrt, abs) and modyn::softmax. Each is a callable on tensors
+// (returning a new tensor) and a Sequential entry; the elementwise ones also
+// expose their kernel, so that Sequential fuses them into the pass of the
+// layer before them (a Dense's bias and activation in one pass after its
+// GEMM). is_activation_v and is_elementwise_v are what Sequential reads.
+//
+// Names: modyn::exp is this function of tensors; math::exp (core/math.hpp)
+// is the function of kernel values it applies; exp_kernel is the kernel.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
+#include <type_traits>
 
-#include "modyn/backend/kernel_math.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/tensor.hpp"
 
 namespace modyn {
 
-namespace ops {
-// Each op: a name and apply(V) for every kernel value type V.
-struct identity {
+// The kernels: a name, and a call operator for every kernel value type.
+struct identity_kernel {
   static constexpr std::string_view name = "identity";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return x; }
-};
-struct exp {
-  static constexpr std::string_view name = "exp";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::exp(x); }
-};
-struct log {
-  static constexpr std::string_view name = "log";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::log(x); }
-};
-struct sqrt {
-  static constexpr std::string_view name = "sqrt";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::sqrt(x); }
-};
-struct abs {
-  static constexpr std::string_view name = "abs";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::abs(x); }
-};
-struct tanh {
-  static constexpr std::string_view name = "tanh";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::tanh(x); }
-};
-struct sigmoid {
-  static constexpr std::string_view name = "sigmoid";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::sigmoid(x); }
-};
-struct relu {
-  static constexpr std::string_view name = "relu";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return math::relu(x); }
-};
-// x sigmoid(x) (PyTorch's SiLU / swish)
-struct silu {
-  static constexpr std::string_view name = "silu";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) { return x * math::sigmoid(x); }
-};
-// x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (PyTorch's exact GELU)
-struct gelu {
-  static constexpr std::string_view name = "gelu";
-  template <class V>
-  static MODYN_ALWAYS_INLINE V apply(const V& x) {
-    return V(0.5) * x * (V(1) + math::erf(x * V(0.70710678118654752440)));
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return x;
   }
 };
-}  // namespace ops
+struct exp_kernel {
+  static constexpr std::string_view name = "exp";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::exp(x);
+  }
+};
+struct log_kernel {
+  static constexpr std::string_view name = "log";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::log(x);
+  }
+};
+struct sqrt_kernel {
+  static constexpr std::string_view name = "sqrt";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::sqrt(x);
+  }
+};
+struct abs_kernel {
+  static constexpr std::string_view name = "abs";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::abs(x);
+  }
+};
+struct tanh_kernel {
+  static constexpr std::string_view name = "tanh";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::tanh(x);
+  }
+};
+struct sigmoid_kernel {
+  static constexpr std::string_view name = "sigmoid";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::sigmoid(x);
+  }
+};
+struct relu_kernel {
+  static constexpr std::string_view name = "relu";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return math::relu(x);
+  }
+};
+// x sigmoid(x) (PyTorch's SiLU / swish)
+struct silu_kernel {
+  static constexpr std::string_view name = "silu";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return x * math::sigmoid(x);
+  }
+};
+// x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (PyTorch's exact GELU)
+struct gelu_kernel {
+  static constexpr std::string_view name = "gelu";
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return Vec(0.5) * x * (Vec(1) + math::erf(x * Vec(0.70710678118654752440)));
+  }
+};
+
+namespace detail {
+template <class Kernel>
+struct apply_in_place {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
+    x = Kernel{}(x);
+  }
+};
+template <class Kernel>
+struct apply_to {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& result) const {
+    result = Kernel{}(x);
+  }
+};
+}  // namespace detail
 
 // A stateless elementwise function: call it on a tensor, or compose it in a
 // Sequential, where it runs in place of a buffer or fused into the layer
 // before it.
-template <class Op>
+template <class Kernel>
 struct Elementwise {
-  using op = Op;
-  static constexpr std::string_view name = Op::name;
+  using kernel = Kernel;
+  static constexpr std::string_view name = Kernel::name;
 
   template <TensorLike X>
   Tensor<tensor_value_t<X>, tensor_backend_t<X>> operator()(const X& x) const {
@@ -84,34 +125,89 @@ struct Elementwise {
     return out;
   }
 
-  // out = op(x); out must have x's size (it may be x itself).
+  // out = kernel(x); out must have x's size (it may be x itself).
   template <TensorLike X, TensorLike Out>
   static void apply_into(const X& x, Out& out) {
     using T = tensor_value_t<X>;
+    using B = tensor_backend_t<X>;
     if (static_cast<const void*>(x.data()) == static_cast<const void*>(out.data())) {
-      tensor_backend_t<X>::map(x.size(), [](auto& v) { v = Op::apply(v); }, out.data());
+      B::map(x.size(), detail::apply_in_place<Kernel>{}, out.data());
     } else {
-      tensor_backend_t<X>::map(
-          x.size(), [](const auto& v, auto& r) { r = Op::apply(v); }, static_cast<const T*>(x.data()),
-          write_only(out.data()));
+      B::map(x.size(), detail::apply_to<Kernel>{}, static_cast<const T*>(x.data()), write_only(out.data()));
     }
   }
 };
 
-template <class T>
-inline constexpr bool is_elementwise_v = false;
-template <class Op>
-inline constexpr bool is_elementwise_v<Elementwise<Op>> = true;
+inline constexpr Elementwise<identity_kernel> identity{};
+inline constexpr Elementwise<exp_kernel> exp{};
+inline constexpr Elementwise<log_kernel> log{};
+inline constexpr Elementwise<sqrt_kernel> sqrt{};
+inline constexpr Elementwise<abs_kernel> abs{};
+inline constexpr Elementwise<tanh_kernel> tanh{};
+inline constexpr Elementwise<sigmoid_kernel> sigmoid{};
+inline constexpr Elementwise<relu_kernel> relu{};
+inline constexpr Elementwise<silu_kernel> silu{};
+inline constexpr Elementwise<gelu_kernel> gelu{};
 
-inline constexpr Elementwise<ops::identity> identity{};
-inline constexpr Elementwise<ops::exp> exp{};
-inline constexpr Elementwise<ops::log> log{};
-inline constexpr Elementwise<ops::sqrt> sqrt{};
-inline constexpr Elementwise<ops::abs> abs{};
-inline constexpr Elementwise<ops::tanh> tanh{};
-inline constexpr Elementwise<ops::sigmoid> sigmoid{};
-inline constexpr Elementwise<ops::relu> relu{};
-inline constexpr Elementwise<ops::silu> silu{};
-inline constexpr Elementwise<ops::gelu> gelu{};
+namespace detail {
+template <class T>
+struct exp_shifted {
+  T shift;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& e) const {
+    e = math::exp(x - Vec(shift));
+  }
+};
+template <class T>
+struct scale_by {
+  T factor;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
+    x = x * Vec(factor);
+  }
+};
+}  // namespace detail
+
+// softmax over the last axis: exp(x - max) / sum exp(x - max), row by row.
+struct Softmax {
+  static constexpr std::string_view name = "softmax";
+
+  template <TensorLike X>
+  Tensor<tensor_value_t<X>, tensor_backend_t<X>> operator()(const X& x) const {
+    auto out = Tensor<tensor_value_t<X>, tensor_backend_t<X>>::empty(x.shape());
+    apply_into(x, out);
+    return out;
+  }
+
+  // out (x's size; it may be x itself) = softmax(x) over the last axis.
+  template <TensorLike X, TensorLike Out>
+  static void apply_into(const X& x, Out& out) {
+    using T = tensor_value_t<X>;
+    using B = tensor_backend_t<X>;
+    const std::size_t n = x.rank() == 0 ? 1 : x.shape(x.rank() - 1);
+    for (std::size_t offset = 0; n && offset < x.size(); offset += n) {
+      const T* row = static_cast<const T*>(x.data()) + offset;
+      T* y = out.data() + offset;
+      const T peak = B::reduce_max(row, n);
+      B::map(n, detail::exp_shifted<T>{peak}, row, y);
+      const T inv_sum = T(1) / B::reduce_sum(static_cast<const T*>(y), n);
+      B::map(n, detail::scale_by<T>{inv_sum}, y);
+    }
+  }
+};
+
+inline constexpr Softmax softmax{};
+
+// Elementwise functions: Sequential fuses them into the pass of the layer
+// before them.
+template <class E>
+inline constexpr bool is_elementwise_v = false;
+template <class Kernel>
+inline constexpr bool is_elementwise_v<Elementwise<Kernel>> = true;
+
+// Every stateless function of this header: Sequential gives each an output
+// buffer instead of allocating per call.
+template <class E>
+inline constexpr bool is_activation_v = is_elementwise_v<E> || std::is_same_v<E, Softmax>;
 
 }  // namespace modyn

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/core/elementwise.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/module.hpp"
@@ -66,7 +66,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     detail::fill_rows<B>(out_.data(), rows, out, bias.value().data());
     B::gemm(Transpose::no, Transpose::no, rows, out, in, T(1), static_cast<const T*>(x.data()), in,
             weight.value().data(), out, T(1), out_.data(), out);
-    if constexpr (!std::is_same_v<Op, ops::identity>) Elementwise<Op>::apply_into(out_, out_);
+    if constexpr (!std::is_same_v<Op, identity_kernel>) Elementwise<Op>::apply_into(out_, out_);
     return out_;
   }
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/module/module.hpp"
@@ -41,10 +41,7 @@ class Dropout : public Module<Dropout<T, B>> {
     mask_.ensure_shape(x.shape());
     rng_.bernoulli(mask_, 1.0 - p);
     const T scale = T(1.0 / (1.0 - p));
-    B::map(x.size(), [scale](const auto& v, const auto& keep, auto& out) {
-      using V = std::remove_cvref_t<decltype(out)>;
-      out = v * keep * V(scale);
-    }, in, static_cast<const T*>(mask_.data()), write_only(out_.data()));
+    B::map(x.size(), scaled_mask{scale}, in, static_cast<const T*>(mask_.data()), write_only(out_.data()));
     return out_;
   }
 
@@ -55,6 +52,15 @@ class Dropout : public Module<Dropout<T, B>> {
   }
 
  private:
+  // out = x * keep / (1 - p)
+  struct scaled_mask {
+    T scale;
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& keep, Vec& out) const {
+      out = x * keep * Vec(scale);
+    }
+  };
+
   Rng rng_;
   tensor_type mask_, out_;
 };

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "modyn/core/math.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/init.hpp"
@@ -49,27 +50,36 @@ class GRUCell : public Module<GRUCell<T, B>> {
             weight_hh.value().data(), 3 * hidden, T(0), gh_.data(), 3 * hidden);
     const T* bi = bias_ih.value().data();
     const T* bh = bias_hh.value().data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* gi = gi_.data() + r * 3 * hidden;
-      const T* gh = gh_.data() + r * 3 * hidden;
-      B::map(
-          hidden,
-          [](const auto& gir, const auto& giz, const auto& gin, const auto& ghr, const auto& ghz, const auto& ghn,
-             const auto& bir, const auto& biz, const auto& bin, const auto& bhr, const auto& bhz, const auto& bhn,
-             auto& state) {
-            using V = std::remove_cvref_t<decltype(state)>;
-            const V reset = math::sigmoid(gir + bir + ghr + bhr);
-            const V update = math::sigmoid(giz + biz + ghz + bhz);
-            const V candidate = math::tanh(gin + bin + reset * (ghn + bhn));
-            state = (V(1) - update) * candidate + update * state;
-          },
-          gi, gi + hidden, gi + 2 * hidden, gh, gh + hidden, gh + 2 * hidden, bi, bi + hidden, bi + 2 * hidden, bh,
-          bh + hidden, bh + 2 * hidden, h->data() + r * hidden);
-    }
+    // One pass over every row: the gates are rows of hidden, 3 hidden
+    // apart; the biases are rows read by every row.
+    const T* gi = gi_.data();
+    const T* gh = gh_.data();
+    const std::size_t stride = 3 * hidden;
+    B::map(rows * hidden, gates{}, strided_rows(gi, hidden, stride), strided_rows(gi + hidden, hidden, stride),
+           strided_rows(gi + 2 * hidden, hidden, stride), strided_rows(gh, hidden, stride),
+           strided_rows(gh + hidden, hidden, stride), strided_rows(gh + 2 * hidden, hidden, stride),
+           broadcast_row(bi, hidden), broadcast_row(bi + hidden, hidden), broadcast_row(bi + 2 * hidden, hidden),
+           broadcast_row(bh, hidden), broadcast_row(bh + hidden, hidden), broadcast_row(bh + 2 * hidden, hidden),
+           h->data());
     return *h;
   }
 
  private:
+  // PyTorch's GRU equations, r, z, n gates.
+  struct gates {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gir, const Vec& giz, const Vec& gin,
+                                                         const Vec& ghr, const Vec& ghz, const Vec& ghn,
+                                                         const Vec& bir, const Vec& biz, const Vec& bin,
+                                                         const Vec& bhr, const Vec& bhz, const Vec& bhn,
+                                                         Vec& state) const {
+      const Vec reset = math::sigmoid(gir + bir + ghr + bhr);
+      const Vec update = math::sigmoid(giz + biz + ghz + bhz);
+      const Vec candidate = math::tanh(gin + bin + reset * (ghn + bhn));
+      state = (Vec(1) - update) * candidate + update * state;
+    }
+  };
+
   tensor_type gi_, gh_;
 };
 

@@ -40,21 +40,30 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       T* out = out_.data() + offset;
       const T mean = B::reduce_sum(row, n) / T(n);
       // Two passes (centre, then square) for accuracy: out holds (x - mean)^2.
-      B::map(n, [mean](const auto& v, auto& sq) {
-        using V = std::remove_cvref_t<decltype(sq)>;
-        const V centred = v - V(mean);
-        sq = centred * centred;
-      }, row, write_only(out));
+      B::map(n, squared_deviation{mean}, row, write_only(out));
       const T inv_std = T(1) / std::sqrt(B::reduce_sum(static_cast<const T*>(out), n) / T(n) + T(eps));
-      B::map(n, [mean, inv_std](const auto& v, const auto& wv, const auto& bv, auto& y) {
-        using V = std::remove_cvref_t<decltype(y)>;
-        y = (v - V(mean)) * V(inv_std) * wv + bv;
-      }, row, w, b, write_only(out));
+      B::map(n, normalized{mean, inv_std}, row, w, b, write_only(out));
     }
     return out_;
   }
 
  private:
+  struct squared_deviation {
+    T mean;
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& sq) const {
+      const Vec centred = x - Vec(mean);
+      sq = centred * centred;
+    }
+  };
+  struct normalized {
+    T mean, inv_std;
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& w, const Vec& b, Vec& y) const {
+      y = (x - Vec(mean)) * Vec(inv_std) * w + b;
+    }
+  };
+
   tensor_type out_;
 };
 

@@ -7,8 +7,10 @@
 
 #include <cstddef>
 
+#include "modyn/core/math.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
+#include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -45,29 +47,36 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gates_, rows, true);
     // b_ih + b_hh once per step, not once per row.
     bias_.ensure_shape({4 * hidden});
-    B::map(4 * hidden, [](const auto& a, const auto& b, auto& s) { s = a + b; }, bias_ih.value().data(),
-           bias_hh.value().data(), write_only(bias_.data()));
+    B::map(4 * hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(),
+           write_only(bias_.data()));
+    // One pass over every row: gates are rows of hidden, 4 hidden apart.
     const T* b = bias_.data();
-    for (std::size_t r = 0; r < rows; ++r) {
-      const T* g = gates_.data() + r * 4 * hidden;
-      B::map(
-          hidden,
-          [](const auto& gi, const auto& gf, const auto& gg, const auto& go, const auto& bi, const auto& bf,
-             const auto& bg, const auto& bo, auto& hidden_state, auto& cell) {
-            const auto input = math::sigmoid(gi + bi);
-            const auto forget = math::sigmoid(gf + bf);
-            const auto candidate = math::tanh(gg + bg);
-            const auto output = math::sigmoid(go + bo);
-            cell = forget * cell + input * candidate;
-            hidden_state = output * math::tanh(cell);
-          },
-          g, g + hidden, g + 2 * hidden, g + 3 * hidden, static_cast<const T*>(b), b + hidden, b + 2 * hidden,
-          b + 3 * hidden, h->data() + r * hidden, c->data() + r * hidden);
-    }
+    const T* g = gates_.data();
+    const std::size_t stride = 4 * hidden;
+    B::map(rows * hidden, cell_update{}, strided_rows(g, hidden, stride), strided_rows(g + hidden, hidden, stride),
+           strided_rows(g + 2 * hidden, hidden, stride), strided_rows(g + 3 * hidden, hidden, stride),
+           broadcast_row(b, hidden), broadcast_row(b + hidden, hidden), broadcast_row(b + 2 * hidden, hidden),
+           broadcast_row(b + 3 * hidden, hidden), h->data(), c->data());
     return *h;
   }
 
  private:
+  // PyTorch's LSTM equations, i, f, g, o gates.
+  struct cell_update {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gi, const Vec& gf, const Vec& gg,
+                                                         const Vec& go, const Vec& bi, const Vec& bf,
+                                                         const Vec& bg, const Vec& bo, Vec& hidden_state,
+                                                         Vec& cell) const {
+      const Vec input = math::sigmoid(gi + bi);
+      const Vec forget = math::sigmoid(gf + bf);
+      const Vec candidate = math::tanh(gg + bg);
+      const Vec output = math::sigmoid(go + bo);
+      cell = forget * cell + input * candidate;
+      hidden_state = output * math::tanh(cell);
+    }
+  };
+
   tensor_type gates_, bias_;
 };
 

@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "modyn/core/elementwise.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
@@ -96,8 +96,7 @@ class RNNCell : public Module<RNNCell<T, B>> {
   void project_into(const X& x, std::size_t rows, tensor_type& out) {
     const std::size_t hidden = out_features(), in = in_features();
     bias_.ensure_shape({hidden});
-    B::map(hidden, [](const auto& a, const auto& b, auto& s) { s = a + b; }, bias_ih.value().data(),
-           bias_hh.value().data(), write_only(bias_.data()));
+    B::map(hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(), write_only(bias_.data()));
     out.ensure_shape({rows, hidden});
     detail::fill_rows<B>(out.data(), rows, hidden, static_cast<const T*>(bias_.data()));
     B::gemm(Transpose::no, Transpose::no, rows, hidden, in, T(1), static_cast<const T*>(x.data()), in,
@@ -113,8 +112,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
   }
 
   const tensor_type& activate(TensorView<T, B> pre) {
-    if (nonlinearity == Nonlinearity::tanh) Elementwise<ops::tanh>::apply_into(pre, *h);
-    else Elementwise<ops::relu>::apply_into(pre, *h);
+    if (nonlinearity == Nonlinearity::tanh) Elementwise<tanh_kernel>::apply_into(pre, *h);
+    else Elementwise<relu_kernel>::apply_into(pre, *h);
     return *h;
   }
 

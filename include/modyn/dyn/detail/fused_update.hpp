@@ -1,14 +1,15 @@
 // The one pass over memory that updates a population: a model's kernel over
 // its States, with the inputs of the step read in the same pass.
 //
-// fused_update<B, T>(who, shape, sample_shape, kernel, states, inputs...) calls
+// fused_update<B, T>(instance, who, shape, sample_shape, kernel, states, inputs...)
+// calls
 //   kernel(state_0, ..., state_k, input)
 // for every element, where the states are the model's per-element values
 // (V& slots of B::map) and input(v) is the sum of the inputs as a
-// linear<V> function of the membrane potential v (see input_current.hpp).
+// linear<V> function of the membrane potential v (see input_terms.hpp).
 // Numbers are summed once, before the pass; tensors and terms are read
 // element by element. An input of the per-sample shape is broadcast over
-// the batch axis by running the pass once per batch row.
+// the batch axis: every batch row reads it (a row of stride 0).
 #pragma once
 
 #include <array>
@@ -19,10 +20,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/backend/backend_concepts.hpp"
+#include "modyn/core/backend_concepts.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 
 namespace modyn::dyn::detail {
 
@@ -31,7 +32,7 @@ template <class T, class X>
 auto memory_terms(const X& x) {
   if constexpr (std::is_arithmetic_v<X>) return std::tuple<>{};
   else if constexpr (InputTerm<X>) return std::tuple<X>{x};
-  else return std::tuple<current<T>>{current<T>{static_cast<const T*>(x.data()), x.shape()}};
+  else return std::tuple<current_term<T>>{current_term<T>{static_cast<const T*>(x.data()), x.shape()}};
 }
 
 // The argument positions of the inputs read from memory, in messages.
@@ -60,13 +61,13 @@ struct with_inputs {
   T constant;
 
   template <class... Slots>
-  MODYN_ALWAYS_INLINE void operator()(Slots&... slots) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Slots&... slots) const {
     static_assert(sizeof...(Slots) == NumStates + std::tuple_size_v<Terms>);
     auto all = std::tie(slots...);
-    using V = std::remove_cvref_t<std::tuple_element_t<0, decltype(all)>>;
+    using Vec = std::remove_cvref_t<std::tuple_element_t<0, decltype(all)>>;
     [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
-      const auto input = [&](const V& v) {
-        linear<V> sum{V(T(0)), V(constant)};
+      const auto input = [&](const Vec& v) {
+        linear<Vec> sum{Vec(T(0)), Vec(constant)};
         ((accumulate(sum, std::get<J>(terms).at(std::get<NumStates + J>(all), v))), ...);
         return sum;
       };
@@ -75,8 +76,8 @@ struct with_inputs {
   }
 
  private:
-  template <class V>
-  MODYN_ALWAYS_INLINE static void accumulate(linear<V>& sum, const linear<V>& term) {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void accumulate(linear<Vec>& sum, const linear<Vec>& term) {
     sum.slope = sum.slope + term.slope;
     sum.offset = sum.offset + term.offset;
   }
@@ -109,16 +110,6 @@ void match_states(const population& who, const First& first, const Rest&... rest
   (check(rest), ...);
 }
 
-// p advanced by n elements, for every kind of map argument.
-template <class T>
-T* advanced(T* p, std::size_t n) noexcept {
-  return p + n;
-}
-template <class T>
-write_only_ptr<T> advanced(write_only_ptr<T> p, std::size_t n) noexcept {
-  return write_only(p.ptr + n);
-}
-
 // Checks that a term has the population's shape or its per-sample shape;
 // returns whether it is broadcast over the batch rows.
 template <class Term>
@@ -131,11 +122,14 @@ bool check_input(const population& who, std::size_t position, const Term& term, 
                     " (an input may also have the per-sample shape " + sample_shape.to_string() + ")");
 }
 
-template <class B, std::size_t NumStates, class T, class Kernel, class... StatePtrs, class... Terms>
-void run_rows(const Kernel& kernel, const Shape& shape, const Shape& sample_shape, T constant,
-              const std::tuple<StatePtrs...>& states, const std::tuple<Terms...>& terms,
+// One pass over the population. Terms of the per-sample shape are read as
+// rows of sample_shape.size() elements by every batch row (stride 0), the
+// others element by element; the states are plain arrays (or emit channels).
+template <class B, std::size_t NumStates, class T, class Kernel, class... StateArgs, class... Terms>
+void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape& shape, const Shape& sample_shape,
+              T constant, const std::tuple<StateArgs...>& states, const std::tuple<Terms...>& terms,
               const std::array<std::size_t, sizeof...(Terms)>& positions, const population& who) {
-  static_assert(sizeof...(StatePtrs) == NumStates);
+  static_assert(sizeof...(StateArgs) == NumStates);
   bool broadcast[sizeof...(Terms) + 1] = {};
   [&]<std::size_t... J>(std::index_sequence<J...>) {
     ((broadcast[J] = check_input(who, positions[J], std::get<J>(terms), shape, sample_shape)), ...);
@@ -145,24 +139,24 @@ void run_rows(const Kernel& kernel, const Shape& shape, const Shape& sample_shap
 
   const std::size_t total = shape.size();
   const std::size_t row = any_broadcast ? sample_shape.size() : total;
-  const std::size_t rows = row == 0 ? 0 : total / row;
+  if (total == 0 || row == 0) return;
   const with_inputs<NumStates, T, Kernel, std::tuple<Terms...>> fused{kernel, terms, constant};
-  for (std::size_t r = 0; r < rows; ++r) {
-    [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
-      B::map(row, fused, advanced(std::get<S>(states), r * row)...,
-             (std::get<J>(terms).data() + (broadcast[J] ? 0 : r * row))...);
-    }(std::index_sequence_for<StatePtrs...>{}, std::index_sequence_for<Terms...>{});
-  }
+  [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
+    B::map(on, total, fused, std::get<S>(states)...,
+           strided_rows(std::get<J>(terms).data(), row, broadcast[J] ? 0 : row)...);
+  }(std::index_sequence_for<StateArgs...>{}, std::index_sequence_for<Terms...>{});
 }
 
 // Updates a population of the given shape (its States' shape) and per-sample
-// shape; states is a tuple of pointers (T* or write_only(T*)).
-template <class B, class T, class Kernel, class... StatePtrs, class... Inputs>
-void fused_update(const population& who, const Shape& shape, const Shape& sample_shape, const Kernel& kernel,
-                  const std::tuple<StatePtrs...>& states, const Inputs&... inputs) {
+// shape on the execution instance `on`; states is a tuple of map arguments
+// (T*, write_only(T*), emit_to(...)), passed to the kernel in order.
+template <class B, class T, class Kernel, class... StateArgs, class... Inputs>
+void fused_update(const typename B::instance& on, const population& who, const Shape& shape,
+                  const Shape& sample_shape, const Kernel& kernel, const std::tuple<StateArgs...>& states,
+                  const Inputs&... inputs) {
   const T constant = (T(0) + ... + constant_current<T>(inputs));
   const auto terms = std::tuple_cat(memory_terms<T>(inputs)...);
-  run_rows<B, sizeof...(StatePtrs)>(kernel, shape, sample_shape, constant, states, terms,
+  run_pass<B, sizeof...(StateArgs)>(on, kernel, shape, sample_shape, constant, states, terms,
                                     memory_positions<Inputs...>(), who);
 }
 

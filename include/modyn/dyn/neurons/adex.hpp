@@ -22,11 +22,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
+#include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -73,32 +74,9 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     const T inv_tau = T(1) / tau, inv_tau_w = T(1) / tau_w, inv_delta = T(1) / delta_T;
     const T v_rest = V_rest, v_t = V_T, d_t = delta_T, r = R, ka = a, kb = b, v_th = V_th, v_reset = V_reset;
     const T max_exponent = T(0.5) * std::log(std::numeric_limits<T>::max());
-    const auto kernel = [=](auto& v, auto& adapt, auto& fired, const auto& input) {
-      using V = std::remove_cvref_t<decltype(v)>;
-      Method::step(
-          [&](double, const V& x, const V& y) {
-            // Above V_th the neuron has spiked: the right-hand side is held at
-            // its value at V_th, so that the stages of rk2/rk4 inside a
-            // run-away step cannot feed huge V into w (V is reset, w is not).
-            const V xc = math::min(x, V(v_th));
-            const linear<V> I = input(xc);
-            const V spike_current = V(d_t) * math::exp(math::min((xc - V(v_t)) * V(inv_delta), V(max_exponent)));
-            // tau f(x) = -(x - V_rest) + spike_current(x) - R y + R I(x); its tangent
-            // slope is -1 + spike_current / delta_T + R I.slope (0 where held).
-            const V slope = math::select(x > V(v_th), V(T(0)),
-                                         (V(T(-1)) + spike_current * V(inv_delta) + V(r) * I.slope) * V(inv_tau));
-            const V value = (V(v_rest) - xc + spike_current - V(r) * y + V(r) * I.at(xc)) * V(inv_tau);
-            return std::tuple{linear<V>{slope, value - slope * x},
-                              linear<V>{V(-inv_tau_w), V(ka * inv_tau_w) * (xc - V(v_rest))}};
-          },
-          ctx.t, ctx.dt, v, adapt);
-      const auto spiking = v >= V(v_th);
-      fired = math::select(spiking, V(T(1)), V(T(0)));
-      v = math::select(spiking, V(v_reset), v);
-      adapt = math::select(spiking, adapt + V(kb), adapt);
-    };
-    detail::fused_update<B, T>({"dyn::AdEx", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), w->data(), write_only(spike->data())}, inputs...);
+    const step_kernel kernel{inv_tau, inv_tau_w, inv_delta, v_rest, v_t, d_t, r, ka, kb, v_th, v_reset, max_exponent, ctx.t, ctx.dt};
+    detail::fused_update<B, T>(execution_instance<B>(ctx), {"dyn::AdEx", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), w->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
 
@@ -107,6 +85,48 @@ class AdEx : public Module<AdEx<T, B, Method>> {
   const tensor_type& update(const X& x, const Context& ctx) {
     return update(ctx, x);
   }
+
+  // The neurons that fired in the last step, in index order (flat over V).
+  const SpikeList<B>& fired() const noexcept { return fired_; }
+
+  void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+ private:
+  SpikeList<B> fired_;
+
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T inv_tau, inv_tau_w, inv_delta, v_rest, v_t, d_t, r, ka, kb, v_th, v_reset, max_exponent;
+    double t, dt;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& adapt, Vec& fired, Mask& emitted,
+                                                         const Input& input) const {
+      Method::step(
+          [&](double, const Vec& x, const Vec& y) {
+            // Above V_th the neuron has spiked: the right-hand side is held at
+            // its value at V_th, so that the stages of rk2/rk4 inside a
+            // run-away step cannot feed huge Vec into w (Vec is reset, w is not).
+            const Vec xc = math::min(x, Vec(v_th));
+            const linear<Vec> I = input(xc);
+            const Vec spike_current = Vec(d_t) * math::exp(math::min((xc - Vec(v_t)) * Vec(inv_delta), Vec(max_exponent)));
+            // tau f(x) = -(x - V_rest) + spike_current(x) - R y + R I(x); its tangent
+            // slope is -1 + spike_current / delta_T + R I.slope (0 where held).
+            const Vec slope = math::select(x > Vec(v_th), Vec(T(0)),
+                                         (Vec(T(-1)) + spike_current * Vec(inv_delta) + Vec(r) * I.slope) * Vec(inv_tau));
+            const Vec value = (Vec(v_rest) - xc + spike_current - Vec(r) * y + Vec(r) * I.at(xc)) * Vec(inv_tau);
+            return std::tuple{linear<Vec>{slope, value - slope * x},
+                              linear<Vec>{Vec(-inv_tau_w), Vec(ka * inv_tau_w) * (xc - Vec(v_rest))}};
+          },
+          t, dt, v, adapt);
+      const auto spiking = v >= Vec(v_th);
+      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
+      emitted = spiking;
+      v = math::select(spiking, Vec(v_reset), v);
+      adapt = math::select(spiking, adapt + Vec(kb), adapt);
+    }
+  };
+
 };
 
 }  // namespace modyn::dyn

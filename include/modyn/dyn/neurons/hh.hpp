@@ -26,11 +26,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
+#include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -111,25 +112,9 @@ class HH : public Module<HH<T, B, Method>> {
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
     detail::match_states({"dyn::HH", this->name()}, V, m, h, n, spike);
     const T gna = gNa, gk = gK, gl = gL, ena = ENa, ek = EK, el = EL, inv_c = T(1) / C, v_th = V_th;
-    const auto kernel = [=](auto& v, auto& gm, auto& gh, auto& gn, auto& fired, const auto& input) {
-      using V = std::remove_cvref_t<decltype(v)>;
-      const V v_old = v;
-      Method::step(
-          [&](double, const V& u, const V& x_m, const V& x_h, const V& x_n) {
-            const V g_na = V(gna) * x_m * x_m * x_m * x_h;
-            const V n2 = x_n * x_n;
-            const V g_k = V(gk) * n2 * n2;
-            const linear<V> I = input(u);
-            // C dV/dt = -(g_na + g_k + gL) V + g_na ENa + g_k EK + gL EL + I(V)
-            const linear<V> dv{(I.slope - g_na - g_k - V(gl)) * V(inv_c),
-                               (g_na * V(ena) + g_k * V(ek) + V(gl * el) + I.offset) * V(inv_c)};
-            return std::tuple{dv, hh_rates::gate<0>(u), hh_rates::gate<1>(u), hh_rates::gate<2>(u)};
-          },
-          c.t, c.dt, v, gm, gh, gn);
-      fired = math::select((v_old < V(v_th)) & (v >= V(v_th)), V(T(1)), V(T(0)));
-    };
-    detail::fused_update<B, T>({"dyn::HH", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data())},
+    const step_kernel kernel{gna, gk, gl, ena, ek, el, inv_c, v_th, c.t, c.dt};
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HH", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data()), fired_.begin_step(V->size())},
                                inputs...);
     return *spike;
   }
@@ -140,7 +125,41 @@ class HH : public Module<HH<T, B, Method>> {
     return update(c, x);
   }
 
+  // The neurons that fired in the last step, in index order (flat over V).
+  const SpikeList<B>& fired() const noexcept { return fired_; }
+
+  void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
  private:
+  SpikeList<B> fired_;
+
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T gna, gk, gl, ena, ek, el, inv_c, v_th;
+    double t, dt;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& gm, Vec& gh, Vec& gn, Vec& fired, Mask& emitted,
+                                                         const Input& input) const {
+      const Vec v_old = v;
+      Method::step(
+          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
+            const Vec g_na = Vec(gna) * x_m * x_m * x_m * x_h;
+            const Vec n2 = x_n * x_n;
+            const Vec g_k = Vec(gk) * n2 * n2;
+            const linear<Vec> I = input(u);
+            // C dV/dt = -(g_na + g_k + gL) Vec + g_na ENa + g_k EK + gL EL + I(Vec)
+            const linear<Vec> dv{(I.slope - g_na - g_k - Vec(gl)) * Vec(inv_c),
+                               (g_na * Vec(ena) + g_k * Vec(ek) + Vec(gl * el) + I.offset) * Vec(inv_c)};
+            return std::tuple{dv, hh_rates::gate<0>(u), hh_rates::gate<1>(u), hh_rates::gate<2>(u)};
+          },
+          t, dt, v, gm, gh, gn);
+      const auto crossing = (v_old < Vec(v_th)) & (v >= Vec(v_th));
+      fired = math::select(crossing, Vec(T(1)), Vec(T(0)));
+      emitted = crossing;
+    }
+  };
+
   template <int Gate>
   static T steady(T v) {
     const auto [alpha, beta] = hh_rates::rates<Gate>(static_cast<double>(v));

@@ -21,11 +21,12 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
+#include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -91,24 +92,9 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
   const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
     detail::match_states({"dyn::Izhikevich", this->name()}, V, u, spike);
     const T ka = a, kb = b, kc = c, kd = d, v_th = V_th;
-    const auto kernel = [=](auto& v, auto& w, auto& fired, const auto& input) {
-      using V = std::remove_cvref_t<decltype(v)>;
-      Method::step(
-          [&](double, const V& x, const V& y) {
-            const linear<V> I = input(x);
-            // f(x) = 0.04 x^2 + 5 x + 140 - y + I(x), as its tangent at x.
-            const linear<V> dv{V(T(0.08)) * x + V(T(5)) + I.slope,
-                               V(T(140)) - y - V(T(0.04)) * x * x + I.offset};
-            return std::tuple{dv, linear<V>{V(-ka), V(ka * kb) * x}};
-          },
-          ctx.t, ctx.dt, v, w);
-      const auto spiking = v >= V(v_th);
-      fired = math::select(spiking, V(T(1)), V(T(0)));
-      v = math::select(spiking, V(kc), v);
-      w = math::select(spiking, w + V(kd), w);
-    };
-    detail::fused_update<B, T>({"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), u->data(), write_only(spike->data())}, inputs...);
+    const step_kernel kernel{ka, kb, kc, kd, v_th, ctx.t, ctx.dt};
+    detail::fused_update<B, T>(execution_instance<B>(ctx), {"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), u->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
 
@@ -117,6 +103,40 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
   const tensor_type& update(const X& x, const Context& ctx) {
     return update(ctx, x);
   }
+
+  // The neurons that fired in the last step, in index order (flat over V).
+  const SpikeList<B>& fired() const noexcept { return fired_; }
+
+  void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+ private:
+  SpikeList<B> fired_;
+
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T ka, kb, kc, kd, v_th;
+    double t, dt;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& w, Vec& fired, Mask& emitted,
+                                                         const Input& input) const {
+      Method::step(
+          [&](double, const Vec& x, const Vec& y) {
+            const linear<Vec> I = input(x);
+            // f(x) = 0.04 x^2 + 5 x + 140 - y + I(x), as its tangent at x.
+            const linear<Vec> dv{Vec(T(0.08)) * x + Vec(T(5)) + I.slope,
+                               Vec(T(140)) - y - Vec(T(0.04)) * x * x + I.offset};
+            return std::tuple{dv, linear<Vec>{Vec(-ka), Vec(ka * kb) * x}};
+          },
+          t, dt, v, w);
+      const auto spiking = v >= Vec(v_th);
+      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
+      emitted = spiking;
+      v = math::select(spiking, Vec(kc), v);
+      w = math::select(spiking, w + Vec(kd), w);
+    }
+  };
+
 };
 
 }  // namespace modyn::dyn

@@ -14,10 +14,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/module/module.hpp"
 
@@ -53,16 +53,8 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
-    const auto kernel = [=](auto& v, const auto& input) {
-      using V = std::remove_cvref_t<decltype(v)>;
-      Method::step(
-          [&](double, const V& u) {
-            const linear<V> I = input(u);
-            return linear<V>{V(leak) + V(gain) * I.slope, V(drive) + V(gain) * I.offset};
-          },
-          c.t, c.dt, v);
-    };
-    detail::fused_update<B, T>({"dyn::LeakyIntegrator", this->name()}, V->shape(), size(), kernel,
+    const step_kernel kernel{leak, gain, drive, c.t, c.dt};
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LeakyIntegrator", this->name()}, V->shape(), size(), kernel,
                                std::tuple{V->data()}, inputs...);
     return *V;
   }
@@ -72,6 +64,24 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
   const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
   }
+
+ private:
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T leak, gain, drive;
+    double t, dt;
+
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, const Input& input) const {
+      Method::step(
+          [&](double, const Vec& u) {
+            const linear<Vec> I = input(u);
+            return linear<Vec>{Vec(leak) + Vec(gain) * I.slope, Vec(drive) + Vec(gain) * I.offset};
+          },
+          t, dt, v);
+    }
+  };
+
 };
 
 }  // namespace modyn::dyn

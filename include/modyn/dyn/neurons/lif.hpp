@@ -20,11 +20,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
+#include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -64,7 +65,7 @@ class LIF : public Module<LIF<T, B, Method>> {
   const Shape& size() const noexcept { return V.sample_shape(); }
 
   // One step of dt from c.t with the sum of the inputs (numbers, tensors,
-  // conductance terms; see input_current.hpp). Returns the spikes.
+  // conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
@@ -75,26 +76,16 @@ class LIF : public Module<LIF<T, B, Method>> {
     const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
     const T v_th = V_th, v_reset = V_reset;
-    const auto kernel = [=](auto& v, auto& fired, auto& left, const auto& input) {
-      using V = std::remove_cvref_t<decltype(v)>;
-      const auto refractory = left > V(half_step);
-      V next = v;
-      Method::step(
-          [&](double, const V& u) {
-            const linear<V> I = input(u);
-            return linear<V>{V(leak) + V(gain) * I.slope, V(drive) + V(gain) * I.offset};
-          },
-          c.t, dt, next);
-      next = math::select(refractory, v, next);
-      const auto spiking = next >= V(v_th);
-      fired = math::select(spiking, V(T(1)), V(T(0)));
-      left = math::select(spiking, V(t_ref), math::max(left - V(step), V(T(0))));
-      v = math::select(spiking, V(v_reset), next);
-    };
-    detail::fused_update<B, T>({"dyn::LIF", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data()}, inputs...);
+    const step_kernel kernel{half_step, step, t_ref, leak, gain, drive, v_th, v_reset, c.t, c.dt};
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LIF", this->name()}, V->shape(), size(), kernel,
+                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data(), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
+
+  // The neurons that fired in the last step, in index order (flat over V).
+  const SpikeList<B>& fired() const noexcept { return fired_; }
+
+  void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
@@ -102,6 +93,35 @@ class LIF : public Module<LIF<T, B, Method>> {
   const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
   }
+
+ private:
+  SpikeList<B> fired_;
+
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T half_step, step, t_ref, leak, gain, drive, v_th, v_reset;
+    double t, dt;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Vec& left, Mask& emitted,
+                                                         const Input& input) const {
+      const auto refractory = left > Vec(half_step);
+      Vec next = v;
+      Method::step(
+          [&](double, const Vec& u) {
+            const linear<Vec> I = input(u);
+            return linear<Vec>{Vec(leak) + Vec(gain) * I.slope, Vec(drive) + Vec(gain) * I.offset};
+          },
+          t, dt, next);
+      next = math::select(refractory, v, next);
+      const auto spiking = next >= Vec(v_th);
+      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
+      emitted = spiking;
+      left = math::select(spiking, Vec(t_ref), math::max(left - Vec(step), Vec(T(0))));
+      v = math::select(spiking, Vec(v_reset), next);
+    }
+  };
+
 };
 
 }  // namespace modyn::dyn

@@ -28,13 +28,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -79,12 +79,8 @@ class Alpha : public Module<Alpha<T, B>> {
     (check_input(who, position++, inputs), ...);
     const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_decay)));
     const T dt = static_cast<T>(c.dt);
-    const auto kernel = [=](auto& h_value, auto& g_value, const auto& input) {
-      using V = std::remove_cvref_t<decltype(h_value)>;
-      g_value = V(decay) * (g_value + V(dt) * h_value);
-      h_value = h_value * V(decay) + input(V(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
-    };
-    detail::fused_update<B, T>(who, g->shape(), size(), kernel, std::tuple{h->data(), g->data()}, inputs...);
+    const step_kernel kernel{decay, dt};
+    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel, std::tuple{h->data(), g->data()}, inputs...);
     return *g;
   }
 
@@ -96,6 +92,17 @@ class Alpha : public Module<Alpha<T, B>> {
   }
 
  private:
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T decay, dt;
+
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& h_value, Vec& g_value, const Input& input) const {
+      g_value = Vec(decay) * (g_value + Vec(dt) * h_value);
+      h_value = h_value * Vec(decay) + input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
+    }
+  };
+
   template <class X>
   void check_input(const detail::population& who, std::size_t position, const X& x) const {
     if constexpr (TensorLike<X>) {

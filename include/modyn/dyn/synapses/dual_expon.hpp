@@ -31,13 +31,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -102,14 +102,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
     const T rise_decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_rise)));
     const T decay_decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_decay)));
     const T a = A;
-    const auto kernel = [=](auto& rise, auto& decay, auto& out, const auto& input) {
-      using V = std::remove_cvref_t<decltype(rise)>;
-      const V x = input(V(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
-      rise = rise * V(rise_decay) + x;
-      decay = decay * V(decay_decay) + x;
-      out = V(a) * (decay - rise);
-    };
-    detail::fused_update<B, T>(who, g->shape(), size(), kernel,
+    const step_kernel kernel{rise_decay, decay_decay, a};
+    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel,
                                std::tuple{g_rise->data(), g_decay->data(), write_only(g->data())}, inputs...);
     return *g;
   }
@@ -122,6 +116,19 @@ class DualExpon : public Module<DualExpon<T, B>> {
   }
 
  private:
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T rise_decay, decay_decay, a;
+
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& rise, Vec& decay, Vec& out, const Input& input) const {
+      const Vec x = input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
+      rise = rise * Vec(rise_decay) + x;
+      decay = decay * Vec(decay_decay) + x;
+      out = Vec(a) * (decay - rise);
+    }
+  };
+
   template <class X>
   void check_input(const detail::population& who, std::size_t position, const X& x) const {
     if constexpr (TensorLike<X>) {

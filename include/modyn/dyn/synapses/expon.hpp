@@ -30,13 +30,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/compose/context.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -71,7 +71,7 @@ class Expon : public Module<Expon<T, B>> {
   // One step of dt: g decays, then the sum of the inputs is added. An input
   // is a number (the same for every synapse), or a tensor of the synapses'
   // shape, or of the per-sample shape (broadcast over the batch axis); not a
-  // term of input_current.hpp (those depend on a membrane potential).
+  // term of input_terms.hpp (those depend on a membrane potential).
   // Returns g.
   template <class... Inputs>
     requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
@@ -81,13 +81,10 @@ class Expon : public Module<Expon<T, B>> {
     (check_input(who, position++, inputs), ...);
     const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
     // input(v) is the inputs' sum as a linear function of a membrane
-    // potential (input_current.hpp); plain numbers and tensors have slope 0,
+    // potential (input_terms.hpp); plain numbers and tensors have slope 0,
     // so its offset is the sum.
-    const auto kernel = [=](auto& g_value, const auto& input) {
-      using V = std::remove_cvref_t<decltype(g_value)>;
-      g_value = g_value * V(decay) + input(V(T(0))).offset;
-    };
-    detail::fused_update<B, T>(who, g->shape(), size(), kernel, std::tuple{g->data()}, inputs...);
+    const step_kernel kernel{decay};
+    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel, std::tuple{g->data()}, inputs...);
     return *g;
   }
 
@@ -99,6 +96,16 @@ class Expon : public Module<Expon<T, B>> {
   }
 
  private:
+  // One step of one element (a kernel of B::map, through fused_update).
+  struct step_kernel {
+    T decay;
+
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& g_value, const Input& input) const {
+      g_value = g_value * Vec(decay) + input(Vec(T(0))).offset;
+    }
+  };
+
   // A tensor input has the synapses' shape, or their per-sample shape when
   // they have a batch axis. (fused_update checks too, in words for neurons.)
   template <class X>

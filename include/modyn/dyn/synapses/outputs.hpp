@@ -1,13 +1,13 @@
 // Synaptic outputs: how a synapse's variable g becomes an input of a neuron
 // (brainpy.dyn's and brainpy.state's CUBA, COBA and MgBlock). They are
 // modules without States; update(g) returns an input term of
-// input_current.hpp, which the neuron's fused kernel evaluates at the
+// input_terms.hpp, which the neuron's fused kernel evaluates at the
 // membrane potential V of each integration stage:
 //
-//   CUBA{}            I = g                                    current<T>
-//   COBA{E}           I = g (E - V)                            conductance_input<T>
+//   CUBA{}            I = g                                    current_term<T>
+//   COBA{E}           I = g (E - V)                            conductance_term<T>
 //   MgBlock{E, ...}   I = g (E - V) / (1 + [Mg] / beta exp(-alpha (V - V_offset)))
-//                                                              mg_block_input<T>
+//                                                              mg_block_term<T>
 //
 //   dyn::Expon syn(100);
 //   dyn::LIF lif(100);
@@ -26,7 +26,7 @@
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor_concepts.hpp"
-#include "modyn/dyn/input_current.hpp"
+#include "modyn/dyn/input_terms.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -41,7 +41,7 @@ class CUBA : public Module<CUBA<T>> {
   MODYN_FIELDS()
 
   template <TensorLike G>
-  current<T> update(const G& g) const {
+  current_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
                   "dyn::CUBA<T>: g must be a tensor of T (the neuron's element type)");
     return {static_cast<const T*>(g.data()), g.shape()};
@@ -67,7 +67,7 @@ class COBA : public Module<COBA<T>> {
   }
 
   template <TensorLike G>
-  conductance_input<T> update(const G& g) const {
+  conductance_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
                   "dyn::COBA<T>: g must be a tensor of T (the neuron's element type)");
     return {static_cast<const T*>(g.data()), g.shape(), E};
@@ -102,7 +102,7 @@ class MgBlock : public Module<MgBlock<T>> {
   }
 
   template <TensorLike G>
-  mg_block_input<T> update(const G& g) const {
+  mg_block_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
                   "dyn::MgBlock<T>: g must be a tensor of T (the neuron's element type)");
     const T mg =

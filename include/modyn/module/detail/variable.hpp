@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "modyn/backend/cpu.hpp"  // the default backend of modules
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 

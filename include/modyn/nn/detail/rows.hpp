@@ -3,7 +3,17 @@
 
 #include <cstddef>
 
+#include "modyn/core/config.hpp"
+
 namespace modyn::nn::detail {
+
+// s = a + b (two bias vectors added once per step).
+struct sum_of {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, const Vec& b, Vec& s) const {
+    s = a + b;
+  }
+};
 
 // Copies `row` (cols elements) into each of the rows of c (rows x cols), so
 // that a GEMM with beta = 1 adds onto a broadcast bias.

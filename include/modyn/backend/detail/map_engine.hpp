@@ -1,0 +1,272 @@
+// The pass of B::map (contract: core/kernel_args.hpp), written once over a
+// lane policy: how many elements a kernel call sees and which value types it
+// gets. The CPU backend runs it with SIMD lanes (xsimd::batch<T>), the serial
+// test backend with one lane (T), as a GPU thread sees it.
+//
+// A Lanes policy provides, for element types T of the pass's width:
+//   template <class T> using vec;        the value type of T's elements
+//   template <class T> using mask;       what comparing two vec<T> gives
+//   static constexpr std::size_t width;  elements per call
+//   load<T>(p) / store(p, v)             width elements from / to p
+//   load_partial<T>(p, count) / store_partial(p, v, count)
+//                                        the first count (< width) elements;
+//                                        lanes past them repeat the last one
+//   iota<I>(first)                       vec<I> of first, first + 1, ...
+//   mask_bits(m)                         the mask as bits, lane k at bit k
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "modyn/core/config.hpp"
+#include "modyn/core/error.hpp"
+#include "modyn/core/kernel_args.hpp"
+
+namespace modyn::detail {
+
+// What each kind of argument is: its element type (void when it has none),
+// whether it is stored back, and its slot in a kernel call.
+template <class Arg>
+struct map_arg;
+
+template <class T>
+struct map_arg<const T*> {
+  using element = T;
+  static constexpr bool stored = false;
+};
+template <class T>
+struct map_arg<T*> {
+  using element = T;
+  static constexpr bool stored = true;
+};
+template <class T>
+struct map_arg<write_only_ptr<T>> {
+  using element = T;
+  static constexpr bool stored = true;
+};
+template <class T>
+struct map_arg<broadcast_row_arg<T>> {
+  using element = T;
+  static constexpr bool stored = false;
+};
+template <class T>
+struct map_arg<strided_rows_arg<T>> {
+  using element = T;
+  static constexpr bool stored = false;
+};
+template <>
+struct map_arg<element_index_arg> {
+  using element = void;
+  static constexpr bool stored = false;
+};
+template <class Index>
+struct map_arg<emit_arg<Index>> {
+  using element = void;
+  static constexpr bool stored = true;
+};
+
+template <class Arg>
+inline constexpr bool has_element_v = !std::is_void_v<typename map_arg<Arg>::element>;
+
+// sizeof the argument's elements, 0 when it has none.
+template <class Arg>
+constexpr std::size_t element_width() {
+  if constexpr (has_element_v<Arg>) return sizeof(typename map_arg<Arg>::element);
+  else return 0;
+}
+
+template <class Arg>
+inline constexpr bool is_broadcast_v = false;
+template <class T>
+inline constexpr bool is_broadcast_v<broadcast_row_arg<T>> = true;
+
+template <class Arg>
+inline constexpr bool is_strided_v = false;
+template <class T>
+inline constexpr bool is_strided_v<strided_rows_arg<T>> = true;
+
+// The element type that sets the pass's width: the first array's.
+template <class... Args>
+struct pass_element;
+template <>
+struct pass_element<> {
+  using type = void;
+};
+template <class First, class... Rest>
+struct pass_element<First, Rest...> {
+  using type = std::conditional_t<has_element_v<First>, typename map_arg<First>::element,
+                                  typename pass_element<Rest...>::type>;
+};
+template <class... Args>
+using pass_element_t = typename pass_element<Args...>::type;
+
+template <class... Args>
+constexpr bool check_map_args() {
+  using T = pass_element_t<Args...>;
+  static_assert(!std::is_void_v<T>, "modyn: map needs at least one array (a pointer or broadcast_row) argument");
+  if constexpr (!std::is_void_v<T>) {
+    static_assert(((element_width<Args>() == 0 || element_width<Args>() == sizeof(T)) && ...),
+                  "modyn: the arrays of one map must have element types of one width (float with int32_t, "
+                  "double with int64_t), so that their vectors have the same number of lanes");
+  }
+  static_assert((map_arg<Args>::stored || ...),
+                "modyn: at least one argument of map must be written (T*, write_only(T*) or emit_to)");
+  return true;
+}
+
+// The slot type of an argument in a kernel call.
+template <class Lanes, class Pass, class Arg>
+struct slot_of {
+  using type = typename Lanes::template vec<typename map_arg<Arg>::element>;
+};
+template <class Lanes, class Pass>
+struct slot_of<Lanes, Pass, element_index_arg> {
+  using type = typename Lanes::template vec<index_type_for<Pass>>;
+};
+template <class Lanes, class Pass, class Index>
+struct slot_of<Lanes, Pass, emit_arg<Index>> {
+  using type = typename Lanes::template mask<Pass>;
+};
+template <class Lanes, class Pass, class Arg>
+using slot_t = typename slot_of<Lanes, Pass, Arg>::type;
+
+// Where one kernel call is: the element index i of the pass, its row r and
+// position j within the row, and how many lanes are real (width, or fewer
+// on the tail of a row).
+struct lanes_at {
+  std::size_t i;
+  std::size_t r;
+  std::size_t j;
+  std::size_t count;
+};
+
+// Full calls (every lane real) and partial ones are distinct instances, so
+// that a full-width access is never compiled for a partial call.
+template <class Lanes, class Pass, bool Full, class Arg>
+MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lanes_at& at) {
+  using Slot = slot_t<Lanes, Pass, Arg>;
+  constexpr bool full = Full;
+  if constexpr (std::is_pointer_v<Arg>) {
+    return full ? Lanes::template load<typename map_arg<Arg>::element>(arg + at.i)
+                : Lanes::template load_partial<typename map_arg<Arg>::element>(arg + at.i, at.count);
+  } else if constexpr (is_broadcast_v<Arg>) {
+    return full ? Lanes::template load<typename map_arg<Arg>::element>(arg.row + at.j)
+                : Lanes::template load_partial<typename map_arg<Arg>::element>(arg.row + at.j, at.count);
+  } else if constexpr (is_strided_v<Arg>) {
+    const auto* p = arg.data + at.r * arg.stride + at.j;
+    return full ? Lanes::template load<typename map_arg<Arg>::element>(p)
+                : Lanes::template load_partial<typename map_arg<Arg>::element>(p, at.count);
+  } else if constexpr (std::is_same_v<Arg, element_index_arg>) {
+    return Lanes::template iota<index_type_for<Pass>>(arg.first + at.i);
+  } else if constexpr (std::is_same_v<Slot, bool>) {
+    return false;  // an emit mask on one lane
+  } else if constexpr (has_element_v<Arg>) {
+    return Slot{};  // write-only: the kernel assigns it
+  } else {
+    return Slot(false);  // an emit mask, all lanes clear
+  }
+}
+
+template <class Lanes, bool Full, class Arg, class Slot>
+MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Slot& slot) {
+  if constexpr (std::is_pointer_v<Arg> && map_arg<Arg>::stored) {
+    if constexpr (Full) Lanes::store(arg + at.i, slot);
+    else Lanes::store_partial(arg + at.i, slot, at.count);
+  } else if constexpr (requires { arg.ptr; }) {
+    if constexpr (Full) Lanes::store(arg.ptr + at.i, slot);
+    else Lanes::store_partial(arg.ptr + at.i, slot, at.count);
+  } else if constexpr (requires { arg.list; }) {
+    // Emit: the set lanes among the real ones, in lane order.
+    using Index = std::remove_pointer_t<decltype(arg.list)>;
+    std::uint64_t bits = Lanes::mask_bits(slot);
+    if constexpr (!Full) bits &= (std::uint64_t{1} << at.count) - 1;
+    std::size_t& count = *arg.count;
+    while (bits) {
+      const int lane = std::countr_zero(bits);
+      arg.list[count++] = static_cast<Index>(arg.first + at.i + static_cast<std::size_t>(lane));
+      bits &= bits - 1;
+    }
+  }
+}
+
+// One kernel call on the lanes at `at`.
+template <class Lanes, class Pass, bool Full, class Kernel, class... Args>
+MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const Args&... args) {
+  std::tuple<slot_t<Lanes, Pass, Args>...> slots{load_slot<Lanes, Pass, Full>(args, at)...};
+  std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
+  std::apply([&](const auto&... s) { (store_slot<Lanes, Full>(args, at, s), ...); }, slots);
+}
+
+template <class Arg>
+std::size_t broadcast_length(const Arg& arg) {
+  if constexpr (is_broadcast_v<Arg> || is_strided_v<Arg>) return arg.length;
+  else return 0;
+}
+
+// The row length of a pass: n without broadcast rows, else their common
+// length, which must divide n.
+template <class... Args>
+std::size_t row_length(std::size_t n, const Args&... args) {
+  std::size_t length = 0;
+  const auto take = [&](std::size_t l) {
+    if (l == 0) return;
+    if (length != 0 && l != length) {
+      throw shape_error("modyn::map: broadcast or strided rows of lengths " + std::to_string(length) + " and " +
+                        std::to_string(l) + " in one pass");
+    }
+    length = l;
+  };
+  (take(broadcast_length(args)), ...);
+  if (length == 0) return n;
+  if (n % length != 0) {
+    throw shape_error("modyn::map: a pass of " + std::to_string(n) + " elements is not a whole number of rows of " +
+                      std::to_string(length) + " (the broadcast row's length)");
+  }
+  return length;
+}
+
+// The whole pass: rows of the broadcast length (or one row of n), each in
+// full calls of Lanes::width elements and one partial call.
+template <class Lanes, class Kernel, class... Args>
+void run_map(std::size_t n, const Kernel& kernel, const Args&... args) {
+  static_assert(check_map_args<Args...>());
+  using Pass = pass_element_t<Args...>;
+  constexpr std::size_t width = Lanes::width;
+  if (n == 0) return;
+  constexpr bool has_rows = ((is_broadcast_v<Args> || is_strided_v<Args>) || ...);
+  const std::size_t row = has_rows ? row_length(n, args...) : n;
+  for (std::size_t start = 0, r = 0; start < n; start += row, ++r) {
+    std::size_t j = 0;
+    for (; j + width <= row; j += width) call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
+    if (j < row) call_at<Lanes, Pass, false>(kernel, lanes_at{start + j, r, j, row - j}, args...);
+  }
+}
+
+// One lane per call, V = T: the serial test backend, and the form a GPU
+// thread runs.
+struct scalar_lanes {
+  template <class T>
+  using vec = T;
+  template <class T>
+  using mask = bool;
+  static constexpr std::size_t width = 1;
+
+  template <class T>
+  MODYN_ALWAYS_INLINE static T load(const T* p) { return *p; }
+  template <class T>
+  MODYN_ALWAYS_INLINE static T load_partial(const T* p, std::size_t) { return *p; }
+  template <class T>
+  MODYN_ALWAYS_INLINE static void store(T* p, const T& v) { *p = v; }
+  template <class T>
+  MODYN_ALWAYS_INLINE static void store_partial(T* p, const T& v, std::size_t) { *p = v; }
+  template <class I>
+  MODYN_ALWAYS_INLINE static I iota(std::size_t first) { return static_cast<I>(first); }
+  MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
+};
+
+}  // namespace modyn::detail

@@ -1,0 +1,125 @@
+// The arguments of an elementwise pass, B::map(n, kernel, args...), and the
+// contract every backend implements for them.
+//
+// A kernel is a function object with a templated MODYN_HOST_DEVICE call
+// operator (never a generic lambda: nvcc compiles those for one side only):
+//
+//   struct lif_step {
+//     float decay, v_th, v_reset;
+//     template <class Vec, class Mask>
+//     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& I, Vec& v, Mask& fired) const {
+//       v = v * Vec(decay) + I;
+//       fired = v >= Vec(v_th);
+//       v = math::select(fired, Vec(v_reset), v);
+//     }
+//   };
+//   cpu::map(n, lif_step{...}, I.data(), v.data(), emit_to(list.data(), count));
+//
+// Elements are independent: the kernel sees element i only, calls happen in
+// any order, and arrays must not overlap partially. The pass reads and writes
+// each array once. Each argument after the kernel is one of:
+//
+//   const T* p               input: the kernel gets const Vec<T>&, element p[i]
+//   T* p                     in place: Vec<T>&, loaded from p[i], stored back
+//   write_only(T* p)         output not read first: Vec<T>& to assign
+//   broadcast_row(row, L)    an (L,) row read by every row of an (n / L, L)
+//                            pass: const Vec<T>& of row[i % L]; n must be a
+//                            multiple of L, and all rows of one pass share L
+//   strided_rows(p, L, stride)
+//                            input in rows of L elements that lie stride
+//                            apart (a gate of a (rows, 3 L) GEMM result):
+//                            const Vec<T>& of p[(i / L) * stride + i % L];
+//                            L is the pass's row length, as broadcast_row's
+//   element_index(first)     the global index first + i of the element, as
+//                            const Vec<I>&, I the signed integer of the width
+//                            of the pass's elements (int32_t for 4-byte T)
+//   emit_to(list, count)     the ordered emit channel: the kernel gets a
+//                            Mask& (what comparing two Vec gives), false on
+//                            entry; the elements it sets are appended to
+//                            list[count++] as first + i, in increasing i.
+//                            list must have room for n more entries
+//
+// Vec<T> is the backend's value type for elements of type T: xsimd::batch<T>
+// on the CPU (with V = T for the tail, computed as one padded vector), T on
+// the serial test backend and in a CUDA thread. Arrays of one pass may have
+// different element types of one width (float V beside an int32 counter):
+// their Vec types then have the same number of lanes. A kernel therefore
+// uses only what T and its vectors both have: arithmetic, comparisons and
+// modyn::math (core/math.hpp); constants are converted with Vec(c).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace modyn {
+
+// Marks a map() argument the kernel only writes: it is not read from memory
+// first, and the kernel receives an uninitialised Vec& it must assign.
+template <class T>
+struct write_only_ptr {
+  T* ptr;
+};
+
+template <class T>
+constexpr write_only_ptr<T> write_only(T* p) noexcept {
+  return {p};
+}
+
+// A row of `length` elements read by every row of the pass.
+template <class T>
+struct broadcast_row_arg {
+  const T* row;
+  std::size_t length;
+};
+
+template <class T>
+constexpr broadcast_row_arg<T> broadcast_row(const T* row, std::size_t length) noexcept {
+  return {row, length};
+}
+
+// Rows of `length` elements, `stride` apart.
+template <class T>
+struct strided_rows_arg {
+  const T* data;
+  std::size_t length;
+  std::size_t stride;
+};
+
+template <class T>
+constexpr strided_rows_arg<T> strided_rows(const T* data, std::size_t length, std::size_t stride) noexcept {
+  return {data, length, stride};
+}
+
+// The global index of each element: first + i.
+struct element_index_arg {
+  std::size_t first = 0;
+};
+
+constexpr element_index_arg element_index(std::size_t first = 0) noexcept {
+  return {first};
+}
+
+// The emit channel: the indices (first + i) of the elements whose mask the
+// kernel set, appended in order at list[count].
+template <class Index>
+struct emit_arg {
+  static_assert(std::is_integral_v<Index>, "modyn::emit_to: the list holds integer indices");
+  Index* list;
+  std::size_t* count;
+  std::size_t first = 0;
+};
+
+template <class Index>
+constexpr emit_arg<Index> emit_to(Index* list, std::size_t& count, std::size_t first = 0) noexcept {
+  return {list, &count, first};
+}
+
+// The signed integer type of the width of T: the element type of indices in
+// a pass over elements of type T.
+template <class T>
+using index_type_for = std::conditional_t<sizeof(T) == 8, std::int64_t,
+                                          std::conditional_t<sizeof(T) == 4, std::int32_t,
+                                                             std::conditional_t<sizeof(T) == 2, std::int16_t, std::int8_t>>>;
+
+}  // namespace modyn

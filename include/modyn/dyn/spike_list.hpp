@@ -1,0 +1,47 @@
+// SpikeList: the neurons of a population that fired in its last step, as
+// the ordered list its fused pass emitted (core/kernel_args.hpp, emit_to).
+//
+// Indices are flat over the population's States (batch * N + neuron for a
+// (batch, N) population), in increasing order. Consumers (spike monitors,
+// event-driven projections) read the list instead of scanning N spike
+// flags: the cost of a step's delivery grows with its spikes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "modyn/core/kernel_args.hpp"
+#include "modyn/core/shape.hpp"
+#include "modyn/core/tensor.hpp"
+
+namespace modyn::dyn {
+
+template <class B = default_backend>
+class SpikeList {
+ public:
+  using index_type = std::int32_t;
+
+  // The emit channel of a step over n neurons: room for all of them, none
+  // yet. Allocates only when n grows (a warm run allocates nothing).
+  emit_arg<index_type> begin_step(std::size_t n) {
+    if (indices_.size() < n) indices_ = Tensor<index_type, B>::empty(Shape{n});
+    count_ = 0;
+    return emit_to(indices_.data(), count_);
+  }
+
+  // Forgets the spikes (reset_state).
+  void clear() noexcept { count_ = 0; }
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+
+  // The indices, on the population's backend.
+  TensorView<const index_type, B> indices() const noexcept { return {indices_.data(), Shape{count_}}; }
+  const index_type* data() const noexcept { return indices_.data(); }
+
+ private:
+  Tensor<index_type, B> indices_;
+  std::size_t count_ = 0;
+};
+
+}  // namespace modyn::dyn
