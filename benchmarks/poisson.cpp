@@ -53,16 +53,22 @@ void counters(benchmark::State& state, std::size_t n) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
 }
 
-void bm_poisson_constant(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  dyn::PoissonSpikes p(n, k_rate, 42);
+// The warm loop: one step of m per iteration, t and i advancing.
+template <class Module, class... Inputs>
+void run_steps(benchmark::State& state, Module& m, std::size_t n, const Inputs&... inputs) {
   Context c{0.0, 0, k_dt, false};
   for (auto _ : state) {
-    step(p, c);
+    step(m, c, inputs...);
     benchmark::ClobberMemory();
     advance(c);
   }
   counters(state, n);
+}
+
+void bm_poisson_constant(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  dyn::PoissonSpikes p(n, k_rate, 42);
+  run_steps(state, p, n);
 }
 
 void bm_poisson_per_neuron(benchmark::State& state) {
@@ -70,13 +76,7 @@ void bm_poisson_per_neuron(benchmark::State& state) {
   std::vector<float> hz(n);
   for (std::size_t k = 0; k < n; ++k) hz[k] = 10.0f + static_cast<float>(k % 20);
   dyn::PoissonSpikes p(n, modyn::Tensor<float>(modyn::Shape{n}, hz), 42);
-  Context c{0.0, 0, k_dt, false};
-  for (auto _ : state) {
-    step(p, c);
-    benchmark::ClobberMemory();
-    advance(c);
-  }
-  counters(state, n);
+  run_steps(state, p, n);
 }
 
 // The draw before the fused form: uniform numbers, then a threshold pass.
@@ -114,13 +114,7 @@ void bm_lif(benchmark::State& state) {
   o.tau_ref = 2.0f;  // as neurons.cpp: the refractory hold is exercised
   dyn::LIF<float> lif(n, o);
   for (std::size_t k = 0; k < n; ++k) lif.V->data()[k] = 20.0f * static_cast<float>(k % 97) / 97.0f;
-  Context c{0.0, 0, k_dt, false};
-  for (auto _ : state) {
-    step(lif, c, 25.0f);
-    benchmark::ClobberMemory();
-    advance(c);
-  }
-  counters(state, n);
+  run_steps(state, lif, n, 25.0f);
 }
 
 void sizes(benchmark::internal::Benchmark* b) {
