@@ -185,14 +185,14 @@ TEST_CASE("a model of mixed element types lists variants over its distinct tenso
 
   // std::visit reaches each tensor with its own type, and writes through.
   std::vector<std::string> described;
-  for (auto& [path, ref] : params) {
+  for (const auto& entry : params) {  // (clang 14 cannot capture a structured binding)
     std::visit(
         [&](auto t) {
           using T = typename std::remove_cvref_t<decltype(t.get())>::value_type;
-          described.push_back(path + " " + std::string(modyn::to_string(modyn::dtype_v<T>)) + " " +
+          described.push_back(entry.first + " " + std::string(modyn::to_string(modyn::dtype_v<T>)) + " " +
                               t.get().shape().to_string());
         },
-        ref);
+        entry.second);
   }
   CHECK(described == std::vector<std::string>{"in.weight float32 (2, 3)", "in.bias float32 (3,)",
                                               "pop.tau float64 (3,)"});

@@ -212,8 +212,8 @@ class Module {
   // std::variant of the reference_wrappers of the distinct types, in
   // traversal order:
   //
-  //   for (auto& [path, ref] : mixed.named_states())
-  //     std::visit([&](auto t) { std::cout << path << " " << t.get().shape() << "\n"; }, ref);
+  //   for (const auto& [path, ref] : mixed.named_states())
+  //     std::visit([](auto t) { std::cout << t.get().shape() << "\n"; }, ref);
 
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) {
