@@ -73,10 +73,11 @@ MODYN_ALWAYS_INLINE V rate(const D& d, const V& y) {
   else return d;
 }
 
+// c in the value type: through its element type for vectors (T for
+// xsimd::batch<T>), directly for numbers and other value types.
 template <class V>
-MODYN_ALWAYS_INLINE V constant(double c) {
-  if constexpr (math::is_vector_v<V>) return V(static_cast<typename V::value_type>(c));
-  else return static_cast<V>(c);
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V constant(double c) {
+  return V(static_cast<math::scalar_t<V>>(c));
 }
 
 template <class F, class... V>
