@@ -136,9 +136,12 @@ owning_t<X> map_binary(const char* op, const X& x, const Y& y, Kernel kernel) {
   const auto* xs = static_cast<const T*>(x.data());
   const auto* ys = static_cast<const T*>(y.data());
   const binary_pass<Kernel> pass{kernel};
-  for (std::size_t offset = 0; row && offset < out.size(); offset += row) {
-    tensor_backend_t<X>::map(row, pass, x_larger ? xs + offset : xs, x_larger ? ys : ys + offset,
-                             write_only(out.data() + offset));
+  if (row == 0 || out.size() == 0) return out;
+  // One pass: the smaller operand is a row read by every row of the larger.
+  if (x_larger) {
+    tensor_backend_t<X>::map(out.size(), pass, xs, broadcast_row(ys, row), write_only(out.data()));
+  } else {
+    tensor_backend_t<X>::map(out.size(), pass, broadcast_row(xs, row), ys, write_only(out.data()));
   }
   return out;
 }
@@ -153,11 +156,9 @@ void update_in_place(const char* op, X& x, const Y& y, Kernel kernel) {
   }
   using T = tensor_value_t<X>;
   const std::size_t row = y.size();
-  for (std::size_t offset = 0; row && offset < x.size(); offset += row) {
-    tensor_backend_t<X>::map(
-        row, update_pass<Kernel>{kernel}, static_cast<const T*>(y.data()),
-        x.data() + offset);
-  }
+  if (row == 0 || x.size() == 0) return;
+  tensor_backend_t<X>::map(x.size(), update_pass<Kernel>{kernel}, broadcast_row(static_cast<const T*>(y.data()), row),
+                           x.data());
 }
 
 template <class X, class Kernel>
