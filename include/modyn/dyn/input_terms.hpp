@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -56,7 +57,7 @@ struct current_term {
   const Shape& shape() const noexcept { return extents; }
 
   template <class V>
-  MODYN_ALWAYS_INLINE linear<V> at(const V& x, const V& /*v*/) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> at(const V& x, const V& /*v*/) const {
     return {V(T(0)), x};
   }
 };
@@ -75,7 +76,7 @@ struct conductance_term {
   const Shape& shape() const noexcept { return extents; }
 
   template <class V>
-  MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& /*v*/) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& /*v*/) const {
     return {-g_value, g_value * V(E)};
   }
 };
@@ -99,12 +100,12 @@ struct mg_block_term {
   const Shape& shape() const noexcept { return extents; }
 
   template <class V>
-  MODYN_ALWAYS_INLINE V block(const V& v) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V block(const V& v) const {
     return V(T(1)) / (V(T(1)) + V(cc_Mg / beta) * math::exp(V(-alpha) * v));
   }
 
   template <class V>
-  MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& v) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> at(const V& g_value, const V& v) const {
     const V gb = g_value * block(v);
     return {-gb, gb * V(E)};
   }
@@ -150,6 +151,44 @@ auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = t
   detail::check_mg_block("dyn::mg_blocked", E, cc_Mg, alpha, beta);
   return mg_block_term<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
 }
+
+// A term whose array the neuron's pass also writes: it reads g, contributes
+// its input, then advance(g) gives the value stored back (the synapse's
+// decay over the step). So a synapse trace costs no pass of its own: its
+// decay is fused into the pass of the neuron it drives. An in-place term has
+// the neurons' full shape (it is never broadcast over a batch).
+template <class Term>
+concept InPlaceTerm = InputTerm<Term> && requires(const Term& term) {
+  { term.data() } -> std::same_as<typename Term::value_type*>;
+  { Term::in_place } -> std::convertible_to<bool>;
+} && Term::in_place;
+
+// term (a conductance_term, current_term, ...) read from g, and g decayed by
+// a factor in the same pass: g <- g decay once the step's input is taken
+// (exponential Euler of dg/dt = -g / tau, exact). Made by the synapses'
+// decaying_into(output); see synapses/expon.hpp.
+template <class Term>
+struct decaying_term {
+  using value_type = typename Term::value_type;
+  static constexpr const char* describe = "decaying synapse";
+  static constexpr bool in_place = true;
+
+  Term term;
+  value_type* g;
+  value_type decay;
+
+  value_type* data() const noexcept { return g; }
+  const Shape& shape() const noexcept { return term.shape(); }
+
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> at(const Vec& g_value, const Vec& v) const {
+    return term.at(g_value, v);
+  }
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void advance(Vec& g_value) const {
+    g_value = g_value * Vec(decay);
+  }
+};
 
 // Whether X can be an input of a neuron whose elements are T.
 template <class X, class T>

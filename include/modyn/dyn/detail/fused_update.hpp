@@ -72,10 +72,18 @@ struct with_inputs {
         return sum;
       };
       kernel(std::get<S>(all)..., input);
+      // In-place terms (decaying synapses) write their array once the step
+      // has read it.
+      (advance(std::get<J>(terms), std::get<NumStates + J>(all)), ...);
     }(std::make_index_sequence<NumStates>{}, std::make_index_sequence<std::tuple_size_v<Terms>>{});
   }
 
  private:
+  template <class Term, class Slot>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void advance(const Term& term, Slot& slot) {
+    if constexpr (InPlaceTerm<Term>) term.advance(slot);
+  }
+
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void accumulate(linear<Vec>& sum, const linear<Vec>& term) {
     sum.slope = sum.slope + term.slope;
@@ -116,10 +124,23 @@ template <class Term>
 bool check_input(const population& who, std::size_t position, const Term& term, const Shape& shape,
                  const Shape& sample_shape) {
   if (term.shape() == shape) return false;
+  if constexpr (InPlaceTerm<Term>) {
+    throw shape_error(who.describe() + ": input " + std::to_string(position) + " (a " + Term::describe +
+                      ") has shape " + term.shape().to_string() + ", but the neurons have shape " + shape.to_string() +
+                      " (a synapse whose decay is fused into the neurons' pass must have their shape)");
+  }
   if (term.shape() == sample_shape && shape.rank() == sample_shape.rank() + 1) return true;
   throw shape_error(who.describe() + ": input " + std::to_string(position) + " (a " + Term::describe +
                     ") has shape " + term.shape().to_string() + ", but the neurons have shape " + shape.to_string() +
                     " (an input may also have the per-sample shape " + sample_shape.to_string() + ")");
+}
+
+// The map argument of a term: its array in place when the pass writes it,
+// else rows read element by element or, broadcast, by every batch row.
+template <class Term>
+auto term_arg(const Term& term, std::size_t row, bool broadcast) {
+  if constexpr (InPlaceTerm<Term>) return term.data();
+  else return strided_rows(term.data(), row, broadcast ? 0 : row);
 }
 
 // One pass over the population. Terms of the per-sample shape are read as
@@ -142,8 +163,7 @@ void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape&
   if (total == 0 || row == 0) return;
   const with_inputs<NumStates, T, Kernel, std::tuple<Terms...>> fused{kernel, terms, constant};
   [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
-    B::map(on, total, fused, std::get<S>(states)...,
-           strided_rows(std::get<J>(terms).data(), row, broadcast[J] ? 0 : row)...);
+    B::map(on, total, fused, std::get<S>(states)..., term_arg(std::get<J>(terms), row, broadcast[J])...);
   }(std::index_sequence_for<StateArgs...>{}, std::index_sequence_for<Terms...>{});
 }
 

@@ -88,6 +88,42 @@ class Expon : public Module<Expon<T, B>> {
     return *g;
   }
 
+  // The synapse as an input of the neurons it drives, with its decay fused
+  // into their pass: the neuron reads g through `output` (COBA, CUBA,
+  // MgBlock), then stores g exp(-dt / tau) back. No pass of its own:
+  //
+  //   syn.deliver(weighted_spikes);                  // g += x
+  //   lif(ctx, syn.decaying_into(coba, ctx));        // input from g; g decays
+  //
+  // gives the neuron the same input as
+  //
+  //   lif(ctx, coba(syn.update(ctx, weighted_spikes)));
+  //
+  // to float rounding (the compiler may contract g decay + x into one FMA in
+  // update, and cannot here),
+  // and g is held decayed between steps (g(t) exp(-dt / tau), to which the
+  // next step's input is added), so a monitor of g sees it one decay later.
+  template <class Output>
+  auto decaying_into(const Output& output, const Context& c) {
+    const auto term = output.update(*g);
+    const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
+    return decaying_term<std::remove_cvref_t<decltype(term)>>{term, g->data(), decay};
+  }
+
+  // Adds what arrives in this step (numbers, or tensors of the synapses'
+  // shape or per-sample shape) to g, without the decay (which the neurons'
+  // pass applies, see decaying_into).
+  template <class... Inputs>
+    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
+  const tensor_type& deliver(const Inputs&... inputs) {
+    const detail::population who{"dyn::Expon", this->name()};
+    [[maybe_unused]] std::size_t position = 0;
+    (check_input(who, position++, inputs), ...);
+    detail::fused_update<B, T>(B::instance_of(ExecutionInstances{}), who, g->shape(), size(), add_kernel{},
+                               std::tuple{g->data()}, inputs...);
+    return *g;
+  }
+
   // The form LoopOverTime calls: one input and the context.
   template <class X>
     requires(NeuronInput<X, T> && !InputTerm<X>)
@@ -96,6 +132,14 @@ class Expon : public Module<Expon<T, B>> {
   }
 
  private:
+  // g += the step's input.
+  struct add_kernel {
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& g_value, const Input& input) const {
+      g_value = g_value + input(Vec(T(0))).offset;
+    }
+  };
+
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T decay;
