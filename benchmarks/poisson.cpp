@@ -12,6 +12,8 @@
 //
 // N = 4000 and 400000, float32; items_per_second = neuron-steps/s. Each step
 // is a call behind a non-inlinable function, as in neurons.cpp.
+#include "modyn/dyn/inputs/poisson.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
@@ -21,7 +23,6 @@
 #include "modyn/backend/cpu.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/tensor.hpp"
-#include "modyn/dyn/inputs/poisson.hpp"
 #include "modyn/dyn/neurons/lif.hpp"
 #include "modyn/module/context.hpp"
 
@@ -30,7 +31,7 @@ namespace {
 namespace dyn = modyn::dyn;
 using modyn::Context;
 
-constexpr double k_dt = 0.1;  // ms
+constexpr double k_dt = 0.1;     // ms
 constexpr double k_rate = 20.0;  // Hz
 
 // benchmark::DoNotOptimize on a const lvalue (see neurons.cpp for why const).
@@ -117,9 +118,7 @@ void bm_lif(benchmark::State& state) {
   run_steps(state, lif, n, 25.0f);
 }
 
-void sizes(benchmark::internal::Benchmark* b) {
-  b->Arg(4000)->Arg(400000)->ArgName("N");
-}
+void sizes(benchmark::internal::Benchmark* b) { b->Arg(4000)->Arg(400000)->ArgName("N"); }
 
 }  // namespace
 

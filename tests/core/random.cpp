@@ -11,23 +11,20 @@
 // below as an exact C++ literal. Since the mapping is part of modyn's API
 // (the same seed gives the same numbers in every version), a change to any
 // pinned value is a breaking change, not a test to update.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string>
-#include <vector>
-
-#include <modyn/backend/cpu.hpp>
 #include <modyn/backend/cpu.hpp>
 #include <modyn/core/error.hpp>
 #include <modyn/core/random.hpp>
 #include <modyn/core/tensor.hpp>
 #include <modyn/core/tensor_print.hpp>
+#include <string>
+#include <vector>
 
 // The reference, after modyn (whose headers silence g++ 12's false warnings
 // in the intrinsics headers Random123 also includes).
@@ -67,7 +64,8 @@ TEST_CASE("Rng::raw gives Random123's Philox4x32-10 known answers", "[core][rand
   CHECK(Rng(0x299f31d0a4093822ull).raw({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}) ==
         block{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1});
   // Both halves of a 64-bit seed matter (from random_reference.py).
-  CHECK(Rng(0x0123456789abcdefull).raw({1, 2, 3, 4}) == block{0x99d4cb09, 0x26c3c56b, 0x74661f47, 0x327c8526});
+  CHECK(Rng(0x0123456789abcdefull).raw({1, 2, 3, 4}) ==
+        block{0x99d4cb09, 0x26c3c56b, 0x74661f47, 0x327c8526});
 }
 
 TEST_CASE("Rng::raw is a pure function of the counter", "[core][random]") {
@@ -87,14 +85,14 @@ TEST_CASE("Rng: pinned uniform values", "[core][random][pinned]") {
   Rng rng(42);
   CHECK(rng.fills() == 0);
   // Fill 0: u = (word >> 8) 2^-24 of the words of blocks {0, 0, 0, 0} and {1, 0, 0, 0}.
-  CHECK(rng.uniform<float>({6}).to_vector() ==
-        std::vector<float>{0x1.39d5ep-1f, 0x1.dfd524p-2f, 0x1.2bf5p-4f, 0x1.5d0accp-2f, 0x1.f9b642p-1f,
-                           0x1.4ee9bp-2f});
+  CHECK(rng.uniform<float>({6}).to_vector() == std::vector<float>{0x1.39d5ep-1f, 0x1.dfd524p-2f, 0x1.2bf5p-4f,
+                                                                  0x1.5d0accp-2f, 0x1.f9b642p-1f,
+                                                                  0x1.4ee9bp-2f});
   CHECK(rng.fills() == 1);
   // Fill 1 of the same generator: counters {b, 0, 1, 0}.
-  CHECK(rng.uniform<float>({6}).to_vector() ==
-        std::vector<float>{0x1.499b8p-7f, 0x1.028f48p-3f, 0x1.db458p-3f, 0x1.6c588p-1f, 0x1.07fc88p-3f,
-                           0x1.fba43ap-1f});
+  CHECK(rng.uniform<float>({6}).to_vector() == std::vector<float>{0x1.499b8p-7f, 0x1.028f48p-3f,
+                                                                  0x1.db458p-3f, 0x1.6c588p-1f,
+                                                                  0x1.07fc88p-3f, 0x1.fba43ap-1f});
   CHECK(rng.fills() == 2);
 
   // double: u = word 2^-32.
@@ -105,7 +103,8 @@ TEST_CASE("Rng: pinned uniform values", "[core][random][pinned]") {
   CHECK(Rng(3).uniform<float>({5}, -1.0f, 1.0f).to_vector() ==
         std::vector<float>{0x1.444134p-1f, -0x1.885ee4p-1f, 0x1.3f976p-2f, 0x1.0f989cp-1f, -0x1.daad6p-2f});
   CHECK(Rng(1).uniform<double>({5}, -2.0, 3.0).to_vector() ==
-        std::vector<double>{0x1.39c41018p+1, 0x1.3c9924d6p+1, 0x1.db755b8p-1, 0x1.8e6c52c3p+0, 0x1.5c286487p+0});
+        std::vector<double>{0x1.39c41018p+1, 0x1.3c9924d6p+1, 0x1.db755b8p-1, 0x1.8e6c52c3p+0,
+                            0x1.5c286487p+0});
 }
 
 TEST_CASE("Rng: pinned split keys", "[core][random][pinned]") {
@@ -164,8 +163,10 @@ TEST_CASE("Rng: the mapping from raw words", "[core][random]") {
     }
   }
   // randint over the full 2^32 range gives the words themselves.
-  const std::vector<std::int64_t> fill0 = rng.randint<std::int64_t>({11}, 0, std::int64_t(1) << 32).to_vector();
-  const std::vector<std::int64_t> fill1 = rng.randint<std::int64_t>({3, 4}, 0, std::int64_t(1) << 32).to_vector();
+  const std::vector<std::int64_t> fill0 =
+      rng.randint<std::int64_t>({11}, 0, std::int64_t(1) << 32).to_vector();
+  const std::vector<std::int64_t> fill1 =
+      rng.randint<std::int64_t>({3, 4}, 0, std::int64_t(1) << 32).to_vector();
   for (std::size_t i = 0; i < 11; ++i) CHECK(fill0[i] == std::int64_t(words[i]));
   for (std::size_t i = 0; i < 12; ++i) CHECK(fill1[i] == std::int64_t(words[12 + i]));
 
@@ -210,7 +211,8 @@ TEST_CASE("Rng: the vectorized blocks equal Random123's philox4x32 on every coun
     for (const std::uint64_t fill : {0ull, 1ull, 0x100000002ull}) {
       for (const std::uint64_t offset : {0ull, 1ull, 6ull, 64ull, 0xfffffffcull * 4 + 5}) {
         std::vector<std::uint32_t> words(333);
-        rng.generate_words(words.data(), words.size(), offset, fill, [](std::uint32_t w, std::size_t) { return w; });
+        rng.generate_words(words.data(), words.size(), offset, fill,
+                           [](std::uint32_t w, std::size_t) { return w; });
         for (std::size_t k = 0; k < words.size(); ++k) {
           const std::uint64_t i = offset + k, b = i / 4;
           const r123::Philox4x32::ctr_type c = {
@@ -256,12 +258,17 @@ TEST_CASE("Rng: a fill with an element offset is that slice of the whole fill", 
   SECTION("normal: the cos / sin half follows the global index") {
     const auto f = Rng(12).normal<float>({total}, 1.0f, 2.0f).to_vector();
     const auto d = Rng(12).normal<double>({total}).to_vector();
-    check_slices(f, [](std::size_t o, std::size_t n) { return Rng(12).normal<float>({n}, 1.0f, 2.0f, o).to_vector(); });
-    check_slices(d, [](std::size_t o, std::size_t n) { return Rng(12).normal<double>({n}, 0.0, 1.0, o).to_vector(); });
+    check_slices(f, [](std::size_t o, std::size_t n) {
+      return Rng(12).normal<float>({n}, 1.0f, 2.0f, o).to_vector();
+    });
+    check_slices(
+        d, [](std::size_t o, std::size_t n) { return Rng(12).normal<double>({n}, 0.0, 1.0, o).to_vector(); });
   }
   SECTION("bernoulli") {
     const auto whole = Rng(13).bernoulli<float>({total}, 0.4).to_vector();
-    check_slices(whole, [](std::size_t o, std::size_t n) { return Rng(13).bernoulli<float>({n}, 0.4, o).to_vector(); });
+    check_slices(whole, [](std::size_t o, std::size_t n) {
+      return Rng(13).bernoulli<float>({n}, 0.4, o).to_vector();
+    });
   }
   SECTION("randint") {
     const auto whole = Rng(14).randint<std::int64_t>({total}, -50, 50).to_vector();
@@ -308,8 +315,10 @@ TEST_CASE("Rng::for_path: streams keyed by the FNV-1a 64 hash of a module path",
   CHECK(Rng(42).for_path("encoder.0").uniform<float>({4}).to_vector() ==
         std::vector<float>{0x1.88a63p-3f, 0x1.9f9a58p-2f, 0x1.1f9ac8p-2f, 0x1.103f42p-1f});
   CHECK(root.for_path("encoder.0").uniform<float>({64}) != root.for_path("encoder.1").uniform<float>({64}));
-  CHECK(root.for_path("").uniform<float>({64}) != Rng(42).uniform<float>({64}));  // the root path is a stream too
-  CHECK(Rng(43).for_path("encoder.0").uniform<float>({64}) != root.for_path("encoder.0").uniform<float>({64}));
+  CHECK(root.for_path("").uniform<float>({64}) !=
+        Rng(42).uniform<float>({64}));  // the root path is a stream too
+  CHECK(Rng(43).for_path("encoder.0").uniform<float>({64}) !=
+        root.for_path("encoder.0").uniform<float>({64}));
 }
 
 // ---- moments ----------------------------------------------------------------
@@ -345,7 +354,7 @@ TEST_CASE("Rng: normal moments", "[core][random][moments]") {
   SECTION("standard, float") {
     const std::vector<float> x = Rng(99).normal<float>({many}).to_vector();
     const Moments m = moments(x);
-    CHECK(std::abs(m.mean) < 5 * 1e-3);             // sd 1 / sqrt(N)
+    CHECK(std::abs(m.mean) < 5 * 1e-3);               // sd 1 / sqrt(N)
     CHECK(std::abs(m.variance - 1.0) < 5 * 1.42e-3);  // sd sqrt(2 / N)
     const auto within = std::count_if(x.begin(), x.end(), [](float v) { return std::abs(v) < 1.0f; });
     // P(|z| < 1) = 0.6827, sd sqrt(0.6827 0.3173 / N) = 4.7e-4.

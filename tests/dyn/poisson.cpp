@@ -4,7 +4,6 @@
 // batches, shapes, LoopOverTime histories, deduction guides and the messages
 // of invalid rates.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -68,7 +67,8 @@ TEST_CASE("PoissonSpikes: deduction guides give float spikes on the default back
   STATIC_REQUIRE(std::is_same_v<decltype(PoissonSpikes(100, rate, 42)), Function>);
   STATIC_REQUIRE(std::is_same_v<decltype(PoissonSpikes(3, Tensor<double>{1.0, 2.0, 3.0}, 1)),
                                 PoissonSpikes<double, modyn::default_backend, Tensor<double>>>);
-  PoissonSpikes p(100, [](double t) { return t; }, 42);
+  PoissonSpikes p(
+      100, [](double t) { return t; }, 42);
   CHECK(p.size() == 100);
 }
 
@@ -103,7 +103,8 @@ TEST_CASE("PoissonSpikes: under LoopOverTime, histories (1000, N) equal the step
 }
 
 TEST_CASE("PoissonSpikes: a time-dependent rate, 0 before 50 ms and 100 Hz after", "[dyn][poisson]") {
-  PoissonSpikes p(1000, [](double t) { return t < 50.0 ? 0.0 : 100.0; }, 3);
+  PoissonSpikes p(
+      1000, [](double t) { return t < 50.0 ? 0.0 : 100.0; }, 3);
   modyn::LoopOverTime loop{p, modyn::monitor<"spike">, {.dt = 0.1}};
   const auto& [out, history] = loop.run_for(100.0);
   REQUIRE(history.shape() == Shape{1000, 1000});
@@ -140,10 +141,10 @@ TEST_CASE("PoissonSpikes: the spikes of a step are a function of (seed, step)", 
   const Tensor<float> a7 = a(step(7));
   CHECK(only_zeros_and_ones(a7));
   CHECK(within_5_sigma(count(a7), 1000.0, 0.5));
-  CHECK(b(step(3)) != a7);   // another step
-  CHECK(b(step(7)) == a7);   // same seed and step, whatever ran before
-  CHECK(a(step(7)) == a7);   // replayed
-  CHECK(c(step(7)) != a7);   // another seed
+  CHECK(b(step(3)) != a7);  // another step
+  CHECK(b(step(7)) == a7);  // same seed and step, whatever ran before
+  CHECK(a(step(7)) == a7);  // replayed
+  CHECK(c(step(7)) != a7);  // another seed
   // The time does not enter a constant rate's draw: only the index does.
   CHECK(a(Context{.t = 123.0, .i = 7, .dt = dt}) == a7);
 }
@@ -223,21 +224,25 @@ TEST_CASE("PoissonSpikes: invalid rates name the module and the value", "[dyn][p
              Contains("rate = inf Hz"));
 
   // A function is checked at each step.
-  PoissonSpikes f(100, [](double t) { return t < 1.0 ? 5000.0 : -3.0; }, 0);
+  PoissonSpikes f(
+      100, [](double t) { return t < 1.0 ? 5000.0 : -3.0; }, 0);
   f.set_name("drive");
   const Tensor<float> before = f(step(9));
   CHECK(modyn_test::message_of<config_error>([&] { f(step(10)); }) ==
         "dyn::PoissonSpikes 'drive': rate(t = 1 ms) = -3 Hz is invalid; a rate must be finite and >= 0");
   CHECK(*f.spike == before);  // the failed step left the spikes as they were
-  PoissonSpikes g(10, [nan](double) { return nan; }, 0);
+  PoissonSpikes g(
+      10, [nan](double) { return nan; }, 0);
   CHECK_THAT(modyn_test::message_of<config_error>([&] { g(step(0)); }), Contains("= nan Hz is invalid"));
 
   // Per-neuron rates: shape and values.
   const auto wrong_shape = [] { PoissonSpikes(4, Tensor<float>{1.f, 2.f, 3.f}, 0); };
-  CHECK_THAT(modyn_test::message_of<modyn::shape_error>(wrong_shape),
-             Contains("per-neuron rates of shape (3,)") && Contains("for 4 neurons") &&
-                 Contains("expected (4,)"));
-  CHECK_THAT(modyn_test::message_of<config_error>([] { PoissonSpikes(3, Tensor<float>{1.f, 2.f, -1.f}, 0); }),
+  CHECK_THAT(
+      modyn_test::message_of<modyn::shape_error>(wrong_shape),
+      Contains("per-neuron rates of shape (3,)") && Contains("for 4 neurons") && Contains("expected (4,)"));
+  CHECK_THAT(modyn_test::message_of<config_error>([] {
+               PoissonSpikes(3, Tensor<float>{1.f, 2.f, -1.f}, 0);
+             }),
              Contains("rate of neuron 2 = -1 Hz is invalid"));
 }
 
@@ -260,7 +265,8 @@ TEST_CASE("PoissonSpikes: spikes are u < p with u the documented uniform stream 
     PoissonSpikes<double> d(n, 300.0, 22);
     for (const std::size_t i : {0, 1, 77}) {
       CHECK(f(step(i)).to_vector() == reference(21, i, 1, n, [](std::size_t) { return 0.5f; }));
-      CHECK(d(step(i)).to_vector() == reference(22, i, 1, n, [](std::size_t) { return 300.0 * dt / 1000.0; }));
+      CHECK(d(step(i)).to_vector() ==
+            reference(22, i, 1, n, [](std::size_t) { return 300.0 * dt / 1000.0; }));
     }
     std::vector<float> hz(n);
     for (std::size_t k = 0; k < n; ++k) hz[k] = float(k % 7) * 1000.0f;  // p = 0 .. 0.6

@@ -1,7 +1,6 @@
 // modyn::Param: identity-keeping assignment, shape errors naming the path,
 // from_value / set_value, the cached transformed value.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -60,7 +59,8 @@ TEST_CASE("assigning a same-shape value to a Param replaces the data in the same
   CHECK(p.raw().data() == buffer);
 }
 
-TEST_CASE("assigning another shape to a Param throws shape_error naming the path and both shapes", "[param]") {
+TEST_CASE("assigning another shape to a Param throws shape_error naming the path and both shapes",
+          "[param]") {
   Param<Tensor<float>> lone(Tensor<float>{1.0f});
   CHECK(message_of<modyn::shape_error>([&] { lone = Tensor<float>::full({}, 2.0f); }) ==
         "modyn: Param '<unnamed>': the shape of the original data is (1,), while we got ()");
@@ -70,7 +70,9 @@ TEST_CASE("assigning another shape to a Param throws shape_error naming the path
   net.reset_state();  // any traversal stamps the paths
   CHECK(message_of<modyn::shape_error>([&] { net.scale = Tensor<float>::full({}, 1.0f); }) ==
         "modyn: Param 'scale': the shape of the original data is (1,), while we got ()");
-  CHECK(message_of<modyn::shape_error>([&] { net.block.lin.weight = Tensor<float>::ones({2, 3}); }) ==
+  CHECK(message_of<modyn::shape_error>([&] {
+          net.block.lin.weight = Tensor<float>::ones({2, 3});
+        }) ==
         "modyn: Param 'block.lin.weight': the shape of the original data is (3, 2), while we got (2, 3)");
   CHECK(message_of<modyn::shape_error>([&] { net.block.gain.set_value(Tensor<float>::ones({3})); }) ==
         "modyn: Param 'block.gain': the shape of the original data is (2,), while we got (3,)");

@@ -250,7 +250,9 @@ class Rng {
   template <class T, class B, class Make>
   void fill(Tensor<T, B>& out, Make make, std::uint64_t offset) {
     const std::uint64_t fill_index = fills_++;
-    const auto element = [&make](const std::uint32_t* words, std::size_t j, std::size_t) { return make(words, j); };
+    const auto element = [&make](const std::uint32_t* words, std::size_t j, std::size_t) {
+      return make(words, j);
+    };
     if constexpr (B::host_accessible) {
       generate(out.data(), out.size(), offset, fill_index, element);  // in place: no allocation
     } else {

@@ -85,7 +85,8 @@ class Param : public detail::variable<V> {
 
   // From the constrained value: the raw value is the transform's inverse.
   static Param from_value(const V& value, Transform transform = {}, Reg regularizer = {}) {
-    return Param(apply(value, detail::transform_inverse_kernel<Transform>{transform}), transform, regularizer);
+    return Param(apply(value, detail::transform_inverse_kernel<Transform>{transform}), transform,
+                 regularizer);
   }
 
   // Copies keep the source's version and cache; assigning a Param to another
@@ -110,7 +111,9 @@ class Param : public detail::variable<V> {
   }
 
   // Sets the constrained value: raw = inverse(value).
-  void set_value(const V& value) { *this = apply(value, detail::transform_inverse_kernel<Transform>{transform_}); }
+  void set_value(const V& value) {
+    *this = apply(value, detail::transform_inverse_kernel<Transform>{transform_});
+  }
 
   const V& raw() const noexcept { return this->value_; }
   // Mutable access to the raw data (for optimizers and loaders). Counts as a

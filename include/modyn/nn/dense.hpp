@@ -32,13 +32,24 @@ class Dense : public Module<Dense<In, Out, T, B>> {
 
   // Static sizes: nn::Dense<100, 10>{}; dynamic ones: nn::Dense(100, 10).
   Dense() : Dense(In == dynamic ? 0 : In, Out == dynamic ? 0 : Out) {}
-  Dense(std::size_t in, std::size_t out, init::Options options = {}) {
+  // Initialised from init::generator(options) (see nn/init.hpp for the key).
+  Dense(std::size_t in, std::size_t out, init::Options options = {}) : init_(options) {
     check_static_size(In, in, "in");
     check_static_size(Out, out, "out");
+    weight = Param<tensor_type>(tensor_type::empty({in, out}));
+    bias = Param<tensor_type>(tensor_type::empty({out}));
     Rng rng = init::generator(options);
-    weight = Param<tensor_type>(init::make<T, B>({in, out}, in, out, options, rng));
-    bias = Param<tensor_type>(init::uniform_fan_in<T, B>({out}, in, rng));
-    if (options.kind == init::Kind::zeros) bias = tensor_type::zeros({out});
+    reset_parameters(rng);
+  }
+
+  // Redraws weight, then bias, from rng with the constructor's Options, in
+  // place (init::reset_parameters(model, seed) calls it with this layer's
+  // path stream). Kind::zeros zeroes both (the bias draw is still made).
+  void reset_parameters(Rng& rng) {
+    const std::size_t in = in_features(), out = out_features();
+    weight = init::make<T, B>({in, out}, in, out, init_, rng);
+    bias = init::uniform_fan_in<T, B>({out}, in, rng);
+    if (init_.kind == init::Kind::zeros) bias = tensor_type::zeros({out});
   }
 
   std::size_t in_features() const { return weight.raw().shape(0); }
@@ -71,6 +82,8 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   }
 
  private:
+  init::Options init_{};
+
   static void check_static_size(std::size_t declared, std::size_t given, const char* which) {
     if (declared != dynamic && declared != given) {
       throw config_error(std::string("nn::Dense: static ") + which + " size " + std::to_string(declared) +

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "modyn/core/error.hpp"
+#include "modyn/core/random.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::nn {
@@ -24,6 +25,12 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
   LayerNorm() = default;
   explicit LayerNorm(std::size_t features, double epsilon = 1e-5)
       : weight(tensor_type::ones({features})), bias(tensor_type::zeros({features})), eps(epsilon) {}
+
+  // PyTorch's reset_parameters: weight ones, bias zeros (draws nothing).
+  void reset_parameters(Rng&) {
+    weight = tensor_type::ones(weight.shape());
+    bias = tensor_type::zeros(bias.shape());
+  }
 
   template <TensorLike X>
   const tensor_type& update(const X& x) {

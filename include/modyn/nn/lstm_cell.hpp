@@ -29,12 +29,20 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h, c)
 
   LSTMCell() = default;
-  LSTMCell(std::size_t in, std::size_t hidden, init::Options options = {}) : h(Shape{hidden}), c(Shape{hidden}) {
-    Rng rng = init::generator(options);
-    weight_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({in, 4 * hidden}, hidden, rng));
-    weight_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({hidden, 4 * hidden}, hidden, rng));
-    bias_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({4 * hidden}, hidden, rng));
-    bias_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({4 * hidden}, hidden, rng));
+  LSTMCell(std::size_t in, std::size_t hidden, init::Options options = {})
+      : weight_ih(tensor_type::empty({in, 4 * hidden})),
+        weight_hh(tensor_type::empty({hidden, 4 * hidden})),
+        bias_ih(tensor_type::empty({4 * hidden})),
+        bias_hh(tensor_type::empty({4 * hidden})),
+        h(Shape{hidden}),
+        c(Shape{hidden}) {
+    Rng rng = init::generator(options);  // the key: nn/init.hpp
+    reset_parameters(rng);
+  }
+
+  // Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
+  void reset_parameters(Rng& rng) {
+    init::redraw_uniform_fan_in(rng, out_features(), weight_ih, weight_hh, bias_ih, bias_hh);
   }
 
   std::size_t in_features() const { return weight_ih.raw().shape(0); }

@@ -34,12 +34,19 @@ class RNNCell : public Module<RNNCell<T, B>> {
 
   RNNCell() = default;
   RNNCell(std::size_t in, std::size_t hidden, Nonlinearity f = Nonlinearity::tanh, init::Options options = {})
-      : h(Shape{hidden}), nonlinearity(f) {
-    Rng rng = init::generator(options);
-    weight_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({in, hidden}, hidden, rng));
-    weight_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({hidden, hidden}, hidden, rng));
-    bias_ih = Param<tensor_type>(init::uniform_fan_in<T, B>({hidden}, hidden, rng));
-    bias_hh = Param<tensor_type>(init::uniform_fan_in<T, B>({hidden}, hidden, rng));
+      : weight_ih(tensor_type::empty({in, hidden})),
+        weight_hh(tensor_type::empty({hidden, hidden})),
+        bias_ih(tensor_type::empty({hidden})),
+        bias_hh(tensor_type::empty({hidden})),
+        h(Shape{hidden}),
+        nonlinearity(f) {
+    Rng rng = init::generator(options);  // the key: nn/init.hpp
+    reset_parameters(rng);
+  }
+
+  // Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
+  void reset_parameters(Rng& rng) {
+    init::redraw_uniform_fan_in(rng, out_features(), weight_ih, weight_hh, bias_ih, bias_hh);
   }
 
   std::size_t in_features() const { return weight_ih.raw().shape(0); }

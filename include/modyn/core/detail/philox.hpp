@@ -59,7 +59,9 @@ struct lanes {
   static MODYN_ALWAYS_INLINE reg add32(reg a, reg b) noexcept { return _mm512_add_epi32(a, b); }
   static MODYN_ALWAYS_INLINE reg mul(reg a, reg b) noexcept { return _mm512_mul_epu32(a, b); }
   static MODYN_ALWAYS_INLINE reg high(reg a) noexcept { return _mm512_srli_epi64(a, 32); }
-  static MODYN_ALWAYS_INLINE reg xor3(reg a, reg b, reg c) noexcept { return _mm512_ternarylogic_epi64(a, b, c, 0x96); }
+  static MODYN_ALWAYS_INLINE reg xor3(reg a, reg b, reg c) noexcept {
+    return _mm512_ternarylogic_epi64(a, b, c, 0x96);
+  }
   // Low halves of a and b as the 32-bit pairs (a_lo, b_lo) of each lane.
   static MODYN_ALWAYS_INLINE reg pair(reg a, reg b) noexcept {
     return _mm512_mask_blend_epi32(__mmask16(0xAAAA), a, _mm512_slli_epi64(b, 32));
@@ -68,7 +70,8 @@ struct lanes {
   static MODYN_ALWAYS_INLINE void store(std::uint32_t* out, reg c01, reg c23) noexcept {
     const reg even = _mm512_unpacklo_epi64(c01, c23);  // blocks 0, 2, 4, 6
     const reg odd = _mm512_unpackhi_epi64(c01, c23);   // blocks 1, 3, 5, 7
-    _mm512_storeu_si512(out, _mm512_permutex2var_epi64(even, _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), odd));
+    _mm512_storeu_si512(out,
+                        _mm512_permutex2var_epi64(even, _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), odd));
     _mm512_storeu_si512(out + 16,
                         _mm512_permutex2var_epi64(even, _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4), odd));
   }
@@ -77,7 +80,9 @@ struct lanes {
 struct lanes {
   using reg = __m256i;
   static constexpr std::size_t width = 4;
-  static MODYN_ALWAYS_INLINE reg set1(std::uint64_t x) noexcept { return _mm256_set1_epi64x(std::int64_t(x)); }
+  static MODYN_ALWAYS_INLINE reg set1(std::uint64_t x) noexcept {
+    return _mm256_set1_epi64x(std::int64_t(x));
+  }
   static MODYN_ALWAYS_INLINE reg iota() noexcept { return _mm256_set_epi64x(3, 2, 1, 0); }
   static MODYN_ALWAYS_INLINE reg add64(reg a, reg b) noexcept { return _mm256_add_epi64(a, b); }
   static MODYN_ALWAYS_INLINE reg add32(reg a, reg b) noexcept { return _mm256_add_epi32(a, b); }

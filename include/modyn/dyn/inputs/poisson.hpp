@@ -42,13 +42,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/core/math.hpp"
-#include "modyn/module/context.hpp"
 #include "modyn/core/config.hpp"
 #include "modyn/core/error.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
