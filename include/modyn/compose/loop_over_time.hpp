@@ -199,6 +199,19 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
     context_.training = options_.training;
   }
 
+  // The checks that cannot change during the run, once: every module's
+  // begin_run(ctx) hook; the steps then skip them (Context::run_checked).
+  void begin_run() {
+    context_.run_checked = false;
+    if constexpr (requires { model_.for_each_module([](std::string_view, auto&, int) {}); }) {
+      model_.for_each_state([](std::string_view, const auto&) {});  // names every State for the messages
+      model_.for_each_module([this](std::string_view, auto& m, int) {
+        if constexpr (requires { m.begin_run(context_); }) m.begin_run(context_);
+      });
+    }
+    context_.run_checked = true;
+  }
+
   // Records the output (when the model returns one) and the monitors at step t.
   template <class Y>
   void record(std::size_t t, std::size_t steps, const Y& y) {
@@ -225,6 +238,7 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
     if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
     begin_step();
     std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
+    begin_run();
     for (std::size_t t = 0; t < steps; ++t, ++steps_) {
       begin_step();
       if constexpr (std::is_void_v<decltype(step(context_))>) {

@@ -26,6 +26,19 @@
 #endif
 #endif
 
+// Checks that cannot change during a run (that a population's States share
+// one shape) run once when LoopOverTime starts a run, through the modules'
+// begin_run hooks; with this 1 they run at every step too. By default in
+// debug builds (NDEBUG not defined). Define it to 0 or 1 before including
+// any modyn header to override.
+#ifndef MODYN_CHECK_EVERY_STEP
+#ifdef NDEBUG
+#define MODYN_CHECK_EVERY_STEP 0
+#else
+#define MODYN_CHECK_EVERY_STEP 1
+#endif
+#endif
+
 // GEMM through a CBLAS library instead of Eigen (CMake: -DMODYN_BLAS=OpenBLAS
 // or BLIS, which defines it and links the library).
 #ifndef MODYN_USE_CBLAS

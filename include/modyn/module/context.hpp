@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "modyn/core/backend_concepts.hpp"
+#include "modyn/core/config.hpp"
 
 namespace modyn {
 
@@ -25,7 +26,15 @@ struct Context {
   double dt = 0.1;        // time step (ms)
   bool training = false;  // dropout and similar modules act only when true
   ExecutionInstances exec{};
+  // True inside a run whose start called every module's begin_run(ctx)
+  // hook: what those hooks checked need not be checked again at each step
+  // (unless MODYN_CHECK_EVERY_STEP). A module called by hand checks itself.
+  bool run_checked = false;
 };
+
+// Whether a module may skip a check that its begin_run hook made at the
+// start of this run.
+inline bool checked_at_start(const Context& c) noexcept { return c.run_checked && !MODYN_CHECK_EVERY_STEP; }
 
 // The instance of backend B that a module called with `c` runs its kernels
 // on: the one the caller put in the context, or B's default instance.

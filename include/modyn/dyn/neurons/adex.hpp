@@ -70,7 +70,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
-    detail::match_states({"dyn::AdEx", this->name()}, V, w, spike);
+    if (!checked_at_start(ctx)) check_states();
     const T inv_tau = T(1) / tau, inv_tau_w = T(1) / tau_w, inv_delta = T(1) / delta_T;
     const T v_rest = V_rest, v_t = V_T, d_t = delta_T, r = R, ka = a, kb = b, v_th = V_th, v_reset = V_reset;
     const T max_exponent = T(0.5) * std::log(std::numeric_limits<T>::max());
@@ -86,12 +86,18 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     return update(ctx, x);
   }
 
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
+
   // The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
  private:
+  void check_states() const { detail::match_states({"dyn::AdEx", this->name()}, V, w, spike); }
+
   SpikeList<B> fired_;
 
   // One step of one element (a kernel of B::map, through fused_update).

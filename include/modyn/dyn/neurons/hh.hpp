@@ -110,7 +110,7 @@ class HH : public Module<HH<T, B, Method>> {
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
-    detail::match_states({"dyn::HH", this->name()}, V, m, h, n, spike);
+    if (!checked_at_start(c)) check_states();
     const T gna = gNa, gk = gK, gl = gL, ena = ENa, ek = EK, el = EL, inv_c = T(1) / C, v_th = V_th;
     const step_kernel kernel{gna, gk, gl, ena, ek, el, inv_c, v_th, c.t, c.dt};
     detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HH", this->name()}, V->shape(), size(), kernel,
@@ -125,12 +125,18 @@ class HH : public Module<HH<T, B, Method>> {
     return update(c, x);
   }
 
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
+
   // The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
  private:
+  void check_states() const { detail::match_states({"dyn::HH", this->name()}, V, m, h, n, spike); }
+
   SpikeList<B> fired_;
 
   // One step of one element (a kernel of B::map, through fused_update).

@@ -90,7 +90,7 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
-    detail::match_states({"dyn::Izhikevich", this->name()}, V, u, spike);
+    if (!checked_at_start(ctx)) check_states();
     const T ka = a, kb = b, kc = c, kd = d, v_th = V_th;
     const step_kernel kernel{ka, kb, kc, kd, v_th, ctx.t, ctx.dt};
     detail::fused_update<B, T>(execution_instance<B>(ctx), {"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
@@ -104,12 +104,18 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
     return update(ctx, x);
   }
 
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
+
   // The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
  private:
+  void check_states() const { detail::match_states({"dyn::Izhikevich", this->name()}, V, u, spike); }
+
   SpikeList<B> fired_;
 
   // One step of one element (a kernel of B::map, through fused_update).

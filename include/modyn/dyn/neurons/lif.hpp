@@ -69,7 +69,7 @@ class LIF : public Module<LIF<T, B, Method>> {
   template <class... Inputs>
     requires(NeuronInput<Inputs, T> && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
-    detail::match_states({"dyn::LIF", this->name()}, V, spike, refractory_left);
+    if (!checked_at_start(c)) check_states();
     const double dt = c.dt;
     // Refractory while more than half a step is left: round(tau_ref / dt)
     // held steps, whatever the rounding of the countdown.
@@ -81,6 +81,10 @@ class LIF : public Module<LIF<T, B, Method>> {
                                std::tuple{V->data(), write_only(spike->data()), refractory_left->data(), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
+
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
 
   // The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
@@ -95,6 +99,8 @@ class LIF : public Module<LIF<T, B, Method>> {
   }
 
  private:
+  void check_states() const { detail::match_states({"dyn::LIF", this->name()}, V, spike, refractory_left); }
+
   SpikeList<B> fired_;
 
   // One step of one element (a kernel of B::map, through fused_update).

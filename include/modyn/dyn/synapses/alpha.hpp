@@ -74,7 +74,7 @@ class Alpha : public Module<Alpha<T, B>> {
     requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const detail::population who{"dyn::Alpha", this->name()};
-    detail::match_states(who, h, g);
+    if (!checked_at_start(c)) check_states();
     [[maybe_unused]] std::size_t position = 0;
     (check_input(who, position++, inputs), ...);
     const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_decay)));
@@ -84,6 +84,10 @@ class Alpha : public Module<Alpha<T, B>> {
     return *g;
   }
 
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
+
   // The form LoopOverTime calls: one input and the context.
   template <class X>
     requires(NeuronInput<X, T> && !InputTerm<X>)
@@ -92,6 +96,8 @@ class Alpha : public Module<Alpha<T, B>> {
   }
 
  private:
+  void check_states() const { detail::match_states({"dyn::Alpha", this->name()}, h, g); }
+
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T decay, dt;

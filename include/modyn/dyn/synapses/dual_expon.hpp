@@ -96,7 +96,7 @@ class DualExpon : public Module<DualExpon<T, B>> {
     requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
   const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const detail::population who{"dyn::DualExpon", this->name()};
-    detail::match_states(who, g_rise, g_decay, g);
+    if (!checked_at_start(c)) check_states();
     [[maybe_unused]] std::size_t position = 0;
     (check_input(who, position++, inputs), ...);
     const T rise_decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_rise)));
@@ -108,6 +108,10 @@ class DualExpon : public Module<DualExpon<T, B>> {
     return *g;
   }
 
+  // The States of the population share one shape: checked once when a
+  // run starts (LoopOverTime calls this), and by update outside a run.
+  void begin_run(const Context&) const { check_states(); }
+
   // The form LoopOverTime calls: one input and the context.
   template <class X>
     requires(NeuronInput<X, T> && !InputTerm<X>)
@@ -116,6 +120,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
   }
 
  private:
+  void check_states() const { detail::match_states({"dyn::DualExpon", this->name()}, g_rise, g_decay, g); }
+
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T rise_decay, decay_decay, a;
