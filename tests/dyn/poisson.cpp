@@ -11,6 +11,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "modyn/backend/pseudo_device.hpp"
+#include "modyn/backend/serial.hpp"
+#include "modyn/core/tensor_transfer.hpp"
 #include "modyn/modyn.hpp"
 #include "support/helpers.hpp"
 
@@ -274,5 +277,27 @@ TEST_CASE("PoissonSpikes: spikes are u < p with u the documented uniform stream 
     per.reset_state(3);
     const float scale = float(1.0 * dt / 1000.0);
     CHECK(per(step(5)).to_vector() == reference(23, 5, 3, n, [&](std::size_t k) { return hz[k] * scale; }));
+  }
+}
+
+TEMPLATE_TEST_CASE("PoissonSpikes: the same spikes on every backend", "[dyn][poisson][backends]",
+                   modyn::serial, modyn::pseudo_device) {
+  // serial: the fused host draw, kernels one element at a time; pseudo_device:
+  // memory the host cannot read, so the uniform fill is copied in and
+  // thresholded by a second kernel. Both must equal the cpu spikes.
+  using B = TestType;
+  constexpr std::size_t n = 1001;
+  PoissonSpikes cpu(n, 5000.0, 31);
+  PoissonSpikes<float, B> other(n, 5000.0, 31);
+  std::vector<float> hz(n);
+  for (std::size_t k = 0; k < n; ++k) hz[k] = float(k % 9) * 1000.0f;
+  PoissonSpikes per_cpu(n, Tensor<float>(Shape{n}, hz), 32);
+  PoissonSpikes<float, B, Tensor<float, B>> per_other(n, modyn::to<B>(Tensor<float>(Shape{n}, hz)), 32);
+  per_cpu.reset_state(2);
+  per_other.reset_state(2);
+  for (const std::size_t i : {0, 3, 250}) {
+    INFO("step " << i);
+    CHECK(modyn::to<modyn::cpu>(other(step(i))).to_vector() == cpu(step(i)).to_vector());
+    CHECK(modyn::to<modyn::cpu>(per_other(step(i))).to_vector() == per_cpu(step(i)).to_vector());
   }
 }

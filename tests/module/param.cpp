@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "models.hpp"
+#include "modyn/backend/pseudo_device.hpp"
+#include "modyn/core/tensor_transfer.hpp"
 
 using modyn::Param;
 using modyn::Shape;
@@ -354,4 +356,21 @@ TEST_CASE("a Param reserves a gradient buffer of its raw value's shape", "[param
   CHECK_THAT(message_of<modyn::config_error>([&] { (void)cnet.block.lin.weight.grad(); }),
              Catch::Contains("Param 'block.lin.weight'"));
   CHECK(net.block.lin.weight.grad().shape() == net.block.lin.weight.shape());
+}
+
+TEST_CASE("on memory the host cannot read, writes are seen through the version", "[param][version][grad]") {
+  // The former check compared the raw tensor on the host, so device writes
+  // were missed; the version needs no access to the data.
+  using D = modyn::pseudo_device;
+  using modyn::to;
+  Param<Tensor<float, D>, modyn::transform::exponential> p(to<D>(Tensor<float>{0.0f, 1.0f}));
+  CHECK(to<modyn::cpu>(p.value()).to_vector()[1] == Approx(std::exp(1.0)));
+  p.raw_mut() = to<D>(Tensor<float>{1.0f, 2.0f});  // a device write
+  CHECK(to<modyn::cpu>(p.value()).to_vector()[0] == Approx(std::exp(1.0)));
+  CHECK(to<modyn::cpu>(p.value()).to_vector()[1] == Approx(std::exp(2.0)));
+  CHECK(p.cache_version() == p.version());
+  // The gradient lives on the same backend, zero-filled.
+  CHECK(to<modyn::cpu>(p.grad()) == Tensor<float>::zeros({2}));
+  p.zero_grad();
+  CHECK(p.has_grad());
 }
