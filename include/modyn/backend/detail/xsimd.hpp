@@ -1,16 +1,7 @@
-// The one place modyn includes xsimd.
+// The one place modyn includes xsimd. The intrinsics headers come first,
+// through core/detail/intrinsics.hpp, which holds g++ 12's warning guards.
 #pragma once
 
-// g++ 12 reports its own AVX-512 intrinsics (`__Y = __Y` in avx512fintrin.h)
-// under -Wuninitialized once they are inlined into user code (GCC bug 105593,
-// fixed in g++ 13). The diagnostic state is location-based, so silencing it
-// around the first inclusion of the intrinsics headers silences only them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "modyn/core/detail/intrinsics.hpp"
+
 #include <xsimd/xsimd.hpp>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
