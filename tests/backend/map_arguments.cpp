@@ -190,3 +190,18 @@ TEST_CASE("map: the instance form runs on the given execution instance", "[backe
   REQUIRE(&cpu::instance_of(given) == &mine);
   REQUIRE(&cpu::instance_of(none) == &cpu::default_instance());
 }
+
+TEST_CASE("map: emit_to with 64-bit indices over floats (16 lanes)", "[backend][map][emit]") {
+  const std::size_t n = 77;
+  std::vector<float> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = (i % 5 == 1 || i % 16 == 15) ? 1.0f : 0.0f;
+  std::vector<std::int64_t> list(n, -1);
+  std::size_t count = 0;
+  cpu::map(n, threshold_emit{0.5f}, static_cast<const float*>(v.data()), modyn::emit_to(list.data(), count, 1000));
+  std::vector<std::int64_t> expected;
+  for (std::size_t i = 0; i < n; ++i)
+    if (v[i] > 0.5f) expected.push_back(static_cast<std::int64_t>(1000 + i));
+  REQUIRE(count == expected.size());
+  list.resize(count);
+  REQUIRE(list == expected);
+}

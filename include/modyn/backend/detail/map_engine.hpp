@@ -182,24 +182,27 @@ MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Sl
     else Lanes::store_partial(arg.ptr + at.i, slot, at.count);
   } else if constexpr (requires { arg.list; }) {
     // Emit: the set lanes among the real ones, in lane order.
-    using Index = std::remove_pointer_t<decltype(arg.list)>;
     std::uint64_t bits = Lanes::mask_bits(slot);
     if constexpr (!Full) bits &= (std::uint64_t{1} << at.count) - 1;
     std::size_t& count = *arg.count;
-    while (bits) {
-      const int lane = std::countr_zero(bits);
-      arg.list[count++] = static_cast<Index>(arg.first + at.i + static_cast<std::size_t>(lane));
-      bits &= bits - 1;
-    }
+    count += Lanes::emit(arg.list + count, bits, arg.first + at.i);
   }
 }
 
-// One kernel call on the lanes at `at`.
+// (Index sequences and function templates instead of std::apply and
+// lambdas: everything here is force-inlined, whatever the optimisation
+// level, so the kernel's pass is one loop body at -O2 as at -O3.)
+template <class Lanes, class Pass, bool Full, class Kernel, class... Args, std::size_t... K>
+MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const lanes_at& at, std::index_sequence<K...>,
+                                   const Args&... args) {
+  std::tuple<slot_t<Lanes, Pass, Args>...> slots{load_slot<Lanes, Pass, Full>(args, at)...};
+  kernel(std::get<K>(slots)...);
+  (store_slot<Lanes, Full>(args, at, std::get<K>(slots)), ...);
+}
+
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args>
 MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const Args&... args) {
-  std::tuple<slot_t<Lanes, Pass, Args>...> slots{load_slot<Lanes, Pass, Full>(args, at)...};
-  std::apply([&kernel](auto&... s) { kernel(s...); }, slots);
-  std::apply([&](const auto&... s) { (store_slot<Lanes, Full>(args, at, s), ...); }, slots);
+  call_with<Lanes, Pass, Full>(kernel, at, std::index_sequence_for<Args...>{}, args...);
 }
 
 template <class Arg>
@@ -267,6 +270,23 @@ struct scalar_lanes {
   template <class I>
   MODYN_ALWAYS_INLINE static I iota(std::size_t first) { return static_cast<I>(first); }
   MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
+  template <class Index>
+  MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {
+    if (bits) *out = static_cast<Index>(first);
+    return bits ? 1 : 0;
+  }
 };
+
+// Appends first + k for every set bit k of `bits`, in order; returns how
+// many. The portable form: one set bit at a time.
+template <class Index>
+MODYN_ALWAYS_INLINE std::size_t emit_bits(Index* out, std::uint64_t bits, std::size_t first) {
+  std::size_t n = 0;
+  while (bits) {
+    out[n++] = static_cast<Index>(first + static_cast<std::size_t>(std::countr_zero(bits)));
+    bits &= bits - 1;
+  }
+  return n;
+}
 
 }  // namespace modyn::detail

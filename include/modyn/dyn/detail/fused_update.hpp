@@ -53,6 +53,32 @@ T constant_current(const X& x) {
   else return T(0);
 }
 
+// The sum of a step's inputs at membrane potential v, as a linear function
+// of v: what a model's kernel calls as input(v). A function object rather
+// than a lambda, so that it is force-inlined at every optimisation level.
+template <std::size_t NumStates, class T, class Terms, class Slots, class Vec>
+struct summed_input {
+  const Terms& terms;
+  const Slots& slots;
+  T constant;
+
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> operator()(const Vec& v) const {
+    return sum(v, std::make_index_sequence<std::tuple_size_v<Terms>>{});
+  }
+
+ private:
+  template <std::size_t... J>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> sum(const Vec& v, std::index_sequence<J...>) const {
+    linear<Vec> total{Vec(T(0)), Vec(constant)};
+    (add(total, std::get<J>(terms).at(std::get<NumStates + J>(slots), v)), ...);
+    return total;
+  }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void add(linear<Vec>& total, const linear<Vec>& term) {
+    total.slope = total.slope + term.slope;
+    total.offset = total.offset + term.offset;
+  }
+};
+
 // The kernel B::map runs: the model's kernel with its inputs summed.
 template <std::size_t NumStates, class T, class Kernel, class Terms>
 struct with_inputs {
@@ -63,31 +89,25 @@ struct with_inputs {
   template <class... Slots>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Slots&... slots) const {
     static_assert(sizeof...(Slots) == NumStates + std::tuple_size_v<Terms>);
-    auto all = std::tie(slots...);
-    using Vec = std::remove_cvref_t<std::tuple_element_t<0, decltype(all)>>;
-    [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
-      const auto input = [&](const Vec& v) {
-        linear<Vec> sum{Vec(T(0)), Vec(constant)};
-        ((accumulate(sum, std::get<J>(terms).at(std::get<NumStates + J>(all), v))), ...);
-        return sum;
-      };
-      kernel(std::get<S>(all)..., input);
-      // In-place terms (decaying synapses) write their array once the step
-      // has read it.
-      (advance(std::get<J>(terms), std::get<NumStates + J>(all)), ...);
-    }(std::make_index_sequence<NumStates>{}, std::make_index_sequence<std::tuple_size_v<Terms>>{});
+    run(std::tie(slots...), std::make_index_sequence<NumStates>{},
+        std::make_index_sequence<std::tuple_size_v<Terms>>{});
   }
 
  private:
+  template <class All, std::size_t... S, std::size_t... J>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void run(const All& all, std::index_sequence<S...>,
+                                                 std::index_sequence<J...>) const {
+    using Vec = std::remove_cvref_t<std::tuple_element_t<0, All>>;
+    const summed_input<NumStates, T, Terms, All, Vec> input{terms, all, constant};
+    kernel(std::get<S>(all)..., input);
+    // In-place terms (decaying synapses) write their array once the step
+    // has read it.
+    (advance(std::get<J>(terms), std::get<NumStates + J>(all)), ...);
+  }
+
   template <class Term, class Slot>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void advance(const Term& term, Slot& slot) {
     if constexpr (InPlaceTerm<Term>) term.advance(slot);
-  }
-
-  template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void accumulate(linear<Vec>& sum, const linear<Vec>& term) {
-    sum.slope = sum.slope + term.slope;
-    sum.offset = sum.offset + term.offset;
   }
 };
 
