@@ -474,7 +474,8 @@ TEMPLATE_TEST_CASE("test backends: reduce_sum and reduce_max equal cpu", "[backe
     REQUIRE(B::reduce_max(on_b.data(), n) == cpu::reduce_max(on_cpu.data(), n));
     std::vector<std::int32_t> ints(n);
     for (std::size_t i = 0; i < n; ++i) ints[i] = static_cast<std::int32_t>((i * 7919) % 1013) - 500;
-    const auto i_b = on<B>(ints), i_cpu = on<cpu>(ints);
+    const auto i_b = on<B>(ints);
+    const auto i_cpu = on<cpu>(ints);
     REQUIRE(B::reduce_sum(i_b.data(), n) == cpu::reduce_sum(i_cpu.data(), n));
     REQUIRE(B::reduce_max(i_b.data(), n) == cpu::reduce_max(i_cpu.data(), n));
   }
