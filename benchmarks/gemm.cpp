@@ -7,6 +7,7 @@
 // Shapes are M x K times K x N (C is M x N); FLOPs are 2 M N K per call, and
 // the counter `flops` is a rate (FLOP/s).
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <cmath>
 #include <cstdint>
@@ -15,8 +16,6 @@
 #include <string>
 
 #include "modyn/backend/cpu.hpp"  // includes Eigen (and the intrinsics) with modyn's warning guards
-
-#include <immintrin.h>
 
 namespace {
 
@@ -43,14 +42,14 @@ const Shape shapes[] = {
     {"square", 256, 256, 256},
     {"square", 512, 512, 512},
     {"square", 1024, 1024, 1024},
-    {"seedrnn_in", 128, 100, 20},    // seed RNN: x_t (B=128, 100) -> 20
-    {"seedrnn_rec", 128, 20, 20},    // seed RNN: h (128, 20) -> 20
-    {"rnn512_in", 64, 256, 512},     // rnn-512: x_t (B=64, 256) -> 512
-    {"rnn512_rec", 64, 512, 512},    // rnn-512: h (64, 512) -> 512
-    {"rnn512_out", 64, 512, 10},     // rnn-512: Dense(512 -> 10)
-    {"mlp_l1", 256, 784, 256},       // MLP: Dense(784 -> 256), batch 256
-    {"mlp_l3", 256, 256, 10},        // MLP: Dense(256 -> 10)
-    {"lifsnn_in", 64, 100, 256},     // LIF-SNN: Dense(100 -> 256), B=64
+    {"seedrnn_in", 128, 100, 20},               // seed RNN: x_t (B=128, 100) -> 20
+    {"seedrnn_rec", 128, 20, 20},               // seed RNN: h (128, 20) -> 20
+    {"rnn512_in", 64, 256, 512},                // rnn-512: x_t (B=64, 256) -> 512
+    {"rnn512_rec", 64, 512, 512},               // rnn-512: h (64, 512) -> 512
+    {"rnn512_out", 64, 512, 10},                // rnn-512: Dense(512 -> 10)
+    {"mlp_l1", 256, 784, 256},                  // MLP: Dense(784 -> 256), batch 256
+    {"mlp_l3", 256, 256, 10},                   // MLP: Dense(256 -> 10)
+    {"lifsnn_in", 64, 100, 256},                // LIF-SNN: Dense(100 -> 256), B=64
     {"mlp_l1_dW", 784, 256, 256, true, false},  // MLP training: X^T dY
     {"mlp_l1_dX", 256, 256, 784, false, true},  // MLP training: dY W^T
 };
@@ -74,16 +73,20 @@ struct Operands {
 void run_modyn(const Shape& s, Operands& x) {
   using modyn::Transpose;
   const auto u = [](Eigen::Index i) { return static_cast<std::size_t>(i); };
-  modyn::cpu::gemm(s.ta ? Transpose::yes : Transpose::no, s.tb ? Transpose::yes : Transpose::no, u(s.m), u(s.n),
-                   u(s.k), 1.0f, x.a.data(), u(x.a.cols()), x.b.data(), u(x.b.cols()), 0.0f, x.c.data(),
-                   u(x.c.cols()));
+  modyn::cpu::gemm(s.ta ? Transpose::yes : Transpose::no, s.tb ? Transpose::yes : Transpose::no, u(s.m),
+                   u(s.n), u(s.k), 1.0f, x.a.data(), u(x.a.cols()), x.b.data(), u(x.b.cols()), 0.0f,
+                   x.c.data(), u(x.c.cols()));
 }
 
 void run_eigen(const Shape& s, Operands& x) {
-  if (!s.ta && !s.tb) x.c.noalias() = x.a * x.b;
-  else if (s.ta && !s.tb) x.c.noalias() = x.a.transpose() * x.b;
-  else if (!s.ta && s.tb) x.c.noalias() = x.a * x.b.transpose();
-  else x.c.noalias() = x.a.transpose() * x.b.transpose();
+  if (!s.ta && !s.tb)
+    x.c.noalias() = x.a * x.b;
+  else if (s.ta && !s.tb)
+    x.c.noalias() = x.a.transpose() * x.b;
+  else if (!s.ta && s.tb)
+    x.c.noalias() = x.a * x.b.transpose();
+  else
+    x.c.noalias() = x.a.transpose() * x.b.transpose();
 }
 
 template <void (*Run)(const Shape&, Operands&)>

@@ -86,8 +86,8 @@ using fused_fn = void (*)(std::size_t, const float*, const float*, float*, float
 
 // A true scalar baseline: the same loop with the loop and SLP vectorizers off.
 [[gnu::noipa, gnu::optimize("no-tree-loop-vectorize", "no-tree-slp-vectorize")]] void fused_scalar(
-    std::size_t n, const float* __restrict i1, const float* __restrict i2, float* __restrict v, float a, float b,
-    float dt) {
+    std::size_t n, const float* __restrict i1, const float* __restrict i2, float* __restrict v, float a,
+    float b, float dt) {
   for (std::size_t i = 0; i < n; ++i) v[i] = v[i] + dt * (a * i1[i] + b * i2[i] - v[i]);
 }
 
@@ -106,8 +106,8 @@ using fused_fn = void (*)(std::size_t, const float*, const float*, float*, float
   for (std::size_t i = 0; i < n; ++i) v[i] = v[i] + dt * (a * i1[i] + b * i2[i] - v[i]);
 }
 
-[[gnu::noipa]] void triad(std::size_t n, float* __restrict a, const float* __restrict b, const float* __restrict c,
-                          float s) {
+[[gnu::noipa]] void triad(std::size_t n, float* __restrict a, const float* __restrict b,
+                          const float* __restrict c, float s) {
   for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
@@ -170,7 +170,8 @@ bool variants_agree() {
   const fused_fn variants[] = {fused_modyn, fused_scalar, fused_autovec, fused_autovec_zmm};
   buffer reference(n);
   std::fill_n(reference.data(), n, 1.0f);
-  for (int step = 0; step < 3; ++step) fused_scalar(n, i1.data(), i2.data(), reference.data(), k_a, k_b, k_dt);
+  for (int step = 0; step < 3; ++step)
+    fused_scalar(n, i1.data(), i2.data(), reference.data(), k_a, k_b, k_dt);
   for (const fused_fn fn : variants) {
     buffer v(n);
     std::fill_n(v.data(), n, 1.0f);
@@ -191,7 +192,9 @@ bool variants_agree() {
 int main(int argc, char** argv) {
   if (!variants_agree()) return 1;
   // 4K, 64K, 1M, 16M floats per array (16 KiB .. 64 MiB each).
-  const auto sizes = [](benchmark::internal::Benchmark* b) { b->RangeMultiplier(16)->Range(1 << 12, 1 << 24); };
+  const auto sizes = [](benchmark::internal::Benchmark* b) {
+    b->RangeMultiplier(16)->Range(1 << 12, 1 << 24);
+  };
   sizes(benchmark::RegisterBenchmark("map/modyn", bm_fused, fused_modyn));
   sizes(benchmark::RegisterBenchmark("map/scalar", bm_fused, fused_scalar));
   sizes(benchmark::RegisterBenchmark("map/autovec", bm_fused, fused_autovec));

@@ -11,7 +11,8 @@
 //   rnn512_fwd    Sequential(RNNCell(256 -> 512, tanh), relu, Dense(512 -> 10)); T = 100, B = 64.
 //   mlp_fwd       Sequential(Dense(784 -> 256), relu, Dense(256 -> 256), relu, Dense(256 -> 10));
 //                 batch 256, no loop.
-//   lif_snn_fwd   LoopOverTime{Sequential{nn::Dense(100 -> 256), dyn::LIF<float, cpu, euler>(256)}, {.dt = 0.1}}
+//   lif_snn_fwd   LoopOverTime{Sequential{nn::Dense(100 -> 256), dyn::LIF<float, cpu, euler>(256)}, {.dt =
+//   0.1}}
 //                 with tau = 1, R = 1, V_rest = V_reset = 0, V_th = 1, tau_ref = 0:
 //                 v += 0.1 (-v + I), spike (1) when v >= 1, then v = 0; T = 100,
 //                 B = 64, x ~ N(4, 1) (T, B, 100) time major (see models_common.hpp),
@@ -38,7 +39,6 @@
 // CPU time is the process's (MeasureProcessCPUTime), so work on any helper
 // thread would be counted; real time is reported as well.
 #include <benchmark/benchmark.h>
-
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -46,10 +46,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <modyn/modyn.hpp>  // includes Eigen (and the intrinsics) with modyn's warning guards
 #include <string>
 #include <utility>
-
-#include <modyn/modyn.hpp>  // includes Eigen (and the intrinsics) with modyn's warning guards
 
 #include "models_common.hpp"
 
@@ -76,7 +75,8 @@ using RowMap = Eigen::Map<RowMatrix>;
 // A copy of a modyn weight (in, out) or bias (out,) as an Eigen matrix.
 RowMatrix to_matrix(const Tensor& t) {
   if (t.rank() != 2) throw std::runtime_error("bench_models: expected a 2-D weight");
-  return ConstRowMap(t.data(), ix(static_cast<std::int64_t>(t.shape(0))), ix(static_cast<std::int64_t>(t.shape(1))));
+  return ConstRowMap(t.data(), ix(static_cast<std::int64_t>(t.shape(0))),
+                     ix(static_cast<std::int64_t>(t.shape(1))));
 }
 RowVector to_row(const Tensor& t) {
   if (t.rank() != 1) throw std::runtime_error("bench_models: expected a 1-D bias");
@@ -89,14 +89,16 @@ Tensor random_input(modyn::Shape shape, std::uint64_t seed) { return modyn::Rng(
 
 auto make_seed_loop() {
   using namespace modyn;
-  return LoopOverTime{Sequential{nn::RNNCell(sz(bm::seed::in), sz(bm::seed::hidden1), nn::Nonlinearity::tanh), relu,
-                                 nn::RNNCell(sz(bm::seed::hidden1), sz(bm::seed::hidden2), nn::Nonlinearity::tanh)}};
+  return LoopOverTime{
+      Sequential{nn::RNNCell(sz(bm::seed::in), sz(bm::seed::hidden1), nn::Nonlinearity::tanh), relu,
+                 nn::RNNCell(sz(bm::seed::hidden1), sz(bm::seed::hidden2), nn::Nonlinearity::tanh)}};
 }
 
 auto make_rnn512_loop() {
   using namespace modyn;
-  return LoopOverTime{Sequential{nn::RNNCell(sz(bm::rnn512::in), sz(bm::rnn512::hidden), nn::Nonlinearity::tanh),
-                                 relu, nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))}};
+  return LoopOverTime{
+      Sequential{nn::RNNCell(sz(bm::rnn512::in), sz(bm::rnn512::hidden), nn::Nonlinearity::tanh), relu,
+                 nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))}};
 }
 
 auto make_mlp() {
@@ -113,17 +115,21 @@ constexpr LifEuler::Options lif_options{
 
 auto make_lif_loop() {
   using namespace modyn;
-  return LoopOverTime{Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), LifEuler(sz(bm::lif::hidden), lif_options)},
-                      LoopOptions{.dt = bm::lif::dt}};
+  return LoopOverTime{
+      Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), LifEuler(sz(bm::lif::hidden), lif_options)},
+      LoopOptions{.dt = bm::lif::dt}};
 }
 
 // The LIF alone over precomputed currents (T, B, 256): the step half of lif_snn_fwd.
 auto make_lif_steps_loop() {
-  return modyn::LoopOverTime{LifEuler(sz(bm::lif::hidden), lif_options), modyn::LoopOptions{.dt = bm::lif::dt}};
+  return modyn::LoopOverTime{LifEuler(sz(bm::lif::hidden), lif_options),
+                             modyn::LoopOptions{.dt = bm::lif::dt}};
 }
 
 Tensor seed_input() { return random_input({sz(bm::seed::steps), sz(bm::seed::batch), sz(bm::seed::in)}, 1); }
-Tensor rnn512_input() { return random_input({sz(bm::rnn512::steps), sz(bm::rnn512::batch), sz(bm::rnn512::in)}, 2); }
+Tensor rnn512_input() {
+  return random_input({sz(bm::rnn512::steps), sz(bm::rnn512::batch), sz(bm::rnn512::in)}, 2);
+}
 Tensor mlp_input() { return random_input({sz(bm::mlp::batch), sz(bm::mlp::in)}, 3); }
 Tensor lif_input() {
   return modyn::Rng(4).normal<float>({sz(bm::lif::steps), sz(bm::lif::batch), sz(bm::lif::in)},
@@ -181,7 +187,8 @@ struct EigenSeedRnn {
   RowMatrix r1, out;
 
   template <class Loop>
-  explicit EigenSeedRnn(const Loop& loop) : l1(loop.model().template get<0>()), l2(loop.model().template get<2>()) {}
+  explicit EigenSeedRnn(const Loop& loop)
+      : l1(loop.model().template get<0>()), l2(loop.model().template get<2>()) {}
 
   const RowMatrix& forward(const float* x) {
     constexpr Eigen::Index steps = ix(bm::seed::steps), batch = ix(bm::seed::batch), in = ix(bm::seed::in);
@@ -204,10 +211,12 @@ struct EigenRnn512 {
   RowMatrix r1, out;
 
   template <class Loop>
-  explicit EigenRnn512(const Loop& loop) : l1(loop.model().template get<0>()), d(loop.model().template get<2>()) {}
+  explicit EigenRnn512(const Loop& loop)
+      : l1(loop.model().template get<0>()), d(loop.model().template get<2>()) {}
 
   const RowMatrix& forward(const float* x) {
-    constexpr Eigen::Index steps = ix(bm::rnn512::steps), batch = ix(bm::rnn512::batch), in = ix(bm::rnn512::in);
+    constexpr Eigen::Index steps = ix(bm::rnn512::steps), batch = ix(bm::rnn512::batch),
+                           in = ix(bm::rnn512::in);
     l1.reset(batch);
     out.resize(steps * batch, d.w.cols());
     for (Eigen::Index t = 0; t < steps; ++t) {
@@ -224,7 +233,8 @@ struct EigenMlp {
   RowMatrix r1, r2;
 
   template <class Seq>
-  explicit EigenMlp(const Seq& mlp) : d1(mlp.template get<0>()), d2(mlp.template get<2>()), d3(mlp.template get<4>()) {}
+  explicit EigenMlp(const Seq& mlp)
+      : d1(mlp.template get<0>()), d2(mlp.template get<2>()), d3(mlp.template get<4>()) {}
 
   const RowMatrix& forward(const float* x) {
     const ConstRowMap input(x, ix(bm::mlp::batch), ix(bm::mlp::in));
@@ -313,8 +323,10 @@ bool check_close(const char* what, const Tensor& y, const RowMatrix& reference, 
   }
   const double diff = max_abs_diff(y.data(), reference.data(), y.size());
   double scale = 0.0;
-  for (std::size_t i = 0; i < y.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(y.data()[i])));
-  std::fprintf(stderr, "bench_models: %-13s modyn vs hand Eigen: max |diff| %.3g (tolerance %.0e, max |y| %.3g)\n",
+  for (std::size_t i = 0; i < y.size(); ++i)
+    scale = std::max(scale, std::fabs(static_cast<double>(y.data()[i])));
+  std::fprintf(stderr,
+               "bench_models: %-13s modyn vs hand Eigen: max |diff| %.3g (tolerance %.0e, max |y| %.3g)\n",
                what, diff, tolerance, scale);
   if (diff <= tolerance && scale > 0.0) return true;
   std::fprintf(stderr, "bench_models: %s: modyn and Eigen disagree (or the output is all zeros)\n", what);
@@ -347,7 +359,9 @@ bool lif_agrees() {
   bool ok = check_shape("lif_snn_fwd", y.shape(), {steps, batch, hidden});
   if (!ok || first.size() != total) return false;
   if (max_abs_diff(first.data(), y.data(), total) != 0.0) {
-    std::fprintf(stderr, "bench_models: lif_snn_fwd: a second run after reset_state/reset_time differs from the first\n");
+    std::fprintf(
+        stderr,
+        "bench_models: lif_snn_fwd: a second run after reset_state/reset_time differs from the first\n");
     ok = false;
   }
   EigenLifSnn eigen(loop);
@@ -384,14 +398,15 @@ bool lif_agrees() {
     ever_fired += fired;
   }
   const double fraction = static_cast<double>(spikes) / static_cast<double>(total);
-  std::fprintf(stderr,
-               "bench_models: %-13s modyn vs hand Eigen: currents max |diff| %.3g; spikes: %zu of %zu neuron-steps "
-               "(%.1f%%; last step %.1f%%; %.1f%% of neurons ever fire); %zu mismatching neuron-steps, %zu "
-               "neurons diverge (their first mismatch within %.2g of the threshold; %zu farther than 1e-4)\n",
-               "lif_snn_fwd", current_diff, spikes, total, 100.0 * fraction,
-               100.0 * static_cast<double>(last_step_spikes) / static_cast<double>(per_step),
-               100.0 * static_cast<double>(ever_fired) / static_cast<double>(per_step), mismatches, diverged,
-               worst_margin, far_from_threshold);
+  std::fprintf(
+      stderr,
+      "bench_models: %-13s modyn vs hand Eigen: currents max |diff| %.3g; spikes: %zu of %zu neuron-steps "
+      "(%.1f%%; last step %.1f%%; %.1f%% of neurons ever fire); %zu mismatching neuron-steps, %zu "
+      "neurons diverge (their first mismatch within %.2g of the threshold; %zu farther than 1e-4)\n",
+      "lif_snn_fwd", current_diff, spikes, total, 100.0 * fraction,
+      100.0 * static_cast<double>(last_step_spikes) / static_cast<double>(per_step),
+      100.0 * static_cast<double>(ever_fired) / static_cast<double>(per_step), mismatches, diverged,
+      worst_margin, far_from_threshold);
   if (non_binary > 0) {
     std::fprintf(stderr, "bench_models: lif_snn_fwd: %zu outputs are neither 0 nor 1\n", non_binary);
     ok = false;
@@ -401,7 +416,8 @@ bool lif_agrees() {
     ok = false;
   }
   if (far_from_threshold > 0 || diverged * 1000 > per_step) {
-    std::fprintf(stderr, "bench_models: lif_snn_fwd: modyn's and Eigen's spikes disagree beyond threshold rounding\n");
+    std::fprintf(
+        stderr, "bench_models: lif_snn_fwd: modyn's and Eigen's spikes disagree beyond threshold rounding\n");
     ok = false;
   }
   if (!(fraction >= 0.01 && fraction <= 0.5)) {
@@ -422,7 +438,8 @@ bool outputs_agree() {
     const Tensor first(loop(x));
     loop.reset_state(sz(bm::seed::batch));
     const Tensor& y = loop(x);
-    ok &= check_shape("seed_rnn_fwd", y.shape(), {sz(bm::seed::steps), sz(bm::seed::batch), sz(bm::seed::hidden2)});
+    ok &= check_shape("seed_rnn_fwd", y.shape(),
+                      {sz(bm::seed::steps), sz(bm::seed::batch), sz(bm::seed::hidden2)});
     ok &= max_abs_diff(first.data(), y.data(), y.size()) == 0.0;
     EigenSeedRnn eigen(loop);
     ok &= check_close("seed_rnn_fwd", y, eigen.forward(x.data()), 1e-4);
@@ -432,7 +449,8 @@ bool outputs_agree() {
     const Tensor x = rnn512_input();
     loop.reset_state(sz(bm::rnn512::batch));
     const Tensor& y = loop(x);
-    ok &= check_shape("rnn512_fwd", y.shape(), {sz(bm::rnn512::steps), sz(bm::rnn512::batch), sz(bm::rnn512::out)});
+    ok &= check_shape("rnn512_fwd", y.shape(),
+                      {sz(bm::rnn512::steps), sz(bm::rnn512::batch), sz(bm::rnn512::out)});
     EigenRnn512 eigen(loop);
     ok &= check_close("rnn512_fwd", y, eigen.forward(x.data()), 1e-4);
   }

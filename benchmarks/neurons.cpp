@@ -91,6 +91,7 @@
 // (With the same functions, hand_simd_expm1 and the LIF peers give bitwise
 // modyn's V at N = 4000.)
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -104,13 +105,11 @@
 #include <vector>
 
 #include "modyn/backend/cpu.hpp"  // includes xsimd (and the intrinsics) with modyn's warning guards
-#include "modyn/module/context.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/neurons/hh.hpp"
 #include "modyn/dyn/neurons/lif.hpp"
-
-#include <immintrin.h>
+#include "modyn/module/context.hpp"
 
 namespace {
 
@@ -143,7 +142,7 @@ class buffer {
   float* p_;
 };
 
-constexpr double k_dt = 0.1;      // ms
+constexpr double k_dt = 0.1;       // ms
 constexpr double k_dt_rk4 = 0.01;  // ms
 constexpr std::int64_t k_lif_bytes = 24, k_hh_bytes = 40, k_input_bytes = 4;
 constexpr double k_hh_flops = 297, k_hh_flops_tensor = 299, k_hh_exps = 10, k_hh_divs = 13;
@@ -209,10 +208,10 @@ template <class Neuron, class X>
 
 struct lif_consts {
   float half_step, step, tau_ref;  // refractory while more than half a step is left
-  float growth;   // exp_euler: expm1(-dt/tau) / (-1/tau); Euler: dt
-  float leak;     // -1/tau
-  float drive;    // V_rest/tau
-  float gain;     // R/tau
+  float growth;                    // exp_euler: expm1(-dt/tau) / (-1/tau); Euler: dt
+  float leak;                      // -1/tau
+  float drive;                     // V_rest/tau
+  float gain;                      // R/tau
   float v_th, v_reset;
 };
 
@@ -226,9 +225,7 @@ lif_consts make_lif_consts(const dyn::LIF<float>::Options& o, double dt, bool ex
   k.drive = o.V_rest / o.tau;
   const float step = static_cast<float>(dt);
   const float z = k.leak * step;
-  k.growth = !exponential                ? step
-             : std::fabs(z) < 1e-6f ? step * (1.0f + 0.5f * z)
-                                         : std::expm1(z) / k.leak;
+  k.growth = !exponential ? step : std::fabs(z) < 1e-6f ? step * (1.0f + 0.5f * z) : std::expm1(z) / k.leak;
   k.v_th = o.V_th;
   k.v_reset = o.V_reset;
   return k;
@@ -236,8 +233,10 @@ lif_consts make_lif_consts(const dyn::LIF<float>::Options& o, double dt, bool ex
 
 template <class V>
 MODYN_ALWAYS_INLINE V choose(const auto& cond, const V& a, const V& b) {
-  if constexpr (std::is_same_v<V, float>) return cond ? a : b;
-  else return xsimd::select(cond, a, b);
+  if constexpr (std::is_same_v<V, float>)
+    return cond ? a : b;
+  else
+    return xsimd::select(cond, a, b);
 }
 
 // One LIF neuron (V = float) or a vector of them (V = batch).
@@ -304,22 +303,29 @@ hh_consts make_hh_consts(double dt) {
 
 template <class V>
 MODYN_ALWAYS_INLINE V vexp(const V& x) {
-  if constexpr (std::is_same_v<V, float>) return std::exp(x);
-  else return xsimd::exp(x);
+  if constexpr (std::is_same_v<V, float>)
+    return std::exp(x);
+  else
+    return xsimd::exp(x);
 }
 
 // exp(x) - 1: with expm1 (as hh.hpp) or as exp(x) - 1.
 template <bool Expm1, class V>
 MODYN_ALWAYS_INLINE V em1(const V& x) {
-  if constexpr (!Expm1) return vexp(x) - V(1.0f);
-  else if constexpr (std::is_same_v<V, float>) return std::expm1(x);
-  else return xsimd::expm1(x);
+  if constexpr (!Expm1)
+    return vexp(x) - V(1.0f);
+  else if constexpr (std::is_same_v<V, float>)
+    return std::expm1(x);
+  else
+    return xsimd::expm1(x);
 }
 
 template <class V>
 MODYN_ALWAYS_INLINE V vabs(const V& x) {
-  if constexpr (std::is_same_v<V, float>) return std::fabs(x);
-  else return xsimd::abs(x);
+  if constexpr (std::is_same_v<V, float>)
+    return std::fabs(x);
+  else
+    return xsimd::abs(x);
 }
 
 // x / (1 - exp(-x / k)), k + x / 2 near x = 0.
@@ -432,7 +438,8 @@ void set_counters(benchmark::State& state, std::size_t n, std::int64_t bytes_per
 }
 
 void set_flop_counters(benchmark::State& state, std::size_t n, double flops, double exps, double divs) {
-  state.counters["flops"] = benchmark::Counter(flops * static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["flops"] =
+      benchmark::Counter(flops * static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["flop_per_step"] = flops;
   state.counters["exp_per_step"] = exps;
   state.counters["div_per_step"] = divs;
@@ -447,8 +454,10 @@ void bm_lif_modyn(benchmark::State& state, bool tensor_input) {
   const modyn::Tensor<float> I(modyn::Shape{n}, std::span<const float>(currents));
   Context ctx{0.0, 0, k_dt, false};
   for (auto _ : state) {
-    if (tensor_input) modyn_step(lif, ctx, I);
-    else modyn_step(lif, ctx, k_lif_current);
+    if (tensor_input)
+      modyn_step(lif, ctx, I);
+    else
+      modyn_step(lif, ctx, k_lif_current);
     benchmark::ClobberMemory();
     ++ctx.i;
     ctx.t = static_cast<double>(ctx.i) * k_dt;
@@ -496,8 +505,10 @@ void bm_hh_modyn(benchmark::State& state, bool tensor_input, double dt) {
   const modyn::Tensor<float> I(modyn::Shape{n}, std::span<const float>(currents));
   Context ctx{0.0, 0, dt, false};
   for (auto _ : state) {
-    if (tensor_input) modyn_step(hh, ctx, I);
-    else modyn_step(hh, ctx, k_hh_current);
+    if (tensor_input)
+      modyn_step(hh, ctx, I);
+    else
+      modyn_step(hh, ctx, k_hh_current);
     benchmark::ClobberMemory();
     ++ctx.i;
     ctx.t = static_cast<double>(ctx.i) * dt;
@@ -513,7 +524,11 @@ void bm_hh_modyn(benchmark::State& state, bool tensor_input, double dt) {
 struct hh_hand_state {
   buffer v, m, h, n, spike, current;
   explicit hh_hand_state(std::size_t count)
-      : v(count, hh_v0(count).data()), m(count), h(count), n(count), spike(count),
+      : v(count, hh_v0(count).data()),
+        m(count),
+        h(count),
+        n(count),
+        spike(count),
         current(count, hh_currents(count).data()) {
     const hh_t<dyn::exp_euler> reference(1);  // the gates' initial values
     std::fill_n(m.data(), count, reference.m->data()[0]);
@@ -545,8 +560,8 @@ void bm_hh_hand(benchmark::State& state, hh_fn fn) {
 
 // ---- bandwidth references: triad and copy at a given working set (bytes) --------------
 
-[[gnu::noipa]] void triad(std::size_t n, float* __restrict a, const float* __restrict b, const float* __restrict c,
-                          float s) {
+[[gnu::noipa]] void triad(std::size_t n, float* __restrict a, const float* __restrict b,
+                          const float* __restrict c, float s) {
   for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
 }
 
@@ -658,8 +673,9 @@ constexpr int div_chains = 8;
 
 void bm_div_peak(benchmark::State& state) {
   for (auto _ : state) keep(div_loop(fma_rounds, 2.0f));
-  state.counters["div_per_second"] = benchmark::Counter(static_cast<double>(batch::size * div_chains * fma_rounds),
-                                                        benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["div_per_second"] =
+      benchmark::Counter(static_cast<double>(batch::size * div_chains * fma_rounds),
+                         benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // Throughput of xsimd::exp / expm1 on the widest vector, arguments from an
@@ -717,13 +733,15 @@ constexpr int check_steps = 1000;
 void check(const char* what, std::size_t n, const float* expected, const float* actual, double tolerance,
            double spikes_expected, double spikes_actual) {
   const difference d = compare(expected, actual, n);
-  std::fprintf(stderr, "bench_neurons: check %-34s N=%-5zu max |dV| = %.3g mV (tolerance %.3g), spikes %.0f vs %.0f\n",
-               what, n, d.max, tolerance, spikes_actual, spikes_expected);
+  std::fprintf(
+      stderr, "bench_neurons: check %-34s N=%-5zu max |dV| = %.3g mV (tolerance %.3g), spikes %.0f vs %.0f\n",
+      what, n, d.max, tolerance, spikes_actual, spikes_expected);
   if (!(d.max <= tolerance) || spikes_expected != spikes_actual) {
-    fail(std::string(what) + ": after " + std::to_string(check_steps) + " steps V differs from modyn's at neuron " +
-         std::to_string(d.at) + " (" + std::to_string(actual[d.at]) + " vs " + std::to_string(expected[d.at]) +
-         ") or the spike counts differ (" + std::to_string(spikes_actual) + " vs " + std::to_string(spikes_expected) +
-         ")");
+    fail(std::string(what) + ": after " + std::to_string(check_steps) +
+         " steps V differs from modyn's at neuron " + std::to_string(d.at) + " (" +
+         std::to_string(actual[d.at]) + " vs " + std::to_string(expected[d.at]) +
+         ") or the spike counts differ (" + std::to_string(spikes_actual) + " vs " +
+         std::to_string(spikes_expected) + ")");
   }
 }
 
@@ -742,8 +760,10 @@ void check_lif(const char* method, std::size_t n, bool tensor_input) {
   double spikes = 0;
   for (int step = 0; step < check_steps; ++step) {
     const Context ctx{static_cast<double>(step) * k_dt, static_cast<std::size_t>(step), k_dt, false};
-    if (tensor_input) modyn_step(lif, ctx, I);
-    else modyn_step(lif, ctx, k_lif_current);
+    if (tensor_input)
+      modyn_step(lif, ctx, I);
+    else
+      modyn_step(lif, ctx, k_lif_current);
     spikes += sum(lif.spike->data(), n);
   }
   if (spikes == 0) fail("LIF check: no spikes; the check would not test the reset");
@@ -758,7 +778,8 @@ void check_lif(const char* method, std::size_t n, bool tensor_input) {
       peers[p](n, s.v.data(), s.left.data(), s.spike.data(), s.current.data(), k_lif_current, k);
       peer_spikes += sum(s.spike.data(), n);
     }
-    const std::string what = std::string("lif/") + names[p] + "/" + method + (tensor_input ? "/tensor" : "/const");
+    const std::string what =
+        std::string("lif/") + names[p] + "/" + method + (tensor_input ? "/tensor" : "/const");
     check(what.c_str(), n, lif.V->data(), s.v.data(), 1e-3, spikes, peer_spikes);
   }
 }
@@ -771,8 +792,10 @@ void check_hh(std::size_t n, bool tensor_input) {
   double spikes = 0;
   for (int step = 0; step < check_steps; ++step) {
     const Context ctx{static_cast<double>(step) * k_dt, static_cast<std::size_t>(step), k_dt, false};
-    if (tensor_input) modyn_step(hh, ctx, I);
-    else modyn_step(hh, ctx, k_hh_current);
+    if (tensor_input)
+      modyn_step(hh, ctx, I);
+    else
+      modyn_step(hh, ctx, k_hh_current);
     spikes += sum(hh.spike->data(), n);
   }
   if (spikes == 0) fail("HH check: no spikes");
@@ -820,17 +843,25 @@ int main(int argc, char** argv) {
   for (const bool t : {false, true}) {
     per_size(benchmark::RegisterBenchmark("lif/modyn/exp_euler", bm_lif_modyn<dyn::exp_euler>, t), t);
     per_size(benchmark::RegisterBenchmark("lif/modyn/euler", bm_lif_modyn<dyn::euler>, t), t);
-    per_size(benchmark::RegisterBenchmark("lif/hand_loop", bm_lif_hand, t ? lif_hand_loop<true> : lif_hand_loop<false>), t);
-    per_size(benchmark::RegisterBenchmark("lif/hand_simd", bm_lif_hand, t ? lif_hand_simd<true> : lif_hand_simd<false>), t);
+    per_size(benchmark::RegisterBenchmark("lif/hand_loop", bm_lif_hand,
+                                          t ? lif_hand_loop<true> : lif_hand_loop<false>),
+             t);
+    per_size(benchmark::RegisterBenchmark("lif/hand_simd", bm_lif_hand,
+                                          t ? lif_hand_simd<true> : lif_hand_simd<false>),
+             t);
   }
   for (const bool t : {false, true}) {
     per_size(benchmark::RegisterBenchmark("hh/modyn/exp_euler", bm_hh_modyn<dyn::exp_euler>, t, k_dt), t);
     per_size(benchmark::RegisterBenchmark("hh/modyn/rk4_dt0.01", bm_hh_modyn<dyn::rk4>, t, k_dt_rk4), t);
-    per_size(benchmark::RegisterBenchmark("hh/hand_loop", bm_hh_hand, t ? hh_hand_loop<true> : hh_hand_loop<false>), t);
+    per_size(benchmark::RegisterBenchmark("hh/hand_loop", bm_hh_hand,
+                                          t ? hh_hand_loop<true> : hh_hand_loop<false>),
+             t);
     per_size(benchmark::RegisterBenchmark("hh/hand_simd", bm_hh_hand,
-                                          t ? hh_hand_simd<true, false> : hh_hand_simd<false, false>), t);
+                                          t ? hh_hand_simd<true, false> : hh_hand_simd<false, false>),
+             t);
     per_size(benchmark::RegisterBenchmark("hh/hand_simd_expm1", bm_hh_hand,
-                                          t ? hh_hand_simd<true, true> : hh_hand_simd<false, true>), t);
+                                          t ? hh_hand_simd<true, true> : hh_hand_simd<false, true>),
+             t);
   }
   // The fixed cost of one step: N = 16, one vector.
   benchmark::RegisterBenchmark("overhead/lif/modyn/exp_euler", bm_lif_modyn<dyn::exp_euler>, false)

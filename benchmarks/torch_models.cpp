@@ -25,15 +25,13 @@
 // Linear per step; /torch_hoisted (InferenceMode) runs it once over all
 // T x B rows before the loop, as modyn's LoopOverTime does.
 #include <benchmark/benchmark.h>
-
 #include <dlfcn.h>
+#include <torch/torch.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "models_common.hpp"
 
@@ -54,8 +52,11 @@ struct SeedRnn : torch::nn::Module {
 
   SeedRnn() {
     using torch::nn::RNNCellOptions;
-    l1 = register_module("l1", torch::nn::RNNCell(RNNCellOptions(bm::seed::in, bm::seed::hidden1).nonlinearity(torch::kTanh)));
-    l2 = register_module("l2", torch::nn::RNNCell(RNNCellOptions(bm::seed::hidden1, bm::seed::hidden2).nonlinearity(torch::kTanh)));
+    l1 = register_module(
+        "l1", torch::nn::RNNCell(RNNCellOptions(bm::seed::in, bm::seed::hidden1).nonlinearity(torch::kTanh)));
+    l2 = register_module(
+        "l2",
+        torch::nn::RNNCell(RNNCellOptions(bm::seed::hidden1, bm::seed::hidden2).nonlinearity(torch::kTanh)));
   }
 
   torch::Tensor forward(const torch::Tensor& x) {  // x (T, B, in)
@@ -80,7 +81,9 @@ struct Rnn512 : torch::nn::Module {
 
   Rnn512() {
     using torch::nn::RNNCellOptions;
-    l1 = register_module("l1", torch::nn::RNNCell(RNNCellOptions(bm::rnn512::in, bm::rnn512::hidden).nonlinearity(torch::kTanh)));
+    l1 = register_module(
+        "l1",
+        torch::nn::RNNCell(RNNCellOptions(bm::rnn512::in, bm::rnn512::hidden).nonlinearity(torch::kTanh)));
     d = register_module("d", torch::nn::Linear(bm::rnn512::hidden, bm::rnn512::out));
   }
 
@@ -131,7 +134,9 @@ torch::nn::Sequential make_mlp() {
 torch::Tensor seed_input() { return torch::randn({bm::seed::steps, bm::seed::batch, bm::seed::in}); }
 torch::Tensor rnn512_input() { return torch::randn({bm::rnn512::steps, bm::rnn512::batch, bm::rnn512::in}); }
 torch::Tensor mlp_input() { return torch::randn({bm::mlp::batch, bm::mlp::in}); }
-torch::Tensor lif_input() { return torch::randn({bm::lif::steps, bm::lif::batch, bm::lif::in}) + bm::lif::input_mean; }
+torch::Tensor lif_input() {
+  return torch::randn({bm::lif::steps, bm::lif::batch, bm::lif::in}) + bm::lif::input_mean;
+}
 
 void set_counters(benchmark::State& state, double flops, std::int64_t items) {
   state.counters["flops"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
@@ -181,7 +186,8 @@ bool shapes_ok() {
   bool ok = true;
   const auto check = [&](const char* what, const torch::Tensor& y, std::vector<std::int64_t> expected) {
     if (y.sizes().vec() == expected && torch::isfinite(y).all().item<bool>()) return;
-    std::fprintf(stderr, "bench_torch_models: %s output has an unexpected shape or non-finite values\n", what);
+    std::fprintf(stderr, "bench_torch_models: %s output has an unexpected shape or non-finite values\n",
+                 what);
     ok = false;
   };
   check(bm::seed_name, std::make_shared<SeedRnn>()->forward(seed_input()),
@@ -200,8 +206,10 @@ bool shapes_ok() {
   const std::int64_t differ = (lif->forward(x) != spikes).sum().item<std::int64_t>();
   lif->hoist = false;
   const double fraction = spikes.mean().item<double>();
-  std::fprintf(stderr, "bench_torch_models: %s: %.1f%% of neuron-steps spike; per-step and hoisted Linear differ in %lld\n",
-               bm::lif_name, 100.0 * fraction, static_cast<long long>(differ));
+  std::fprintf(
+      stderr,
+      "bench_torch_models: %s: %.1f%% of neuron-steps spike; per-step and hoisted Linear differ in %lld\n",
+      bm::lif_name, 100.0 * fraction, static_cast<long long>(differ));
   if (!(fraction >= 0.01 && fraction <= 0.5) || differ * 1000 > spikes.numel()) {
     std::fprintf(stderr, "bench_torch_models: %s: unexpected spike fraction or disagreement\n", bm::lif_name);
     ok = false;

@@ -7,7 +7,6 @@
 //   example_hh [output directory]
 #include <filesystem>
 #include <iostream>
-
 #include <modyn/modyn.hpp>
 
 int main(int argc, char** argv) {

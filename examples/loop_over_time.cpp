@@ -1,7 +1,6 @@
 // The LoopOverTime seed: RNNCell(100, 20), relu, RNNCell(20, 2) over T = 30
 // steps of a batch of 128, time major; then with a monitor of l1.h.
 #include <iostream>
-
 #include <modyn/modyn.hpp>
 
 int main() {

@@ -1,7 +1,6 @@
 // The Sequential seed: Dense(100, 10), relu, Dense(10, 2) on a (256, 100)
 // input, with positional and with named entries.
 #include <iostream>
-
 #include <modyn/modyn.hpp>
 
 int main() {

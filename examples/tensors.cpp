@@ -1,7 +1,6 @@
 // A first look at modyn: tensors, a fused elementwise kernel, GEMM and the
 // counter-based random number generator.
 #include <iostream>
-
 #include <modyn/modyn.hpp>
 
 int main() {

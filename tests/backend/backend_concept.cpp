@@ -1,16 +1,14 @@
 // The Backend concept, and the memory functions of the CPU backend.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
+#include <modyn/backend/backend.hpp>
+#include <modyn/backend/cpu.hpp>
 #include <numeric>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
-
-#include <modyn/backend/backend.hpp>
-#include <modyn/backend/cpu.hpp>
 
 namespace {
 
@@ -161,8 +159,8 @@ TEST_CASE("cpu: traits", "[backend][cpu]") {
   CHECK(w.ptr == &x);
 }
 
-TEMPLATE_TEST_CASE("cpu::allocate returns 64-byte aligned memory", "[backend][cpu][memory]", char, float, double,
-                   std::int32_t, std::int64_t) {
+TEMPLATE_TEST_CASE("cpu::allocate returns 64-byte aligned memory", "[backend][cpu][memory]", char, float,
+                   double, std::int32_t, std::int64_t) {
   using T = TestType;
   const std::size_t n = GENERATE(as<std::size_t>{}, 1, 3, 17, 1000, 100000);
   // Several allocations in a row, so that a lucky first one proves nothing.

@@ -1,20 +1,18 @@
 // cpu::gemm against a naive triple loop: shapes, transposes, alpha and beta,
 // leading dimensions, bias.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <modyn/backend/cpu.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <modyn/backend/cpu.hpp>
 
 namespace {
 
@@ -94,8 +92,8 @@ void check_gemm(const Case<T>& c, std::uint32_t seed) {
   const auto op_a = [&](std::size_t i, std::size_t p) { return ta ? a(p, i) : a(i, p); };
   const auto op_b = [&](std::size_t p, std::size_t j) { return tb ? b(j, p) : b(p, j); };
 
-  cpu::gemm(c.ta, c.tb, m, n, k, c.alpha, a.buffer.data(), a.ld, b.buffer.data(), b.ld, c.beta, cm.buffer.data(),
-            cm.ld, c.with_bias ? bias.data() : nullptr);
+  cpu::gemm(c.ta, c.tb, m, n, k, c.alpha, a.buffer.data(), a.ld, b.buffer.data(), b.ld, c.beta,
+            cm.buffer.data(), cm.ld, c.with_bias ? bias.data() : nullptr);
 
   const long double eps = std::is_same_v<T, float> ? 1e-5L : 1e-12L;
   for (std::size_t i = 0; i < m; ++i) {
@@ -140,10 +138,12 @@ TEMPLATE_TEST_CASE("cpu::gemm equals a naive triple loop", "[backend][cpu][gemm]
                           Dims{31, 1, 40});
   const Transpose ta = any_transpose();
   const Transpose tb = any_transpose();
-  const auto [alpha, beta] = GENERATE(table<T, T>({{T(1), T(0)}, {T(0.5), T(0)}, {T(1), T(1)}, {T(-2), T(0.25)}}));
+  const auto [alpha, beta] =
+      GENERATE(table<T, T>({{T(1), T(0)}, {T(0.5), T(0)}, {T(1), T(1)}, {T(-2), T(0.25)}}));
   const std::size_t extra_ld = GENERATE(as<std::size_t>{}, 0, 3);
   const bool with_bias = GENERATE(false, true);
-  check_gemm<T>({ta, tb, d, alpha, beta, extra_ld, with_bias}, 1234u + static_cast<std::uint32_t>(d.m * 7 + d.k));
+  check_gemm<T>({ta, tb, d, alpha, beta, extra_ld, with_bias},
+                1234u + static_cast<std::uint32_t>(d.m * 7 + d.k));
 }
 
 TEMPLATE_TEST_CASE("cpu::gemm with alpha == 0 gives beta C (+ bias)", "[backend][cpu][gemm]", float, double) {
@@ -197,7 +197,7 @@ TEST_CASE("cpu::gemm on a submatrix of a larger matrix", "[backend][cpu][gemm]")
     for (std::size_t p = 0; p < 3; ++p) a[i * 5 + p] = double(i * 3 + p + 1);  // [1 2 3; 4 5 6]
   for (std::size_t p = 0; p < 3; ++p)
     for (std::size_t j = 0; j < 2; ++j) b[p * 4 + j] = double(p * 2 + j + 1);  // [1 2; 3 4; 5 6]
-  double* c_block = c.data() + 1 * 6 + 2;  // C(1, 2)
+  double* c_block = c.data() + 1 * 6 + 2;                                      // C(1, 2)
   cpu::gemm(Transpose::no, Transpose::no, 2, 2, 3, 1.0, a.data(), 5, b.data(), 4, 0.0, c_block, 6);
   // [1 2 3; 4 5 6] [1 2; 3 4; 5 6] = [22 28; 49 64]
   const std::vector<double> expected = {

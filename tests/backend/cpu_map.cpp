@@ -1,17 +1,15 @@
 // cpu::map: fused elementwise kernels against a scalar reference, at sizes
 // that exercise the vector body, the scalar tail and both together.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <limits>
-#include <type_traits>
-#include <vector>
-
 #include <modyn/backend/cpu.hpp>
 #include <modyn/core/math.hpp>
+#include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -94,8 +92,8 @@ void neuron_reference(T I, T& v, T& g) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("cpu::map: fused kernel with two inputs and one in-place output", "[backend][cpu][map]", float,
-                   double) {
+TEMPLATE_TEST_CASE("cpu::map: fused kernel with two inputs and one in-place output", "[backend][cpu][map]",
+                   float, double) {
   using T = TestType;
   const std::size_t n = any_size();
   Guarded<T> a(n), b(n), out(n);
@@ -120,8 +118,8 @@ TEMPLATE_TEST_CASE("cpu::map: fused kernel with two inputs and one in-place outp
   CHECK(out.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("cpu::map: neuron kernel reads one input and updates two arrays in place", "[backend][cpu][map]",
-                   float, double) {
+TEMPLATE_TEST_CASE("cpu::map: neuron kernel reads one input and updates two arrays in place",
+                   "[backend][cpu][map]", float, double) {
   using T = TestType;
   const std::size_t n = any_size();
   Guarded<T> I(n), v(n), g(n);
@@ -150,8 +148,8 @@ TEMPLATE_TEST_CASE("cpu::map: neuron kernel reads one input and updates two arra
   }
 }
 
-TEMPLATE_TEST_CASE("cpu::map: write_only outputs are fully overwritten and never read", "[backend][cpu][map]", float,
-                   double) {
+TEMPLATE_TEST_CASE("cpu::map: write_only outputs are fully overwritten and never read", "[backend][cpu][map]",
+                   float, double) {
   using T = TestType;
   const std::size_t n = any_size();
   const T nan = std::numeric_limits<T>::quiet_NaN();
@@ -220,8 +218,8 @@ TEMPLATE_TEST_CASE("cpu::map: write_only outputs are fully overwritten and never
   CHECK(v.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("cpu::map: kernel using math::select, math::exp and math::max", "[backend][cpu][map]", float,
-                   double) {
+TEMPLATE_TEST_CASE("cpu::map: kernel using math::select, math::exp and math::max", "[backend][cpu][map]",
+                   float, double) {
   using T = TestType;
   const std::size_t n = any_size();
   Guarded<T> x(n), y(n);
@@ -268,8 +266,10 @@ TEST_CASE("cpu::map: the kernel sees xsimd::batch everywhere, the tail as one pa
         n,
         [&counts](const auto& a, auto& b) {
           using V = std::remove_cvref_t<decltype(b)>;
-          if constexpr (math::is_vector_v<V> && std::is_same_v<V, xsimd::batch<T>>) ++counts.vector;
-          else ++counts.other;
+          if constexpr (math::is_vector_v<V> && std::is_same_v<V, xsimd::batch<T>>)
+            ++counts.vector;
+          else
+            ++counts.other;
           b = a + V(1);
         },
         static_cast<const T*>(in.data()), out.data());
@@ -306,9 +306,7 @@ TEST_CASE("cpu::map: the kernel sees xsimd::batch everywhere, the tail as one pa
     const Counts c = run(float{}, 4 * float_width);
     CHECK(c.vector == 4);
   }
-  SECTION("1000 floats") {
-    CHECK(run(float{}, 1000).vector == vectors(1000, float_width));
-  }
+  SECTION("1000 floats") { CHECK(run(float{}, 1000).vector == vectors(1000, float_width)); }
   SECTION("n = 0: the kernel is never called") {
     const Counts c = run(double{}, 0);
     CHECK(c.vector == 0);
@@ -316,7 +314,8 @@ TEST_CASE("cpu::map: the kernel sees xsimd::batch everywhere, the tail as one pa
   }
 }
 
-TEST_CASE("cpu::map: an element's result does not depend on its position (body or tail)", "[backend][cpu][map]") {
+TEST_CASE("cpu::map: an element's result does not depend on its position (body or tail)",
+          "[backend][cpu][map]") {
   // exp and a * b + c: where scalar and vector code round differently (libm
   // vs xsimd's exp, FMA contraction), a scalar tail would differ in the last bit.
   constexpr std::size_t width = xsimd::batch<float>::size;
@@ -351,8 +350,10 @@ TEST_CASE("cpu::map: exact-size buffers (a sanitizer sees any access past n)", "
   }
   const std::vector<float> out0 = out;
   const std::vector<double> d0 = d;
-  cpu::map(n, axpby_kernel{}, static_cast<const float*>(a.data()), static_cast<const float*>(b.data()), out.data());
-  cpu::map(n, [](auto& x) { x = x * x; }, d.data());
+  cpu::map(n, axpby_kernel{}, static_cast<const float*>(a.data()), static_cast<const float*>(b.data()),
+           out.data());
+  cpu::map(
+      n, [](auto& x) { x = x * x; }, d.data());
   for (std::size_t i = 0; i < n; ++i) {
     INFO("n = " << n << ", i = " << i);
     REQUIRE(out[i] == axpby_reference(a[i], b[i], out0[i]));

@@ -1,18 +1,16 @@
 // cpu::reduce_sum and cpu::reduce_max against std::accumulate and
 // std::max_element, at sizes around the four-accumulator block (4 vectors).
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <modyn/backend/cpu.hpp>
 #include <numeric>
 #include <random>
 #include <type_traits>
 #include <vector>
-
-#include <modyn/backend/cpu.hpp>
 
 namespace {
 
@@ -50,7 +48,8 @@ TEMPLATE_TEST_CASE("cpu::reduce_sum equals std::accumulate", "[backend][cpu][red
   }
 }
 
-TEMPLATE_TEST_CASE("cpu::reduce_sum of arbitrary reals is accurate", "[backend][cpu][reduce]", float, double) {
+TEMPLATE_TEST_CASE("cpu::reduce_sum of arbitrary reals is accurate", "[backend][cpu][reduce]", float,
+                   double) {
   using T = TestType;
   const std::size_t n = any_size();
   std::mt19937 gen(static_cast<std::uint32_t>(n) * 3 + 7);

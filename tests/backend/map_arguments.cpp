@@ -2,7 +2,6 @@
 // plain loops: element_index, broadcast_row, strided_rows, arrays of
 // different element types of one width, and the ordered emit channel.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -27,8 +26,10 @@ std::vector<std::size_t> sizes() {
 struct store_index {
   template <class Vec, class Index>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& out, const Index& i) const {
-    if constexpr (std::is_arithmetic_v<Vec>) out = static_cast<Vec>(i);
-    else out = xsimd::batch_cast<float>(i);
+    if constexpr (std::is_arithmetic_v<Vec>)
+      out = static_cast<Vec>(i);
+    else
+      out = xsimd::batch_cast<float>(i);
   }
 };
 
@@ -89,7 +90,8 @@ TEST_CASE("map: emit_to lists the elements the kernel set, in index order", "[ba
     std::vector<std::int32_t> list(n + 1, -1);
     std::size_t count = 1;  // appends after what is there
     list[0] = 99;
-    cpu::map(n, threshold_emit{7.5f}, static_cast<const float*>(v.data()), modyn::emit_to(list.data(), count, 100));
+    cpu::map(n, threshold_emit{7.5f}, static_cast<const float*>(v.data()),
+             modyn::emit_to(list.data(), count, 100));
     std::vector<std::int32_t> expected{99};
     for (std::size_t i = 0; i < n; ++i)
       if (v[i] > 7.5f) expected.push_back(static_cast<std::int32_t>(100 + i));
@@ -116,7 +118,8 @@ TEST_CASE("map: broadcast_row reads one row for every row of the pass", "[backen
     std::vector<float> x(rows * length), row(length);
     std::iota(x.begin(), x.end(), 0.0f);
     std::iota(row.begin(), row.end(), 1000.0f);
-    cpu::map(rows * length, add_row{}, x.data(), modyn::broadcast_row(static_cast<const float*>(row.data()), length));
+    cpu::map(rows * length, add_row{}, x.data(),
+             modyn::broadcast_row(static_cast<const float*>(row.data()), length));
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < length; ++j)
         REQUIRE(x[r * length + j] == static_cast<float>(r * length + j) + 1000.0f + static_cast<float>(j));
@@ -129,8 +132,8 @@ TEST_CASE("map: broadcast rows must divide the pass and agree", "[backend][map][
   REQUIRE_THROWS_AS(cpu::map(10, add_row{}, x.data(), modyn::broadcast_row(r, 3)), modyn::shape_error);
   const auto message = [&] {
     try {
-      cpu::map(12, gate_sum{}, modyn::broadcast_row(r, 3), modyn::broadcast_row(static_cast<const float*>(other.data()), 4),
-               modyn::write_only(x.data()));
+      cpu::map(12, gate_sum{}, modyn::broadcast_row(r, 3),
+               modyn::broadcast_row(static_cast<const float*>(other.data()), 4), modyn::write_only(x.data()));
     } catch (const modyn::shape_error& e) {
       return std::string(e.what());
     }
@@ -145,8 +148,8 @@ TEST_CASE("map: strided_rows reads rows that lie stride apart", "[backend][map][
   std::vector<float> gates(rows * stride), out(rows * length);
   std::iota(gates.begin(), gates.end(), 0.0f);
   const float* g = gates.data();
-  cpu::map(rows * length, gate_sum{}, modyn::strided_rows(g, length, stride), modyn::strided_rows(g + length, length, stride),
-           modyn::write_only(out.data()));
+  cpu::map(rows * length, gate_sum{}, modyn::strided_rows(g, length, stride),
+           modyn::strided_rows(g + length, length, stride), modyn::write_only(out.data()));
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t j = 0; j < length; ++j)
       REQUIRE(out[r * length + j] == 10.0f * gates[r * stride + j] + gates[r * stride + length + j]);
@@ -158,7 +161,8 @@ TEST_CASE("map: a stride of 0 broadcasts a row", "[backend][map][strided]") {
   std::iota(row.begin(), row.end(), 0.0f);
   std::iota(other.begin(), other.end(), 0.0f);
   cpu::map(rows * length, gate_sum{}, modyn::strided_rows(static_cast<const float*>(row.data()), length, 0),
-           modyn::strided_rows(static_cast<const float*>(other.data()), length, length), modyn::write_only(out.data()));
+           modyn::strided_rows(static_cast<const float*>(other.data()), length, length),
+           modyn::write_only(out.data()));
   for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == 10.0f * row[i % length] + other[i]);
 }
 
@@ -183,7 +187,8 @@ TEST_CASE("map: float and int32 arrays in one pass", "[backend][map][mixed]") {
 TEST_CASE("map: the instance form runs on the given execution instance", "[backend][map][instance]") {
   std::vector<float> x(20, 1.0f), row(20, 2.0f);
   const modyn::ExecutionInstances none{};
-  cpu::map(cpu::instance_of(none), 20, add_row{}, x.data(), modyn::broadcast_row(static_cast<const float*>(row.data()), 20));
+  cpu::map(cpu::instance_of(none), 20, add_row{}, x.data(),
+           modyn::broadcast_row(static_cast<const float*>(row.data()), 20));
   REQUIRE(x == std::vector<float>(20, 3.0f));
   const modyn::cpu_instance mine{};
   const modyn::ExecutionInstances given{&mine};
@@ -197,7 +202,8 @@ TEST_CASE("map: emit_to with 64-bit indices over floats (16 lanes)", "[backend][
   for (std::size_t i = 0; i < n; ++i) v[i] = (i % 5 == 1 || i % 16 == 15) ? 1.0f : 0.0f;
   std::vector<std::int64_t> list(n, -1);
   std::size_t count = 0;
-  cpu::map(n, threshold_emit{0.5f}, static_cast<const float*>(v.data()), modyn::emit_to(list.data(), count, 1000));
+  cpu::map(n, threshold_emit{0.5f}, static_cast<const float*>(v.data()),
+           modyn::emit_to(list.data(), count, 1000));
   std::vector<std::int64_t> expected;
   for (std::size_t i = 0; i < n; ++i)
     if (v[i] > 0.5f) expected.push_back(static_cast<std::int64_t>(1000 + i));

@@ -4,24 +4,22 @@
 // misuse (a host pointer given as device memory, a range past an
 // allocation) throws; tensors move to it and back with modyn::to<B>().
 // Its kernels against cpu's are in serial.cpp, with modyn::serial's.
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <span>
-#include <vector>
-
 #include <modyn/backend/cpu.hpp>
 #include <modyn/backend/pseudo_device.hpp>
 #include <modyn/backend/serial.hpp>
 #include <modyn/core/error.hpp>
 #include <modyn/core/tensor.hpp>
 #include <modyn/core/tensor_transfer.hpp>
+#include <span>
+#include <vector>
 
 namespace {
 
@@ -78,7 +76,9 @@ TEST_CASE("pseudo_device: a host dereference of device memory dies of SIGSEGV", 
   auto x = Tensor<float, pseudo_device>::full(Shape{10}, 3.0f);
   const float* p = x.data();
   REQUIRE(pseudo_device::owns(p));
-  SECTION("read") { REQUIRE(death_signal([p] { (void)host_read(p + 5); }) == SIGSEGV); }
+  SECTION("read") {
+    REQUIRE(death_signal([p] { (void)host_read(p + 5); }) == SIGSEGV);
+  }
   SECTION("write") {
     float* w = x.data();
     REQUIRE(death_signal([w] { *static_cast<volatile float*>(w) = 1.0f; }) == SIGSEGV);
@@ -141,7 +141,8 @@ TEST_CASE("pseudo_device: copies in, within and out", "[backend][pseudo_device][
   pseudo_device::deallocate(e, values.size());
 }
 
-TEST_CASE("pseudo_device: host pointers and out-of-range arguments are rejected", "[backend][pseudo_device]") {
+TEST_CASE("pseudo_device: host pointers and out-of-range arguments are rejected",
+          "[backend][pseudo_device]") {
   std::vector<float> host(8, 1.0f);
   auto device = Tensor<float, pseudo_device>::zeros(Shape{8});
   // A host array given to a kernel, as on a GPU, is an error.
@@ -179,7 +180,8 @@ TEST_CASE("pseudo_device: one allocation given twice to a call is opened and clo
   REQUIRE(death_signal([p] { (void)host_read(p + 3); }) == SIGSEGV);
 }
 
-TEST_CASE("pseudo_device: tensors move with modyn::to and come back unchanged", "[backend][pseudo_device][tensor]") {
+TEST_CASE("pseudo_device: tensors move with modyn::to and come back unchanged",
+          "[backend][pseudo_device][tensor]") {
   const Tensor<float> host{{1.5f, -2.0f, 3.25f}, {4.0f, 5.0f, -6.5f}};
   const auto device = modyn::to<pseudo_device>(host);
   REQUIRE(device.shape() == host.shape());

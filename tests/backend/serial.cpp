@@ -8,21 +8,19 @@
 // friends (std:: on one lane, xsimd:: on vectors) agree within a few ulps.
 // The pseudo-device's own behaviour (protection, misuse) is in pseudo_device.cpp.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <span>
-#include <type_traits>
-#include <vector>
-
 #include <modyn/backend/cpu.hpp>
 #include <modyn/backend/pseudo_device.hpp>
 #include <modyn/backend/serial.hpp>
 #include <modyn/core/math.hpp>
 #include <modyn/core/tensor.hpp>
+#include <span>
+#include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -84,7 +82,7 @@ struct inputs_in_place_write_only {
 struct broadcast_affine {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& scale, const Vec& shift,
-                                                       Vec& out) const {
+                                                        Vec& out) const {
     out = x * scale + shift;
   }
 };
@@ -93,7 +91,7 @@ struct broadcast_affine {
 struct gate_mix {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& z, const Vec& r, const Vec& shared,
-                                                       Vec& h) const {
+                                                        Vec& h) const {
     h = h * z + r - shared;
   }
 };
@@ -252,7 +250,8 @@ struct record_order {
 };
 }  // namespace
 
-TEST_CASE("serial::map calls the kernel with Vec = T, one element at a time, in index order", "[backend][serial]") {
+TEST_CASE("serial::map calls the kernel with Vec = T, one element at a time, in index order",
+          "[backend][serial]") {
   std::vector<std::size_t> seen;
   std::vector<double> x(5, 1.0);
   serial::map(x.size(), record_order{&seen}, x.data(), modyn::element_index(10));
@@ -277,8 +276,8 @@ TEMPLATE_TEST_CASE("test backends: map with inputs, in place and write_only equa
   }
 }
 
-TEMPLATE_TEST_CASE("test backends: map with broadcast_row equals cpu", "[backend][serial][pseudo_device][map]",
-                   MODYN_TEST_BACKENDS) {
+TEMPLATE_TEST_CASE("test backends: map with broadcast_row equals cpu",
+                   "[backend][serial][pseudo_device][map]", MODYN_TEST_BACKENDS) {
   for (const std::size_t length : {1, 5, 16, 19}) {
     for (const std::size_t rows : {1, 3, 8}) {
       INFO("rows = " << rows << ", length = " << length);
@@ -303,7 +302,8 @@ TEMPLATE_TEST_CASE("test backends: map with strided_rows (stride 3 L and 0) equa
       REQUIRE(same_bits(got, run_strided<cpu>(rows, length)));
       // And by hand, for the last element.
       const std::size_t r = rows - 1, j = length - 1, i = r * length + j;
-      const float z = dyadic<float>(r * 3 * length + j, 7), g = dyadic<float>(r * 3 * length + 2 * length + j, 7);
+      const float z = dyadic<float>(r * 3 * length + j, 7),
+                  g = dyadic<float>(r * 3 * length + 2 * length + j, 7);
       REQUIRE(got[i] == dyadic<float>(i, 9) * z + g - dyadic<float>(j, 8));
     }
   }
@@ -320,8 +320,8 @@ TEMPLATE_TEST_CASE("test backends: map with element_index equals cpu (int32 and 
   }
 }
 
-TEMPLATE_TEST_CASE("test backends: map with emit_to gives cpu's ordered list", "[backend][serial][pseudo_device][map]",
-                   MODYN_TEST_BACKENDS) {
+TEMPLATE_TEST_CASE("test backends: map with emit_to gives cpu's ordered list",
+                   "[backend][serial][pseudo_device][map]", MODYN_TEST_BACKENDS) {
   for (const std::size_t n : sizes()) {
     INFO("n = " << n);
     const emitted want = run_emit<cpu>(n, 50), got = run_emit<TestType>(n, 50);
@@ -331,7 +331,7 @@ TEMPLATE_TEST_CASE("test backends: map with emit_to gives cpu's ordered list", "
     REQUIRE(got.list[0] == -1);  // the entries before count are kept
     for (std::size_t k = 3; k < got.list.size(); ++k) REQUIRE(got.list[k - 1] < got.list[k]);
     if (n >= 33) {
-      REQUIRE(got.list.size() > 2);  // some fired
+      REQUIRE(got.list.size() > 2);      // some fired
       REQUIRE(got.list.size() < n + 2);  // some did not
     }
   }
@@ -370,7 +370,8 @@ constexpr float product[2][2] = {{58, 64}, {139, 154}};
 
 // A matrix of rows x cols stored row-major with rows `ld` apart; the gaps hold
 // a value that must never reach the result.
-std::vector<float> stored(std::size_t rows, std::size_t cols, std::size_t ld, bool transposed, const auto& m) {
+std::vector<float> stored(std::size_t rows, std::size_t cols, std::size_t ld, bool transposed,
+                          const auto& m) {
   std::vector<float> buffer(rows * ld, -1000.0f);
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t c = 0; c < cols; ++c) buffer[r * ld + c] = transposed ? m[c][r] : m[r][c];
@@ -432,8 +433,8 @@ TEMPLATE_TEST_CASE("test backends: gemm equals the hand-computed product in ever
   }
 }
 
-TEMPLATE_TEST_CASE("test backends: gemm with k == 0 gives beta C (+ bias)", "[backend][serial][pseudo_device][gemm]",
-                   MODYN_TEST_BACKENDS) {
+TEMPLATE_TEST_CASE("test backends: gemm with k == 0 gives beta C (+ bias)",
+                   "[backend][serial][pseudo_device][gemm]", MODYN_TEST_BACKENDS) {
   using B = TestType;
   auto c = on<B>(std::vector<float>(6, std::numeric_limits<float>::quiet_NaN()));
   const auto bias = on<B>(std::vector<float>{1, 2, 3});
@@ -446,15 +447,16 @@ TEMPLATE_TEST_CASE("test backends: gemm with k == 0 gives beta C (+ bias)", "[ba
   REQUIRE(d.to_vector() == std::vector<float>(6, 1.0f));
 }
 
-TEMPLATE_TEST_CASE("test backends: gemm of a larger product equals cpu", "[backend][serial][pseudo_device][gemm]",
-                   MODYN_TEST_BACKENDS) {
+TEMPLATE_TEST_CASE("test backends: gemm of a larger product equals cpu",
+                   "[backend][serial][pseudo_device][gemm]", MODYN_TEST_BACKENDS) {
   using B = TestType;
   const std::size_t m = 9, n = 21, k = 17;
   const auto a = dyadics<double>(m * k, 1), w = dyadics<double>(k * n, 2), bias = dyadics<double>(n, 3);
   const auto run = [&]<class On>(On) {
     const auto ta = on<On>(a), tw = on<On>(w), tb = on<On>(bias);
     auto c = Tensor<double, On>::empty(Shape{m * n});
-    On::gemm(Transpose::no, Transpose::no, m, n, k, 1.0, ta.data(), k, tw.data(), n, 0.0, c.data(), n, tb.data());
+    On::gemm(Transpose::no, Transpose::no, m, n, k, 1.0, ta.data(), k, tw.data(), n, 0.0, c.data(), n,
+             tb.data());
     return c.to_vector();
   };
   REQUIRE(run(B{}) == run(cpu{}));  // dyadic sums of this size are exact in double
@@ -462,8 +464,8 @@ TEMPLATE_TEST_CASE("test backends: gemm of a larger product equals cpu", "[backe
 
 // ---- reductions ---------------------------------------------------------------
 
-TEMPLATE_TEST_CASE("test backends: reduce_sum and reduce_max equal cpu", "[backend][serial][pseudo_device][reduce]",
-                   MODYN_TEST_BACKENDS) {
+TEMPLATE_TEST_CASE("test backends: reduce_sum and reduce_max equal cpu",
+                   "[backend][serial][pseudo_device][reduce]", MODYN_TEST_BACKENDS) {
   using B = TestType;
   for (const std::size_t n : sizes()) {
     INFO("n = " << n);
@@ -480,7 +482,8 @@ TEMPLATE_TEST_CASE("test backends: reduce_sum and reduce_max equal cpu", "[backe
     REQUIRE(B::reduce_max(i_b.data(), n) == cpu::reduce_max(i_cpu.data(), n));
   }
   REQUIRE(B::reduce_max(static_cast<const float*>(nullptr), 0) == -std::numeric_limits<float>::infinity());
-  REQUIRE(B::reduce_max(static_cast<const std::int32_t*>(nullptr), 0) == std::numeric_limits<std::int32_t>::lowest());
+  REQUIRE(B::reduce_max(static_cast<const std::int32_t*>(nullptr), 0) ==
+          std::numeric_limits<std::int32_t>::lowest());
   REQUIRE(B::reduce_sum(static_cast<const double*>(nullptr), 0) == 0.0);
   const auto with_inf = on<B>(std::vector<float>{-std::numeric_limits<float>::infinity(), 3.0f, 2.0f});
   REQUIRE(B::reduce_max(with_inf.data(), 3) == 3.0f);

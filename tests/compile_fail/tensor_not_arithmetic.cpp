@@ -1,8 +1,7 @@
 // expect: T must be an arithmetic type
 // A tensor of a non-arithmetic element type.
-#include <string>
-
 #include <modyn/core/tensor.hpp>
+#include <string>
 
 int main() {
   modyn::Tensor<std::string> t;

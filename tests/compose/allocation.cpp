@@ -3,7 +3,6 @@
 // (allocation_counter.cpp). The cells are also checked one by one, so that a
 // failure points at the allocating module.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <vector>
 

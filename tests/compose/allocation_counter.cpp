@@ -46,8 +46,12 @@ void* operator new(std::size_t size) { return or_throw(plain_allocate(size)); }
 void* operator new[](std::size_t size) { return or_throw(plain_allocate(size)); }
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return plain_allocate(size); }
 void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return plain_allocate(size); }
-void* operator new(std::size_t size, std::align_val_t align) { return or_throw(aligned_allocate(size, align)); }
-void* operator new[](std::size_t size, std::align_val_t align) { return or_throw(aligned_allocate(size, align)); }
+void* operator new(std::size_t size, std::align_val_t align) {
+  return or_throw(aligned_allocate(size, align));
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  return or_throw(aligned_allocate(size, align));
+}
 void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
   return aligned_allocate(size, align);
 }

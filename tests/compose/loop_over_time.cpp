@@ -1,9 +1,8 @@
 // modyn::LoopOverTime: the seed model over time, monitors against a manual
 // step-by-step run, batch-major input, the context (t, i, dt, training)
 // across calls, run_for, and hoisting the stateless head of a Sequential.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <exception>
@@ -280,7 +279,8 @@ TEST_CASE("LoopOverTime: the context gives t = t0 + i dt, continues across calls
   }
 }
 
-TEST_CASE("LoopOverTime: a context-taking entry inside a Sequential gets the step's context", "[compose][loop][context]") {
+TEST_CASE("LoopOverTime: a context-taking entry inside a Sequential gets the step's context",
+          "[compose][loop][context]") {
   Sequential seq{nn::Dense(3, 3, {.seed = 1}), named<"rec">(Recorder{}), nn::RNNCell(3, 2)};
   LoopOverTime loop{seq, LoopOptions{.dt = 1.0, .t0 = 5.0}};
   loop.reset_state(2);
@@ -293,7 +293,8 @@ TEST_CASE("LoopOverTime: a context-taking entry inside a Sequential gets the ste
   }
 }
 
-TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the model", "[compose][loop][context]") {
+TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the model",
+          "[compose][loop][context]") {
   Sequential seq{nn::Dense(8, 64, {.seed = 1}), nn::Dropout(0.5, 3)};
   LoopOverTime eval{seq};
   LoopOverTime train{seq, LoopOptions{.training = true}};
@@ -303,12 +304,15 @@ TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the mode
   // Evaluation: the Dense alone.
   const auto& d = seq.get<0>();
   const auto bias = ref::values(d.bias.value());
-  CHECK(ref::max_error(ye, ref::affine(ref::values(x), 20, 8, ref::values(d.weight.value()), 64, &bias)) < 1e-5);
+  CHECK(ref::max_error(ye, ref::affine(ref::values(x), 20, 8, ref::values(d.weight.value()), 64, &bias)) <
+        1e-5);
   // Training: about half zeroed, the rest doubled.
   std::size_t zeros = 0, doubled = 0;
   for (std::size_t k = 0; k < yt.size(); ++k) {
-    if (yt.data()[k] == 0.0f) ++zeros;
-    else if (yt.data()[k] == 2.0f * ye.data()[k]) ++doubled;
+    if (yt.data()[k] == 0.0f)
+      ++zeros;
+    else if (yt.data()[k] == 2.0f * ye.data()[k])
+      ++doubled;
   }
   CHECK(zeros + doubled == yt.size());
   CHECK(double(zeros) / double(yt.size()) == Approx(0.5).margin(0.05));
@@ -354,7 +358,9 @@ TEST_CASE("LoopOverTime::run_for without input", "[compose][loop][run_for]") {
 
 TEST_CASE("LoopOverTime::run_for with an input function of (t, i)", "[compose][loop][run_for]") {
   LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5}};
-  const auto& y = loop.run_for(2.0, [](double t, std::size_t i) { return Tensor<float>{float(t), float(i)}; });
+  const auto& y = loop.run_for(2.0, [](double t, std::size_t i) {
+    return Tensor<float>{float(t), float(i)};
+  });
   REQUIRE(ref::shape_of(y) == std::vector<std::size_t>{4, 2});
   CHECK(y == Tensor<float>{{0, 0}, {0.5f, 1}, {1, 2}, {1.5f, 3}});
 
@@ -373,7 +379,8 @@ TEST_CASE("LoopOverTime::run_for with an input function of (t, i)", "[compose][l
   CHECK(out == h);
 }
 
-TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step results", "[compose][loop][hoist]") {
+TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step results",
+          "[compose][loop][hoist]") {
   const auto x = Rng(13).normal<float>({30, 128, 100});
 
   SECTION("Dense(100, 32), relu, RNNCell(32, 8)") {
@@ -460,7 +467,8 @@ TEST_CASE("LoopOverTime: a model returning nothing is observed through its monit
   auto [out, hist] = loop(x);
   CHECK(out.size() == 0);
   REQUIRE(ref::shape_of(hist) == std::vector<std::size_t>{4, 2, 3});
-  for (std::size_t t = 0; t < 4; ++t) CHECK(Tensor<float>(hist[t]) == Tensor<float>::full({2, 3}, float(t + 1)));
+  for (std::size_t t = 0; t < 4; ++t)
+    CHECK(Tensor<float>(hist[t]) == Tensor<float>::full({2, 3}, float(t + 1)));
 }
 
 // Regression: LoopOverTime::update used to call to_batch_major(output_, ...)

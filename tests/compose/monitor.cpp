@@ -1,7 +1,8 @@
 // Monitors of LoopOverTime: selected neurons, decimation, sparse spike
 // records, against a model whose states are known functions of the step.
-#include <catch2/catch.hpp>
+#include "modyn/compose/monitor.hpp"
 
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "modyn/compose/loop_over_time.hpp"
-#include "modyn/compose/monitor.hpp"
 #include "modyn/module/module.hpp"
 #include "support/helpers.hpp"
 
@@ -132,7 +132,8 @@ TEST_CASE("monitor.neurons(): only the selected neurons, along the last axis", "
   SECTION("an index past the last axis is an index_error naming the monitor and the shape") {
     LoopOverTime bad{Pattern{}, monitor<"x">.neurons({5})};
     const std::string msg = modyn_test::message_of<modyn::index_error>([&] { bad.run_for(1.0); });
-    CHECK_THAT(msg, Catch::Contains("monitor<\"x\">") && Catch::Contains("index 5") && Catch::Contains("(5,)"));
+    CHECK_THAT(msg,
+               Catch::Contains("monitor<\"x\">") && Catch::Contains("index 5") && Catch::Contains("(5,)"));
   }
 }
 
@@ -150,9 +151,7 @@ TEST_CASE("monitor.every(k): steps 0, k, 2k, ... only", "[compose][monitor]") {
     CHECK(a(2, 0) == 601.0f);
     CHECK(b.shape() == modyn::Shape{7, 5});
   }
-  SECTION("every(0) is a config_error") {
-    CHECK_THROWS_AS(monitor<"x">.every(0), modyn::config_error);
-  }
+  SECTION("every(0) is a config_error") { CHECK_THROWS_AS(monitor<"x">.every(0), modyn::config_error); }
 }
 
 TEST_CASE("spike_monitor: (step, flat index) events in order, times from t0 and dt", "[compose][monitor]") {
@@ -209,7 +208,8 @@ TEST_CASE("monitors with a batch-major input give batch-major histories, spike r
 }
 
 TEST_CASE("LoopOptions::record_output = false: monitors only, the output is (0,)", "[compose][monitor]") {
-  LoopOverTime loop{Pattern{}, spike_monitor<"spike">, monitor<"x">.neurons({1}), {.dt = 0.1, .record_output = false}};
+  LoopOverTime loop{
+      Pattern{}, spike_monitor<"spike">, monitor<"x">.neurons({1}), {.dt = 0.1, .record_output = false}};
   const auto& [out, spikes, x] = loop.run_for(1.0);
   CHECK(out.shape() == modyn::Shape{0});
   CHECK(spikes.num_steps == 10);
@@ -252,7 +252,8 @@ struct CountingNet : modyn::Module<CountingNet> {
 
 }  // namespace
 
-TEST_CASE("monitors of an int32 State of a mixed model record an int32 history", "[compose][monitor][dtype]") {
+TEST_CASE("monitors of an int32 State of a mixed model record an int32 history",
+          "[compose][monitor][dtype]") {
   LoopOverTime loop{CountingNet{}, monitor<"pop.counter">, monitor<"pop.V">, monitor<"pop.counter">.every(2),
                     spike_monitor<"pop.counter">};
   static_assert(std::is_same_v<decltype(loop)::tensor_type, Tensor<float>>);

@@ -2,7 +2,6 @@
 // paths, nesting, user callables, contexts, shape errors naming entries,
 // state dicts, reset_state, static sizes and the stateless prefix.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +36,8 @@ std::vector<double> dense_ref(const nn::Dense<>& d, const std::vector<double>& x
 
 }  // namespace
 
-TEST_CASE("Sequential(Dense(100, 10), relu, Dense(10, 2)) equals the manual composition", "[compose][sequential]") {
+TEST_CASE("Sequential(Dense(100, 10), relu, Dense(10, 2)) equals the manual composition",
+          "[compose][sequential]") {
   Sequential seq{nn::Dense(100, 10), modyn::relu, nn::Dense(10, 2)};
   STATIC_REQUIRE(decltype(seq)::size == 3);
   const auto x = Rng(1).normal<float>({256, 100});
@@ -47,10 +47,10 @@ TEST_CASE("Sequential(Dense(100, 10), relu, Dense(10, 2)) equals the manual comp
   CHECK(ref::max_error(y, expected) < 1e-5);
 
   // The same through the library's own tensor operations.
-  const auto manual = modyn::matmul(modyn::relu(modyn::matmul(x, seq.get<0>().weight.value()) +
-                                                seq.get<0>().bias.value()),
-                                    seq.get<2>().weight.value()) +
-                      seq.get<2>().bias.value();
+  const auto manual =
+      modyn::matmul(modyn::relu(modyn::matmul(x, seq.get<0>().weight.value()) + seq.get<0>().bias.value()),
+                    seq.get<2>().weight.value()) +
+      seq.get<2>().bias.value();
   CHECK(modyn::allclose(y, manual, 1e-5, 1e-6));
 
   // Calling again with other data gives the new result (buffers are reused).
@@ -62,9 +62,10 @@ TEST_CASE("Sequential(Dense(100, 10), relu, Dense(10, 2)) equals the manual comp
   CHECK(ref::shape_of(seq(x3)) == std::vector<std::size_t>{5, 2});
 }
 
-TEST_CASE("Sequential: more entry kinds in a row (tanh, LayerNorm, softmax, sigmoid)", "[compose][sequential]") {
-  Sequential seq{nn::Dense(8, 6, {.seed = 1}), modyn::tanh, nn::LayerNorm(6), nn::Dense(6, 5, {.seed = 2}),
-                 modyn::softmax, modyn::sigmoid};
+TEST_CASE("Sequential: more entry kinds in a row (tanh, LayerNorm, softmax, sigmoid)",
+          "[compose][sequential]") {
+  Sequential seq{nn::Dense(8, 6, {.seed = 1}), modyn::tanh,    nn::LayerNorm(6),
+                 nn::Dense(6, 5, {.seed = 2}), modyn::softmax, modyn::sigmoid};
   const auto x = Rng(4).normal<float>({7, 8});
   auto h = dense_ref(seq.get<0>(), ref::values(x));
   for (double& v : h) v = std::tanh(v);
@@ -122,8 +123,9 @@ TEST_CASE("Sequential: nested Sequentials", "[compose][sequential]") {
   CHECK(ref::max_error(outer(x), dense_ref(outer.get<"head">(), h)) < 1e-5);
 
   // Three levels.
-  Sequential deep{named<"a">(Sequential{named<"b">(Sequential{nn::Dense(4, 4), modyn::relu}), nn::Dense(4, 2)}),
-                  modyn::sigmoid};
+  Sequential deep{
+      named<"a">(Sequential{named<"b">(Sequential{nn::Dense(4, 4), modyn::relu}), nn::Dense(4, 2)}),
+      modyn::sigmoid};
   CHECK(ref::paths_of(deep.named_parameters()) ==
         std::vector<std::string>{"a.b.0.weight", "a.b.0.bias", "a.1.weight", "a.1.bias"});
   CHECK(ref::shape_of(deep(x)) == std::vector<std::size_t>{5, 2});
@@ -161,8 +163,10 @@ TEST_CASE("Sequential passes the context to entries that take it", "[compose][se
     CHECK_FALSE(train == eval);
     std::size_t zeros = 0, scaled = 0;
     for (std::size_t i = 0; i < train.size(); ++i) {
-      if (train.data()[i] == 0.0f) ++zeros;
-      else if (train.data()[i] == 2.0f * dense_out.data()[i]) ++scaled;
+      if (train.data()[i] == 0.0f)
+        ++zeros;
+      else if (train.data()[i] == 2.0f * dense_out.data()[i])
+        ++scaled;
     }
     CHECK(zeros + scaled == train.size());
     CHECK(double(zeros) / double(train.size()) == Approx(0.5).margin(0.05));
@@ -189,7 +193,9 @@ TEST_CASE("Sequential: a runtime size mismatch throws shape_error naming both en
   Sequential named_bad{named<"enc">(nn::Dense(100, 10)), modyn::relu, named<"dec">(nn::Dense(20, 2))};
   const std::string m2 = ref::message_of<modyn::shape_error>([&] { named_bad(x); });
   CHECK_THAT(m2, Contains("entry dec (Dense)") && Contains("fed by entry 1"));
-  const std::string m3 = ref::message_of<modyn::shape_error>([&] { named_bad(Tensor<float>::zeros({4, 99})); });
+  const std::string m3 = ref::message_of<modyn::shape_error>([&] {
+    named_bad(Tensor<float>::zeros({4, 99}));
+  });
   CHECK_THAT(m3, Contains("entry enc (Dense)") && Contains("(4, 99)") && Contains("(..., 100)"));
   CHECK_THAT(m3, !Contains("fed by"));
 
@@ -235,7 +241,8 @@ TEST_CASE("Sequential: state_dict round trip", "[compose][sequential][state_dict
 }
 
 TEST_CASE("Sequential: reset_state reaches the cells inside", "[compose][sequential]") {
-  Sequential seq{named<"a">(nn::RNNCell(5, 4)), modyn::tanh, named<"b">(nn::GRUCell(4, 3)), nn::LSTMCell(3, 2)};
+  Sequential seq{named<"a">(nn::RNNCell(5, 4)), modyn::tanh, named<"b">(nn::GRUCell(4, 3)),
+                 nn::LSTMCell(3, 2)};
   CHECK(ref::paths_of(seq.named_states()) == std::vector<std::string>{"a.h", "b.h", "3.h", "3.c"});
   seq.reset_state(7);
   CHECK(ref::shape_of(seq.get<"a">().h.value()) == std::vector<std::size_t>{7, 4});
@@ -305,9 +312,16 @@ TEST_CASE("Sequential::stateless_prefix", "[compose][sequential][static]") {
   CHECK(decltype(hoisted)::stateless_prefix == 2);
 }
 
-TEST_CASE("Sequential of stateless entries allocates nothing once warm", "[compose][sequential][allocation]") {
-  Sequential seq{nn::Dense(100, 10, {.seed = 1}), modyn::relu, nn::Dense(10, 10, {.seed = 2}), modyn::tanh,
-                 nn::LayerNorm(10), nn::Dense(10, 4, {.seed = 3}), modyn::softmax, modyn::sigmoid};
+TEST_CASE("Sequential of stateless entries allocates nothing once warm",
+          "[compose][sequential][allocation]") {
+  Sequential seq{nn::Dense(100, 10, {.seed = 1}),
+                 modyn::relu,
+                 nn::Dense(10, 10, {.seed = 2}),
+                 modyn::tanh,
+                 nn::LayerNorm(10),
+                 nn::Dense(10, 4, {.seed = 3}),
+                 modyn::softmax,
+                 modyn::sigmoid};
   const auto x = Rng(14).normal<float>({64, 100});
   const Tensor<float> first(seq(x));  // warm: buffers get their shapes
   const std::size_t allocations = alloc_counter::allocations_in([&] { seq(x); });

@@ -1,12 +1,12 @@
 // modyn::math as a customization point: numbers go to std::, SIMD vectors to
 // xsimd (found by argument-dependent lookup), and a user's own value type
 // plugs in with functions in its own namespace, without editing modyn.
-#include <catch2/catch.hpp>
+#include "modyn/core/math.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "modyn/backend/cpu.hpp"
-#include "modyn/core/math.hpp"
 #include "modyn/dyn/integrators.hpp"
 
 namespace user {
@@ -67,7 +67,8 @@ TEST_CASE("math: an integrator differentiates through a dual number", "[core][ma
   // Euler step of dt, v = v0 (1 - dt / tau) and dv/dv0 = 1 - dt / tau.
   const double tau = 10.0, dt = 0.5;
   user::Dual v{1.0, 1.0};
-  modyn::dyn::euler::step([&](double, const user::Dual& u) { return u * user::Dual(-1.0 / tau); }, 0.0, dt, v);
+  modyn::dyn::euler::step([&](double, const user::Dual& u) { return u * user::Dual(-1.0 / tau); }, 0.0, dt,
+                          v);
   CHECK(v.v == Approx(1 - dt / tau));
   CHECK(v.d == Approx(1 - dt / tau));
 }

@@ -7,8 +7,6 @@
 // other definition of operator() can be linked in place of this one.
 #define MODYN_BOUNDS_CHECK 1
 
-#include "support/helpers.hpp"
-#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,7 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor_print.hpp"  // so that Catch prints tensors on failure
+#include "support/helpers.hpp"
 
 using Catch::Matchers::Contains;
 using modyn::Shape;

@@ -4,10 +4,7 @@
 // Sizes like 37 make every elementwise kernel run on full SIMD vectors and on
 // a scalar tail. Elements are read through data() and at(), never operator()
 // (see tensor.cpp).
-#include "support/helpers.hpp"
-#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor_ops.hpp"
-#include "modyn/nn/activations.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -22,8 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_print.hpp"  // so that Catch prints tensors on failure
+#include "modyn/nn/activations.hpp"
+#include "support/helpers.hpp"
 
 using Catch::Matchers::Contains;
 using modyn::Shape;

@@ -1,7 +1,6 @@
 // Printing tensors as numpy's str() prints arrays. Every expected string is
 // what numpy 1.24 prints for the same array (float32 for Tensor<float>,
 // int32 for Tensor<int>).
-#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor_print.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/tensor.hpp"
 
 using modyn::Shape;

@@ -7,7 +7,6 @@
 // Exactness: the spike flags and lists must be identical; V and g within a
 // few ulps, as exp_euler's exp is std::exp on one lane and xsimd's on vectors.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -89,8 +88,8 @@ void check_against_cpu(std::size_t batch) {
     }
     for (std::size_t i = 0; i < total; ++i) {
       if (!close(got.V[k][i], want.V[k][i], 16) || !close(got.g[k][i], want.g[k][i], 16)) {
-        INFO("step " << k << ", element " << i << ": V " << got.V[k][i] << " vs cpu " << want.V[k][i] << ", g "
-                     << got.g[k][i] << " vs cpu " << want.g[k][i]);
+        INFO("step " << k << ", element " << i << ": V " << got.V[k][i] << " vs cpu " << want.V[k][i]
+                     << ", g " << got.g[k][i] << " vs cpu " << want.g[k][i]);
         REQUIRE(false);
       }
     }
@@ -129,8 +128,8 @@ TEMPLATE_TEST_CASE("dyn::LIF with dyn::Expon for 100 steps on each backend equal
   SECTION("with a batch of 3 and the constant current broadcast over it") { check_against_cpu<TestType>(3); }
 }
 
-TEMPLATE_TEST_CASE("dyn::Expon alone on each backend: a unit impulse decays as cpu's", "[dyn][backends][expon]",
-                   modyn::cpu, modyn::serial, modyn::pseudo_device) {
+TEMPLATE_TEST_CASE("dyn::Expon alone on each backend: a unit impulse decays as cpu's",
+                   "[dyn][backends][expon]", modyn::cpu, modyn::serial, modyn::pseudo_device) {
   const auto run_expon = []<class B>(B) {
     dyn::Expon<float, B> syn(5, {.tau = 4});
     syn.reset_state(2);

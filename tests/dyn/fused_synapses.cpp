@@ -2,7 +2,6 @@
 // runs in the neuron's pass, and the neuron sees the input it sees when the
 // synapse updates in its own pass.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <vector>

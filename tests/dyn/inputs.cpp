@@ -3,7 +3,6 @@
 // below or above the decimal edge), sample(), deduction of T, and the
 // messages of invalid arguments.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -72,7 +71,8 @@ TEST_CASE("inputs::constant: the value at every time and step", "[dyn][inputs]")
   CHECK(c.value() == 2.5f);
 }
 
-TEST_CASE("inputs::step: amplitude from t_start up to t_end (excluded), baseline elsewhere", "[dyn][inputs]") {
+TEST_CASE("inputs::step: amplitude from t_start up to t_end (excluded), baseline elsewhere",
+          "[dyn][inputs]") {
   const inputs::step s(2.0f, 10.0, 20.0, 0.5f);
   CHECK(s.at(-1.0) == 0.5f);
   CHECK(s.at(9.9) == 0.5f);
@@ -226,10 +226,12 @@ TEST_CASE("inputs::section: sections of duration 0 are skipped, no sections is 0
 TEST_CASE("inputs::section: mismatched or invalid durations are rejected with a clear message",
           "[dyn][inputs]") {
   using modyn::config_error;
-  CHECK(modyn_test::message_of<config_error>([] { inputs::section({1.f, 2.f}, {10., 20., 30.}); }) ==
-        "modyn::dyn::inputs::section: 2 values but 3 durations; give one duration per value");
-  CHECK(modyn_test::message_of<config_error>([] { inputs::section({1.f, 2.f}, {10., -5.}); }) ==
-        "modyn::dyn::inputs::section: duration 1 is -5 ms; durations must be finite and >= 0");
+  CHECK(modyn_test::message_of<config_error>([] {
+          inputs::section({1.f, 2.f}, {10., 20., 30.});
+        }) == "modyn::dyn::inputs::section: 2 values but 3 durations; give one duration per value");
+  CHECK(modyn_test::message_of<config_error>([] {
+          inputs::section({1.f, 2.f}, {10., -5.});
+        }) == "modyn::dyn::inputs::section: duration 1 is -5 ms; durations must be finite and >= 0");
   CHECK_THAT(modyn_test::message_of<config_error>([] { inputs::section({1.f}, {not_a_number}); }),
              Contains("duration 0 is nan"));
   CHECK_THAT(modyn_test::message_of<config_error>([] { inputs::section({1.f}, {infinity}); }),

@@ -3,10 +3,11 @@
 // exp_euler on linear ODEs (large steps, a = 0, tiny and positive slopes),
 // the stage times, and every lane of xsimd::batch<float> against the scalar
 // float computation.
-#include <catch2/catch.hpp>
+#include "modyn/dyn/integrators.hpp"
 
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <tuple>
@@ -15,7 +16,6 @@
 
 #include "modyn/backend/cpu.hpp"
 #include "modyn/backend/detail/xsimd.hpp"
-#include "modyn/dyn/integrators.hpp"
 
 namespace dyn = modyn::dyn;
 

@@ -5,10 +5,9 @@
 // shares: the batch axis, broadcast and summed inputs, shape errors,
 // LoopOverTime with monitors, state dicts and reset_state, invalid options,
 // and the SIMD body against the scalar tail.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -692,8 +691,8 @@ TEST_CASE("dyn::AdEx with rk4 and rk2: the spike step does not corrupt w", "[dyn
   SECTION("exp_euler, float, dt = 0.1") { check(adex_run<dyn::AdEx<float>>(20, 300, 0.1), 0.1); }
 }
 
-TEMPLATE_TEST_CASE("dyn::AdEx in float with a sharp spike (delta_T = 0.3): V stays finite", "[dyn][neurons][adex]",
-                   dyn::exp_euler, dyn::euler, dyn::rk2, dyn::rk4) {
+TEMPLATE_TEST_CASE("dyn::AdEx in float with a sharp spike (delta_T = 0.3): V stays finite",
+                   "[dyn][neurons][adex]", dyn::exp_euler, dyn::euler, dyn::rk2, dyn::rk4) {
   // (V_th - V_T) / delta_T = 99.7: exp of it overflows float. Without the
   // cap on the exponent 83 of these 200 neurons ended at NaN (exp_euler),
   // and a NaN V never spikes again.
@@ -1152,8 +1151,8 @@ void run_same_input(Same same) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("dyn neurons: body and tail neurons give the same spikes",
-                   "[dyn][neurons][simd]", MODYN_EVERY_NEURON) {
+TEMPLATE_TEST_CASE("dyn neurons: body and tail neurons give the same spikes", "[dyn][neurons][simd]",
+                   MODYN_EVERY_NEURON) {
   // Spikes exactly; the other States up to drift_tolerance.
   run_same_input<TestType>(
       [](const std::string& path, float a, float b) { return std::abs(a - b) <= drift_tolerance(path); });

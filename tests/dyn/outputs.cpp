@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/module/context.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/neurons/lif.hpp"
 #include "modyn/dyn/synapses/expon.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module_print.hpp"
 #include "support/helpers.hpp"
 
@@ -262,7 +262,8 @@ TEST_CASE("Output parameters are checked", "[dyn][output]") {
              Catch::Contains("dyn::conductance") && Catch::Contains("nan"));
   CHECK_THAT(modyn_test::message_of<E>([&] { dyn::mg_blocked(g, 0.0f, 1.2f, 0.062f, 0.0f); }),
              Catch::Contains("dyn::mg_blocked: beta") && Catch::Contains("got 0"));
-  CHECK_THAT(modyn_test::message_of<E>([&] { dyn::mg_blocked(g, 0.0f, -1.0f); }), Catch::Contains("dyn::mg_blocked: cc_Mg") && Catch::Contains("got -1"));
+  CHECK_THAT(modyn_test::message_of<E>([&] { dyn::mg_blocked(g, 0.0f, -1.0f); }),
+             Catch::Contains("dyn::mg_blocked: cc_Mg") && Catch::Contains("got -1"));
   // Defaults in the tensor's own precision: MgBlock<double>'s, not float's rounded.
   const auto gd = Tensor<double>::zeros({2});
   const auto m = dyn::mg_blocked(gd);

@@ -2,7 +2,6 @@
 // it (the modules' begin_run hooks), and at each step only for a module
 // called by hand or with MODYN_CHECK_EVERY_STEP.
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "modyn/modyn.hpp"
@@ -48,7 +47,8 @@ TEST_CASE("A population whose States disagree fails when the run starts, naming 
     }
     return std::string("no error");
   }();
-  CHECK_THAT(message, Catch::Contains("refractory_left") && Catch::Contains("(2, 6)") && Catch::Contains("(6,)"));
+  CHECK_THAT(message,
+             Catch::Contains("refractory_left") && Catch::Contains("(2, 6)") && Catch::Contains("(6,)"));
   // Called by hand, outside a run, the step checks itself.
   CHECK_THROWS_AS(neurons(Context{}, 1.0f), shape_error);
 }

@@ -2,7 +2,6 @@
 // exactly the neurons whose spike State is 1, in index order, flat over a
 // batch; cleared by reset_state; read by spike monitors.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -62,7 +61,8 @@ TEMPLATE_TEST_CASE("neurons: the emitted list is the spiking neurons, in order",
   REQUIRE(neurons.fired().empty());
 }
 
-TEST_CASE("LIF with a batch axis: flat indices over (batch, N), per-sample input broadcast", "[dyn][spike_list]") {
+TEST_CASE("LIF with a batch axis: flat indices over (batch, N), per-sample input broadcast",
+          "[dyn][spike_list]") {
   const std::size_t n = 21, batch = 3;
   dyn::LIF<> neurons(n, {.V_rest = 0, .V_reset = 0, .V_th = 1, .tau = 10});
   neurons.reset_state(batch);
@@ -87,10 +87,11 @@ TEST_CASE("LIF with a batch axis: flat indices over (batch, N), per-sample input
 TEST_CASE("spike_monitor of a neuron's spike State reads its emitted list", "[dyn][spike_list][monitor]") {
   LoopOverTime loop{Hidden{}, spike_monitor<"neurons.spike">, monitor<"neurons.V">, {.dt = 0.1}};
   const auto& [out, spikes, v] = loop(full<float>({300, 50}, 1.5f));
-  REQUIRE(sum(out) == 0.0f);  // the flags were cleared ...
+  REQUIRE(sum(out) == 0.0f);   // the flags were cleared ...
   REQUIRE(spikes.size() > 0);  // ... but the list was recorded
   // Each recorded spike is a reset: V is 0 at that step.
   for (std::size_t k = 0; k < spikes.size(); ++k) {
-    REQUIRE(v(static_cast<std::size_t>(spikes.steps[k]), static_cast<std::size_t>(spikes.indices[k])) == 0.0f);
+    REQUIRE(v(static_cast<std::size_t>(spikes.steps[k]), static_cast<std::size_t>(spikes.indices[k])) ==
+            0.0f);
   }
 }

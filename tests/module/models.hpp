@@ -10,10 +10,8 @@
 //            rebind_backend itself.
 #pragma once
 
-#include "support/helpers.hpp"
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -24,7 +22,6 @@
 #include <utility>
 #include <vector>
 
-#include "modyn/nn/activations.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/shape.hpp"
@@ -43,6 +40,8 @@
 #include "modyn/module/state.hpp"
 #include "modyn/module/state_dict.hpp"
 #include "modyn/module/transforms.hpp"
+#include "modyn/nn/activations.hpp"
+#include "support/helpers.hpp"
 
 namespace mt {
 
@@ -177,7 +176,9 @@ struct Pop : modyn::Module<Pop<T, B>> {
     child_resets_seen = cells[0].resets + cells[1].resets + std::get<2>(misc).resets;
   }
 
-  tensor update(const tensor& x) const { return std::get<1>(misc)(std::get<0>(misc)(blocks[0](x) + blocks[1](x))); }
+  tensor update(const tensor& x) const {
+    return std::get<1>(misc)(std::get<0>(misc)(blocks[0](x) + blocks[1](x)));
+  }
 };
 
 // A module with a size template parameter: declares its rebound type.

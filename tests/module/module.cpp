@@ -1,7 +1,6 @@
 // modyn::Module: calling and >>, names, the named_* / for_each_* traversals
 // over nested modules and containers, num_parameters, reset_state.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -220,13 +219,13 @@ TEST_CASE("a module without reflected fields has no parameters, states or childr
 TEST_CASE("named_parameters lists every Param by path in MODYN_FIELDS order", "[module][traversal]") {
   mt::Net<> net;
   const auto params = net.named_parameters();
-  CHECK(paths_of(params) ==
-        std::vector<std::string>{"block.lin.weight", "block.lin.bias", "block.gain", "scale", "head.weight",
-                                 "head.bias"});
+  CHECK(paths_of(params) == std::vector<std::string>{"block.lin.weight", "block.lin.bias", "block.gain",
+                                                     "scale", "head.weight", "head.bias"});
   CHECK(shapes_of(params) == std::vector<Shape>{{3, 2}, {2}, {2}, {1}, {2, 1}, {1}});
 
   // References to the raw tensors themselves.
-  static_assert(std::is_same_v<decltype(params)::value_type::second_type, std::reference_wrapper<Tensor<float>>>);
+  static_assert(
+      std::is_same_v<decltype(params)::value_type::second_type, std::reference_wrapper<Tensor<float>>>);
   CHECK(&params[0].second.get() == &net.block.lin.weight.raw());
   CHECK(&params[2].second.get() == &net.block.gain.raw());
   CHECK(&params[5].second.get() == &net.head.bias.raw());
@@ -243,8 +242,8 @@ TEST_CASE("named_parameters lists every Param by path in MODYN_FIELDS order", "[
   // The const forms give const references.
   const auto& const_net = net;
   const auto const_params = const_net.named_parameters();
-  static_assert(
-      std::is_same_v<decltype(const_params)::value_type::second_type, std::reference_wrapper<const Tensor<float>>>);
+  static_assert(std::is_same_v<decltype(const_params)::value_type::second_type,
+                               std::reference_wrapper<const Tensor<float>>>);
   CHECK(paths_of(const_params) == paths_of(params));
   CHECK(&const_params[4].second.get() == &net.head.weight.raw());
   CHECK(const_net.parameters().size() == 6);
@@ -309,7 +308,8 @@ TEST_CASE("max_depth and path predicates filter the lists", "[module][traversal]
   CHECK(net.states(modyn::max_depth{1}).size() == 1);
 
   CHECK(paths_of(net.named_modules(true, modyn::max_depth{0})) == std::vector<std::string>{""});
-  CHECK(paths_of(net.named_modules(true, modyn::max_depth{1})) == std::vector<std::string>{"", "block", "head"});
+  CHECK(paths_of(net.named_modules(true, modyn::max_depth{1})) ==
+        std::vector<std::string>{"", "block", "head"});
   CHECK(paths_of(net.named_modules(false, modyn::max_depth{1})) == std::vector<std::string>{"block", "head"});
   CHECK(paths_of(net.named_modules(true, [](std::string_view p) { return p.starts_with("block"); })) ==
         std::vector<std::string>{"block", "block.lin"});
@@ -334,10 +334,9 @@ TEST_CASE("for_each_parameter, for_each_state and for_each_module visit in order
   });
   CHECK(states == std::vector<std::string>{"block.h"});
 
-  CHECK(module_events(net, true) == std::vector<module_event>{{"", 0, "Net"},
-                                                              {"block", 1, "Block"},
-                                                              {"block.lin", 2, "Lin"},
-                                                              {"head", 1, "Lin"}});
+  CHECK(module_events(net, true) ==
+        std::vector<module_event>{
+            {"", 0, "Net"}, {"block", 1, "Block"}, {"block.lin", 2, "Lin"}, {"head", 1, "Lin"}});
   CHECK(module_events(net, false) ==
         std::vector<module_event>{{"block", 1, "Block"}, {"block.lin", 2, "Lin"}, {"head", 1, "Lin"}});
 
@@ -378,17 +377,18 @@ TEST_CASE("containers of modules are traversed with their indices in the path", 
         std::vector<std::string>{"cells.0.tau", "cells.1.tau", "blocks.0.lin.weight", "blocks.0.lin.bias",
                                  "blocks.0.gain", "blocks.1.lin.weight", "blocks.1.lin.bias", "blocks.1.gain",
                                  "misc.0.weight", "misc.0.bias", "misc.2.tau"});
-  CHECK(paths_of(pop.named_states()) ==
-        std::vector<std::string>{"cells.0.v", "cells.0.spike", "cells.1.v", "cells.1.spike", "blocks.0.h",
-                                 "blocks.1.h", "misc.2.v", "misc.2.spike", "trace"});
+  CHECK(paths_of(pop.named_states()) == std::vector<std::string>{"cells.0.v", "cells.0.spike", "cells.1.v",
+                                                                 "cells.1.spike", "blocks.0.h", "blocks.1.h",
+                                                                 "misc.2.v", "misc.2.spike", "trace"});
   CHECK(&pop.named_states()[2].second.get() == &pop.cells[1].v.value());
   CHECK(&pop.named_parameters()[10].second.get() == &std::get<2>(pop.misc).tau.raw());
 
   const auto modules = pop.named_modules();
   CHECK(paths_of(modules) == std::vector<std::string>{"", "cells.0", "cells.1", "blocks.0", "blocks.0.lin",
-                                                      "blocks.1", "blocks.1.lin", "misc.0", "misc.1", "misc.2"});
-  CHECK(types_of(infos_of(modules)) == std::vector<std::string>{"Pop", "Neuron", "Neuron", "Block", "Lin", "Block",
-                                                                "Lin", "Lin", "Scale", "Neuron"});
+                                                      "blocks.1", "blocks.1.lin", "misc.0", "misc.1",
+                                                      "misc.2"});
+  CHECK(types_of(infos_of(modules)) == std::vector<std::string>{"Pop", "Neuron", "Neuron", "Block", "Lin",
+                                                                "Block", "Lin", "Lin", "Scale", "Neuron"});
   CHECK(counts_of(infos_of(modules)) == std::vector<std::size_t>{26, 1, 1, 10, 8, 10, 8, 3, 0, 1});
   CHECK(names_of(infos_of(modules))[2] == pop.cells[1].name());
   CHECK(names_of(infos_of(modules))[8] == std::get<1>(pop.misc).name());
@@ -412,8 +412,8 @@ TEST_CASE("containers of modules are traversed with their indices in the path", 
 
   CHECK(pop.named_parameters(modyn::max_depth{0}).empty());
   CHECK(paths_of(pop.named_parameters(modyn::max_depth{1})) ==
-        std::vector<std::string>{"cells.0.tau", "cells.1.tau", "blocks.0.gain", "blocks.1.gain", "misc.0.weight",
-                                 "misc.0.bias", "misc.2.tau"});
+        std::vector<std::string>{"cells.0.tau", "cells.1.tau", "blocks.0.gain", "blocks.1.gain",
+                                 "misc.0.weight", "misc.0.bias", "misc.2.tau"});
   CHECK(paths_of(pop.named_states(modyn::max_depth{0})) == std::vector<std::string>{"trace"});
   CHECK(paths_of(pop.named_parameters([](std::string_view p) { return p.starts_with("misc."); })) ==
         std::vector<std::string>{"misc.0.weight", "misc.0.bias", "misc.2.tau"});
@@ -429,7 +429,8 @@ TEST_CASE("a std::vector of modules is traversed at its current size", "[module]
 
   pop.cells.clear();
   CHECK(paths_of(pop.named_parameters(modyn::max_depth{1})) ==
-        std::vector<std::string>{"blocks.0.gain", "blocks.1.gain", "misc.0.weight", "misc.0.bias", "misc.2.tau"});
+        std::vector<std::string>{"blocks.0.gain", "blocks.1.gain", "misc.0.weight", "misc.0.bias",
+                                 "misc.2.tau"});
   CHECK(pop.num_parameters() == 24);
   CHECK(paths_of(pop.named_children()) ==
         std::vector<std::string>{"blocks.0", "blocks.1", "misc.0", "misc.1", "misc.2"});
@@ -455,7 +456,8 @@ TEST_CASE("num_parameters counts the raw scalars of every Param below", "[module
 
 // ---- 6. reset_state
 
-TEST_CASE("reset_state(0) gives every State its per-sample shape, full of its fill value", "[module][reset]") {
+TEST_CASE("reset_state(0) gives every State its per-sample shape, full of its fill value",
+          "[module][reset]") {
   mt::Pop<> pop;
   mt::randomize(pop, 3);
   pop.reset_state(0);
@@ -498,8 +500,15 @@ TEST_CASE("reset_state(b) adds a batch axis of b", "[module][reset]") {
 
     std::vector<Shape> shapes;
     for (const auto& [path, s] : pop.named_states()) shapes.push_back(s.get().shape());
-    CHECK(shapes == std::vector<Shape>{{batch, 3}, {batch, 3}, {batch, 3}, {batch, 3}, {batch, 2}, {batch, 2},
-                                       {batch, 3}, {batch, 3}, {batch, 2}});
+    CHECK(shapes == std::vector<Shape>{{batch, 3},
+                                       {batch, 3},
+                                       {batch, 3},
+                                       {batch, 3},
+                                       {batch, 2},
+                                       {batch, 2},
+                                       {batch, 3},
+                                       {batch, 3},
+                                       {batch, 2}});
   }
 
   mt::Net<> net;
@@ -588,11 +597,13 @@ TEST_CASE("a module nested in a class template is named after itself", "[module]
 
 // ---- gradients
 
-TEST_CASE("named_gradients lists each Param's gradient by path; zero_grad clears them all", "[module][grad]") {
+TEST_CASE("named_gradients lists each Param's gradient by path, zero_grad clears them all",
+          "[module][grad]") {
   mt::Net<> net;
   auto grads = net.named_gradients();  // the mutable form allocates the buffers, zero-filled
   CHECK(paths_of(grads) == paths_of(net.named_parameters()));
-  static_assert(std::is_same_v<decltype(grads)::value_type::second_type, std::reference_wrapper<Tensor<float>>>);
+  static_assert(
+      std::is_same_v<decltype(grads)::value_type::second_type, std::reference_wrapper<Tensor<float>>>);
   CHECK(&grads[0].second.get() == &net.block.lin.weight.grad());
   CHECK(&grads[3].second.get() == &net.scale.grad());
   CHECK(shapes_of(grads) == shapes_of(net.named_parameters()));
@@ -607,22 +618,24 @@ TEST_CASE("named_gradients lists each Param's gradient by path; zero_grad clears
   // The const form reads the buffers without allocating.
   const auto& const_net = net;
   const auto const_grads = const_net.named_gradients();
-  static_assert(
-      std::is_same_v<decltype(const_grads)::value_type::second_type, std::reference_wrapper<const Tensor<float>>>);
+  static_assert(std::is_same_v<decltype(const_grads)::value_type::second_type,
+                               std::reference_wrapper<const Tensor<float>>>);
   CHECK(&const_grads[5].second.get() == &net.head.bias.grad());
 
   const auto version = net.block.lin.weight.version();
   net.zero_grad();
-  for (const auto& [path, g] : const_net.named_gradients()) CHECK(g.get() == Tensor<float>::zeros(g.get().shape()));
+  for (const auto& [path, g] : const_net.named_gradients())
+    CHECK(g.get() == Tensor<float>::zeros(g.get().shape()));
   CHECK(&net.head.bias.grad() == &const_grads[5].second.get());  // the same buffers
-  CHECK(net.block.lin.weight.version() == version);                // gradients are not values
+  CHECK(net.block.lin.weight.version() == version);              // gradients are not values
 
   // A model of mixed element types: variants, as named_parameters gives.
   mt::MixedNet mixed;
   mixed.zero_grad();
   const auto mixed_grads = std::as_const(mixed).named_gradients();
   CHECK(paths_of(mixed_grads) == std::vector<std::string>{"in.weight", "in.bias", "pop.tau"});
-  using Ref = std::variant<std::reference_wrapper<const Tensor<float>>, std::reference_wrapper<const Tensor<double>>>;
+  using Ref =
+      std::variant<std::reference_wrapper<const Tensor<float>>, std::reference_wrapper<const Tensor<double>>>;
   static_assert(std::is_same_v<decltype(mixed_grads)::value_type::second_type, Ref>);
   CHECK(std::get<1>(mixed_grads[2].second).get() == Tensor<double>::zeros({3}));
   CHECK(&std::get<1>(mixed_grads[2].second).get() == &mixed.pop.tau.grad());

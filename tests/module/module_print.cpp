@@ -1,6 +1,5 @@
 // Printing modules as trees with parameter counts.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <string>
 
@@ -19,9 +18,12 @@ std::string printed(const M& m) {
 
 TEST_CASE("a module without child modules prints on one line", "[print]") {
   CHECK(printed(mt::Scale()) == "Scale()");
-  CHECK(printed(mt::Lin<>(1, 1)) == "Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters");
-  CHECK(printed(mt::Lin<>(4, 5)) == "Lin(weight: Param (4, 5), bias: Param (5,), features=5)  # 25 parameters");
-  CHECK(printed(mt::Neuron<>()) == "Neuron(v: State (3,), tau: Param[exponential] (1,), spike: State (3,))  # 1 parameter");
+  CHECK(printed(mt::Lin<>(1, 1)) ==
+        "Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters");
+  CHECK(printed(mt::Lin<>(4, 5)) ==
+        "Lin(weight: Param (4, 5), bias: Param (5,), features=5)  # 25 parameters");
+  CHECK(printed(mt::Neuron<>()) ==
+        "Neuron(v: State (3,), tau: Param[exponential] (1,), spike: State (3,))  # 1 parameter");
   CHECK(printed(mt::Fixed<3>()) == "Fixed(w: Param[affine] (3,), s: State (3,), tag=0)  # 3 parameters");
 }
 
@@ -103,7 +105,8 @@ TEST_CASE("an empty container prints as empty brackets", "[print]") {
 TEST_CASE("printing works in a stream with other output", "[print]") {
   std::ostringstream os;
   os << "model: " << mt::Scale() << " / " << mt::Lin<>(1, 1).set_name("x") << '\n';
-  CHECK(os.str() == "model: Scale() / Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters\n");
+  CHECK(os.str() ==
+        "model: Scale() / Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters\n");
 }
 
 namespace {
@@ -146,12 +149,14 @@ TEST_CASE("a model of mixed element types prints each field's dtype", "[print][d
         "  (pop): Mixed(tau: Param (3,) float64, V: State (2, 3) float32, counter: State (2, 3) int32)  # 3 "
         "parameters\n"
         ")");
-  CHECK(printed(net.pop) ==
-        "Mixed(tau: Param (3,) float64, V: State (2, 3) float32, counter: State (2, 3) int32)  # 3 parameters");
+  CHECK(
+      printed(net.pop) ==
+      "Mixed(tau: Param (3,) float64, V: State (2, 3) float32, counter: State (2, 3) int32)  # 3 parameters");
   // A part of one element type prints as any such model: no dtypes.
   CHECK(printed(net.in) == "Lin(weight: Param (2, 3), bias: Param (3,), features=3)  # 9 parameters");
   // Nor does a model of one element type other than float.
-  CHECK(printed(mt::Lin<double>(1, 1)) == "Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters");
+  CHECK(printed(mt::Lin<double>(1, 1)) ==
+        "Lin(weight: Param (1, 1), bias: Param (1,), features=1)  # 2 parameters");
 
   // An int32 State prints as a tensor too.
   std::ostringstream os;

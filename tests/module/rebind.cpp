@@ -1,7 +1,6 @@
 // clone(model), to<Backend>(model) and rebind_backend_t.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -46,11 +45,14 @@ void check_same_tensors(A& a, B& b) {
 }  // namespace
 
 TEST_CASE("rebind_backend_t replaces every backend argument, recursively", "[rebind]") {
-  using modyn::rebind_backend_t;
   using modyn::cpu;
-  static_assert(std::is_same_v<rebind_backend_t<mt::Net<float, cpu>, other_backend>, mt::Net<float, other_backend>>);
-  static_assert(std::is_same_v<rebind_backend_t<mt::Net<double, cpu>, other_backend>, mt::Net<double, other_backend>>);
-  static_assert(std::is_same_v<rebind_backend_t<Tensor<float, cpu>, other_backend>, Tensor<float, other_backend>>);
+  using modyn::rebind_backend_t;
+  static_assert(
+      std::is_same_v<rebind_backend_t<mt::Net<float, cpu>, other_backend>, mt::Net<float, other_backend>>);
+  static_assert(
+      std::is_same_v<rebind_backend_t<mt::Net<double, cpu>, other_backend>, mt::Net<double, other_backend>>);
+  static_assert(
+      std::is_same_v<rebind_backend_t<Tensor<float, cpu>, other_backend>, Tensor<float, other_backend>>);
   static_assert(std::is_same_v<rebind_backend_t<std::vector<mt::Lin<float, cpu>>, other_backend>,
                                std::vector<mt::Lin<float, other_backend>>>);
   static_assert(std::is_same_v<rebind_backend_t<std::array<mt::Lin<float, cpu>, 3>, other_backend>,
@@ -60,7 +62,8 @@ TEST_CASE("rebind_backend_t replaces every backend argument, recursively", "[reb
   static_assert(std::is_same_v<rebind_backend_t<mt::Scale, other_backend>, mt::Scale>);
   static_assert(std::is_same_v<rebind_backend_t<float, other_backend>, float>);
   // Declared by the module: a size template parameter.
-  static_assert(std::is_same_v<rebind_backend_t<mt::Fixed<3, cpu>, other_backend>, mt::Fixed<3, other_backend>>);
+  static_assert(
+      std::is_same_v<rebind_backend_t<mt::Fixed<3, cpu>, other_backend>, mt::Fixed<3, other_backend>>);
   static_assert(std::is_same_v<rebind_backend_t<mt::Holder<cpu>, other_backend>, mt::Holder<other_backend>>);
   static_assert(std::is_same_v<rebind_backend_t<std::array<mt::Fixed<2, cpu>, 2>, other_backend>,
                                std::array<mt::Fixed<2, other_backend>, 2>>);
@@ -178,8 +181,9 @@ TEST_CASE("to<B> rebinds vectors, arrays and tuples of modules", "[rebind]") {
 
   auto moved = modyn::to<other_backend>(pop);
   static_assert(std::is_same_v<decltype(moved), mt::Pop<float, other_backend>>);
-  static_assert(std::is_same_v<decltype(moved.misc),
-                               std::tuple<mt::Lin<float, other_backend>, mt::Scale, mt::Neuron<float, other_backend>>>);
+  static_assert(
+      std::is_same_v<decltype(moved.misc),
+                     std::tuple<mt::Lin<float, other_backend>, mt::Scale, mt::Neuron<float, other_backend>>>);
   CHECK(moved.cells.size() == 3);
   check_same_tensors(pop, moved);
   CHECK(module_names(moved) == module_names(pop));

@@ -1,8 +1,7 @@
 // MODYN_FIELDS, the field kinds and module concepts, and the tensor type a
 // model's lists hold.
-#include <catch2/catch.hpp>
-
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -46,7 +45,8 @@ struct Wide : modyn::Module<Wide> {
 template <class M>
 std::vector<std::string> field_names() {
   std::vector<std::string> out;
-  std::apply([&](const auto&... f) { (out.push_back(std::string(f.name)), ...); }, M::template modyn_fields<M>());
+  std::apply([&](const auto&... f) { (out.push_back(std::string(f.name)), ...); },
+             M::template modyn_fields<M>());
   return out;
 }
 
@@ -62,8 +62,9 @@ TEST_CASE("MODYN_FIELDS lists names and accessors in declaration order", "[refle
   static_assert(std::get<2>(fields).name == "head");
   using Info3 = std::tuple_element_t<3, decltype(fields)>;
   static_assert(std::is_same_v<modyn::detail::field_type_t<Info3, mt::Net<>>, int>);
-  static_assert(std::is_same_v<modyn::detail::field_type_t<std::tuple_element_t<0, decltype(fields)>, mt::Net<>>,
-                               mt::Block<>>);
+  static_assert(
+      std::is_same_v<modyn::detail::field_type_t<std::tuple_element_t<0, decltype(fields)>, mt::Net<>>,
+                     mt::Block<>>);
 
   // Each accessor returns the field itself, const for a const module.
   mt::Net<> net;
@@ -100,7 +101,8 @@ TEST_CASE("MODYN_FIELDS takes many fields, private ones included", "[reflection]
 
 TEST_CASE("field kinds come from the field types", "[reflection]") {
   static_assert(kind_of<Param<Tensor<float>>>() == field_kind::param);
-  static_assert(kind_of<Param<Tensor<double>, modyn::transform::exponential, modyn::reg::L1>>() == field_kind::param);
+  static_assert(kind_of<Param<Tensor<double>, modyn::transform::exponential, modyn::reg::L1>>() ==
+                field_kind::param);
   static_assert(kind_of<const Param<Tensor<float>>&>() == field_kind::param);
   static_assert(kind_of<State<Tensor<float>>>() == field_kind::state);
   static_assert(kind_of<mt::Scale>() == field_kind::module);
@@ -152,7 +154,8 @@ TEST_CASE("the lists of a model hold its one tensor type", "[reflection]") {
   for (const auto& [key, entry] : net.state_dict()) CHECK(entry.dtype() == modyn::DType::float64);
 }
 
-TEST_CASE("a model of mixed element types lists variants over its distinct tensor types", "[reflection][dtype]") {
+TEST_CASE("a model of mixed element types lists variants over its distinct tensor types",
+          "[reflection][dtype]") {
   using modyn::detail::model_value_t;
   using modyn::detail::model_value_types_t;
   using modyn::detail::type_list;
@@ -161,7 +164,8 @@ TEST_CASE("a model of mixed element types lists variants over its distinct tenso
   // Distinct, in traversal order.
   static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::params>,
                                type_list<Tensor<float>, Tensor<double>>>);
-  static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::states>, type_list<Tensor<float>, I32>>);
+  static_assert(
+      std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::states>, type_list<Tensor<float>, I32>>);
   static_assert(std::is_same_v<model_value_types_t<mt::MixedNet, value_filter::both>,
                                type_list<Tensor<float>, Tensor<double>, I32>>);
   static_assert(std::is_same_v<model_value_types_t<mt::Pop<>, value_filter::both>, type_list<Tensor<float>>>);
@@ -175,7 +179,8 @@ TEST_CASE("a model of mixed element types lists variants over its distinct tenso
   mt::MixedNet net;
   net.reset_state(2);
   auto params = net.named_parameters();
-  using ParamRef = std::variant<std::reference_wrapper<Tensor<float>>, std::reference_wrapper<Tensor<double>>>;
+  using ParamRef =
+      std::variant<std::reference_wrapper<Tensor<float>>, std::reference_wrapper<Tensor<double>>>;
   static_assert(std::is_same_v<decltype(params)::value_type, std::pair<std::string, ParamRef>>);
   CHECK(mt::paths_of(params) == std::vector<std::string>{"in.weight", "in.bias", "pop.tau"});
   CHECK(&std::get<std::reference_wrapper<Tensor<float>>>(params[0].second).get() == &net.in.weight.raw());
@@ -194,8 +199,8 @@ TEST_CASE("a model of mixed element types lists variants over its distinct tenso
         },
         entry.second);
   }
-  CHECK(described == std::vector<std::string>{"in.weight float32 (2, 3)", "in.bias float32 (3,)",
-                                              "pop.tau float64 (3,)"});
+  CHECK(described ==
+        std::vector<std::string>{"in.weight float32 (2, 3)", "in.bias float32 (3,)", "pop.tau float64 (3,)"});
   std::visit([](auto t) { t.get() *= 2; }, params[2].second);
   CHECK(net.pop.tau.value() == Tensor<double>::full({3}, 8.0));
 
@@ -212,9 +217,10 @@ TEST_CASE("a model of mixed element types lists variants over its distinct tenso
   // Filters, and const models: variants of const references.
   const auto& const_net = net;
   const auto const_states = const_net.named_states([](std::string_view p) { return p.ends_with("counter"); });
-  static_assert(std::is_same_v<decltype(const_states)::value_type::second_type,
-                               std::variant<std::reference_wrapper<const Tensor<float>>,
-                                            std::reference_wrapper<const I32>>>);
+  static_assert(
+      std::is_same_v<
+          decltype(const_states)::value_type::second_type,
+          std::variant<std::reference_wrapper<const Tensor<float>>, std::reference_wrapper<const I32>>>);
   REQUIRE(const_states.size() == 1);
   CHECK(&std::get<1>(const_states[0].second).get() == &net.pop.counter.value());
   CHECK(mt::paths_of(net.named_parameters(modyn::max_depth{1})) ==

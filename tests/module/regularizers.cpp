@@ -1,7 +1,6 @@
 // Regularizers, Param::reg_loss and Module::reg_loss, against hand-computed
 // sums (on the transformed values).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "models.hpp"
@@ -79,7 +78,8 @@ TEST_CASE("Module::reg_loss sums every regularized Param below", "[reg][module]"
   r.net.scale = Tensor<float>{4.0f};
   r.net.block.gain = Tensor<float>{1.0f, -1.0f};
   r.a = Tensor<float>{0.0f, 0.0f};
-  const double gain = 0.5 * (std::pow(std::log1p(std::exp(1.0)), 2) + std::pow(std::log1p(std::exp(-1.0)), 2));
+  const double gain =
+      0.5 * (std::pow(std::log1p(std::exp(1.0)), 2) + std::pow(std::log1p(std::exp(-1.0)), 2));
   CHECK(r.net.reg_loss() == Approx(gain + 1.0));
   CHECK(r.reg_loss() == Approx(4.0 + 14.0 + 0.35 + ln2 * ln2 + 3.0 + 1.25 + gain + 1.0));
 

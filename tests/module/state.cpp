@@ -1,7 +1,6 @@
 // modyn::State: per-sample shape and fill, reset, batch_shape, accepts,
 // identity-keeping assignment and shape errors naming the path.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -139,7 +138,8 @@ TEST_CASE("assigning a same-shape value to a State replaces the data in the same
   CHECK(s.value() == Tensor<float>{{-1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, -6.0f}});
 }
 
-TEST_CASE("assigning another shape to a State throws shape_error naming the path and both shapes", "[state]") {
+TEST_CASE("assigning another shape to a State throws shape_error naming the path and both shapes",
+          "[state]") {
   State<Tensor<float>> lone(Shape{3});
   CHECK(message_of<modyn::shape_error>([&] { lone = Tensor<float>{1.0f}; }) ==
         "modyn: State '<unnamed>': the shape of the original data is (3,), while we got (1,)");
@@ -148,8 +148,9 @@ TEST_CASE("assigning another shape to a State throws shape_error naming the path
   pop.reset_state(7);
   CHECK(message_of<modyn::shape_error>([&] { pop.cells[1].v = Tensor<float>::zeros({3}); }) ==
         "modyn: State 'cells.1.v': the shape of the original data is (7, 3), while we got (3,)");
-  CHECK(message_of<modyn::shape_error>([&] { pop.trace = Tensor<float>::zeros({7, 3}); }) ==
-        "modyn: State 'trace': the shape of the original data is (7, 2), while we got (7, 3)");
+  CHECK(message_of<modyn::shape_error>([&] {
+          pop.trace = Tensor<float>::zeros({7, 3});
+        }) == "modyn: State 'trace': the shape of the original data is (7, 2), while we got (7, 3)");
   CHECK(message_of<modyn::shape_error>([&] { std::get<2>(pop.misc).spike = Tensor<float>::zeros({}); }) ==
         "modyn: State 'misc.2.spike': the shape of the original data is (7, 3), while we got ()");
   // Nothing changed.

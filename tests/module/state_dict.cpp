@@ -1,6 +1,5 @@
 // state_dict / load_state_dict round trips and errors, and StateDict itself.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -101,8 +100,9 @@ TEST_CASE("StateEntry from raw bytes, as a file reader makes it", "[state_dict][
   CHECK(h.bytes().size() == 2);
   CHECK_THROWS_AS(h.as<float>(), modyn::type_error);
 
-  CHECK(message_of<modyn::shape_error>([&] { StateEntry(DType::float32, Shape{2, 2}, bytes); }) ==
-        "modyn::StateEntry: 12 bytes given for a float32 tensor of shape (2, 2) (16 bytes)");
+  CHECK(message_of<modyn::shape_error>([&] {
+          StateEntry(DType::float32, Shape{2, 2}, bytes);
+        }) == "modyn::StateEntry: 12 bytes given for a float32 tensor of shape (2, 2) (16 bytes)");
 }
 
 TEST_CASE("StateEntry::as with the wrong element type throws type_error naming key and both dtypes",
@@ -209,7 +209,8 @@ TEST_CASE("StateDict::at and erase throw key_error naming a missing key", "[stat
   StateDict d;
   d.insert_or_assign("l1.weight", Tensor<float>{1.0f});
   const auto& cd = d;
-  CHECK(message_of<modyn::key_error>([&] { (void)cd.at("l1.bias"); }) == "modyn::StateDict: no key 'l1.bias'");
+  CHECK(message_of<modyn::key_error>([&] { (void)cd.at("l1.bias"); }) ==
+        "modyn::StateDict: no key 'l1.bias'");
   CHECK_THROWS_WITH(d.at("zz"), Contains("'zz'"));
   CHECK_THROWS_AS(d.at("zz"), modyn::error);
   CHECK_THROWS_WITH(d.erase("nope"), Contains("'nope'"));
@@ -373,9 +374,10 @@ TEST_CASE("strict loading throws key_error listing every missing and unexpected 
   CHECK(all_tensors(b) == before);
 
   // An empty dict: every key is missing.
-  CHECK_THROWS_WITH(b.load_state_dict(StateDict{}),
-                    "modyn::load_state_dict: missing keys: 'block.lin.weight', 'block.lin.bias', 'block.gain', "
-                    "'scale', 'head.weight', 'head.bias', 'block.h'; unexpected keys: none");
+  CHECK_THROWS_WITH(
+      b.load_state_dict(StateDict{}),
+      "modyn::load_state_dict: missing keys: 'block.lin.weight', 'block.lin.bias', 'block.gain', "
+      "'scale', 'head.weight', 'head.bias', 'block.h'; unexpected keys: none");
 }
 
 TEST_CASE("non-strict loading reports the mismatched keys and loads the rest", "[state_dict]") {
@@ -463,7 +465,8 @@ void fill_mixed(mt::MixedNet& net, std::uint64_t seed, std::size_t batch) {
   for (std::size_t i = 0; i < 3; ++i) tau[i] = 1.0 + 0.1 * double(i + seed) + 1e-17 * double(seed);
   net.pop.tau = Tensor<double>({3}, tau);
   std::int32_t* c = net.pop.counter->data();
-  for (std::size_t i = 0; i < net.pop.counter->size(); ++i) c[i] = static_cast<std::int32_t>(seed * 1000 + i) - 7;
+  for (std::size_t i = 0; i < net.pop.counter->size(); ++i)
+    c[i] = static_cast<std::int32_t>(seed * 1000 + i) - 7;
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // Param transforms: forward against hand-computed values, inverse round
 // trips, on scalars and on tensors long enough for the SIMD path.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -62,7 +61,8 @@ void check_transform(Tr tr, const std::vector<float>& raw, const std::function<d
 TEST_CASE("identity", "[transform]") {
   CHECK(transform::identity{}.forward(2.5f) == 2.5f);
   CHECK(transform::identity{}.inverse(-2.5f) == -2.5f);
-  check_transform(transform::identity{}, ramp(-4.0f, 0.5f), [](double x) { return x; }, 0.0);
+  check_transform(
+      transform::identity{}, ramp(-4.0f, 0.5f), [](double x) { return x; }, 0.0);
 }
 
 TEST_CASE("softplus is log(1 + e^x), without overflow", "[transform]") {
@@ -87,7 +87,8 @@ TEST_CASE("exp is e^x", "[transform]") {
   CHECK(t.forward(1.0) == Approx(std::exp(1.0)));
   CHECK(t.inverse(1.0f) == 0.0f);
   CHECK(t.inverse(2.0) == Approx(std::log(2.0)));
-  check_transform(t, ramp(-3.0f, 0.4f), [](double x) { return std::exp(x); }, 1e-5);
+  check_transform(
+      t, ramp(-3.0f, 0.4f), [](double x) { return std::exp(x); }, 1e-5);
 }
 
 TEST_CASE("sigmoid maps to (lower, upper)", "[transform]") {
@@ -98,13 +99,14 @@ TEST_CASE("sigmoid maps to (lower, upper)", "[transform]") {
   CHECK(unit.inverse(0.5) == Approx(0.0).margin(1e-12));
 
   const transform::sigmoid t{-1.0, 3.0};
-  CHECK(t.forward(0.0) == Approx(1.0));             // -1 + 4 / 2
-  CHECK(t.forward(std::log(3.0)) == Approx(2.0));   // -1 + 4 * 3/4
+  CHECK(t.forward(0.0) == Approx(1.0));                           // -1 + 4 / 2
+  CHECK(t.forward(std::log(3.0)) == Approx(2.0));                 // -1 + 4 * 3/4
   CHECK(t.forward(-std::log(3.0)) == Approx(0.0).margin(1e-12));  // -1 + 4 * 1/4
   CHECK(t.inverse(1.0) == Approx(0.0).margin(1e-12));
   CHECK(t.inverse(2.0) == Approx(std::log(3.0)));
   CHECK(t.inverse(0.0) == Approx(-std::log(3.0)));
-  check_transform(t, ramp(-4.0f, 0.45f), [](double x) { return -1.0 + 4.0 * sigmoid(x); }, 1e-3);
+  check_transform(
+      t, ramp(-4.0f, 0.45f), [](double x) { return -1.0 + 4.0 * sigmoid(x); }, 1e-3);
 }
 
 TEST_CASE("affine is scale x + shift", "[transform]") {
@@ -115,9 +117,10 @@ TEST_CASE("affine is scale x + shift", "[transform]") {
   CHECK(t.inverse(-5.0) == -3.0);
   const transform::affine unit;
   CHECK(unit.forward(7.0) == 7.0);
-  check_transform(t, ramp(-5.0f, 0.5f), [](double x) { return 2.0 * x + 1.0; }, 1e-6);
-  check_transform(transform::affine{-0.5, 10.0}, ramp(-5.0f, 0.5f), [](double x) { return -0.5 * x + 10.0; },
-                  1e-5);
+  check_transform(
+      t, ramp(-5.0f, 0.5f), [](double x) { return 2.0 * x + 1.0; }, 1e-6);
+  check_transform(
+      transform::affine{-0.5, 10.0}, ramp(-5.0f, 0.5f), [](double x) { return -0.5 * x + 10.0; }, 1e-5);
 }
 
 TEST_CASE("clip clamps to [lower, upper], its inverse is the identity", "[transform]") {
@@ -139,7 +142,8 @@ TEST_CASE("clip clamps to [lower, upper], its inverse is the identity", "[transf
   const auto q = Param<Tensor<float>, transform::clip>::from_value(Tensor<float>{0.25f, -0.5f, 1.0f}, t);
   CHECK(q.raw() == Tensor<float>{0.25f, -0.5f, 1.0f});
   CHECK(q.value() == Tensor<float>{0.25f, -0.5f, 1.0f});
-  check_transform(transform::clip{-10.0, 10.0}, ramp(-4.0f, 0.5f), [](double x) { return x; }, 0.0);
+  check_transform(
+      transform::clip{-10.0, 10.0}, ramp(-4.0f, 0.5f), [](double x) { return x; }, 0.0);
 }
 
 // Regression test (a bug found and fixed): softplus::forward computes log(1 + e^-|x|)

@@ -1,7 +1,6 @@
 // The traversal under every reflection feature (detail/traversal.hpp) and the
 // path buffer it builds paths in (detail/path.hpp).
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,13 +25,21 @@ struct recorder : modyn::detail::visitor_base {
     return path != skip;
   }
   template <class M>
-  void leave(std::string_view path, M&, int depth) { add("leave", path, depth); }
+  void leave(std::string_view path, M&, int depth) {
+    add("leave", path, depth);
+  }
   template <class P>
-  void param(std::string_view path, P&, int depth) { add("param", path, depth); }
+  void param(std::string_view path, P&, int depth) {
+    add("param", path, depth);
+  }
   template <class S>
-  void state(std::string_view path, S&, int depth) { add("state", path, depth); }
+  void state(std::string_view path, S&, int depth) {
+    add("state", path, depth);
+  }
   template <class T>
-  void plain(std::string_view name, T&, int depth) { add("plain", name, depth); }
+  void plain(std::string_view name, T&, int depth) {
+    add("plain", name, depth);
+  }
 };
 
 }  // namespace
@@ -135,6 +142,6 @@ TEST_CASE("path_buffer throws config_error past its capacity", "[traversal]") {
   other.push(std::string(300, 'a'));
   CHECK_THROWS_AS(other.push(std::string(path_buffer::capacity - 300, 'b')), modyn::config_error);
   CHECK(std::string(other.view()) == std::string(300, 'a'));  // unchanged
-  CHECK_THROWS_WITH(other.push(std::string(300, 'c')), Catch::Matchers::StartsWith(
-                                                            "modyn: module path longer than 512 characters: aaa"));
+  CHECK_THROWS_WITH(other.push(std::string(300, 'c')),
+                    Catch::Matchers::StartsWith("modyn: module path longer than 512 characters: aaa"));
 }

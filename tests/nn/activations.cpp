@@ -2,7 +2,6 @@
 // exp, log, sqrt, abs) against the std:: formulas, on 37 elements (SIMD
 // vectors and a scalar tail).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <span>

@@ -6,7 +6,6 @@
 // GEMMs sum in another order; tanh and sigmoid are std:: on one lane and
 // xsimd:: on vectors).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -76,20 +75,21 @@ void compare_cell(Cell& cpu_cell, States states) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][backends][dense]", modyn::cpu, modyn::serial,
-                   modyn::pseudo_device) {
+TEMPLATE_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][backends][dense]", modyn::cpu,
+                   modyn::serial, modyn::pseudo_device) {
   nn::Dense cpu_dense(in, hidden, {.seed = 11});
   auto dense = modyn::to<TestType>(cpu_dense);
   REQUIRE(host_values(dense.weight.value()) == cpu_dense.weight.value().to_vector());
   for (const auto& x : inputs()) {
     const auto x_on_b = modyn::to<TestType>(x);
     require_close(host_values(dense(x_on_b)), host_values(cpu_dense(x)), "Dense");
-    require_close(host_values(dense.forward_fused(x_on_b, modyn::relu)), host_values(cpu_dense.forward_fused(x, modyn::relu)),
-                  "Dense + relu");
+    require_close(host_values(dense.forward_fused(x_on_b, modyn::relu)),
+                  host_values(cpu_dense.forward_fused(x, modyn::relu)), "Dense + relu");
   }
   // A (time, batch, in) input: one GEMM over every row.
   const Tensor<float> seq = Tensor<float>::ones(Shape{2, batch, in});
-  require_close(host_values(dense(modyn::to<TestType>(seq))), host_values(cpu_dense(seq)), "Dense over a sequence");
+  require_close(host_values(dense(modyn::to<TestType>(seq))), host_values(cpu_dense(seq)),
+                "Dense over a sequence");
 }
 
 TEMPLATE_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][backends][rnn_cell]", modyn::cpu,

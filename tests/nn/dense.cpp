@@ -1,8 +1,7 @@
 // nn::Dense: y = x W + b over the last axis against a naive loop, static
 // sizes, initialisation (bounds, seeds, kinds) and shape errors.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <optional>
@@ -77,7 +76,8 @@ TEST_CASE("Dense: y = x W + b for (batch, in), (time, batch, in) and (in,) input
   }
 }
 
-TEST_CASE("Dense: the output is a buffer of the layer, reused across calls of the same shape", "[nn][dense]") {
+TEST_CASE("Dense: the output is a buffer of the layer, reused across calls of the same shape",
+          "[nn][dense]") {
   nn::Dense d(6, 3, {.seed = 1});
   Rng rng(2);
   const auto a = rng.normal<float>({5, 6});

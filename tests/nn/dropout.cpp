@@ -2,7 +2,6 @@
 // (zeros with probability p, survivors scaled by 1 / (1 - p)), masks
 // reproducible from a seed; p outside [0, 1) rejected.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -33,15 +32,16 @@ Tensor<float> nonzero_input(modyn::Shape shape, std::uint64_t seed = 1) {
 TEST_CASE("Dropout: evaluation mode is the identity", "[nn][dropout]") {
   nn::Dropout d(0.5, 3);
   const auto x = nonzero_input({64, 33});
-  CHECK(d(x) == x);                                   // no context
-  CHECK(d(x, Context{}) == x);                        // default context: training = false
+  CHECK(d(x) == x);             // no context
+  CHECK(d(x, Context{}) == x);  // default context: training = false
   CHECK(d(x, Context{.t = 3.0, .i = 30, .dt = 0.1, .training = false}) == x);
   // A view input.
   const auto xs = nonzero_input({2, 5, 7});
   CHECK(d(xs[1]) == xs[1]);
 }
 
-TEST_CASE("Dropout: training zeroes a fraction p and scales the rest by exactly 1 / (1 - p)", "[nn][dropout]") {
+TEST_CASE("Dropout: training zeroes a fraction p and scales the rest by exactly 1 / (1 - p)",
+          "[nn][dropout]") {
   const double p = GENERATE(0.1, 0.3, 0.5, 0.8);
   nn::Dropout d(p, 17);
   const auto x = nonzero_input({100, 1000}, 2);
@@ -50,8 +50,10 @@ TEST_CASE("Dropout: training zeroes a fraction p and scales the rest by exactly 
   const float scale = float(1.0 / (1.0 - p));
   std::size_t zeros = 0, wrong = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (y.data()[i] == 0.0f) ++zeros;
-    else if (y.data()[i] != x.data()[i] * scale) ++wrong;
+    if (y.data()[i] == 0.0f)
+      ++zeros;
+    else if (y.data()[i] != x.data()[i] * scale)
+      ++wrong;
   }
   INFO("p = " << p);
   CHECK(double(zeros) / double(x.size()) == Approx(p).margin(0.01));
@@ -64,7 +66,8 @@ TEST_CASE("Dropout: p = 0 is the identity even in training", "[nn][dropout]") {
   CHECK(d(x, training) == x);
 }
 
-TEST_CASE("Dropout: the same seed gives the same masks, another seed or the next call another", "[nn][dropout]") {
+TEST_CASE("Dropout: the same seed gives the same masks, another seed or the next call another",
+          "[nn][dropout]") {
   const auto x = nonzero_input({50, 200}, 4);
   nn::Dropout a(0.5, 42), b(0.5, 42), c(0.5, 43);
   const Tensor<float> ya(a(x, training));

@@ -6,9 +6,8 @@
 //   h' = (1 - z) * n + z * h
 // with W_ir, W_iz, W_in the column blocks [0, H), [H, 2H), [2H, 3H) of the
 // stored (in, 3H) weight_ih, and likewise for weight_hh and the biases.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -26,8 +25,8 @@ namespace {
 
 constexpr std::size_t batch = 3, in = 5, hidden = 4;
 
-std::vector<double> gru_step(const nn::GRUCell<>& cell, const std::vector<double>& x, const std::vector<double>& h,
-                             std::size_t rows) {
+std::vector<double> gru_step(const nn::GRUCell<>& cell, const std::vector<double>& x,
+                             const std::vector<double>& h, std::size_t rows) {
   const std::size_t H = hidden, G = 3 * hidden;
   const auto w_ih = ref::values(cell.weight_ih.value());  // (in, 3H)
   const auto w_hh = ref::values(cell.weight_hh.value());  // (H, 3H)
@@ -87,7 +86,8 @@ TEST_CASE("GRUCell: one step and several steps match PyTorch's equations", "[nn]
   SECTION("eight steps") { check_steps(cell, 8); }
 }
 
-TEST_CASE("GRUCell: b_hn is inside the reset gate's product (PyTorch, not the original GRU)", "[nn][gru_cell]") {
+TEST_CASE("GRUCell: b_hn is inside the reset gate's product (PyTorch, not the original GRU)",
+          "[nn][gru_cell]") {
   // Only b_hn non-zero, everything else zero, h = 0: r = sigmoid(0) = 1/2,
   // z = 1/2, n = tanh(r * b_hn) = tanh(b_hn / 2), h' = n / 2.
   nn::GRUCell cell(2, 1, {.seed = 2});
@@ -125,9 +125,13 @@ TEST_CASE("GRUCell: reset_state shapes and batch mismatch", "[nn][gru_cell][erro
   nn::GRUCell cell(in, hidden, {.seed = 7});
   cell.reset_state(batch);
   CHECK(cell.h.value() == Tensor<float>::zeros({batch, hidden}));
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { cell(Tensor<float>::zeros({2, in})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               cell(Tensor<float>::zeros({2, in}));
+             }),
              Contains("reset_state") && Contains("(3, 4)") && Contains("(2, 5)"));
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { cell(Tensor<float>::zeros({batch, 6})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               cell(Tensor<float>::zeros({batch, 6}));
+             }),
              Contains("(batch, 5)") && Contains("(3, 6)"));
 }
 

@@ -1,7 +1,6 @@
 // nn::LayerNorm over the last axis against a naive reference: mean, biased
 // variance, eps, then weight and bias.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -29,7 +28,8 @@ std::vector<double> layer_norm_reference(const Tensor<float>& x, const std::vect
     double var = 0;
     for (std::size_t j = 0; j < n; ++j) var += (v[offset + j] - mean) * (v[offset + j] - mean);
     var /= double(n);  // biased, as PyTorch
-    for (std::size_t j = 0; j < n; ++j) out[offset + j] = (v[offset + j] - mean) / std::sqrt(var + eps) * w[j] + b[j];
+    for (std::size_t j = 0; j < n; ++j)
+      out[offset + j] = (v[offset + j] - mean) / std::sqrt(var + eps) * w[j] + b[j];
   }
   return out;
 }
@@ -43,8 +43,8 @@ TEST_CASE("LayerNorm: defaults are weight 1, bias 0, eps 1e-5", "[nn][layer_norm
   CHECK(ln.eps == 1e-5);
   CHECK(ref::paths_of(ln.named_parameters()) == std::vector<std::string>{"weight", "bias"});
   const auto x = Rng(1).normal<float>({4, 6}, 3.0f, 2.0f);
-  CHECK(ref::max_error(ln(x), layer_norm_reference(x, std::vector<double>(6, 1.0), std::vector<double>(6, 0.0),
-                                                   1e-5)) < 1e-5);
+  CHECK(ref::max_error(ln(x), layer_norm_reference(x, std::vector<double>(6, 1.0),
+                                                   std::vector<double>(6, 0.0), 1e-5)) < 1e-5);
 }
 
 TEST_CASE("LayerNorm: matches the naive reference with a non-trivial weight and bias", "[nn][layer_norm]") {
@@ -84,7 +84,8 @@ TEST_CASE("LayerNorm: matches the naive reference with a non-trivial weight and 
   }
 }
 
-TEST_CASE("LayerNorm: eps matters for rows of small variance, a constant row gives the bias", "[nn][layer_norm]") {
+TEST_CASE("LayerNorm: eps matters for rows of small variance, a constant row gives the bias",
+          "[nn][layer_norm]") {
   nn::LayerNorm ln(4, 0.01);
   ln.bias = Tensor<float>{1, 2, 3, 4};
   // Variance 0.0001 (values +-0.01): with eps 0.01 the output is small.
@@ -99,7 +100,9 @@ TEST_CASE("LayerNorm: eps matters for rows of small variance, a constant row giv
 TEST_CASE("LayerNorm: an input of the wrong feature size throws shape_error", "[nn][layer_norm][error]") {
   nn::LayerNorm ln(6);
   CHECK_THROWS_AS(ln(Tensor<float>::zeros({4, 5})), modyn::shape_error);
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { ln(Tensor<float>::zeros({4, 5})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               ln(Tensor<float>::zeros({4, 5}));
+             }),
              Contains("(..., 6)") && Contains("(4, 5)"));
   CHECK_THROWS_AS(ln(Tensor<float>::zeros({6, 4})), modyn::shape_error);
   CHECK_THROWS_AS(ln(Tensor<float>::zeros(modyn::Shape{})), modyn::shape_error);

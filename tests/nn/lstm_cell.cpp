@@ -6,9 +6,8 @@
 //   o = sigmoid(...)                               (columns [3H, 4H))
 //   c' = f * c + i * g,   h' = o * tanh(c')
 // of the stored (in, 4H) weight_ih, (H, 4H) weight_hh and (4H,) biases.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -130,9 +129,13 @@ TEST_CASE("LSTMCell: reset_state shapes and batch mismatch", "[nn][lstm_cell][er
   cell.reset_state(batch);
   CHECK(cell.h.value() == Tensor<float>::zeros({batch, hidden}));
   CHECK(cell.c.value() == Tensor<float>::zeros({batch, hidden}));
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { cell(Tensor<float>::zeros({2, in})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               cell(Tensor<float>::zeros({2, in}));
+             }),
              Contains("reset_state") && Contains("(3, 4)") && Contains("(2, 5)"));
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { cell(Tensor<float>::zeros({batch, 6})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               cell(Tensor<float>::zeros({batch, 6}));
+             }),
              Contains("(batch, 5)") && Contains("(3, 6)"));
 }
 

@@ -3,16 +3,15 @@
 // layouts (weights (in, out) row-major), independently of modyn's kernels.
 #pragma once
 
-#include "support/helpers.hpp"
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "modyn/modyn.hpp"
+#include "support/helpers.hpp"
 
 namespace ref {
 
@@ -27,8 +26,8 @@ std::vector<double> values(const X& x) {
 }
 
 // y (rows, out) = x (rows, in) w (in, out) [+ b (out,)], w read at w[k * out + j].
-inline Matrix affine(const std::vector<double>& x, std::size_t rows, std::size_t in, const std::vector<double>& w,
-                     std::size_t out, const std::vector<double>* b = nullptr) {
+inline Matrix affine(const std::vector<double>& x, std::size_t rows, std::size_t in,
+                     const std::vector<double>& w, std::size_t out, const std::vector<double>* b = nullptr) {
   Matrix y(rows * out, 0.0);
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t j = 0; j < out; ++j) {

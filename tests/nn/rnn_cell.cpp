@@ -1,9 +1,8 @@
 // nn::RNNCell against a naive implementation of PyTorch's documented
 // equations, h' = f(x W_ih + b_ih + h W_hh + b_hh), written with plain loops
 // over the stored (in, hidden) and (hidden, hidden) weights.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -22,8 +21,8 @@ namespace {
 constexpr std::size_t batch = 3, in = 5, hidden = 4;
 
 // One step of PyTorch's RNNCell: the new h (rows, hidden).
-std::vector<double> rnn_step(const nn::RNNCell<>& cell, const std::vector<double>& x, const std::vector<double>& h,
-                             std::size_t rows, bool relu) {
+std::vector<double> rnn_step(const nn::RNNCell<>& cell, const std::vector<double>& x,
+                             const std::vector<double>& h, std::size_t rows, bool relu) {
   const auto w_ih = ref::values(cell.weight_ih.value());
   const auto w_hh = ref::values(cell.weight_hh.value());
   const auto b_ih = ref::values(cell.bias_ih.value());
@@ -83,7 +82,8 @@ TEST_CASE("RNNCell: from a zero state after reset_state", "[nn][rnn_cell]") {
   cell.reset_state(batch);
   CHECK(cell.h.value() == Tensor<float>::zeros({batch, hidden}));
   const auto x = Rng(4).normal<float>({batch, in});
-  const auto expected = rnn_step(cell, ref::values(x), std::vector<double>(batch * hidden, 0.0), batch, false);
+  const auto expected =
+      rnn_step(cell, ref::values(x), std::vector<double>(batch * hidden, 0.0), batch, false);
   CHECK(ref::max_error(cell(x), expected) < 1e-5);
   // reset_state zeroes the state again, with another batch size.
   cell.reset_state(7);
@@ -118,7 +118,9 @@ TEST_CASE("RNNCell: an input whose batch does not match h throws shape_error men
 
   // A new cell (state (hidden,)) given a batch.
   nn::RNNCell fresh(in, hidden);
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { fresh(Tensor<float>::zeros({batch, in})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               fresh(Tensor<float>::zeros({batch, in}));
+             }),
              Contains("reset_state"));
   // A batched state given an unbatched input.
   CHECK_THROWS_AS(cell(Tensor<float>::zeros({in})), modyn::shape_error);
@@ -127,7 +129,9 @@ TEST_CASE("RNNCell: an input whose batch does not match h throws shape_error men
 TEST_CASE("RNNCell: an input of the wrong feature size or rank throws shape_error", "[nn][rnn_cell][error]") {
   nn::RNNCell cell(in, hidden);
   cell.reset_state(batch);
-  CHECK_THAT(ref::message_of<modyn::shape_error>([&] { cell(Tensor<float>::zeros({batch, 6})); }),
+  CHECK_THAT(ref::message_of<modyn::shape_error>([&] {
+               cell(Tensor<float>::zeros({batch, 6}));
+             }),
              Contains("(batch, 5)") && Contains("(3, 6)"));
   CHECK_THROWS_AS(cell(Tensor<float>::zeros({2, batch, in})), modyn::shape_error);
   // The state is untouched by a failed call.

@@ -1,8 +1,7 @@
 // modyn::softmax over the last axis against a naive exp / sum, with large
 // values that overflow exp without the max subtraction.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -26,7 +25,8 @@ std::vector<double> softmax_reference(const Tensor<float>& x) {
     for (std::size_t j = 1; j < n; ++j) peak = std::max(peak, v[offset + j]);
     long double sum = 0;
     for (std::size_t j = 0; j < n; ++j) sum += std::exp((long double)(v[offset + j] - peak));
-    for (std::size_t j = 0; j < n; ++j) out[offset + j] = double(std::exp((long double)(v[offset + j] - peak)) / sum);
+    for (std::size_t j = 0; j < n; ++j)
+      out[offset + j] = double(std::exp((long double)(v[offset + j] - peak)) / sum);
   }
   return out;
 }

@@ -1,12 +1,11 @@
 // Helpers shared by the test folders.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace modyn_test {
 

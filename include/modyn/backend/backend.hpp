@@ -2,6 +2,5 @@
 // modyn::cpu is always there; modyn::cuda comes with MODYN_WITH_CUDA.
 #pragma once
 
-#include "modyn/core/backend_concepts.hpp"
 #include "modyn/backend/cpu.hpp"
-
+#include "modyn/core/backend_concepts.hpp"

@@ -23,10 +23,10 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/backend/detail/map_engine.hpp"
-#include "modyn/core/backend_concepts.hpp"
 #include "modyn/backend/detail/eigen.hpp"
+#include "modyn/backend/detail/map_engine.hpp"
 #include "modyn/backend/detail/xsimd.hpp"
+#include "modyn/core/backend_concepts.hpp"
 #include "modyn/core/config.hpp"
 
 #if MODYN_USE_CBLAS
@@ -51,7 +51,8 @@ MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::s
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first)), iota);
     const int n = std::popcount(static_cast<unsigned>(mask));
-    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << n) - 1), _mm512_maskz_compress_epi32(mask, index));
+    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << n) - 1),
+                             _mm512_maskz_compress_epi32(mask, index));
     return static_cast<std::size_t>(n);
   } else if constexpr (sizeof(Index) == 8) {
     std::size_t n = 0;
@@ -61,7 +62,8 @@ MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::s
       const __m512i index =
           _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + 8 * half)), iota);
       const int k = std::popcount(static_cast<unsigned>(mask));
-      _mm512_mask_storeu_epi64(out + n, static_cast<__mmask8>((1u << k) - 1), _mm512_maskz_compress_epi64(mask, index));
+      _mm512_mask_storeu_epi64(out + n, static_cast<__mmask8>((1u << k) - 1),
+                               _mm512_maskz_compress_epi64(mask, index));
       n += static_cast<std::size_t>(k);
     }
     return n;
@@ -78,9 +80,13 @@ struct simd_lanes {
   using mask = xsimd::batch_bool<T>;
 
   template <class T>
-  MODYN_ALWAYS_INLINE static vec<T> load(const T* p) { return vec<T>::load_unaligned(p); }
+  MODYN_ALWAYS_INLINE static vec<T> load(const T* p) {
+    return vec<T>::load_unaligned(p);
+  }
   template <class T>
-  MODYN_ALWAYS_INLINE static void store(T* p, const vec<T>& v) { v.store_unaligned(p); }
+  MODYN_ALWAYS_INLINE static void store(T* p, const vec<T>& v) {
+    v.store_unaligned(p);
+  }
   template <class T>
   MODYN_ALWAYS_INLINE static vec<T> load_partial(const T* p, std::size_t count) {
     alignas(64) T lanes[vec<T>::size];
@@ -138,8 +144,7 @@ T reduce(const T* x, std::size_t n, T identity, Combine combine) {
     // Four independent accumulators hide the latency of the combining op.
     batch acc[4] = {batch(identity), batch(identity), batch(identity), batch(identity)};
     for (; i + 4 * width <= n; i += 4 * width) {
-      for (std::size_t k = 0; k < 4; ++k)
-        acc[k] = combine(acc[k], batch::load_unaligned(x + i + k * width));
+      for (std::size_t k = 0; k < 4; ++k) acc[k] = combine(acc[k], batch::load_unaligned(x + i + k * width));
     }
     const batch all = combine(combine(acc[0], acc[1]), combine(acc[2], acc[3]));
     alignas(64) T lanes[width];
@@ -165,12 +170,12 @@ struct cpu {
   static T* allocate(std::size_t n) {
     static_assert(std::is_trivially_copyable_v<T>, "modyn::cpu holds trivially copyable elements only");
     if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignment}));
   }
 
   template <class T>
   static void deallocate(T* p, std::size_t /*n*/) noexcept {
-    if (p) ::operator delete(p, std::align_val_t{alignment});
+    if (p) ::operator delete (p, std::align_val_t{alignment});
   }
 
   template <class T>
@@ -195,9 +200,9 @@ struct cpu {
   // stored (m, k) with row stride lda, or (k, m) when transposed; likewise B.
   // With beta == 0, C is not read (it may hold garbage or NaN).
   template <class T>
-  static void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k,
-                   T alpha, const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
-                   std::size_t ldc, const T* bias = nullptr) {
+  static void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+                   const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
+                   const T* bias = nullptr) {
     using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using ConstMap = Eigen::Map<const Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
     using Map = Eigen::Map<Matrix, Eigen::Unaligned, Eigen::OuterStride<>>;
@@ -224,7 +229,10 @@ struct cpu {
     }
 #endif
     if (k == 0) {
-      if (beta == T(0)) c_map.setZero(); else c_map *= beta;
+      if (beta == T(0))
+        c_map.setZero();
+      else
+        c_map *= beta;
     } else if (trans_a == Transpose::no && trans_b == Transpose::no && lda == k && ldb == n && ldc == n) {
       // Contiguous operands (the common case of the layers): plain maps,
       // without the run-time stride's overhead on small products.
@@ -252,10 +260,14 @@ struct cpu {
           c_map.noalias() += alpha * lhs * rhs;
         }
       };
-      if (!ta && !tb) product_into(a_map, b_map);
-      else if (ta && !tb) product_into(a_map.transpose(), b_map);
-      else if (!ta && tb) product_into(a_map, b_map.transpose());
-      else product_into(a_map.transpose(), b_map.transpose());
+      if (!ta && !tb)
+        product_into(a_map, b_map);
+      else if (ta && !tb)
+        product_into(a_map.transpose(), b_map);
+      else if (!ta && tb)
+        product_into(a_map, b_map.transpose());
+      else
+        product_into(a_map.transpose(), b_map.transpose());
     }
     if (bias) {
       using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;

@@ -173,8 +173,8 @@ class open_scope {
       std::string why;
       bases[k] = reg.base_of(ranges[k], why);
       if (bases[k] == 0) {
-        throw error("modyn::pseudo_device::" + std::string(call) + ": device argument " + std::to_string(k) + " " +
-                    why);
+        throw error("modyn::pseudo_device::" + std::string(call) + ": device argument " + std::to_string(k) +
+                    " " + why);
       }
     }
     try {
@@ -244,7 +244,8 @@ struct pseudo_device {
   // Whole pages, PROT_NONE until a call of this backend opens them.
   template <class T>
   static T* allocate(std::size_t n) {
-    static_assert(std::is_trivially_copyable_v<T>, "modyn::pseudo_device holds trivially copyable elements only");
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "modyn::pseudo_device holds trivially copyable elements only");
     if (n == 0) return nullptr;
     return static_cast<T*>(registry().allocate(n * sizeof(T)));
   }
@@ -260,7 +261,8 @@ struct pseudo_device {
   template <class T>
   static void copy(const T* src, T* dst, std::size_t n) {
     if (n == 0) return;
-    const detail::pseudo_device_memory::open_scope scope("copy", std::array{elements(src, n), elements(dst, n)});
+    const detail::pseudo_device_memory::open_scope scope("copy",
+                                                         std::array{elements(src, n), elements(dst, n)});
     std::memmove(static_cast<void*>(dst), static_cast<const void*>(src), n * sizeof(T));
   }
 
@@ -298,7 +300,8 @@ struct pseudo_device {
     const range b_range = k == 0 ? range{} : elements(b, span(tb ? n : k, tb ? k : n, ldb));
     const range bias_range = bias ? elements(bias, n) : range{};
     const detail::pseudo_device_memory::open_scope scope(
-        "gemm", std::array{a_range, b_range, elements(static_cast<const T*>(c), span(m, n, ldc)), bias_range});
+        "gemm",
+        std::array{a_range, b_range, elements(static_cast<const T*>(c), span(m, n, ldc)), bias_range});
     serial::gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
   }
 
@@ -348,7 +351,9 @@ struct pseudo_device {
   }
 
  private:
-  static detail::pseudo_device_memory::registry& registry() { return detail::pseudo_device_memory::registry::get(); }
+  static detail::pseudo_device_memory::registry& registry() {
+    return detail::pseudo_device_memory::registry::get();
+  }
 
   template <class T>
   static detail::pseudo_device_memory::range elements(const T* p, std::size_t n) {

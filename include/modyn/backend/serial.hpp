@@ -35,9 +35,9 @@ namespace detail {
 // op(A)(i, p) is a[i * lda + p], or a[p * lda + i] when transposed; likewise
 // B. With beta == 0 C is only written, never read (NaN there does not leak).
 template <class T>
-void reference_gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
-                    const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
-                    const T* bias) {
+void reference_gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k,
+                    T alpha, const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+                    std::size_t ldc, const T* bias) {
   const bool ta = trans_a == Transpose::yes;
   const bool tb = trans_b == Transpose::yes;
   for (std::size_t i = 0; i < m; ++i) {
@@ -69,12 +69,12 @@ struct serial {
   static T* allocate(std::size_t n) {
     static_assert(std::is_trivially_copyable_v<T>, "modyn::serial holds trivially copyable elements only");
     if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignment}));
   }
 
   template <class T>
   static void deallocate(T* p, std::size_t /*n*/) noexcept {
-    if (p) ::operator delete(p, std::align_val_t{alignment});
+    if (p) ::operator delete (p, std::align_val_t{alignment});
   }
 
   // Element by element, in increasing order (a memmove would hide nothing,

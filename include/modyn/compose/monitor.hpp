@@ -25,12 +25,12 @@
 #include <utility>
 #include <vector>
 
-#include "modyn/module/context.hpp"
-#include "modyn/dyn/spike_record.hpp"
 #include "modyn/core/axes.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/fixed_string.hpp"
 #include "modyn/core/shape.hpp"
+#include "modyn/dyn/spike_record.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module_concepts.hpp"
 #include "modyn/module/reflection.hpp"
 
@@ -74,7 +74,9 @@ struct Monitor {
   static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
   static constexpr std::string_view path = Path.view();
 
-  StateMonitor<Path> neurons(std::vector<std::size_t> indices) const { return StateMonitor<Path>{}.neurons(std::move(indices)); }
+  StateMonitor<Path> neurons(std::vector<std::size_t> indices) const {
+    return StateMonitor<Path>{}.neurons(std::move(indices));
+  }
   StateMonitor<Path> every(std::size_t k) const { return StateMonitor<Path>{}.every(k); }
 
   template <class Tensor>
@@ -119,7 +121,8 @@ constexpr std::size_t field_index(std::string_view name) {
     std::size_t i = 0;
     while (i < sizeof...(I) && !matches[i]) ++i;
     return i;
-  }(std::make_index_sequence<std::tuple_size_v<decltype(fields)>>{});
+  }
+  (std::make_index_sequence<std::tuple_size_v<decltype(fields)>>{});
 }
 
 // The field at the dot-separated path Path (from character Begin on) of m.
@@ -130,7 +133,8 @@ decltype(auto) follow_path(M& m) {
                 "modyn::monitor: the path goes through a field that is not a module with MODYN_FIELDS");
   constexpr std::string_view full = Path.view();
   constexpr std::size_t dot = full.find('.', Begin);
-  constexpr std::string_view head = full.substr(Begin, dot == std::string_view::npos ? full.size() - Begin : dot - Begin);
+  constexpr std::string_view head =
+      full.substr(Begin, dot == std::string_view::npos ? full.size() - Begin : dot - Begin);
   constexpr auto fields = Self::template modyn_fields<Self>();
   constexpr std::size_t index = field_index<Self>(head);
   static_assert(index < std::tuple_size_v<decltype(fields)>,
@@ -138,7 +142,8 @@ decltype(auto) follow_path(M& m) {
                 "against the model's named_states())");
   auto& field = std::get<index>(fields).get(m);
   if constexpr (dot == std::string_view::npos) {
-    static_assert(is_state_v<std::remove_cvref_t<decltype(field)>>, "modyn::monitor: the path must end at a State");
+    static_assert(is_state_v<std::remove_cvref_t<decltype(field)>>,
+                  "modyn::monitor: the path must end at a State");
     return (field);
   } else {
     return follow_path<Path, dot + 1>(field);
@@ -148,7 +153,8 @@ decltype(auto) follow_path(M& m) {
 // The tensor type of the State at Path in a Model (Tensor<std::int32_t> for
 // an int32 counter beside a float V): what its recorder's history holds.
 template <fixed_string Path, class Model>
-using state_tensor_t = typename std::remove_cvref_t<decltype(follow_path<Path>(std::declval<Model&>()))>::value_type;
+using state_tensor_t =
+    typename std::remove_cvref_t<decltype(follow_path<Path>(std::declval<Model&>()))>::value_type;
 
 }  // namespace detail
 
@@ -184,7 +190,10 @@ inline constexpr bool emits_spikes = [] {
   constexpr std::string_view full = Path.view();
   constexpr std::size_t dot = full.rfind('.');
   constexpr std::string_view last = dot == std::string_view::npos ? full : full.substr(dot + 1);
-  return last == "spike" && requires(const Owner& o) { o.fired().size(); o.fired().data(); };
+  return last == "spike" && requires(const Owner& o) {
+    o.fired().size();
+    o.fired().data();
+  };
 }();
 
 // Records a State (or selected neurons of it) at every stride-th step into a
@@ -197,7 +206,8 @@ class state_recorder {
  public:
   state_recorder() = default;
   explicit state_recorder(const Monitor<Path>&) {}
-  explicit state_recorder(StateMonitor<Path> spec) : selected_(std::move(spec.selected)), stride_(spec.stride) {
+  explicit state_recorder(StateMonitor<Path> spec)
+      : selected_(std::move(spec.selected)), stride_(spec.stride) {
     if constexpr (!B::host_accessible) {
       if (!selected_.empty()) {
         throw config_error("modyn::monitor<\"" + std::string(Path.view()) +
@@ -211,7 +221,8 @@ class state_recorder {
   template <class Model>
   void start(Model& model, std::size_t steps, const Context&) {
     records_ = (steps + stride_ - 1) / stride_;
-    if (records_ == 0) history_.ensure_shape(with_leading(0, recorded_shape(follow_path<Path>(model).value().shape())));
+    if (records_ == 0)
+      history_.ensure_shape(with_leading(0, recorded_shape(follow_path<Path>(model).value().shape())));
   }
 
   template <class Model>
@@ -221,8 +232,8 @@ class state_recorder {
     if (t == 0) history_.ensure_shape(with_leading(records_, recorded_shape(value.shape())));
     auto slot = history_[t / stride_];
     if (!(slot.shape() == recorded_shape(value.shape()))) {
-      throw shape_error("modyn::LoopOverTime: monitored state '" + std::string(Path.view()) + "' changed shape to " +
-                        value.shape().to_string() + " at step " + std::to_string(t));
+      throw shape_error("modyn::LoopOverTime: monitored state '" + std::string(Path.view()) +
+                        "' changed shape to " + value.shape().to_string() + " at step " + std::to_string(t));
     }
     if (selected_.empty()) {
       B::copy(value.data(), slot.data(), value.size());
@@ -299,8 +310,8 @@ class spike_recorder {
     const auto& value = follow_path<Path>(model).value();
     if (t == 0) record_.shape = value.shape();  // the shape the model's first step gave it
     if (!(value.shape() == record_.shape)) {
-      throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) + "' changed shape to " +
-                        value.shape().to_string() + " at step " + std::to_string(t));
+      throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) +
+                        "' changed shape to " + value.shape().to_string() + " at step " + std::to_string(t));
     }
     // A neuron's spike State comes with the list its pass emitted: read
     // it, instead of scanning N flags.

@@ -22,13 +22,13 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/module/context.hpp"
 #include "modyn/compose/named.hpp"
-#include "modyn/nn/activations.hpp"
 #include "modyn/core/fixed_string.hpp"
 #include "modyn/core/type_name.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/nn/activations.hpp"
 
 namespace modyn {
 
@@ -40,13 +40,17 @@ inline constexpr bool is_buffered_function_v = is_activation_v<E>;
 
 template <class E>
 constexpr std::size_t static_in_features() {
-  if constexpr (requires { E::static_in_features; }) return E::static_in_features;
-  else return dynamic;
+  if constexpr (requires { E::static_in_features; })
+    return E::static_in_features;
+  else
+    return dynamic;
 }
 template <class E>
 constexpr std::size_t static_out_features() {
-  if constexpr (requires { E::static_out_features; }) return E::static_out_features;
-  else return dynamic;
+  if constexpr (requires { E::static_out_features; })
+    return E::static_out_features;
+  else
+    return dynamic;
 }
 
 // The static output size flowing out of entries [0, I], through
@@ -55,8 +59,10 @@ template <std::size_t I, class... Es>
 constexpr std::size_t static_size_after() {
   using E = unnamed_t<std::tuple_element_t<I, std::tuple<Es...>>>;
   if constexpr (is_buffered_function_v<E>) {
-    if constexpr (I == 0) return dynamic;
-    else return static_size_after<I - 1, Es...>();
+    if constexpr (I == 0)
+      return dynamic;
+    else
+      return static_size_after<I - 1, Es...>();
   } else {
     return static_out_features<E>();
   }
@@ -77,7 +83,8 @@ constexpr bool check_next_size() {
   } else {
     using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Es...>>>;
     using Previous = unnamed_t<std::tuple_element_t<I, std::tuple<Es...>>>;
-    return check_adjacent_sizes<I, Previous, Next, static_size_after<I, Es...>(), static_in_features<Next>()>();
+    return check_adjacent_sizes<I, Previous, Next, static_size_after<I, Es...>(),
+                                static_in_features<Next>()>();
   }
 }
 
@@ -93,21 +100,23 @@ struct sequential_tensor {
 };
 template <class E, class... Es>
 struct sequential_tensor<E, Es...> {
-  using type = typename std::conditional_t<requires { typename unnamed_t<E>::tensor_type; }, unnamed_t<E>,
-                                           sequential_tensor<Es...>>::tensor_type;
+  using type = typename std::conditional_t < requires { typename unnamed_t<E>::tensor_type; }
+  , unnamed_t<E>, sequential_tensor < Es... >> ::tensor_type;
 };
 template <class E, class... Es>
-  requires(!requires { typename unnamed_t<E>::tensor_type; })
-struct sequential_tensor<E, Es...> : sequential_tensor<Es...> {};
+requires(!requires { typename unnamed_t<E>::tensor_type; }) struct sequential_tensor<E, Es...>
+    : sequential_tensor<Es...> {
+};
 
 template <class E, class Tensor>
 constexpr bool valid_entry() {
   using U = unnamed_t<E>;
   constexpr bool ok = ModuleType<U> || is_buffered_function_v<U> || std::is_invocable_v<U&, const Tensor&> ||
                       std::is_invocable_v<U&, const Tensor&, const Context&>;
-  static_assert(ok,
-                "modyn::Sequential: every entry must be a module or a callable taking a tensor (the offending "
-                "entry type is the template argument E of this check)");
+  static_assert(
+      ok,
+      "modyn::Sequential: every entry must be a module or a callable taking a tensor (the offending "
+      "entry type is the template argument E of this check)");
   return ok;
 }
 
@@ -120,7 +129,9 @@ constexpr bool is_stateless_entry() {
     return true;
   } else if constexpr (ModuleType<U>) {
     using states = typename module_values<U, value_filter::states>::type;
-    return std::is_same_v<states, type_list<>> && !requires(U& u, const Tensor& x, const Context& c) { u(x, c); };
+    return std::is_same_v<states, type_list<>> && !requires(U & u, const Tensor& x, const Context& c) {
+      u(x, c);
+    };
   } else {
     return !std::is_invocable_v<U&, const Tensor&, const Context&>;
   }
@@ -154,21 +165,30 @@ class Sequential : public Module<Sequential<Entries...>> {
 
   Sequential() = default;
   template <class... Args>
-    requires(sizeof...(Args) == sizeof...(Entries) &&
-             !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Sequential> || ...)))
-  explicit Sequential(Args&&... entries) : entries_(std::forward<Args>(entries)...) {}
+  requires(sizeof...(Args) == sizeof...(Entries) &&
+           !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Sequential> ||
+                                      ...))) explicit Sequential(Args&&... entries)
+      : entries_(std::forward<Args>(entries)...) {}
 
   // The I-th entry (without its name).
   template <std::size_t I>
-  auto& get() { return unwrap(std::get<I>(entries_)); }
+  auto& get() {
+    return unwrap(std::get<I>(entries_));
+  }
   template <std::size_t I>
-  const auto& get() const { return unwrap(std::get<I>(entries_)); }
+  const auto& get() const {
+    return unwrap(std::get<I>(entries_));
+  }
 
   // The entry named Name.
   template <fixed_string Name>
-  auto& get() { return get<index_of<Name>()>(); }
+  auto& get() {
+    return get<index_of<Name>()>();
+  }
   template <fixed_string Name>
-  const auto& get() const { return get<index_of<Name>()>(); }
+  const auto& get() const {
+    return get<index_of<Name>()>();
+  }
 
   template <TensorLike X>
   decltype(auto) update(const X& x) {
@@ -192,114 +212,126 @@ class Sequential : public Module<Sequential<Entries...>> {
   static constexpr auto modyn_fields() {
     return []<std::size_t... I>(std::index_sequence<I...>) {
       return std::make_tuple(detail::field_info{
-          entry_name<I>(), [](auto& self) -> auto& { return unwrap(std::get<I>(self.entries_)); }}...);
-    }(std::index_sequence_for<Entries...>{});
-  }
+          entry_name<I>(), [](auto& self) -> auto& { return unwrap(std::get<I>(self.entries_));
+    }
+  }...);
+}(std::index_sequence_for<Entries...>{});
+}  // namespace modyn
 
- private:
-  template <std::size_t I>
-  static constexpr std::string_view entry_name() {
-    using E = std::tuple_element_t<I, std::tuple<Entries...>>;
-    if constexpr (detail::unnamed<E>::is_named) return E::name;
-    else return index_name<I>;
-  }
+private:
+template <std::size_t I>
+static constexpr std::string_view entry_name() {
+  using E = std::tuple_element_t<I, std::tuple<Entries...>>;
+  if constexpr (detail::unnamed<E>::is_named)
+    return E::name;
+  else
+    return index_name<I>;
+}
 
-  // What an entry is, for messages: "relu" for a function, else the type ("Dense").
-  template <std::size_t I>
-  static constexpr std::string_view entry_kind() {
+// What an entry is, for messages: "relu" for a function, else the type ("Dense").
+template <std::size_t I>
+static constexpr std::string_view entry_kind() {
+  using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+  if constexpr (requires { std::string_view(E::name); } && !ModuleType<E>)
+    return E::name;
+  else
+    return short_type_name<E>();
+}
+
+template <fixed_string Name>
+static constexpr std::size_t index_of() {
+  constexpr std::size_t index = [] {
+    constexpr bool matches[] = {entry_name_matches<Entries>(Name.view())...};
+    std::size_t i = 0;
+    while (i < size && !matches[i]) ++i;
+    return i;
+  }();
+  static_assert(index < size, "modyn::Sequential::get<\"name\">: no entry has this name");
+  return index;
+}
+
+template <class E>
+static constexpr bool entry_name_matches(std::string_view name) {
+  if constexpr (detail::unnamed<E>::is_named)
+    return E::name == name;
+  else
+    return false;
+}
+
+template <class E>
+static auto& unwrap(E& entry) {
+  if constexpr (detail::unnamed<std::remove_const_t<E>>::is_named)
+    return entry.value;
+  else
+    return entry;
+}
+
+template <std::size_t I>
+static constexpr bool fusable_with_next() {
+  if constexpr (I + 1 >= size) {
+    return false;
+  } else {
     using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-    if constexpr (requires { std::string_view(E::name); } && !ModuleType<E>) return E::name;
-    else return short_type_name<E>();
+    using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+    return is_elementwise_v<Next> && requires(E & e, const tensor_type& x) { e.forward_fused(x, Next{}); };
   }
+}
 
-  template <fixed_string Name>
-  static constexpr std::size_t index_of() {
-    constexpr std::size_t index = [] {
-      constexpr bool matches[] = {entry_name_matches<Entries>(Name.view())...};
-      std::size_t i = 0;
-      while (i < size && !matches[i]) ++i;
-      return i;
-    }();
-    static_assert(index < size, "modyn::Sequential::get<\"name\">: no entry has this name");
-    return index;
+template <std::size_t I, std::size_t End, class X>
+decltype(auto) run(const X& x, const Context* context) {
+  if constexpr (I + 1 < End && fusable_with_next<I>()) {
+    using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+    if constexpr (I + 2 == End)
+      return guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x);
+    else
+      return run<I + 2, End>(
+          guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x), context);
+  } else if constexpr (I + 1 == End) {
+    return call<I>(x, context);
+  } else {
+    return run<I + 1, End>(call<I>(x, context), context);
   }
+}
 
-  template <class E>
-  static constexpr bool entry_name_matches(std::string_view name) {
-    if constexpr (detail::unnamed<E>::is_named) return E::name == name;
-    else return false;
+template <std::size_t I, class X>
+decltype(auto) call(const X& x, const Context* context) {
+  using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+  if constexpr (detail::is_buffered_function_v<E>) {
+    tensor_type& out = buffers_[I];
+    out.ensure_shape(x.shape());
+    E::apply_into(x, out);
+    return static_cast<const tensor_type&>(out);
+  } else {
+    return guarded<I>(
+        [&]() -> decltype(auto) {
+          if (context) return detail::call_with_context(get<I>(), x, *context);
+          return detail::call_with_context(get<I>(), x, Context{});
+        },
+        x);
   }
+}
 
-  template <class E>
-  static auto& unwrap(E& entry) {
-    if constexpr (detail::unnamed<std::remove_const_t<E>>::is_named) return entry.value;
-    else return entry;
-  }
-
-  template <std::size_t I>
-  static constexpr bool fusable_with_next() {
-    if constexpr (I + 1 >= size) {
-      return false;
-    } else {
-      using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
-      return is_elementwise_v<Next> && requires(E& e, const tensor_type& x) { e.forward_fused(x, Next{}); };
+// Runs entry I; a shape_error is re-thrown naming the entry and the one
+// that fed it.
+template <std::size_t I, class F, class X>
+decltype(auto) guarded(F&& f, const X& x) {
+  try {
+    return f();
+  } catch (const shape_error& e) {
+    std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) +
+                        " (" + std::string(entry_kind<I>()) + ")";
+    if constexpr (I > 0) {
+      where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
+               std::string(entry_kind<I - 1>()) + ")";
     }
+    throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
   }
+}
 
-  template <std::size_t I, std::size_t End, class X>
-  decltype(auto) run(const X& x, const Context* context) {
-    if constexpr (I + 1 < End && fusable_with_next<I>()) {
-      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
-      if constexpr (I + 2 == End) return guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x);
-      else return run<I + 2, End>(guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x), context);
-    } else if constexpr (I + 1 == End) {
-      return call<I>(x, context);
-    } else {
-      return run<I + 1, End>(call<I>(x, context), context);
-    }
-  }
-
-  template <std::size_t I, class X>
-  decltype(auto) call(const X& x, const Context* context) {
-    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-    if constexpr (detail::is_buffered_function_v<E>) {
-      tensor_type& out = buffers_[I];
-      out.ensure_shape(x.shape());
-      E::apply_into(x, out);
-      return static_cast<const tensor_type&>(out);
-    } else {
-      return guarded<I>(
-          [&]() -> decltype(auto) {
-            if (context) return detail::call_with_context(get<I>(), x, *context);
-            return detail::call_with_context(get<I>(), x, Context{});
-          },
-          x);
-    }
-  }
-
-  // Runs entry I; a shape_error is re-thrown naming the entry and the one
-  // that fed it.
-  template <std::size_t I, class F, class X>
-  decltype(auto) guarded(F&& f, const X& x) {
-    try {
-      return f();
-    } catch (const shape_error& e) {
-      std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) + " (" +
-                          std::string(entry_kind<I>()) +
-                          ")";
-      if constexpr (I > 0) {
-        where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
-                 std::string(entry_kind<I - 1>()) +
-                 ")";
-      }
-      throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
-    }
-  }
-
-  std::tuple<Entries...> entries_;
-  std::array<tensor_type, size> buffers_;
-};
+std::tuple<Entries...> entries_;
+std::array<tensor_type, size> buffers_;
+}
+;
 
 template <class... Entries>
 Sequential(Entries&&...) -> Sequential<std::decay_t<Entries>...>;

@@ -56,31 +56,31 @@ struct probe_kernel {
 }  // namespace detail
 
 template <class B>
-concept Backend =
-    requires {
-      typename B::memory_space;
-      { B::name } -> std::convertible_to<std::string_view>;
-      { B::host_accessible } -> std::convertible_to<bool>;
-    } &&
-    requires(std::size_t n, float* p, const float* cp, float s) {
-      { B::template allocate<float>(n) } -> std::same_as<float*>;
-      B::deallocate(p, n);
-      B::copy(cp, p, n);
-      B::copy_to_host(cp, p, n);
-      B::copy_from_host(cp, p, n);
-      B::gemm(Transpose::no, Transpose::no, n, n, n, s, cp, n, cp, n, s, p, n, cp);
-      B::map(n, detail::probe_kernel{}, cp, p);
-      B::map(B::instance_of(ExecutionInstances{}), n, detail::probe_kernel{}, cp, p);
-      { B::reduce_sum(cp, n) } -> std::same_as<float>;
-      { B::reduce_max(cp, n) } -> std::same_as<float>;
-    };
+concept Backend = requires {
+  typename B::memory_space;
+  { B::name } -> std::convertible_to<std::string_view>;
+  { B::host_accessible } -> std::convertible_to<bool>;
+}
+&&requires(std::size_t n, float* p, const float* cp, float s) {
+  { B::template allocate<float>(n) } -> std::same_as<float*>;
+  B::deallocate(p, n);
+  B::copy(cp, p, n);
+  B::copy_to_host(cp, p, n);
+  B::copy_from_host(cp, p, n);
+  B::gemm(Transpose::no, Transpose::no, n, n, n, s, cp, n, cp, n, s, p, n, cp);
+  B::map(n, detail::probe_kernel{}, cp, p);
+  B::map(B::instance_of(ExecutionInstances{}), n, detail::probe_kernel{}, cp, p);
+  { B::reduce_sum(cp, n) } -> std::same_as<float>;
+  { B::reduce_max(cp, n) } -> std::same_as<float>;
+};
 
 // Checks a backend parameter with a message a user reads, at the user's line.
 template <class B>
 constexpr bool check_backend() {
-  static_assert(requires { sizeof(B); },
-                "modyn: this backend is only declared here; include its header (modyn/backend/cpu.hpp "
-                "for modyn::cpu, or modyn/modyn.hpp) before using tensors on it");
+  static_assert(
+      requires { sizeof(B); },
+      "modyn: this backend is only declared here; include its header (modyn/backend/cpu.hpp "
+      "for modyn::cpu, or modyn/modyn.hpp) before using tensors on it");
   static_assert(Backend<B>,
                 "modyn: the type given as a backend is not a modyn backend (it must satisfy "
                 "modyn::Backend: memory_space, name, allocate/deallocate/copy, gemm, map, "

@@ -13,7 +13,9 @@ template <std::size_t N>
 struct fixed_string {
   std::array<char, N> chars{};
 
-  constexpr fixed_string(const char (&text)[N]) { std::copy_n(text, N, chars.begin()); }  // NOLINT: implicit by design
+  constexpr fixed_string(const char (&text)[N]) {
+    std::copy_n(text, N, chars.begin());
+  }  // NOLINT: implicit by design
 
   constexpr std::string_view view() const { return {chars.data(), N - 1}; }
   constexpr operator std::string_view() const { return view(); }
@@ -38,6 +40,7 @@ inline constexpr auto index_name_storage = index_chars<I>();
 
 // "0", "1", ...: the path segment of an unnamed entry, with static storage.
 template <std::size_t I>
-inline constexpr std::string_view index_name{detail::index_name_storage<I>.data(), detail::index_name_storage<I>.size()};
+inline constexpr std::string_view index_name{detail::index_name_storage<I>.data(),
+                                             detail::index_name_storage<I>.size()};
 
 }  // namespace modyn

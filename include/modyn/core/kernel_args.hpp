@@ -96,9 +96,7 @@ struct element_index_arg {
   std::size_t first = 0;
 };
 
-constexpr element_index_arg element_index(std::size_t first = 0) noexcept {
-  return {first};
-}
+constexpr element_index_arg element_index(std::size_t first = 0) noexcept { return {first}; }
 
 // The emit channel: the indices (first + i) of the elements whose mask the
 // kernel set, appended in order at list[count].
@@ -118,8 +116,9 @@ constexpr emit_arg<Index> emit_to(Index* list, std::size_t& count, std::size_t f
 // The signed integer type of the width of T: the element type of indices in
 // a pass over elements of type T.
 template <class T>
-using index_type_for = std::conditional_t<sizeof(T) == 8, std::int64_t,
-                                          std::conditional_t<sizeof(T) == 4, std::int32_t,
-                                                             std::conditional_t<sizeof(T) == 2, std::int16_t, std::int8_t>>>;
+using index_type_for =
+    std::conditional_t<sizeof(T) == 8, std::int64_t,
+                       std::conditional_t<sizeof(T) == 4, std::int32_t,
+                                          std::conditional_t<sizeof(T) == 2, std::int16_t, std::int8_t>>>;
 
 }  // namespace modyn

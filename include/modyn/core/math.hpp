@@ -30,7 +30,7 @@ struct scalar_of {
   using type = V;
 };
 template <class V>
-  requires requires { typename V::value_type; }
+requires requires { typename V::value_type; }
 struct scalar_of<V> {
   using type = typename V::value_type;
 };
@@ -64,25 +64,45 @@ void select() = delete;
 
 struct call {
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp_of(const Vec& x) { return exp(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp_of(const Vec& x) {
+    return exp(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log_of(const Vec& x) { return log(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log_of(const Vec& x) {
+    return log(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p_of(const Vec& x) { return log1p(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p_of(const Vec& x) {
+    return log1p(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1_of(const Vec& x) { return expm1(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1_of(const Vec& x) {
+    return expm1(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sqrt_of(const Vec& x) { return sqrt(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sqrt_of(const Vec& x) {
+    return sqrt(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs_of(const Vec& x) { return abs(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs_of(const Vec& x) {
+    return abs(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh_of(const Vec& x) { return tanh(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh_of(const Vec& x) {
+    return tanh(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec erf_of(const Vec& x) { return erf(x); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec erf_of(const Vec& x) {
+    return erf(x);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec max_of(const Vec& a, const Vec& b) { return max(a, b); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec max_of(const Vec& a, const Vec& b) {
+    return max(a, b);
+  }
   template <class Vec>
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min_of(const Vec& a, const Vec& b) { return min(a, b); }
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min_of(const Vec& a, const Vec& b) {
+    return min(a, b);
+  }
   template <class Vec>
   static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec fma_of(const Vec& a, const Vec& b, const Vec& c) {
     return fma(a, b, c);
@@ -98,78 +118,102 @@ struct call {
 // otherwise.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::exp(x);
-  else return adl::call::exp_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::exp(x);
+  else
+    return adl::call::exp_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::log(x);
-  else return adl::call::log_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::log(x);
+  else
+    return adl::call::log_of(x);
 }
 
 // log(1 + x), accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::log1p(x);
-  else return adl::call::log1p_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::log1p(x);
+  else
+    return adl::call::log1p_of(x);
 }
 
 // exp(x) - 1, accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::expm1(x);
-  else return adl::call::expm1_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::expm1(x);
+  else
+    return adl::call::expm1_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sqrt(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::sqrt(x);
-  else return adl::call::sqrt_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::sqrt(x);
+  else
+    return adl::call::sqrt_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::abs(x);
-  else return adl::call::abs_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::abs(x);
+  else
+    return adl::call::abs_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::tanh(x);
-  else return adl::call::tanh_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::tanh(x);
+  else
+    return adl::call::tanh_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec erf(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::erf(x);
-  else return adl::call::erf_of(x);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::erf(x);
+  else
+    return adl::call::erf_of(x);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec max(const Vec& a, const Vec& b) {
-  if constexpr (std::is_arithmetic_v<Vec>) return a < b ? b : a;
-  else return adl::call::max_of(a, b);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return a < b ? b : a;
+  else
+    return adl::call::max_of(a, b);
 }
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min(const Vec& a, const Vec& b) {
-  if constexpr (std::is_arithmetic_v<Vec>) return b < a ? b : a;
-  else return adl::call::min_of(a, b);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return b < a ? b : a;
+  else
+    return adl::call::min_of(a, b);
 }
 
 // a * b + c, fused where the hardware has FMA.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec fma(const Vec& a, const Vec& b, const Vec& c) {
-  if constexpr (std::is_arithmetic_v<Vec>) return std::fma(a, b, c);
-  else return adl::call::fma_of(a, b, c);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return std::fma(a, b, c);
+  else
+    return adl::call::fma_of(a, b, c);
 }
 
 // mask ? a : b per element; mask is what comparing two Vec gives.
 template <class Mask, class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec select(const Mask& mask, const Vec& a, const Vec& b) {
-  if constexpr (std::is_arithmetic_v<Vec>) return mask ? a : b;
-  else return adl::call::select_of(mask, a, b);
+  if constexpr (std::is_arithmetic_v<Vec>)
+    return mask ? a : b;
+  else
+    return adl::call::select_of(mask, a, b);
 }
 
 template <class Vec>

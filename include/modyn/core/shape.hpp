@@ -27,11 +27,10 @@ class Shape {
       : Shape(std::span<const std::size_t>(extents.begin(), extents.size())) {}
 
   // From a run of extents, such as a shape read from a file.
-  explicit constexpr Shape(std::span<const std::size_t> extents)
-      : Shape() {
+  explicit constexpr Shape(std::span<const std::size_t> extents) : Shape() {
     if (extents.size() > max_rank) {
-      throw shape_error("modyn::Shape: rank " + std::to_string(extents.size()) +
-                        " requested, at most " + std::to_string(max_rank) + " is supported");
+      throw shape_error("modyn::Shape: rank " + std::to_string(extents.size()) + " requested, at most " +
+                        std::to_string(max_rank) + " is supported");
     }
     for (const std::size_t e : extents) extents_[rank_++] = e;
   }

@@ -112,8 +112,9 @@ class TensorView {
 
   // A view of mutable elements converts to a view of const elements.
   template <class U>
-    requires(std::is_const_v<T> && std::is_same_v<const U, T>)
-  constexpr TensorView(TensorView<U, B> other) noexcept : data_(other.data()), shape_(other.shape()) {}
+  requires(std::is_const_v<T>&& std::is_same_v<const U, T>) constexpr TensorView(
+      TensorView<U, B> other) noexcept
+      : data_(other.data()), shape_(other.shape()) {}
 
   constexpr const Shape& shape() const noexcept { return shape_; }
   constexpr std::size_t shape(std::size_t axis) const { return shape_[axis]; }
@@ -146,8 +147,8 @@ class TensorView {
   // The same elements seen with another shape of the same size.
   TensorView reshape(Shape shape) const {
     if (shape.size() != size()) {
-      throw shape_error("modyn::Tensor::reshape: cannot view a tensor of shape " + shape_.to_string() +
-                        " (" + std::to_string(size()) + " elements) as " + shape.to_string() + " (" +
+      throw shape_error("modyn::Tensor::reshape: cannot view a tensor of shape " + shape_.to_string() + " (" +
+                        std::to_string(size()) + " elements) as " + shape.to_string() + " (" +
                         std::to_string(shape.size()) + " elements)");
     }
     return TensorView(data_, shape);
@@ -194,7 +195,7 @@ class Tensor {
 
   // A copy of the viewed elements.
   template <class U>
-    requires std::is_same_v<std::remove_const_t<U>, T>
+  requires std::is_same_v<std::remove_const_t<U>, T>
   explicit Tensor(TensorView<U, B> view) : Tensor(allocate_uninitialized(view.shape())) {
     B::copy(view.data(), data(), size());
   }
@@ -239,13 +240,21 @@ class Tensor {
   operator const_view_type() const noexcept { return view(); }
 
   template <class... Index>
-  T& operator()(Index... index) { return view()(index...); }
+  T& operator()(Index... index) {
+    return view()(index...);
+  }
   template <class... Index>
-  const T& operator()(Index... index) const { return view()(index...); }
+  const T& operator()(Index... index) const {
+    return view()(index...);
+  }
   template <class... Index>
-  T& at(Index... index) { return view().at(index...); }
+  T& at(Index... index) {
+    return view().at(index...);
+  }
   template <class... Index>
-  const T& at(Index... index) const { return view().at(index...); }
+  const T& at(Index... index) const {
+    return view().at(index...);
+  }
 
   view_type operator[](std::size_t i) { return view()[i]; }
   const_view_type operator[](std::size_t i) const { return view()[i]; }

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <string>
 
-#include "modyn/core/math.hpp"
 #include "modyn/core/error.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/tensor.hpp"
 
 namespace modyn {
@@ -55,23 +55,33 @@ inline void require_broadcastable(const char* op, const Shape& a, const Shape& b
 // (CUDA included) compiles them.
 struct add {
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a + b; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
+    return a + b;
+  }
 };
 struct subtract {
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a - b; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
+    return a - b;
+  }
 };
 struct multiply {
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a * b; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
+    return a * b;
+  }
 };
 struct divide {
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const { return a / b; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
+    return a / b;
+  }
 };
 struct negate {
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a) const { return -a; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a) const {
+    return -a;
+  }
 };
 // op(x, s) and op(s, x) for a number s.
 template <class T, class Op>
@@ -79,47 +89,58 @@ struct with_right {
   T s;
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const { return op(x, Vec(s)); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return op(x, Vec(s));
+  }
 };
 template <class T, class Op>
 struct with_left {
   T s;
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const { return op(Vec(s), x); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
+    return op(Vec(s), x);
+  }
 };
 // The passes: r = op(a); r = op(a, b); a = op(a, b) with b read; a = op(a).
 template <class Op>
 struct unary_pass {
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, Vec& r) const { r = op(a); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, Vec& r) const {
+    r = op(a);
+  }
 };
 template <class Op>
 struct binary_pass {
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, const Vec& b, Vec& r) const { r = op(a, b); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, const Vec& b, Vec& r) const {
+    r = op(a, b);
+  }
 };
 template <class Op>
 struct update_pass {
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& b, Vec& a) const { a = op(a, b); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& b, Vec& a) const {
+    a = op(a, b);
+  }
 };
 template <class Op>
 struct self_pass {
   Op op;
   template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& a) const { a = op(a); }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& a) const {
+    a = op(a);
+  }
 };
 
 template <TensorLike X, class Kernel>
 owning_t<X> map_unary(const X& x, Kernel kernel) {
   auto out = owning_t<X>::empty(x.shape());
-  tensor_backend_t<X>::map(
-      x.size(), unary_pass<Kernel>{kernel},
-      static_cast<const tensor_value_t<X>*>(x.data()), write_only(out.data()));
+  tensor_backend_t<X>::map(x.size(), unary_pass<Kernel>{kernel},
+                           static_cast<const tensor_value_t<X>*>(x.data()), write_only(out.data()));
   return out;
 }
 
@@ -151,14 +172,14 @@ template <class X, TensorLike Y, class Kernel>
 void update_in_place(const char* op, X& x, const Y& y, Kernel kernel) {
   require_compatible_types<X, Y>();
   if (!is_suffix(y.shape(), x.shape())) {
-    throw shape_error(std::string("modyn: ") + op + ": cannot update a tensor of shape " + x.shape().to_string() +
-                      " with shape " + y.shape().to_string());
+    throw shape_error(std::string("modyn: ") + op + ": cannot update a tensor of shape " +
+                      x.shape().to_string() + " with shape " + y.shape().to_string());
   }
   using T = tensor_value_t<X>;
   const std::size_t row = y.size();
   if (row == 0 || x.size() == 0) return;
-  tensor_backend_t<X>::map(x.size(), update_pass<Kernel>{kernel}, broadcast_row(static_cast<const T*>(y.data()), row),
-                           x.data());
+  tensor_backend_t<X>::map(x.size(), update_pass<Kernel>{kernel},
+                           broadcast_row(static_cast<const T*>(y.data()), row), x.data());
 }
 
 template <class X, class Kernel>
@@ -168,8 +189,8 @@ void update_in_place(X& x, Kernel kernel) {
 
 // A tensor or a view whose elements may be written.
 template <class X>
-concept MutableTensor = TensorLike<X> && !std::is_const_v<std::remove_pointer_t<
-                                             decltype(std::declval<std::remove_cvref_t<X>&>().data())>>;
+concept MutableTensor = TensorLike<X> &&
+    !std::is_const_v<std::remove_pointer_t<decltype(std::declval<std::remove_cvref_t<X>&>().data())>>;
 
 }  // namespace detail
 
@@ -285,25 +306,17 @@ X& operator/=(X& a, tensor_value_t<X> s) {
 
 // A view is a handle: x[t] += y updates the elements of step t in x.
 template <class T, class B, class Y>
-  requires(!std::is_const_v<T>)
-TensorView<T, B> operator+=(TensorView<T, B>&& a, const Y& b) {
-  return a += b;
-}
+requires(!std::is_const_v<T>) TensorView<T, B>
+operator+=(TensorView<T, B>&& a, const Y& b) { return a += b; }
 template <class T, class B, class Y>
-  requires(!std::is_const_v<T>)
-TensorView<T, B> operator-=(TensorView<T, B>&& a, const Y& b) {
-  return a -= b;
-}
+requires(!std::is_const_v<T>) TensorView<T, B>
+operator-=(TensorView<T, B>&& a, const Y& b) { return a -= b; }
 template <class T, class B, class Y>
-  requires(!std::is_const_v<T>)
-TensorView<T, B> operator*=(TensorView<T, B>&& a, const Y& b) {
-  return a *= b;
-}
+requires(!std::is_const_v<T>) TensorView<T, B>
+operator*=(TensorView<T, B>&& a, const Y& b) { return a *= b; }
 template <class T, class B, class Y>
-  requires(!std::is_const_v<T>)
-TensorView<T, B> operator/=(TensorView<T, B>&& a, const Y& b) {
-  return a /= b;
-}
+requires(!std::is_const_v<T>) TensorView<T, B>
+operator/=(TensorView<T, B>&& a, const Y& b) { return a /= b; }
 
 template <TensorLike X>
 detail::owning_t<X> operator-(const X& a) {

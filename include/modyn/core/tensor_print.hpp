@@ -126,7 +126,8 @@ void print_axis(std::ostream& os, const T* data, const Shape& shape, std::size_t
     if (indices[k] == std::size_t(-1)) {
       os << "...";
     } else {
-      print_axis(os, data, shape, axis + 1, offset + indices[k] * shape.stride(axis), summarize, opt, fmt, width);
+      print_axis(os, data, shape, axis + 1, offset + indices[k] * shape.stride(axis), summarize, opt, fmt,
+                 width);
     }
   }
   os << ']';

@@ -25,8 +25,8 @@
 #include <string>
 #include <type_traits>
 
-#include "modyn/core/math.hpp"
 #include "modyn/core/error.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/integrators.hpp"
@@ -146,7 +146,8 @@ auto conductance(const G& g, tensor_value_t<G> E) {
 
 template <TensorLike G>
 auto mg_blocked(const G& g, tensor_value_t<G> E = 0, tensor_value_t<G> cc_Mg = tensor_value_t<G>(1.2),
-                tensor_value_t<G> alpha = tensor_value_t<G>(0.062), tensor_value_t<G> beta = tensor_value_t<G>(3.57)) {
+                tensor_value_t<G> alpha = tensor_value_t<G>(0.062),
+                tensor_value_t<G> beta = tensor_value_t<G>(3.57)) {
   using T = tensor_value_t<G>;
   detail::check_mg_block("dyn::mg_blocked", E, cc_Mg, alpha, beta);
   return mg_block_term<T>{static_cast<const T*>(g.data()), g.shape(), E, cc_Mg, alpha, beta};
@@ -192,8 +193,7 @@ struct decaying_term {
 
 // Whether X can be an input of a neuron whose elements are T.
 template <class X, class T>
-concept NeuronInput = std::is_arithmetic_v<X> ||
-                      (TensorLike<X> && std::is_same_v<tensor_value_t<X>, T>) ||
+concept NeuronInput = std::is_arithmetic_v<X> ||(TensorLike<X>&& std::is_same_v<tensor_value_t<X>, T>) ||
                       (InputTerm<X> && std::is_same_v<typename X::value_type, T>);
 
 }  // namespace modyn::dyn

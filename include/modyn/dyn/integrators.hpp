@@ -6,7 +6,8 @@
 // xsimd batch on CPU; see the kernel contract in backend/cpu.hpp):
 //
 //   auto rhs = [&](double t, const V& v, const V& w) {
-//     return std::tuple{linear<V>{V(-1 / tau), (V(E) + V(R) * I) / V(tau)},  // dv/dt = -v/tau + (E + R I)/tau
+//     return std::tuple{linear<V>{V(-1 / tau), (V(E) + V(R) * I) / V(tau)},  // dv/dt = -v/tau + (E + R
+//     I)/tau
 //                       (a * v - w) / V(tau_w)};                              // dw/dt
 //   };
 //   rk4::step(rhs, t, dt, v, w);   // advances v and w from t to t + dt
@@ -30,8 +31,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/core/math.hpp"
 #include "modyn/core/config.hpp"
+#include "modyn/core/math.hpp"
 
 namespace modyn::dyn {
 
@@ -62,15 +63,19 @@ inline constexpr bool is_tuple_v<std::tuple<Ts...>> = true;
 // The derivatives as a tuple, whatever form rhs returned them in.
 template <class R>
 MODYN_ALWAYS_INLINE auto as_tuple(R&& r) {
-  if constexpr (is_tuple_v<std::remove_cvref_t<R>>) return std::forward<R>(r);
-  else return std::tuple<std::remove_cvref_t<R>>(std::forward<R>(r));
+  if constexpr (is_tuple_v<std::remove_cvref_t<R>>)
+    return std::forward<R>(r);
+  else
+    return std::tuple<std::remove_cvref_t<R>>(std::forward<R>(r));
 }
 
 // dy/dt at y.
 template <class D, class V>
 MODYN_ALWAYS_INLINE V rate(const D& d, const V& y) {
-  if constexpr (is_linear_v<D>) return d.at(y);
-  else return d;
+  if constexpr (is_linear_v<D>)
+    return d.at(y);
+  else
+    return d;
 }
 
 // c in the value type: through its element type for vectors (T for
@@ -154,7 +159,8 @@ struct rk4 {
     const auto k3 = detail::rates(f, t + half, idx, (y + detail::constant<V>(half) * std::get<I>(k2))...);
     const auto k4 = detail::rates(f, t + dt, idx, (y + detail::constant<V>(dt) * std::get<I>(k3))...);
     ((y = y + detail::constant<V>(dt / 6.0) *
-                  (std::get<I>(k1) + detail::constant<V>(2) * (std::get<I>(k2) + std::get<I>(k3)) + std::get<I>(k4))),
+                  (std::get<I>(k1) + detail::constant<V>(2) * (std::get<I>(k2) + std::get<I>(k3)) +
+                   std::get<I>(k4))),
      ...);
   }
 };
@@ -188,7 +194,9 @@ struct exp_euler {
       // below, the Taylor series to z^5 (truncation < 1.4e-9).
       const auto small = math::abs(z) < c(0.1);
       const V safe = math::select(small, c(1), z);
-      const V series = c(1) + z * (c(1.0 / 2) + z * (c(1.0 / 6) + z * (c(1.0 / 24) + z * (c(1.0 / 120) + z * c(1.0 / 720)))));
+      const V series =
+          c(1) +
+          z * (c(1.0 / 2) + z * (c(1.0 / 6) + z * (c(1.0 / 24) + z * (c(1.0 / 120) + z * c(1.0 / 720)))));
       return math::select(small, series, (math::exp(safe) - c(1)) / safe);
     } else {
       const auto tiny = math::abs(z) < c(1e-6);
@@ -208,6 +216,8 @@ struct exp_euler {
 };
 
 template <class M>
-concept Integrator = requires { M::order; };
+concept Integrator = requires {
+  M::order;
+};
 
 }  // namespace modyn::dyn

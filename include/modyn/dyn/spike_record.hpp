@@ -24,10 +24,10 @@ namespace modyn {
 struct SpikeRecord {
   std::vector<std::int64_t> steps;
   std::vector<std::int64_t> indices;
-  Shape shape{0};       // shape of the monitored State at each step
+  Shape shape{0};             // shape of the monitored State at each step
   std::size_t num_steps = 0;  // steps of the run
-  double t0 = 0.0;      // time of step 0 (ms)
-  double dt = 0.1;      // time step (ms)
+  double t0 = 0.0;            // time of step 0 (ms)
+  double dt = 0.1;            // time step (ms)
 
   std::size_t size() const noexcept { return steps.size(); }
   bool empty() const noexcept { return steps.empty(); }
@@ -68,7 +68,8 @@ struct SpikeRecord {
  private:
   void check(std::size_t k) const {
     if (k >= steps.size()) {
-      throw index_error("modyn::SpikeRecord: event " + std::to_string(k) + " of " + std::to_string(steps.size()));
+      throw index_error("modyn::SpikeRecord: event " + std::to_string(k) + " of " +
+                        std::to_string(steps.size()));
     }
   }
 };

@@ -32,10 +32,10 @@
 
 #include "modyn/backend/backend.hpp"
 #include "modyn/backend/cpu.hpp"
-#include "modyn/dyn/spike_record.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
+#include "modyn/dyn/spike_record.hpp"
 
 namespace modyn::io {
 

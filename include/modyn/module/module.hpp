@@ -11,10 +11,10 @@
 // parameter counts and printing. Everything is static: no virtual calls.
 #pragma once
 
-#include <map>
-#include <mutex>
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -42,8 +42,8 @@ struct max_depth {
 
 // What named_modules() and children() list of each module.
 struct ModuleInfo {
-  std::string name;       // the module's name()
-  std::string type;       // its short type name ("Dense")
+  std::string name;            // the module's name()
+  std::string type;            // its short type name ("Dense")
   std::size_t num_parameters;  // in the module and below it
 };
 
@@ -67,14 +67,18 @@ struct no_filter {
 
 template <class Filter>
 constexpr int depth_limit(const Filter& filter) {
-  if constexpr (std::is_same_v<Filter, max_depth>) return filter.value;
-  else return -1;
+  if constexpr (std::is_same_v<Filter, max_depth>)
+    return filter.value;
+  else
+    return -1;
 }
 
 template <class Filter>
 bool path_accepted(const Filter& filter, std::string_view path) {
-  if constexpr (std::is_same_v<Filter, max_depth>) return true;
-  else return std::invoke(filter, path);
+  if constexpr (std::is_same_v<Filter, max_depth>)
+    return true;
+  else
+    return std::invoke(filter, path);
 }
 
 template <class F>
@@ -82,7 +86,9 @@ struct param_visitor : visitor_base {
   F& f;
   explicit param_visitor(F& fn) : f(fn) {}
   template <class P>
-  void param(std::string_view path, P& p, int) { f(path, p); }
+  void param(std::string_view path, P& p, int) {
+    f(path, p);
+  }
 };
 
 template <class F>
@@ -90,7 +96,9 @@ struct state_visitor : visitor_base {
   F& f;
   explicit state_visitor(F& fn) : f(fn) {}
   template <class S>
-  void state(std::string_view path, S& s, int) { f(path, s); }
+  void state(std::string_view path, S& s, int) {
+    f(path, s);
+  }
 };
 
 template <class F>
@@ -109,7 +117,9 @@ struct state_resetter : visitor_base {
   std::size_t batch_size;
   explicit state_resetter(std::size_t b) : batch_size(b) {}
   template <class S>
-  void state(std::string_view, S& s, int) { s.reset(batch_size); }
+  void state(std::string_view, S& s, int) {
+    s.reset(batch_size);
+  }
   template <class M>
   void leave(std::string_view, M& m, int) {
     if constexpr (requires { m.on_reset_state(batch_size); }) m.on_reset_state(batch_size);
@@ -127,13 +137,19 @@ struct collector : visitor_base {
   std::vector<std::pair<std::string, Ref>>& out;
   const Filter& filter;
   int limit;
-  collector(std::vector<std::pair<std::string, Ref>>& o, const Filter& fl) : out(o), filter(fl), limit(depth_limit(fl)) {}
+  collector(std::vector<std::pair<std::string, Ref>>& o, const Filter& fl)
+      : out(o), filter(fl), limit(depth_limit(fl)) {}
   template <class M>
-  bool enter(std::string_view, M&, int depth) { return limit < 0 || depth <= limit; }
+  bool enter(std::string_view, M&, int depth) {
+    return limit < 0 || depth <= limit;
+  }
   template <class P>
   void param(std::string_view path, P& p, int) {
     if constexpr (What == collected::params) {
-      if constexpr (std::is_const_v<P>) add(path, p.raw()); else add(path, p.raw_mut());
+      if constexpr (std::is_const_v<P>)
+        add(path, p.raw());
+      else
+        add(path, p.raw_mut());
     } else if constexpr (What == collected::gradients) {
       add(path, p.grad());
     }
@@ -175,12 +191,12 @@ class Module {
   // (Self defers naming Derived until the call: clang checks constraints of
   // a non-template-dependent form while Derived is still incomplete.)
   template <class... Args, class Self = Derived>
-    requires requires(Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
+  requires requires(Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) {
     return static_cast<Self&>(*this).update(std::forward<Args>(args)...);
   }
   template <class... Args, class Self = Derived>
-    requires requires(const Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
+  requires requires(const Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) const {
     return static_cast<const Self&>(*this).update(std::forward<Args>(args)...);
   }
@@ -188,20 +204,32 @@ class Module {
   // ---- visitors: f(path, field) for each field; static dispatch, no allocation
 
   template <class F>
-  void for_each_parameter(F&& f) { visit_params(derived(), f); }
+  void for_each_parameter(F&& f) {
+    visit_params(derived(), f);
+  }
   template <class F>
-  void for_each_parameter(F&& f) const { visit_params(derived(), f); }
+  void for_each_parameter(F&& f) const {
+    visit_params(derived(), f);
+  }
 
   template <class F>
-  void for_each_state(F&& f) { visit_states(derived(), f); }
+  void for_each_state(F&& f) {
+    visit_states(derived(), f);
+  }
   template <class F>
-  void for_each_state(F&& f) const { visit_states(derived(), f); }
+  void for_each_state(F&& f) const {
+    visit_states(derived(), f);
+  }
 
   // f(path, module, depth) for this module (path "") and every module below.
   template <class F>
-  void for_each_module(F&& f, bool include_self = true) { visit_modules(derived(), f, include_self); }
+  void for_each_module(F&& f, bool include_self = true) {
+    visit_modules(derived(), f, include_self);
+  }
   template <class F>
-  void for_each_module(F&& f, bool include_self = true) const { visit_modules(derived(), f, include_self); }
+  void for_each_module(F&& f, bool include_self = true) const {
+    visit_modules(derived(), f, include_self);
+  }
 
   // ---- lists (these allocate; for set-up code, not hot loops)
   //
@@ -224,9 +252,13 @@ class Module {
     return collect<detail::collected::params>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
-  auto parameters(Filter filter = {}) { return values_of(named_parameters(filter)); }
+  auto parameters(Filter filter = {}) {
+    return values_of(named_parameters(filter));
+  }
   template <class Filter = detail::no_filter>
-  auto parameters(Filter filter = {}) const { return values_of(named_parameters(filter)); }
+  auto parameters(Filter filter = {}) const {
+    return values_of(named_parameters(filter));
+  }
 
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) {
@@ -237,9 +269,13 @@ class Module {
     return collect<detail::collected::states>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
-  auto states(Filter filter = {}) { return values_of(named_states(filter)); }
+  auto states(Filter filter = {}) {
+    return values_of(named_states(filter));
+  }
   template <class Filter = detail::no_filter>
-  auto states(Filter filter = {}) const { return values_of(named_states(filter)); }
+  auto states(Filter filter = {}) const {
+    return values_of(named_states(filter));
+  }
 
   // The gradient buffer of every Param (Param::grad()), with the paths and
   // in the order of named_parameters(), and the same reference types. The
@@ -254,9 +290,13 @@ class Module {
     return collect<detail::collected::gradients>(derived(), filter);
   }
   template <class Filter = detail::no_filter>
-  auto gradients(Filter filter = {}) { return values_of(named_gradients(filter)); }
+  auto gradients(Filter filter = {}) {
+    return values_of(named_gradients(filter));
+  }
   template <class Filter = detail::no_filter>
-  auto gradients(Filter filter = {}) const { return values_of(named_gradients(filter)); }
+  auto gradients(Filter filter = {}) const {
+    return values_of(named_gradients(filter));
+  }
 
   // Sets the gradient of every Param below to zero (Param::zero_grad()).
   void zero_grad() {
@@ -277,7 +317,9 @@ class Module {
         include_self);
     return out;
   }
-  std::vector<ModuleInfo> modules(bool include_self = true) const { return values_of(named_modules(include_self)); }
+  std::vector<ModuleInfo> modules(bool include_self = true) const {
+    return values_of(named_modules(include_self));
+  }
 
   std::vector<std::pair<std::string, ModuleInfo>> named_children() const {
     return named_modules(false, max_depth{1});
@@ -304,8 +346,10 @@ class Module {
   // order; each entry keeps its field's dtype (see state_dict.hpp).
   StateDict state_dict() const {
     StateDict dict;
-    for_each_parameter([&](std::string_view path, const auto& p) { dict.insert_or_assign(std::string(path), p.raw()); });
-    for_each_state([&](std::string_view path, const auto& s) { dict.insert_or_assign(std::string(path), s.value()); });
+    for_each_parameter(
+        [&](std::string_view path, const auto& p) { dict.insert_or_assign(std::string(path), p.raw()); });
+    for_each_state(
+        [&](std::string_view path, const auto& s) { dict.insert_or_assign(std::string(path), s.value()); });
     return dict;
   }
 
@@ -390,8 +434,8 @@ class Module {
 
   template <detail::collected What, class M, class Filter>
   static auto collect(M& root, const Filter& filter) {
-    constexpr auto values = What == detail::collected::states ? detail::value_filter::states
-                                                              : detail::value_filter::params;
+    constexpr auto values =
+        What == detail::collected::states ? detail::value_filter::states : detail::value_filter::params;
     using Ref = detail::model_tensor_ref_t<Derived, values, std::is_const_v<M>>;
     std::vector<std::pair<std::string, Ref>> out;
     detail::collector<What, Ref, Filter> visitor(out, filter);

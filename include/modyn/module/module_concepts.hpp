@@ -24,12 +24,15 @@ void module_base_probe(const Module<D>&);
 
 // A type deriving from modyn::Module<Self>.
 template <class T>
-concept ModuleType = requires(const std::remove_cvref_t<T>& m) { detail::module_base_probe(m); };
+concept ModuleType = requires(const std::remove_cvref_t<T>& m) {
+  detail::module_base_probe(m);
+};
 
 // A module that declared its fields with MODYN_FIELDS.
 template <class T>
-concept ReflectedModule =
-    ModuleType<T> && requires { std::remove_cvref_t<T>::template modyn_fields<std::remove_cvref_t<T>>(); };
+concept ReflectedModule = ModuleType<T> && requires {
+  std::remove_cvref_t<T>::template modyn_fields<std::remove_cvref_t<T>>();
+};
 
 template <class T>
 inline constexpr bool is_param_v = false;
@@ -56,11 +59,16 @@ enum class field_kind { param, state, module, module_container, plain };
 template <class F>
 constexpr field_kind kind_of() {
   using T = std::remove_cvref_t<F>;
-  if constexpr (is_param_v<T>) return field_kind::param;
-  else if constexpr (is_state_v<T>) return field_kind::state;
-  else if constexpr (ModuleType<T>) return field_kind::module;
-  else if constexpr (is_module_container_v<T>) return field_kind::module_container;
-  else return field_kind::plain;
+  if constexpr (is_param_v<T>)
+    return field_kind::param;
+  else if constexpr (is_state_v<T>)
+    return field_kind::state;
+  else if constexpr (ModuleType<T>)
+    return field_kind::module;
+  else if constexpr (is_module_container_v<T>)
+    return field_kind::module_container;
+  else
+    return field_kind::plain;
 }
 
 }  // namespace modyn

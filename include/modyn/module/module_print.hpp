@@ -60,7 +60,8 @@ std::string dtype_suffix(bool dtypes) {
 template <class V, class Tr, class R>
 std::string field_repr(const Param<V, Tr, R>& p, bool dtypes) {
   std::string kind = "Param";
-  if constexpr (!std::is_same_v<Tr, transform::identity>) kind += "[" + std::string(short_type_name<Tr>()) + "]";
+  if constexpr (!std::is_same_v<Tr, transform::identity>)
+    kind += "[" + std::string(short_type_name<Tr>()) + "]";
   if constexpr (!std::is_same_v<R, reg::none>) kind += "[" + std::string(short_type_name<R>()) + "]";
   return kind + " " + p.shape().to_string() + dtype_suffix<V>(dtypes);
 }
@@ -119,7 +120,8 @@ std::string module_repr(const M& m, std::size_t indent, bool dtypes) {
   std::vector<repr_item> items;
   if constexpr (ReflectedModule<M>) {
     constexpr auto fields = M::template modyn_fields<M>();
-    std::apply([&](const auto&... f) { (add_field_repr(items, f.name, f.get(m), indent, dtypes), ...); }, fields);
+    std::apply([&](const auto&... f) { (add_field_repr(items, f.name, f.get(m), indent, dtypes), ...); },
+               fields);
   }
   bool multiline = false;
   for (const auto& item : items) multiline = multiline || item.multiline;

@@ -36,14 +36,15 @@ using rebind_arg_t = std::conditional_t<Backend<Arg>, B, rebind_backend_t<Arg, B
 }  // namespace detail
 
 template <class T, class B>
-  requires requires { typename T::template rebind_backend<B>; }
+requires requires { typename T::template rebind_backend<B>; }
 struct rebind_backend<T, B> {
   using type = typename T::template rebind_backend<B>;
 };
 
 template <template <class...> class Tmpl, class... Args, class B>
-  requires(!requires { typename Tmpl<Args...>::template rebind_backend<B>; })
-struct rebind_backend<Tmpl<Args...>, B> {
+requires(!requires {
+  typename Tmpl<Args...>::template rebind_backend<B>;
+}) struct rebind_backend<Tmpl<Args...>, B> {
   using type = Tmpl<detail::rebind_arg_t<Args, B>...>;
 };
 
@@ -87,7 +88,8 @@ void copy_field_across(Dst& dst, const Src& src) {
     } else {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (copy_module_across(std::get<I>(dst), std::get<I>(src)), ...);
-      }(std::make_index_sequence<std::tuple_size_v<Src>>{});
+      }
+      (std::make_index_sequence<std::tuple_size_v<Src>>{});
     }
   } else if constexpr (std::is_assignable_v<Dst&, const Src&>) {
     dst = src;
@@ -114,7 +116,8 @@ void copy_rebound_module(Dst& dst, const Src& src) {
                   "modyn::to<B>: the rebound module declares different fields");
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (copy_field_across(std::get<I>(dst_fields).get(dst), std::get<I>(src_fields).get(src)), ...);
-    }(std::make_index_sequence<std::tuple_size_v<decltype(src_fields)>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(src_fields)>>{});
   }
 }
 

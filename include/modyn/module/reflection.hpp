@@ -61,25 +61,29 @@ constexpr auto make_field(std::string_view name, Getter, Accessor accessor) {
 
 // Applies a macro to each argument, comma-separated (up to 256 arguments).
 #define MODYN_DETAIL_PARENS ()
-#define MODYN_DETAIL_EXPAND(...) MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(__VA_ARGS__))))
-#define MODYN_DETAIL_EXPAND4(...) MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(__VA_ARGS__))))
-#define MODYN_DETAIL_EXPAND3(...) MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(__VA_ARGS__))))
-#define MODYN_DETAIL_EXPAND2(...) MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(__VA_ARGS__))))
+#define MODYN_DETAIL_EXPAND(...) \
+  MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(MODYN_DETAIL_EXPAND4(__VA_ARGS__))))
+#define MODYN_DETAIL_EXPAND4(...) \
+  MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(MODYN_DETAIL_EXPAND3(__VA_ARGS__))))
+#define MODYN_DETAIL_EXPAND3(...) \
+  MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(MODYN_DETAIL_EXPAND2(__VA_ARGS__))))
+#define MODYN_DETAIL_EXPAND2(...) \
+  MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(MODYN_DETAIL_EXPAND1(__VA_ARGS__))))
 #define MODYN_DETAIL_EXPAND1(...) __VA_ARGS__
-#define MODYN_DETAIL_FOR_EACH(macro, ...) __VA_OPT__(MODYN_DETAIL_EXPAND(MODYN_DETAIL_FOR_EACH_HELPER(macro, __VA_ARGS__)))
+#define MODYN_DETAIL_FOR_EACH(macro, ...) \
+  __VA_OPT__(MODYN_DETAIL_EXPAND(MODYN_DETAIL_FOR_EACH_HELPER(macro, __VA_ARGS__)))
 #define MODYN_DETAIL_FOR_EACH_HELPER(macro, first, ...) \
   macro(first) __VA_OPT__(, MODYN_DETAIL_FOR_EACH_AGAIN MODYN_DETAIL_PARENS(macro, __VA_ARGS__))
 #define MODYN_DETAIL_FOR_EACH_AGAIN() MODYN_DETAIL_FOR_EACH_HELPER
 
-#define MODYN_DETAIL_FIELD(name)                                                                 \
-  ::modyn::detail::make_field<ModynSelf_>(                                                       \
-      #name,                                                                                     \
-      [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
+#define MODYN_DETAIL_FIELD(name)                                                                           \
+  ::modyn::detail::make_field<ModynSelf_>(                                                                 \
+      #name, [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
       [](auto& self) -> auto& { return self.name; })
 
 // The reflection macro: place it inside the module's class body.
-#define MODYN_FIELDS(...)                                                   \
-  template <class ModynSelf_>                                               \
-  static constexpr auto modyn_fields() {                                    \
+#define MODYN_FIELDS(...)                                                           \
+  template <class ModynSelf_>                                                       \
+  static constexpr auto modyn_fields() {                                            \
     return std::make_tuple(MODYN_DETAIL_FOR_EACH(MODYN_DETAIL_FIELD, __VA_ARGS__)); \
   }

@@ -10,7 +10,9 @@ namespace modyn::reg {
 
 struct none {
   template <TensorLike X>
-  double loss(const X&) const { return 0.0; }
+  double loss(const X&) const {
+    return 0.0;
+  }
 };
 
 // weight * sum |v|

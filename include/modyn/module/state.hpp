@@ -40,15 +40,14 @@ class State : public detail::variable<V> {
   void reset_to(V value) { this->value_ = std::move(value); }
 
   // The default re-initialisation: full((batch, sample_shape...), fill).
-  void reset(std::size_t batch_size) {
-    this->value_ = V::full(batch_shape(batch_size), fill_);
-  }
+  void reset(std::size_t batch_size) { this->value_ = V::full(batch_shape(batch_size), fill_); }
 
   Shape batch_shape(std::size_t batch_size) const {
     if (batch_size == 0) return sample_shape_;
     if (sample_shape_.rank() == Shape::max_rank) {
-      throw shape_error("modyn: State '" + this->path() + "': a per-sample shape " + sample_shape_.to_string() +
-                        " leaves no room for a batch axis (rank " + std::to_string(Shape::max_rank) + " at most)");
+      throw shape_error("modyn: State '" + this->path() + "': a per-sample shape " +
+                        sample_shape_.to_string() + " leaves no room for a batch axis (rank " +
+                        std::to_string(Shape::max_rank) + " at most)");
     }
     std::size_t extents[Shape::max_rank] = {batch_size};
     std::size_t rank = 1;

@@ -95,9 +95,10 @@ class StateEntry {
   template <HasDType T, class B = default_backend>
   Tensor<T, B> as() const {
     if (!holds<T>()) {
-      throw type_error("modyn::StateEntry::as: " + (key_.empty() ? std::string("the entry") : "'" + key_ + "'") +
-                       " holds " + std::string(to_string(dtype_)) + " " + shape_.to_string() +
-                       ", not the requested " + std::string(to_string(dtype_v<T>)));
+      throw type_error(
+          "modyn::StateEntry::as: " + (key_.empty() ? std::string("the entry") : "'" + key_ + "'") +
+          " holds " + std::string(to_string(dtype_)) + " " + shape_.to_string() + ", not the requested " +
+          std::string(to_string(dtype_v<T>)));
     }
     if (bytes_.empty()) return Tensor<T, B>::empty(shape_);
     if constexpr (B::host_accessible) {

@@ -10,9 +10,13 @@ namespace modyn::transform {
 
 struct identity {
   template <class V>
-  V forward(const V& x) const { return x; }
+  V forward(const V& x) const {
+    return x;
+  }
   template <class V>
-  V inverse(const V& y) const { return y; }
+  V inverse(const V& y) const {
+    return y;
+  }
 };
 
 // log(1 + e^x): positive values (time constants, conductances).
@@ -33,16 +37,22 @@ struct softplus {
 // e^x: positive values.
 struct exponential {
   template <class V>
-  V forward(const V& x) const { return math::exp(x); }
+  V forward(const V& x) const {
+    return math::exp(x);
+  }
   template <class V>
-  V inverse(const V& y) const { return math::log(y); }
+  V inverse(const V& y) const {
+    return math::log(y);
+  }
 };
 
 // lower + (upper - lower) sigmoid(x): values in (lower, upper).
 struct sigmoid {
   double lower = 0.0, upper = 1.0;
   template <class V>
-  V forward(const V& x) const { return V(lower) + V(upper - lower) * math::sigmoid(x); }
+  V forward(const V& x) const {
+    return V(lower) + V(upper - lower) * math::sigmoid(x);
+  }
   template <class V>
   V inverse(const V& y) const {
     const V u = (y - V(lower)) / V(upper - lower);
@@ -54,9 +64,13 @@ struct sigmoid {
 struct affine {
   double scale = 1.0, shift = 0.0;
   template <class V>
-  V forward(const V& x) const { return V(scale) * x + V(shift); }
+  V forward(const V& x) const {
+    return V(scale) * x + V(shift);
+  }
   template <class V>
-  V inverse(const V& y) const { return (y - V(shift)) / V(scale); }
+  V inverse(const V& y) const {
+    return (y - V(shift)) / V(scale);
+  }
 };
 
 // x clipped to [lower, upper]; the inverse is the identity (values inside the
@@ -64,9 +78,13 @@ struct affine {
 struct clip {
   double lower, upper;
   template <class V>
-  V forward(const V& x) const { return math::clip(x, V(lower), V(upper)); }
+  V forward(const V& x) const {
+    return math::clip(x, V(lower), V(upper));
+  }
   template <class V>
-  V inverse(const V& y) const { return y; }
+  V inverse(const V& y) const {
+    return y;
+  }
 };
 
 }  // namespace modyn::transform

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/nn/activations.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
 
@@ -64,11 +64,12 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   // y = f(x W + b) with the bias and f applied in one pass after the GEMM.
   template <TensorLike X, class Op>
   const tensor_type& forward_fused(const X& x, Elementwise<Op>) {
-    static_assert(std::is_same_v<tensor_value_t<X>, T>, "nn::Dense: the input's element type differs from the layer's");
+    static_assert(std::is_same_v<tensor_value_t<X>, T>,
+                  "nn::Dense: the input's element type differs from the layer's");
     const std::size_t in = in_features(), out = out_features();
     if (x.rank() == 0 || x.shape(x.rank() - 1) != in) {
-      throw shape_error("nn::Dense '" + this->name() + "': expected an input of shape (..., " + std::to_string(in) +
-                        "), got " + x.shape().to_string());
+      throw shape_error("nn::Dense '" + this->name() + "': expected an input of shape (..., " +
+                        std::to_string(in) + "), got " + x.shape().to_string());
     }
     const std::size_t rows = x.size() / in;
     out_.ensure_shape(output_shape(x.shape(), out));
@@ -102,7 +103,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   tensor_type out_;
 };
 
-Dense(std::size_t, std::size_t) -> Dense<>;
-Dense(std::size_t, std::size_t, init::Options) -> Dense<>;
+Dense(std::size_t, std::size_t)->Dense<>;
+Dense(std::size_t, std::size_t, init::Options)->Dense<>;
 
 }  // namespace modyn::nn

@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::nn {

@@ -62,12 +62,13 @@ class GRUCell : public Module<GRUCell<T, B>> {
     const T* gi = gi_.data();
     const T* gh = gh_.data();
     const std::size_t stride = 3 * hidden;
-    B::map(rows * hidden, gates{}, strided_rows(gi, hidden, stride), strided_rows(gi + hidden, hidden, stride),
-           strided_rows(gi + 2 * hidden, hidden, stride), strided_rows(gh, hidden, stride),
-           strided_rows(gh + hidden, hidden, stride), strided_rows(gh + 2 * hidden, hidden, stride),
-           broadcast_row(bi, hidden), broadcast_row(bi + hidden, hidden), broadcast_row(bi + 2 * hidden, hidden),
-           broadcast_row(bh, hidden), broadcast_row(bh + hidden, hidden), broadcast_row(bh + 2 * hidden, hidden),
-           h->data());
+    B::map(rows * hidden, gates{}, strided_rows(gi, hidden, stride),
+           strided_rows(gi + hidden, hidden, stride), strided_rows(gi + 2 * hidden, hidden, stride),
+           strided_rows(gh, hidden, stride), strided_rows(gh + hidden, hidden, stride),
+           strided_rows(gh + 2 * hidden, hidden, stride), broadcast_row(bi, hidden),
+           broadcast_row(bi + hidden, hidden), broadcast_row(bi + 2 * hidden, hidden),
+           broadcast_row(bh, hidden), broadcast_row(bh + hidden, hidden),
+           broadcast_row(bh + 2 * hidden, hidden), h->data());
     return *h;
   }
 
@@ -76,10 +77,10 @@ class GRUCell : public Module<GRUCell<T, B>> {
   struct gates {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gir, const Vec& giz, const Vec& gin,
-                                                         const Vec& ghr, const Vec& ghz, const Vec& ghn,
-                                                         const Vec& bir, const Vec& biz, const Vec& bin,
-                                                         const Vec& bhr, const Vec& bhz, const Vec& bhn,
-                                                         Vec& state) const {
+                                                          const Vec& ghr, const Vec& ghz, const Vec& ghn,
+                                                          const Vec& bir, const Vec& biz, const Vec& bin,
+                                                          const Vec& bhr, const Vec& bhz, const Vec& bhn,
+                                                          Vec& state) const {
       const Vec reset = math::sigmoid(gir + bir + ghr + bhr);
       const Vec update = math::sigmoid(giz + biz + ghz + bhz);
       const Vec candidate = math::tanh(gin + bin + reset * (ghn + bhn));

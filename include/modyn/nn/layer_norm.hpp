@@ -66,7 +66,8 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
   struct normalized {
     T mean, inv_std;
     template <class Vec>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& w, const Vec& b, Vec& y) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& w, const Vec& b,
+                                                          Vec& y) const {
       y = (x - Vec(mean)) * Vec(inv_std) * w + b;
     }
   };

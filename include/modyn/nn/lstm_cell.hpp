@@ -61,9 +61,10 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     const T* b = bias_.data();
     const T* g = gates_.data();
     const std::size_t stride = 4 * hidden;
-    B::map(rows * hidden, cell_update{}, strided_rows(g, hidden, stride), strided_rows(g + hidden, hidden, stride),
-           strided_rows(g + 2 * hidden, hidden, stride), strided_rows(g + 3 * hidden, hidden, stride),
-           broadcast_row(b, hidden), broadcast_row(b + hidden, hidden), broadcast_row(b + 2 * hidden, hidden),
+    B::map(rows * hidden, cell_update{}, strided_rows(g, hidden, stride),
+           strided_rows(g + hidden, hidden, stride), strided_rows(g + 2 * hidden, hidden, stride),
+           strided_rows(g + 3 * hidden, hidden, stride), broadcast_row(b, hidden),
+           broadcast_row(b + hidden, hidden), broadcast_row(b + 2 * hidden, hidden),
            broadcast_row(b + 3 * hidden, hidden), h->data(), c->data());
     return *h;
   }
@@ -73,9 +74,9 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   struct cell_update {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gi, const Vec& gf, const Vec& gg,
-                                                         const Vec& go, const Vec& bi, const Vec& bf,
-                                                         const Vec& bg, const Vec& bo, Vec& hidden_state,
-                                                         Vec& cell) const {
+                                                          const Vec& go, const Vec& bi, const Vec& bf,
+                                                          const Vec& bg, const Vec& bo, Vec& hidden_state,
+                                                          Vec& cell) const {
       const Vec input = math::sigmoid(gi + bi);
       const Vec forget = math::sigmoid(gf + bf);
       const Vec candidate = math::tanh(gg + bg);

@@ -9,8 +9,8 @@
 #include <span>
 #include <string>
 
-#include "modyn/nn/activations.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
@@ -71,8 +71,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
   tensor_type& project_input(const X& x) {
     const std::size_t in = in_features();
     if (x.rank() == 0 || x.shape(x.rank() - 1) != in) {
-      throw shape_error("nn::RNNCell '" + this->name() + "': expected an input of shape (..., " + std::to_string(in) +
-                        "), got " + x.shape().to_string());
+      throw shape_error("nn::RNNCell '" + this->name() + "': expected an input of shape (..., " +
+                        std::to_string(in) + "), got " + x.shape().to_string());
     }
     project_into(x, x.size() / in, projected_);
     std::size_t extents[Shape::max_rank];
@@ -88,12 +88,12 @@ class RNNCell : public Module<RNNCell<T, B>> {
     const std::size_t hidden = out_features();
     if (!(projected.shape() == h->shape())) {
       throw shape_error("nn::RNNCell '" + this->name() + "': a projected step of shape " +
-                        projected.shape().to_string() + " for a hidden state of shape " + h->shape().to_string() +
-                        "; call reset_state(batch_size) first");
+                        projected.shape().to_string() + " for a hidden state of shape " +
+                        h->shape().to_string() + "; call reset_state(batch_size) first");
     }
     const std::size_t rows = projected.size() / (hidden ? hidden : 1);
-    B::gemm(Transpose::no, Transpose::no, rows, hidden, hidden, T(1), h->data(), hidden, weight_hh.value().data(),
-            hidden, T(1), projected.data(), hidden);
+    B::gemm(Transpose::no, Transpose::no, rows, hidden, hidden, T(1), h->data(), hidden,
+            weight_hh.value().data(), hidden, T(1), projected.data(), hidden);
     return activate(projected);
   }
 
@@ -103,7 +103,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
   void project_into(const X& x, std::size_t rows, tensor_type& out) {
     const std::size_t hidden = out_features(), in = in_features();
     bias_.ensure_shape({hidden});
-    B::map(hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(), write_only(bias_.data()));
+    B::map(hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(),
+           write_only(bias_.data()));
     out.ensure_shape({rows, hidden});
     detail::fill_rows<B>(out.data(), rows, hidden, static_cast<const T*>(bias_.data()));
     B::gemm(Transpose::no, Transpose::no, rows, hidden, in, T(1), static_cast<const T*>(x.data()), in,
@@ -113,14 +114,16 @@ class RNNCell : public Module<RNNCell<T, B>> {
   // pre += h W_hh, then h = f(pre).
   const tensor_type& recur(TensorView<T, B> pre) {
     const std::size_t hidden = out_features();
-    B::gemm(Transpose::no, Transpose::no, pre.size() / (hidden ? hidden : 1), hidden, hidden, T(1), h->data(), hidden,
-            weight_hh.value().data(), hidden, T(1), pre.data(), hidden);
+    B::gemm(Transpose::no, Transpose::no, pre.size() / (hidden ? hidden : 1), hidden, hidden, T(1), h->data(),
+            hidden, weight_hh.value().data(), hidden, T(1), pre.data(), hidden);
     return activate(pre);
   }
 
   const tensor_type& activate(TensorView<T, B> pre) {
-    if (nonlinearity == Nonlinearity::tanh) Elementwise<tanh_kernel>::apply_into(pre, *h);
-    else Elementwise<relu_kernel>::apply_into(pre, *h);
+    if (nonlinearity == Nonlinearity::tanh)
+      Elementwise<tanh_kernel>::apply_into(pre, *h);
+    else
+      Elementwise<relu_kernel>::apply_into(pre, *h);
     return *h;
   }
 

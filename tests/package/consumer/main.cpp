@@ -1,6 +1,5 @@
 // A downstream program: it builds against modyn and checks a few values.
 #include <cstdio>
-
 #include <modyn/modyn.hpp>
 
 int main() {

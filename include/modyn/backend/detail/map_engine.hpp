@@ -76,8 +76,10 @@ inline constexpr bool has_element_v = !std::is_void_v<typename map_arg<Arg>::ele
 // sizeof the argument's elements, 0 when it has none.
 template <class Arg>
 constexpr std::size_t element_width() {
-  if constexpr (has_element_v<Arg>) return sizeof(typename map_arg<Arg>::element);
-  else return 0;
+  if constexpr (has_element_v<Arg>)
+    return sizeof(typename map_arg<Arg>::element);
+  else
+    return 0;
 }
 
 template <class Arg>
@@ -108,7 +110,8 @@ using pass_element_t = typename pass_element<Args...>::type;
 template <class... Args>
 constexpr bool check_map_args() {
   using T = pass_element_t<Args...>;
-  static_assert(!std::is_void_v<T>, "modyn: map needs at least one array (a pointer or broadcast_row) argument");
+  static_assert(!std::is_void_v<T>,
+                "modyn: map needs at least one array (a pointer or broadcast_row) argument");
   if constexpr (!std::is_void_v<T>) {
     static_assert(((element_width<Args>() == 0 || element_width<Args>() == sizeof(T)) && ...),
                   "modyn: the arrays of one map must have element types of one width (float with int32_t, "
@@ -175,11 +178,15 @@ MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lan
 template <class Lanes, bool Full, class Arg, class Slot>
 MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Slot& slot) {
   if constexpr (std::is_pointer_v<Arg> && map_arg<Arg>::stored) {
-    if constexpr (Full) Lanes::store(arg + at.i, slot);
-    else Lanes::store_partial(arg + at.i, slot, at.count);
+    if constexpr (Full)
+      Lanes::store(arg + at.i, slot);
+    else
+      Lanes::store_partial(arg + at.i, slot, at.count);
   } else if constexpr (requires { arg.ptr; }) {
-    if constexpr (Full) Lanes::store(arg.ptr + at.i, slot);
-    else Lanes::store_partial(arg.ptr + at.i, slot, at.count);
+    if constexpr (Full)
+      Lanes::store(arg.ptr + at.i, slot);
+    else
+      Lanes::store_partial(arg.ptr + at.i, slot, at.count);
   } else if constexpr (requires { arg.list; }) {
     // Emit: the set lanes among the real ones, in lane order.
     std::uint64_t bits = Lanes::mask_bits(slot);
@@ -207,8 +214,10 @@ MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const
 
 template <class Arg>
 std::size_t broadcast_length(const Arg& arg) {
-  if constexpr (is_broadcast_v<Arg> || is_strided_v<Arg>) return arg.length;
-  else return 0;
+  if constexpr (is_broadcast_v<Arg> || is_strided_v<Arg>)
+    return arg.length;
+  else
+    return 0;
 }
 
 // The row length of a pass: n without broadcast rows, else their common
@@ -219,16 +228,17 @@ std::size_t row_length(std::size_t n, const Args&... args) {
   const auto take = [&](std::size_t l) {
     if (l == 0) return;
     if (length != 0 && l != length) {
-      throw shape_error("modyn::map: broadcast or strided rows of lengths " + std::to_string(length) + " and " +
-                        std::to_string(l) + " in one pass");
+      throw shape_error("modyn::map: broadcast or strided rows of lengths " + std::to_string(length) +
+                        " and " + std::to_string(l) + " in one pass");
     }
     length = l;
   };
   (take(broadcast_length(args)), ...);
   if (length == 0) return n;
   if (n % length != 0) {
-    throw shape_error("modyn::map: a pass of " + std::to_string(n) + " elements is not a whole number of rows of " +
-                      std::to_string(length) + " (the broadcast row's length)");
+    throw shape_error("modyn::map: a pass of " + std::to_string(n) +
+                      " elements is not a whole number of rows of " + std::to_string(length) +
+                      " (the broadcast row's length)");
   }
   return length;
 }
@@ -245,7 +255,8 @@ void run_map(std::size_t n, const Kernel& kernel, const Args&... args) {
   const std::size_t row = has_rows ? row_length(n, args...) : n;
   for (std::size_t start = 0, r = 0; start < n; start += row, ++r) {
     std::size_t j = 0;
-    for (; j + width <= row; j += width) call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
+    for (; j + width <= row; j += width)
+      call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
     if (j < row) call_at<Lanes, Pass, false>(kernel, lanes_at{start + j, r, j, row - j}, args...);
   }
 }
@@ -260,15 +271,25 @@ struct scalar_lanes {
   static constexpr std::size_t width = 1;
 
   template <class T>
-  MODYN_ALWAYS_INLINE static T load(const T* p) { return *p; }
+  MODYN_ALWAYS_INLINE static T load(const T* p) {
+    return *p;
+  }
   template <class T>
-  MODYN_ALWAYS_INLINE static T load_partial(const T* p, std::size_t) { return *p; }
+  MODYN_ALWAYS_INLINE static T load_partial(const T* p, std::size_t) {
+    return *p;
+  }
   template <class T>
-  MODYN_ALWAYS_INLINE static void store(T* p, const T& v) { *p = v; }
+  MODYN_ALWAYS_INLINE static void store(T* p, const T& v) {
+    *p = v;
+  }
   template <class T>
-  MODYN_ALWAYS_INLINE static void store_partial(T* p, const T& v, std::size_t) { *p = v; }
+  MODYN_ALWAYS_INLINE static void store_partial(T* p, const T& v, std::size_t) {
+    *p = v;
+  }
   template <class I>
-  MODYN_ALWAYS_INLINE static I iota(std::size_t first) { return static_cast<I>(first); }
+  MODYN_ALWAYS_INLINE static I iota(std::size_t first) {
+    return static_cast<I>(first);
+  }
   MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
   template <class Index>
   MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {

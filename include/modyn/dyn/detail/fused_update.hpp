@@ -30,9 +30,12 @@ namespace modyn::dyn::detail {
 // Every input as a tuple of terms read from memory (numbers give none).
 template <class T, class X>
 auto memory_terms(const X& x) {
-  if constexpr (std::is_arithmetic_v<X>) return std::tuple<>{};
-  else if constexpr (InputTerm<X>) return std::tuple<X>{x};
-  else return std::tuple<current_term<T>>{current_term<T>{static_cast<const T*>(x.data()), x.shape()}};
+  if constexpr (std::is_arithmetic_v<X>)
+    return std::tuple<>{};
+  else if constexpr (InputTerm<X>)
+    return std::tuple<X>{x};
+  else
+    return std::tuple<current_term<T>>{current_term<T>{static_cast<const T*>(x.data()), x.shape()}};
 }
 
 // The argument positions of the inputs read from memory, in messages.
@@ -49,8 +52,10 @@ constexpr auto memory_positions() {
 
 template <class T, class X>
 T constant_current(const X& x) {
-  if constexpr (std::is_arithmetic_v<X>) return static_cast<T>(x);
-  else return T(0);
+  if constexpr (std::is_arithmetic_v<X>)
+    return static_cast<T>(x);
+  else
+    return T(0);
 }
 
 // The sum of a step's inputs at membrane potential v, as a linear function
@@ -127,12 +132,14 @@ struct population {
 // first (they differ only after loading some of them by hand).
 template <class First, class... Rest>
 void match_states(const population& who, const First& first, const Rest&... rest) {
-  const auto label = [](const auto& state) { return state.path().empty() ? std::string("<unnamed>") : state.path(); };
+  const auto label = [](const auto& state) {
+    return state.path().empty() ? std::string("<unnamed>") : state.path();
+  };
   const auto check = [&](const auto& state) {
     if (!(state->shape() == first->shape())) {
-      throw shape_error(who.describe() + ": State '" + label(state) + "' has shape " + state->shape().to_string() +
-                        " but '" + label(first) + "' has " + first->shape().to_string() +
-                        "; call reset_state(batch_size)");
+      throw shape_error(who.describe() + ": State '" + label(state) + "' has shape " +
+                        state->shape().to_string() + " but '" + label(first) + "' has " +
+                        first->shape().to_string() + "; call reset_state(batch_size)");
     }
   };
   (check(rest), ...);
@@ -146,35 +153,41 @@ bool check_input(const population& who, std::size_t position, const Term& term, 
   if (term.shape() == shape) return false;
   if constexpr (InPlaceTerm<Term>) {
     throw shape_error(who.describe() + ": input " + std::to_string(position) + " (a " + Term::describe +
-                      ") has shape " + term.shape().to_string() + ", but the neurons have shape " + shape.to_string() +
+                      ") has shape " + term.shape().to_string() + ", but the neurons have shape " +
+                      shape.to_string() +
                       " (a synapse whose decay is fused into the neurons' pass must have their shape)");
   }
   if (term.shape() == sample_shape && shape.rank() == sample_shape.rank() + 1) return true;
   throw shape_error(who.describe() + ": input " + std::to_string(position) + " (a " + Term::describe +
-                    ") has shape " + term.shape().to_string() + ", but the neurons have shape " + shape.to_string() +
-                    " (an input may also have the per-sample shape " + sample_shape.to_string() + ")");
+                    ") has shape " + term.shape().to_string() + ", but the neurons have shape " +
+                    shape.to_string() + " (an input may also have the per-sample shape " +
+                    sample_shape.to_string() + ")");
 }
 
 // The map argument of a term: its array in place when the pass writes it,
 // else rows read element by element or, broadcast, by every batch row.
 template <class Term>
 auto term_arg(const Term& term, std::size_t row, bool broadcast) {
-  if constexpr (InPlaceTerm<Term>) return term.data();
-  else return strided_rows(term.data(), row, broadcast ? 0 : row);
+  if constexpr (InPlaceTerm<Term>)
+    return term.data();
+  else
+    return strided_rows(term.data(), row, broadcast ? 0 : row);
 }
 
 // One pass over the population. Terms of the per-sample shape are read as
 // rows of sample_shape.size() elements by every batch row (stride 0), the
 // others element by element; the states are plain arrays (or emit channels).
 template <class B, std::size_t NumStates, class T, class Kernel, class... StateArgs, class... Terms>
-void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape& shape, const Shape& sample_shape,
-              T constant, const std::tuple<StateArgs...>& states, const std::tuple<Terms...>& terms,
-              const std::array<std::size_t, sizeof...(Terms)>& positions, const population& who) {
+void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape& shape,
+              const Shape& sample_shape, T constant, const std::tuple<StateArgs...>& states,
+              const std::tuple<Terms...>& terms, const std::array<std::size_t, sizeof...(Terms)>& positions,
+              const population& who) {
   static_assert(sizeof...(StateArgs) == NumStates);
   bool broadcast[sizeof...(Terms) + 1] = {};
   [&]<std::size_t... J>(std::index_sequence<J...>) {
     ((broadcast[J] = check_input(who, positions[J], std::get<J>(terms), shape, sample_shape)), ...);
-  }(std::index_sequence_for<Terms...>{});
+  }
+  (std::index_sequence_for<Terms...>{});
   bool any_broadcast = false;
   for (const bool b : broadcast) any_broadcast = any_broadcast || b;
 
@@ -184,7 +197,8 @@ void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape&
   const with_inputs<NumStates, T, Kernel, std::tuple<Terms...>> fused{kernel, terms, constant};
   [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
     B::map(on, total, fused, std::get<S>(states)..., term_arg(std::get<J>(terms), row, broadcast[J])...);
-  }(std::index_sequence_for<StateArgs...>{}, std::index_sequence_for<Terms...>{});
+  }
+  (std::index_sequence_for<StateArgs...>{}, std::index_sequence_for<Terms...>{});
 }
 
 // Updates a population of the given shape (its States' shape) and per-sample

@@ -22,12 +22,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/spike_list.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -55,36 +55,48 @@ class AdEx : public Module<AdEx<T, B, Method>> {
 
   AdEx() : AdEx(1) {}
   explicit AdEx(Shape size, Options o = {})
-      : V_rest(o.V_rest), V_reset(o.V_reset), V_th(o.V_th), V_T(o.V_T), delta_T(o.delta_T), a(o.a), b(o.b),
-        tau(o.tau), tau_w(o.tau_w), R(o.R), V(size, o.V_rest), w(size), spike(size) {
+      : V_rest(o.V_rest),
+        V_reset(o.V_reset),
+        V_th(o.V_th),
+        V_T(o.V_T),
+        delta_T(o.delta_T),
+        a(o.a),
+        b(o.b),
+        tau(o.tau),
+        tau_w(o.tau_w),
+        R(o.R),
+        V(size, o.V_rest),
+        w(size),
+        spike(size) {
     if (!(tau > T(0) && tau_w > T(0))) {
       throw config_error("dyn::AdEx: tau and tau_w must be > 0, got " + std::to_string(tau) + " and " +
                          std::to_string(tau_w));
     }
-    if (!(delta_T > T(0))) throw config_error("dyn::AdEx: delta_T must be > 0, got " + std::to_string(delta_T));
+    if (!(delta_T > T(0)))
+      throw config_error("dyn::AdEx: delta_T must be > 0, got " + std::to_string(delta_T));
   }
   explicit AdEx(std::size_t size, Options o = {}) : AdEx(Shape{size}, o) {}
 
   const Shape& size() const noexcept { return V.sample_shape(); }
 
   template <class... Inputs>
-    requires(NeuronInput<Inputs, T> && ...)
-  const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& ctx,
+                                                                  const Inputs&... inputs) {
     if (!checked_at_start(ctx)) check_states();
     const T inv_tau = T(1) / tau, inv_tau_w = T(1) / tau_w, inv_delta = T(1) / delta_T;
     const T v_rest = V_rest, v_t = V_T, d_t = delta_T, r = R, ka = a, kb = b, v_th = V_th, v_reset = V_reset;
     const T max_exponent = T(0.5) * std::log(std::numeric_limits<T>::max());
-    const step_kernel kernel{inv_tau, inv_tau_w, inv_delta, v_rest, v_t, d_t, r, ka, kb, v_th, v_reset, max_exponent, ctx.t, ctx.dt};
-    detail::fused_update<B, T>(execution_instance<B>(ctx), {"dyn::AdEx", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), w->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
+    const step_kernel kernel{inv_tau, inv_tau_w, inv_delta, v_rest,  v_t,          d_t,   r,
+                             ka,      kb,        v_th,      v_reset, max_exponent, ctx.t, ctx.dt};
+    detail::fused_update<B, T>(
+        execution_instance<B>(ctx), {"dyn::AdEx", this->name()}, V->shape(), size(), kernel,
+        std::tuple{V->data(), w->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
 
   template <class X>
-    requires NeuronInput<X, T>
-  const tensor_type& update(const X& x, const Context& ctx) {
-    return update(ctx, x);
-  }
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& ctx) { return update(ctx, x); }
 
   // The States of the population share one shape: checked once when a
   // run starts (LoopOverTime calls this), and by update outside a run.
@@ -107,7 +119,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
 
     template <class Vec, class Mask, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& adapt, Vec& fired, Mask& emitted,
-                                                         const Input& input) const {
+                                                          const Input& input) const {
       Method::step(
           [&](double, const Vec& x, const Vec& y) {
             // Above V_th the neuron has spiked: the right-hand side is held at
@@ -115,12 +127,15 @@ class AdEx : public Module<AdEx<T, B, Method>> {
             // run-away step cannot feed huge Vec into w (Vec is reset, w is not).
             const Vec xc = math::min(x, Vec(v_th));
             const linear<Vec> I = input(xc);
-            const Vec spike_current = Vec(d_t) * math::exp(math::min((xc - Vec(v_t)) * Vec(inv_delta), Vec(max_exponent)));
+            const Vec spike_current =
+                Vec(d_t) * math::exp(math::min((xc - Vec(v_t)) * Vec(inv_delta), Vec(max_exponent)));
             // tau f(x) = -(x - V_rest) + spike_current(x) - R y + R I(x); its tangent
             // slope is -1 + spike_current / delta_T + R I.slope (0 where held).
-            const Vec slope = math::select(x > Vec(v_th), Vec(T(0)),
-                                         (Vec(T(-1)) + spike_current * Vec(inv_delta) + Vec(r) * I.slope) * Vec(inv_tau));
-            const Vec value = (Vec(v_rest) - xc + spike_current - Vec(r) * y + Vec(r) * I.at(xc)) * Vec(inv_tau);
+            const Vec slope =
+                math::select(x > Vec(v_th), Vec(T(0)),
+                             (Vec(T(-1)) + spike_current * Vec(inv_delta) + Vec(r) * I.slope) * Vec(inv_tau));
+            const Vec value =
+                (Vec(v_rest) - xc + spike_current - Vec(r) * y + Vec(r) * I.at(xc)) * Vec(inv_tau);
             return std::tuple{linear<Vec>{slope, value - slope * x},
                               linear<Vec>{Vec(-inv_tau_w), Vec(ka * inv_tau_w) * (xc - Vec(v_rest))}};
           },
@@ -132,7 +147,6 @@ class AdEx : public Module<AdEx<T, B, Method>> {
       adapt = math::select(spiking, adapt + Vec(kb), adapt);
     }
   };
-
 };
 
 }  // namespace modyn::dyn

@@ -26,12 +26,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/spike_list.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -59,7 +59,8 @@ MODYN_ALWAYS_INLINE std::tuple<V, V> rates(const V& v) {
     return {c<V>(0.07) * math::exp((v + c<V>(65)) * c<V>(-1 / 20.0)),
             c<V>(1) / (c<V>(1) + math::exp((v + c<V>(35)) * c<V>(-1 / 10.0)))};
   } else {
-    return {c<V>(0.01) * ratio(v + c<V>(55), 10.0), c<V>(0.125) * math::exp((v + c<V>(65)) * c<V>(-1 / 80.0))};
+    return {c<V>(0.01) * ratio(v + c<V>(55), 10.0),
+            c<V>(0.125) * math::exp((v + c<V>(65)) * c<V>(-1 / 80.0))};
   }
 }
 
@@ -94,9 +95,19 @@ class HH : public Module<HH<T, B, Method>> {
 
   HH() : HH(1) {}
   explicit HH(Shape size, Options o = {})
-      : ENa(o.ENa), gNa(o.gNa), EK(o.EK), gK(o.gK), EL(o.EL), gL(o.gL), C(o.C), V_th(o.V_th),
-        V(size, o.V_init), m(size, steady<0>(o.V_init)), h(size, steady<1>(o.V_init)),
-        n(size, steady<2>(o.V_init)), spike(size) {
+      : ENa(o.ENa),
+        gNa(o.gNa),
+        EK(o.EK),
+        gK(o.gK),
+        EL(o.EL),
+        gL(o.gL),
+        C(o.C),
+        V_th(o.V_th),
+        V(size, o.V_init),
+        m(size, steady<0>(o.V_init)),
+        h(size, steady<1>(o.V_init)),
+        n(size, steady<2>(o.V_init)),
+        spike(size) {
     if (!(C > T(0))) throw config_error("dyn::HH: C must be > 0, got " + std::to_string(C));
     if (!(gNa >= T(0) && gK >= T(0) && gL >= T(0))) {
       throw config_error("dyn::HH: conductances must be >= 0, got gNa " + std::to_string(gNa) + ", gK " +
@@ -108,22 +119,21 @@ class HH : public Module<HH<T, B, Method>> {
   const Shape& size() const noexcept { return V.sample_shape(); }
 
   template <class... Inputs>
-    requires(NeuronInput<Inputs, T> && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
     const T gna = gNa, gk = gK, gl = gL, ena = ENa, ek = EK, el = EL, inv_c = T(1) / C, v_th = V_th;
     const step_kernel kernel{gna, gk, gl, ena, ek, el, inv_c, v_th, c.t, c.dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HH", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data()), fired_.begin_step(V->size())},
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HH", this->name()}, V->shape(), size(),
+                               kernel,
+                               std::tuple{V->data(), m->data(), h->data(), n->data(),
+                                          write_only(spike->data()), fired_.begin_step(V->size())},
                                inputs...);
     return *spike;
   }
 
   template <class X>
-    requires NeuronInput<X, T>
-  const tensor_type& update(const X& x, const Context& c) {
-    return update(c, x);
-  }
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
   // The States of the population share one shape: checked once when a
   // run starts (LoopOverTime calls this), and by update outside a run.
@@ -145,8 +155,8 @@ class HH : public Module<HH<T, B, Method>> {
     double t, dt;
 
     template <class Vec, class Mask, class Input>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& gm, Vec& gh, Vec& gn, Vec& fired, Mask& emitted,
-                                                         const Input& input) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& gm, Vec& gh, Vec& gn, Vec& fired,
+                                                          Mask& emitted, const Input& input) const {
       const Vec v_old = v;
       Method::step(
           [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
@@ -156,7 +166,7 @@ class HH : public Module<HH<T, B, Method>> {
             const linear<Vec> I = input(u);
             // C dV/dt = -(g_na + g_k + gL) Vec + g_na ENa + g_k EK + gL EL + I(Vec)
             const linear<Vec> dv{(I.slope - g_na - g_k - Vec(gl)) * Vec(inv_c),
-                               (g_na * Vec(ena) + g_k * Vec(ek) + Vec(gl * el) + I.offset) * Vec(inv_c)};
+                                 (g_na * Vec(ena) + g_k * Vec(ek) + Vec(gl * el) + I.offset) * Vec(inv_c)};
             return std::tuple{dv, hh_rates::gate<0>(u), hh_rates::gate<1>(u), hh_rates::gate<2>(u)};
           },
           t, dt, v, gm, gh, gn);

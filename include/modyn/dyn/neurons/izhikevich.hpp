@@ -21,12 +21,12 @@
 #include <type_traits>
 #include <utility>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/spike_list.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -60,7 +60,8 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
     T V_init = T(-65);
 
     static Options from(izhikevich::parameter_set p) {
-      return {static_cast<T>(p.a), static_cast<T>(p.b), static_cast<T>(p.c), static_cast<T>(p.d), T(30), T(-65)};
+      return {
+          static_cast<T>(p.a), static_cast<T>(p.b), static_cast<T>(p.c), static_cast<T>(p.d), T(30), T(-65)};
     }
   };
 
@@ -72,12 +73,20 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
 
   Izhikevich() : Izhikevich(1) {}
   explicit Izhikevich(Shape size, Options o = {})
-      : a(o.a), b(o.b), c(o.c), d(o.d), V_th(o.V_th), V(size, o.V_init), u(size, o.b * o.V_init), spike(size) {
+      : a(o.a),
+        b(o.b),
+        c(o.c),
+        d(o.d),
+        V_th(o.V_th),
+        V(size, o.V_init),
+        u(size, o.b * o.V_init),
+        spike(size) {
     for (const T value : {o.a, o.b, o.c, o.d, o.V_th, o.V_init}) {
       if (!std::isfinite(value)) {
-        throw config_error("dyn::Izhikevich: a, b, c, d, V_th and V_init must be finite, got " + std::to_string(o.a) +
-                           ", " + std::to_string(o.b) + ", " + std::to_string(o.c) + ", " + std::to_string(o.d) +
-                           ", " + std::to_string(o.V_th) + ", " + std::to_string(o.V_init));
+        throw config_error("dyn::Izhikevich: a, b, c, d, V_th and V_init must be finite, got " +
+                           std::to_string(o.a) + ", " + std::to_string(o.b) + ", " + std::to_string(o.c) +
+                           ", " + std::to_string(o.d) + ", " + std::to_string(o.V_th) + ", " +
+                           std::to_string(o.V_init));
       }
     }
   }
@@ -88,21 +97,20 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
   const Shape& size() const noexcept { return V.sample_shape(); }
 
   template <class... Inputs>
-    requires(NeuronInput<Inputs, T> && ...)
-  const tensor_type& update(const Context& ctx, const Inputs&... inputs) {
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& ctx,
+                                                                  const Inputs&... inputs) {
     if (!checked_at_start(ctx)) check_states();
     const T ka = a, kb = b, kc = c, kd = d, v_th = V_th;
     const step_kernel kernel{ka, kb, kc, kd, v_th, ctx.t, ctx.dt};
-    detail::fused_update<B, T>(execution_instance<B>(ctx), {"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), u->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
+    detail::fused_update<B, T>(
+        execution_instance<B>(ctx), {"dyn::Izhikevich", this->name()}, V->shape(), size(), kernel,
+        std::tuple{V->data(), u->data(), write_only(spike->data()), fired_.begin_step(V->size())}, inputs...);
     return *spike;
   }
 
   template <class X>
-    requires NeuronInput<X, T>
-  const tensor_type& update(const X& x, const Context& ctx) {
-    return update(ctx, x);
-  }
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& ctx) { return update(ctx, x); }
 
   // The States of the population share one shape: checked once when a
   // run starts (LoopOverTime calls this), and by update outside a run.
@@ -125,13 +133,13 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
 
     template <class Vec, class Mask, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& w, Vec& fired, Mask& emitted,
-                                                         const Input& input) const {
+                                                          const Input& input) const {
       Method::step(
           [&](double, const Vec& x, const Vec& y) {
             const linear<Vec> I = input(x);
             // f(x) = 0.04 x^2 + 5 x + 140 - y + I(x), as its tangent at x.
             const linear<Vec> dv{Vec(T(0.08)) * x + Vec(T(5)) + I.slope,
-                               Vec(T(140)) - y - Vec(T(0.04)) * x * x + I.offset};
+                                 Vec(T(140)) - y - Vec(T(0.04)) * x * x + I.offset};
             return std::tuple{dv, linear<Vec>{Vec(-ka), Vec(ka * kb) * x}};
           },
           t, dt, v, w);
@@ -142,7 +150,6 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
       w = math::select(spiking, w + Vec(kd), w);
     }
   };
-
 };
 
 }  // namespace modyn::dyn

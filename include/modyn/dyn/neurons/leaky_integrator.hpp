@@ -14,11 +14,11 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -40,7 +40,8 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
   MODYN_FIELDS(V_rest, tau, R, V)
 
   LeakyIntegrator() : LeakyIntegrator(1) {}
-  explicit LeakyIntegrator(Shape size, Options o = {}) : V_rest(o.V_rest), tau(o.tau), R(o.R), V(size, o.V_rest) {
+  explicit LeakyIntegrator(Shape size, Options o = {})
+      : V_rest(o.V_rest), tau(o.tau), R(o.R), V(size, o.V_rest) {
     if (!(tau > T(0)) || !std::isfinite(tau)) {
       throw config_error("dyn::LeakyIntegrator: tau must be > 0, got " + std::to_string(tau));
     }
@@ -50,20 +51,17 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
   const Shape& size() const noexcept { return V.sample_shape(); }
 
   template <class... Inputs>
-    requires(NeuronInput<Inputs, T> && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
     const step_kernel kernel{leak, gain, drive, c.t, c.dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LeakyIntegrator", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data()}, inputs...);
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LeakyIntegrator", this->name()}, V->shape(),
+                               size(), kernel, std::tuple{V->data()}, inputs...);
     return *V;
   }
 
   template <class X>
-    requires NeuronInput<X, T>
-  const tensor_type& update(const X& x, const Context& c) {
-    return update(c, x);
-  }
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
  private:
   // One step of one element (a kernel of B::map, through fused_update).
@@ -81,7 +79,6 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
           t, dt, v);
     }
   };
-
 };
 
 }  // namespace modyn::dyn

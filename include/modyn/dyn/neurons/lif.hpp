@@ -20,12 +20,12 @@
 #include <tuple>
 #include <type_traits>
 
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/dyn/spike_list.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -54,10 +54,19 @@ class LIF : public Module<LIF<T, B, Method>> {
 
   LIF() : LIF(1) {}
   explicit LIF(Shape size, Options o = {})
-      : V_rest(o.V_rest), V_reset(o.V_reset), V_th(o.V_th), tau(o.tau), R(o.R), tau_ref(o.tau_ref),
-        V(size, o.V_rest), spike(size), refractory_left(size) {
-    if (!(tau > T(0)) || !std::isfinite(tau)) throw config_error("dyn::LIF: tau must be > 0, got " + std::to_string(tau));
-    if (!(tau_ref >= T(0))) throw config_error("dyn::LIF: tau_ref must be >= 0, got " + std::to_string(tau_ref));
+      : V_rest(o.V_rest),
+        V_reset(o.V_reset),
+        V_th(o.V_th),
+        tau(o.tau),
+        R(o.R),
+        tau_ref(o.tau_ref),
+        V(size, o.V_rest),
+        spike(size),
+        refractory_left(size) {
+    if (!(tau > T(0)) || !std::isfinite(tau))
+      throw config_error("dyn::LIF: tau must be > 0, got " + std::to_string(tau));
+    if (!(tau_ref >= T(0)))
+      throw config_error("dyn::LIF: tau_ref must be >= 0, got " + std::to_string(tau_ref));
   }
   explicit LIF(std::size_t size, Options o = {}) : LIF(Shape{size}, o) {}
 
@@ -67,8 +76,7 @@ class LIF : public Module<LIF<T, B, Method>> {
   // One step of dt from c.t with the sum of the inputs (numbers, tensors,
   // conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
-    requires(NeuronInput<Inputs, T> && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
     const double dt = c.dt;
     // Refractory while more than half a step is left: round(tau_ref / dt)
@@ -77,8 +85,11 @@ class LIF : public Module<LIF<T, B, Method>> {
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
     const T v_th = V_th, v_reset = V_reset;
     const step_kernel kernel{half_step, step, t_ref, leak, gain, drive, v_th, v_reset, c.t, c.dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LIF", this->name()}, V->shape(), size(), kernel,
-                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data(), fired_.begin_step(V->size())}, inputs...);
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LIF", this->name()}, V->shape(), size(),
+                               kernel,
+                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data(),
+                                          fired_.begin_step(V->size())},
+                               inputs...);
     return *spike;
   }
 
@@ -93,10 +104,8 @@ class LIF : public Module<LIF<T, B, Method>> {
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
-    requires NeuronInput<X, T>
-  const tensor_type& update(const X& x, const Context& c) {
-    return update(c, x);
-  }
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
  private:
   void check_states() const { detail::match_states({"dyn::LIF", this->name()}, V, spike, refractory_left); }
@@ -110,7 +119,7 @@ class LIF : public Module<LIF<T, B, Method>> {
 
     template <class Vec, class Mask, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Vec& left, Mask& emitted,
-                                                         const Input& input) const {
+                                                          const Input& input) const {
       const auto refractory = left > Vec(half_step);
       Vec next = v;
       Method::step(
@@ -127,7 +136,6 @@ class LIF : public Module<LIF<T, B, Method>> {
       v = math::select(spiking, Vec(v_reset), next);
     }
   };
-
 };
 
 }  // namespace modyn::dyn

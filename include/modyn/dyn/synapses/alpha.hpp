@@ -28,13 +28,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -71,8 +71,8 @@ class Alpha : public Module<Alpha<T, B>> {
   // to h. Inputs as for dyn::Expon (numbers, tensors of the synapses' shape
   // or of the per-sample shape). Returns g.
   template <class... Inputs>
-    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires((NeuronInput<Inputs, T> &&
+            !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const detail::population who{"dyn::Alpha", this->name()};
     if (!checked_at_start(c)) check_states();
     [[maybe_unused]] std::size_t position = 0;
@@ -80,7 +80,8 @@ class Alpha : public Module<Alpha<T, B>> {
     const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau_decay)));
     const T dt = static_cast<T>(c.dt);
     const step_kernel kernel{decay, dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel, std::tuple{h->data(), g->data()}, inputs...);
+    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel,
+                               std::tuple{h->data(), g->data()}, inputs...);
     return *g;
   }
 
@@ -90,8 +91,7 @@ class Alpha : public Module<Alpha<T, B>> {
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
-    requires(NeuronInput<X, T> && !InputTerm<X>)
-  const tensor_type& update(const X& x, const Context& c) {
+  requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
   }
 
@@ -103,9 +103,11 @@ class Alpha : public Module<Alpha<T, B>> {
     T decay, dt;
 
     template <class Vec, class Input>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& h_value, Vec& g_value, const Input& input) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& h_value, Vec& g_value,
+                                                          const Input& input) const {
       g_value = Vec(decay) * (g_value + Vec(dt) * h_value);
-      h_value = h_value * Vec(decay) + input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
+      h_value =
+          h_value * Vec(decay) + input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
     }
   };
 

@@ -31,13 +31,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -93,8 +93,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
   // both, g = A (g_decay - g_rise). Inputs as for dyn::Expon (numbers,
   // tensors of the synapses' shape or of the per-sample shape). Returns g.
   template <class... Inputs>
-    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires((NeuronInput<Inputs, T> &&
+            !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const detail::population who{"dyn::DualExpon", this->name()};
     if (!checked_at_start(c)) check_states();
     [[maybe_unused]] std::size_t position = 0;
@@ -114,8 +114,7 @@ class DualExpon : public Module<DualExpon<T, B>> {
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
-    requires(NeuronInput<X, T> && !InputTerm<X>)
-  const tensor_type& update(const X& x, const Context& c) {
+  requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
   }
 
@@ -127,7 +126,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
     T rise_decay, decay_decay, a;
 
     template <class Vec, class Input>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& rise, Vec& decay, Vec& out, const Input& input) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& rise, Vec& decay, Vec& out,
+                                                          const Input& input) const {
       const Vec x = input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
       rise = rise * Vec(rise_decay) + x;
       decay = decay * Vec(decay_decay) + x;

@@ -30,13 +30,13 @@
 #include <type_traits>
 
 #include "modyn/backend/backend.hpp"
-#include "modyn/module/context.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -74,8 +74,8 @@ class Expon : public Module<Expon<T, B>> {
   // term of input_terms.hpp (those depend on a membrane potential).
   // Returns g.
   template <class... Inputs>
-    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
-  const tensor_type& update(const Context& c, const Inputs&... inputs) {
+  requires((NeuronInput<Inputs, T> &&
+            !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const detail::population who{"dyn::Expon", this->name()};
     [[maybe_unused]] std::size_t position = 0;
     (check_input(who, position++, inputs), ...);
@@ -84,7 +84,8 @@ class Expon : public Module<Expon<T, B>> {
     // potential (input_terms.hpp); plain numbers and tensors have slope 0,
     // so its offset is the sum.
     const step_kernel kernel{decay};
-    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel, std::tuple{g->data()}, inputs...);
+    detail::fused_update<B, T>(execution_instance<B>(c), who, g->shape(), size(), kernel,
+                               std::tuple{g->data()}, inputs...);
     return *g;
   }
 
@@ -114,8 +115,8 @@ class Expon : public Module<Expon<T, B>> {
   // shape or per-sample shape) to g, without the decay (which the neurons'
   // pass applies, see decaying_into).
   template <class... Inputs>
-    requires((NeuronInput<Inputs, T> && !InputTerm<Inputs>) && ...)
-  const tensor_type& deliver(const Inputs&... inputs) {
+  requires((NeuronInput<Inputs, T> &&
+            !InputTerm<Inputs>)&&...) const tensor_type& deliver(const Inputs&... inputs) {
     const detail::population who{"dyn::Expon", this->name()};
     [[maybe_unused]] std::size_t position = 0;
     (check_input(who, position++, inputs), ...);
@@ -126,8 +127,7 @@ class Expon : public Module<Expon<T, B>> {
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
-    requires(NeuronInput<X, T> && !InputTerm<X>)
-  const tensor_type& update(const X& x, const Context& c) {
+  requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
   }
 

@@ -24,8 +24,8 @@ class path_buffer {
     const std::size_t previous = size_;
     const std::size_t needed = size_ + (size_ ? 1 : 0) + segment.size();
     if (needed > capacity) {
-      throw config_error("modyn: module path longer than " + std::to_string(capacity) + " characters: " +
-                         std::string(view()) + "." + std::string(segment));
+      throw config_error("modyn: module path longer than " + std::to_string(capacity) +
+                         " characters: " + std::string(view()) + "." + std::string(segment));
     }
     if (size_) buffer_[size_++] = '.';
     segment.copy(buffer_.data() + size_, segment.size());

@@ -44,15 +44,18 @@ void walk_module(M& module, path_buffer& path, int depth, Visitor& visitor) {
 template <class C, class Visitor>
 void walk_container(C& container, path_buffer& path, int depth, Visitor& visitor) {
   using T = std::remove_const_t<C>;
-  if constexpr (requires { std::tuple_size<T>::value; } && !requires { container.size(); }) {
+  if constexpr (
+      requires { std::tuple_size<T>::value; } && !requires { container.size(); }) {
     std::size_t index = 0;
     std::apply(
         [&](auto&... child) {
-          ((void)[&] {
-             const std::size_t previous = path.push(index++);
-             walk_module(child, path, depth, visitor);
-             path.pop(previous);
-           }(), ...);
+          (
+              (void)[&] {
+                const std::size_t previous = path.push(index++);
+                walk_module(child, path, depth, visitor);
+                path.pop(previous);
+              }(),
+              ...);
         },
         container);
   } else {
@@ -91,8 +94,9 @@ void walk_fields(M& module, path_buffer& path, int depth, Visitor& visitor) {
   using Self = std::remove_const_t<M>;
   if constexpr (ReflectedModule<Self>) {
     constexpr auto fields = Self::template modyn_fields<Self>();
-    std::apply([&](const auto&... field) { (walk_field(field.get(module), field.name, path, depth, visitor), ...); },
-               fields);
+    std::apply(
+        [&](const auto&... field) { (walk_field(field.get(module), field.name, path, depth, visitor), ...); },
+        fields);
   }
 }
 

@@ -61,7 +61,8 @@ struct field_values<std::tuple<Ms...>, W> : concat<typename module_values<Ms, W>
 template <class FieldInfos, class M, value_filter W>
 struct fields_values;
 template <class... Infos, class M, value_filter W>
-struct fields_values<std::tuple<Infos...>, M, W> : concat<typename field_values<field_type_t<Infos, M>, W>::type...> {};
+struct fields_values<std::tuple<Infos...>, M, W>
+    : concat<typename field_values<field_type_t<Infos, M>, W>::type...> {};
 
 template <class M, value_filter W>
 struct module_values {
@@ -79,8 +80,9 @@ struct unique_impl<type_list<Out...>, type_list<>> {
 };
 template <class... Out, class T, class... In>
 struct unique_impl<type_list<Out...>, type_list<T, In...>>
-    : unique_impl<std::conditional_t<(std::is_same_v<T, Out> || ...), type_list<Out...>, type_list<Out..., T>>,
-                  type_list<In...>> {};
+    : unique_impl<
+          std::conditional_t<(std::is_same_v<T, Out> || ...), type_list<Out...>, type_list<Out..., T>>,
+          type_list<In...>> {};
 template <class List>
 using unique_t = typename unique_impl<type_list<>, List>::type;
 

@@ -15,8 +15,8 @@ namespace modyn::nn::detail {
 // against the hidden state h (rows, hidden) or (hidden,).
 // The message is built only on error: a step allocates nothing.
 template <class X, class H>
-std::size_t checked_rows(std::string_view kind, std::string_view module_name, const X& x, std::size_t in, const H& h,
-                         std::size_t hidden) {
+std::size_t checked_rows(std::string_view kind, std::string_view module_name, const X& x, std::size_t in,
+                         const H& h, std::size_t hidden) {
   const auto name = [&] { return std::string(kind) + " '" + std::string(module_name) + "'"; };
   if (x.rank() == 0 || x.shape(x.rank() - 1) != in || x.rank() > 2) {
     throw shape_error(name() + ": expected an input of shape (batch, " + std::to_string(in) + ") or (" +
@@ -36,15 +36,16 @@ std::size_t checked_rows(std::string_view kind, std::string_view module_name, co
 
 // gates = x W_ih (+ h W_hh when accumulate_hidden), gates of shape (rows, width).
 template <class T, class B, class X>
-void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T, B>& h, const Tensor<T, B>& w_hh,
-                           Tensor<T, B>& gates, std::size_t rows, bool accumulate_hidden) {
+void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T, B>& h,
+                           const Tensor<T, B>& w_hh, Tensor<T, B>& gates, std::size_t rows,
+                           bool accumulate_hidden) {
   const std::size_t in = w_ih.shape(0), width = w_ih.shape(1), hidden = w_hh.shape(0);
   gates.ensure_shape({rows, width});
-  B::gemm(Transpose::no, Transpose::no, rows, width, in, T(1), static_cast<const T*>(x.data()), in, w_ih.data(),
-          width, T(0), gates.data(), width);
+  B::gemm(Transpose::no, Transpose::no, rows, width, in, T(1), static_cast<const T*>(x.data()), in,
+          w_ih.data(), width, T(0), gates.data(), width);
   if (accumulate_hidden) {
-    B::gemm(Transpose::no, Transpose::no, rows, width, hidden, T(1), h.data(), hidden, w_hh.data(), width, T(1),
-            gates.data(), width);
+    B::gemm(Transpose::no, Transpose::no, rows, width, hidden, T(1), h.data(), hidden, w_hh.data(), width,
+            T(1), gates.data(), width);
   }
 }
 
