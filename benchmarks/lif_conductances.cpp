@@ -22,6 +22,19 @@
 //                         gi.update(c, x_i); lif.update(c, conductance(g_e, 0),
 //                         conductance(g_i, -80)); the spike list read
 //                         (fired().size(), data()). Three passes over memory.
+//   coba/modyn_fused_synapses the same model with the synapses' decay fused
+//                         into the neuron's pass (Expon::deliver and
+//                         Expon::decaying_into, synapses/expon.hpp):
+//                         ge.deliver(x_e); gi.deliver(x_i); lif(c,
+//                         ge.decaying_into(COBA{0}, c), gi.decaying_into(
+//                         COBA{-80}, c)); the spike list read. deliver of a
+//                         number is a dense pass of its own (g += x over all
+//                         N; a network's sparse delivery touches only the
+//                         targets), so this is still three passes, the two
+//                         synapse passes lighter (an add, not a multiply-add)
+//                         and the LIF pass heavier (it also writes g).
+//                         g is held decayed between steps: after a step it
+//                         is modyn's g times exp(-dt / tau).
 //   coba/modyn_lif_only   the LIF pass alone (g not updated): its share
 //   coba/modyn_expon_only the two Expon passes alone: their share
 //   coba/modyn_map_fused  one modyn::cpu::map pass with a kernel written for
@@ -41,7 +54,10 @@
 // integrators.hpp's exp_euler::phi (the Taylor branch and exp(z) - 1 over z,
 // both computed, selected), as LIF does. main() checks before any timing that
 // after 500+ steps V, the refractory counters, g and the last step's spike
-// list (a step with spikes) of every variant equal modyn's (V to 1e-4 mV), at N = 4000 and 1007.
+// list (a step with spikes) of every variant equal modyn's (V to 1e-4 mV; g
+// exactly, modyn_fused_synapses' g to 1e-6 relative: Expon::update may
+// contract decay + x into one FMA, deliver + decaying_into cannot), at
+// N = 4000 and 1007.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -62,6 +78,7 @@
 #include "modyn/dyn/neurons/lif.hpp"
 #include "modyn/dyn/spike_list.hpp"
 #include "modyn/dyn/synapses/expon.hpp"
+#include "modyn/dyn/synapses/outputs.hpp"
 #include "modyn/module/context.hpp"
 
 #include <immintrin.h>
@@ -99,18 +116,22 @@ std::vector<float> v0(std::size_t n) {  // uniform in [V_reset, V_th), scattered
 using lif_t = dyn::LIF<float, modyn::cpu>;
 using expon_t = dyn::Expon<float, modyn::cpu>;
 
+// held_decayed (modyn_fused_synapses): g starts at k_g exp(-dt / tau), as
+// decaying_into holds it between steps; deliver's x then brings it to the g
+// that Expon::update gives modyn's first step.
 struct modyn_net {
   lif_t lif;
   expon_t ge, gi;
+  dyn::COBA<float> coba_e{k_ee}, coba_i{k_ei};  // modyn_fused_synapses' outputs
   float xe, xi;
-  explicit modyn_net(std::size_t n)
+  explicit modyn_net(std::size_t n, bool held_decayed = false)
       : lif(n, {.V_rest = k_el, .V_reset = k_reset, .V_th = k_th, .tau = k_tau, .R = 1.0f, .tau_ref = k_tau_ref}),
         ge(n, {.tau = k_tau_e}), gi(n, {.tau = k_tau_i}), xe(increment_of(k_ge, k_tau_e)),
         xi(increment_of(k_gi, k_tau_i)) {
     const auto v = v0(n);
     std::copy(v.begin(), v.end(), lif.V->data());
-    std::fill_n(ge.g->data(), n, k_ge);
-    std::fill_n(gi.g->data(), n, k_gi);
+    std::fill_n(ge.g->data(), n, held_decayed ? k_ge * decay_of(k_tau_e) : k_ge);
+    std::fill_n(gi.g->data(), n, held_decayed ? k_gi * decay_of(k_tau_i) : k_gi);
   }
 };
 
@@ -118,6 +139,16 @@ struct modyn_net {
   const auto& g_e = m.ge.update(c, m.xe);
   const auto& g_i = m.gi.update(c, m.xi);
   m.lif.update(c, dyn::conductance(g_e, k_ee), dyn::conductance(g_i, k_ei));
+  keep(m.lif.fired().size());
+  keep(m.lif.fired().data());
+}
+
+// The same model with the synapses' decay in the LIF's pass (m made with
+// held_decayed).
+[[gnu::noipa]] void modyn_fused_synapses_step(modyn_net& m, const Context& c) {
+  m.ge.deliver(m.xe);
+  m.gi.deliver(m.xi);
+  m.lif(c, m.ge.decaying_into(m.coba_e, c), m.gi.decaying_into(m.coba_i, c));
   keep(m.lif.fired().size());
   keep(m.lif.fired().data());
 }
@@ -332,6 +363,19 @@ void bm_modyn(benchmark::State& state, int part) {
   set_counters(state, n, part == 2 ? 0.0 : spikes);
 }
 
+void bm_modyn_fused_synapses(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  modyn_net m(n, true);
+  std::size_t i = 0;
+  double spikes = 0;
+  for (auto _ : state) {
+    modyn_fused_synapses_step(m, at_step(i++));
+    benchmark::ClobberMemory();
+    spikes += static_cast<double>(m.lif.fired().size());
+  }
+  set_counters(state, n, spikes);
+}
+
 void bm_map_fused(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   fused_state s(n);
@@ -370,6 +414,7 @@ void bm_hand(benchmark::State& state) {
 bool check(std::size_t n) {
   constexpr std::size_t steps = 500;
   modyn_net m(n);
+  modyn_net s(n, true);
   fused_state f(n), h(n);
   dyn::SpikeList<modyn::cpu> list;
   const consts k = make_consts();
@@ -378,6 +423,7 @@ bool check(std::size_t n) {
   // 500 steps, then on to a step with spikes, so that the lists are compared.
   for (; i < steps || (m.lif.fired().size() == 0 && i < steps + 200); ++i) {
     modyn_step(m, at_step(i));
+    modyn_fused_synapses_step(s, at_step(i));
     map_fused_step(n, f.arrays(), list, k);
     hand_count = hand_fused_step<1>(n, h.arrays(), h.list.data(), k);
     total += m.lif.fired().size();
@@ -391,18 +437,25 @@ bool check(std::size_t n) {
     const float vm = m.lif.V->data()[i];
     if (std::fabs(f.v.data()[i] - vm) > 1e-4f) fail("map_fused V", i);
     if (std::fabs(h.v.data()[i] - vm) > 1e-4f) fail("hand_fused V", i);
-    if (f.left.data()[i] != m.lif.refractory_left->data()[i] || h.left.data()[i] != f.left.data()[i])
+    if (std::fabs(s.lif.V->data()[i] - vm) > 1e-4f) fail("fused_synapses V", i);
+    if (f.left.data()[i] != m.lif.refractory_left->data()[i] || h.left.data()[i] != f.left.data()[i] ||
+        s.lif.refractory_left->data()[i] != f.left.data()[i])
       fail("refractory", i);
+    if (s.lif.spike->data()[i] != m.lif.spike->data()[i]) fail("fused_synapses spike", i);
     // modyn's g is one decay behind (see fused_state).
     const float ge = m.ge.g->data()[i] * k.de + k.xe, gi = m.gi.g->data()[i] * k.di + k.xi;
     if (f.ge.data()[i] != ge || h.ge.data()[i] != ge || f.gi.data()[i] != gi || h.gi.data()[i] != gi)
       fail("g", i);
+    // modyn_fused_synapses' g is held decayed: modyn's g times the decay.
+    const float se = m.ge.g->data()[i] * k.de, si = m.gi.g->data()[i] * k.di;
+    if (std::fabs(s.ge.g->data()[i] - se) > 1e-6f * se || std::fabs(s.gi.g->data()[i] - si) > 1e-6f * si)
+      fail("fused_synapses g", i);
   }
   const std::size_t c = m.lif.fired().size();
-  if (list.size() != c || hand_count != c) fail("spike count", c);
-  for (std::size_t j = 0; j < c && j < list.size() && j < hand_count; ++j) {
+  if (list.size() != c || hand_count != c || s.lif.fired().size() != c) fail("spike count", c);
+  for (std::size_t j = 0; j < c && j < list.size() && j < hand_count && j < s.lif.fired().size(); ++j) {
     const index_t x = m.lif.fired().data()[j];
-    if (list.data()[j] != x || h.list[j] != x) fail("spike list", j);
+    if (list.data()[j] != x || h.list[j] != x || s.lif.fired().data()[j] != x) fail("spike list", j);
   }
   std::printf("check N = %zu: %s; %.4f of the neurons fired per step over %zu steps (last step %zu)\n", n,
               ok ? "agree" : "DIFFER", static_cast<double>(total) / static_cast<double>(i * n), i, c);
@@ -415,6 +468,7 @@ int main(int argc, char** argv) {
   if (!check(4000) || !check(1007)) return 2;
   for (const std::int64_t n : {std::int64_t{4000}, std::int64_t{400000}}) {
     benchmark::RegisterBenchmark("coba/modyn", bm_modyn, 0)->Arg(n)->ArgName("N");
+    benchmark::RegisterBenchmark("coba/modyn_fused_synapses", bm_modyn_fused_synapses)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_lif_only", bm_modyn, 1)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_expon_only", bm_modyn, 2)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_map_fused", bm_map_fused)->Arg(n)->ArgName("N");
