@@ -59,6 +59,7 @@
 // contract decay + x into one FMA, deliver + decaying_into cannot), at
 // N = 4000 and 1007.
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <bit>
@@ -81,8 +82,6 @@
 #include "modyn/dyn/synapses/outputs.hpp"
 #include "modyn/module/context.hpp"
 
-#include <immintrin.h>
-
 namespace {
 
 namespace dyn = modyn::dyn;
@@ -100,7 +99,9 @@ constexpr float k_tau = 20.0f, k_el = -60.0f, k_reset = -60.0f, k_th = -50.0f, k
 constexpr float k_tau_e = 5.0f, k_tau_i = 10.0f, k_ee = 0.0f, k_ei = -80.0f;
 constexpr float k_ge = 2.25f, k_gi = 2.0f;  // steady conductances
 
-float decay_of(float tau) { return static_cast<float>(std::exp(-k_dt / static_cast<double>(tau))); }  // as Expon
+float decay_of(float tau) {
+  return static_cast<float>(std::exp(-k_dt / static_cast<double>(tau)));
+}  // as Expon
 float increment_of(float g, float tau) { return g * (1.0f - decay_of(tau)); }
 
 std::vector<float> v0(std::size_t n) {  // uniform in [V_reset, V_th), scattered over the indices
@@ -125,8 +126,15 @@ struct modyn_net {
   dyn::COBA<float> coba_e{k_ee}, coba_i{k_ei};  // modyn_fused_synapses' outputs
   float xe, xi;
   explicit modyn_net(std::size_t n, bool held_decayed = false)
-      : lif(n, {.V_rest = k_el, .V_reset = k_reset, .V_th = k_th, .tau = k_tau, .R = 1.0f, .tau_ref = k_tau_ref}),
-        ge(n, {.tau = k_tau_e}), gi(n, {.tau = k_tau_i}), xe(increment_of(k_ge, k_tau_e)),
+      : lif(n, {.V_rest = k_el,
+                .V_reset = k_reset,
+                .V_th = k_th,
+                .tau = k_tau,
+                .R = 1.0f,
+                .tau_ref = k_tau_ref}),
+        ge(n, {.tau = k_tau_e}),
+        gi(n, {.tau = k_tau_i}),
+        xe(increment_of(k_ge, k_tau_e)),
         xi(increment_of(k_gi, k_tau_i)) {
     const auto v = v0(n);
     std::copy(v.begin(), v.end(), lif.V->data());
@@ -168,9 +176,20 @@ struct consts {
   float half_step, step, tau_ref, leak, gain, drive, v_th, v_reset, de, di, xe, xi, ee, ei;
 };
 consts make_consts() {
-  return {static_cast<float>(0.5 * k_dt), static_cast<float>(k_dt), k_tau_ref, -1.0f / k_tau, 1.0f / k_tau,
-          k_el / k_tau, k_th, k_reset, decay_of(k_tau_e), decay_of(k_tau_i), increment_of(k_ge, k_tau_e),
-          increment_of(k_gi, k_tau_i), k_ee, k_ei};
+  return {static_cast<float>(0.5 * k_dt),
+          static_cast<float>(k_dt),
+          k_tau_ref,
+          -1.0f / k_tau,
+          1.0f / k_tau,
+          k_el / k_tau,
+          k_th,
+          k_reset,
+          decay_of(k_tau_e),
+          decay_of(k_tau_i),
+          increment_of(k_ge, k_tau_e),
+          increment_of(k_gi, k_tau_i),
+          k_ee,
+          k_ei};
 }
 
 // For modyn::cpu::map: the whole step of one vector, modyn's math.
@@ -178,7 +197,7 @@ struct coba_kernel {
   consts k;
   template <class Vec, class Mask>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& spike, Vec& left, Vec& ge, Vec& gi,
-                                                       Mask& emitted) const {
+                                                        Mask& emitted) const {
     namespace math = modyn::math;
     const auto refractory = left > Vec(k.half_step);
     const Vec slope = Vec(0.0f) - ge - gi, offset = Vec(0.0f) + ge * Vec(k.ee) + gi * Vec(k.ei);
@@ -212,8 +231,10 @@ struct fused_arrays {
 // The hand-written element (V = float or batch), the formula of exp_euler::phi.
 template <class V>
 MODYN_ALWAYS_INLINE V sel(const auto& c, const V& a, const V& b) {
-  if constexpr (std::is_same_v<V, float>) return c ? a : b;
-  else return xsimd::select(c, a, b);
+  if constexpr (std::is_same_v<V, float>)
+    return c ? a : b;
+  else
+    return xsimd::select(c, a, b);
 }
 
 template <class V>
@@ -224,17 +245,22 @@ MODYN_ALWAYS_INLINE auto hand_element(V& v, V& spike, V& left, V& ge, V& gi, con
   const V step = V(k.step);
   const V z = slope * step;
   V absz;
-  if constexpr (std::is_same_v<V, float>) absz = std::fabs(z);
-  else absz = xsimd::abs(z);
+  if constexpr (std::is_same_v<V, float>)
+    absz = std::fabs(z);
+  else
+    absz = xsimd::abs(z);
   const auto small = absz < V(0.1f);
   const V safe = sel(small, V(1.0f), z);
   const V series =
-      V(1.0f) + z * (V(0.5f) + z * (V(static_cast<float>(1.0 / 6)) +
-                                   z * (V(static_cast<float>(1.0 / 24)) +
-                                        z * (V(static_cast<float>(1.0 / 120)) + z * V(static_cast<float>(1.0 / 720))))));
+      V(1.0f) +
+      z * (V(0.5f) + z * (V(static_cast<float>(1.0 / 6)) + z * (V(static_cast<float>(1.0 / 24)) +
+                                                                z * (V(static_cast<float>(1.0 / 120)) +
+                                                                     z * V(static_cast<float>(1.0 / 720))))));
   V e;
-  if constexpr (std::is_same_v<V, float>) e = std::exp(safe);
-  else e = xsimd::exp(safe);
+  if constexpr (std::is_same_v<V, float>)
+    e = std::exp(safe);
+  else
+    e = xsimd::exp(safe);
   const V phi = sel(small, series, (e - V(1.0f)) / safe);
   const V next = sel(refractory, v, v + step * phi * (slope * v + offset));
   const auto fired = next >= V(k.v_th);
@@ -264,8 +290,8 @@ template <int Emit>
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 #endif
   for (; i + w <= n; i += w) {
-    batch v = batch::load_aligned(pv + i), left = batch::load_aligned(pl + i), ge = batch::load_aligned(pe + i),
-          gi = batch::load_aligned(pi + i), spike;
+    batch v = batch::load_aligned(pv + i), left = batch::load_aligned(pl + i),
+          ge = batch::load_aligned(pe + i), gi = batch::load_aligned(pi + i), spike;
     const auto fired = hand_element(v, spike, left, ge, gi, k);
     v.store_aligned(pv + i);
     spike.store_aligned(ps + i);
@@ -281,7 +307,8 @@ template <int Emit>
     } else if constexpr (Emit == 1) {
 #if defined(__AVX512F__)
       static_assert(w == 16);
-      const auto bits = static_cast<__mmask16>(static_cast<typename xsimd::batch_bool<float>::register_type>(fired));
+      const auto bits =
+          static_cast<__mmask16>(static_cast<typename xsimd::batch_bool<float>::register_type>(fired));
       const __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(i)), iota);
       _mm512_storeu_si512(list + count, _mm512_maskz_compress_epi32(bits, idx));
       count += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(bits)));
@@ -354,9 +381,12 @@ void bm_modyn(benchmark::State& state, int part) {
   double spikes = 0;
   for (auto _ : state) {
     const Context c = at_step(i++);
-    if (part == 0) modyn_step(m, c);
-    else if (part == 1) modyn_lif_only(m, c);
-    else modyn_expon_only(m, c);
+    if (part == 0)
+      modyn_step(m, c);
+    else if (part == 1)
+      modyn_lif_only(m, c);
+    else
+      modyn_expon_only(m, c);
     benchmark::ClobberMemory();
     spikes += static_cast<double>(m.lif.fired().size());
   }
@@ -405,8 +435,10 @@ void bm_hand(benchmark::State& state) {
     benchmark::ClobberMemory();
     spikes += static_cast<double>(count);
   }
-  if constexpr (Emit != 0) set_counters(state, n, spikes);
-  else set_counters(state, n, 0.0);
+  if constexpr (Emit != 0)
+    set_counters(state, n, spikes);
+  else
+    set_counters(state, n, 0.0);
 }
 
 // ---- agreement, before any timing -------------------------------------------------------
