@@ -4,7 +4,8 @@
 // modyn::pseudo_device (memory the host cannot touch), and run forward on
 // the same inputs: the outputs and states must be cpu's, to rounding (the
 // GEMMs sum in another order; tanh and sigmoid are std:: on one lane and
-// xsimd:: on vectors).
+// xsimd:: on vectors). Then nn::LayerNorm, nn::Dropout, the activations and
+// softmax, and Sequentials of them (below).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
@@ -14,12 +15,16 @@
 #include "modyn/backend/cpu.hpp"
 #include "modyn/backend/pseudo_device.hpp"
 #include "modyn/backend/serial.hpp"
+#include "modyn/compose/sequential.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_transfer.hpp"
+#include "modyn/module/context.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/dense.hpp"
+#include "modyn/nn/dropout.hpp"
 #include "modyn/nn/gru_cell.hpp"
+#include "modyn/nn/layer_norm.hpp"
 #include "modyn/nn/lstm_cell.hpp"
 #include "modyn/nn/rnn_cell.hpp"
 
@@ -117,4 +122,117 @@ TEMPLATE_TEST_CASE("nn::LSTMCell forward on each backend equals cpu", "[nn][back
     require_close(host_values(*b.h), host_values(*a.h), "LSTMCell h");
     require_close(host_values(*b.c), host_values(*a.c), "LSTMCell c");
   });
+}
+
+// ---- nn::LayerNorm, nn::Dropout, the activations and Sequential.
+
+namespace {
+
+// Values in [lo, hi) of a (batch, hidden) or any shape, on the host.
+Tensor<float> wave(Shape shape, float lo, float hi, float phase = 0.0f) {
+  std::vector<float> v(shape.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    v[i] = lo + (hi - lo) * 0.5f * (1.0f + std::sin(0.71f * static_cast<float>(i) + phase));
+  }
+  return Tensor<float>(shape, std::span<const float>(v));
+}
+
+void require_equal(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
+  INFO(what);
+  REQUIRE(got == want);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("nn::LayerNorm forward on each backend equals cpu", "[nn][backends][layer_norm]",
+                   modyn::cpu, modyn::serial, modyn::pseudo_device) {
+  nn::LayerNorm<float> cpu_norm(hidden);
+  cpu_norm.weight = wave(Shape{hidden}, 0.5f, 1.5f);
+  cpu_norm.bias = wave(Shape{hidden}, -0.25f, 0.25f, 1.0f);
+  auto norm = modyn::to<TestType>(cpu_norm);
+  for (const Shape shape : {Shape{hidden}, Shape{batch, hidden}, Shape{2, batch, hidden}}) {
+    INFO("input of shape " << shape.to_string());
+    const Tensor<float> x = wave(shape, -3.0f, 5.0f);
+    require_close(host_values(norm(modyn::to<TestType>(x))), host_values(cpu_norm(x)), "LayerNorm");
+  }
+}
+
+TEMPLATE_TEST_CASE("nn::Dropout on each backend: the identity in evaluation, cpu's masks when seeded",
+                   "[nn][backends][dropout]", modyn::cpu, modyn::serial, modyn::pseudo_device) {
+  const Tensor<float> x = wave(Shape{batch, hidden}, -1.0f, 1.0f);
+  const auto x_on_b = modyn::to<TestType>(x);
+  const modyn::Context evaluation{}, training{.training = true};
+  // Built with the seed on each backend. (modyn::to<B> of a seeded Dropout
+  // does not carry its generator: rng_ is no reflected field, so the rebound
+  // layer is default-constructed and draws the next InitGenerator stream; its
+  // masks are then not cpu's.)
+  nn::Dropout<float> cpu_drop(0.3, 42);
+  nn::Dropout<float, TestType> drop(0.3, 42);
+  require_equal(host_values(drop(x_on_b, evaluation)), x.to_vector(), "evaluation");
+  require_equal(host_values(drop(x_on_b)), x.to_vector(), "no context");
+  std::size_t dropped = 0;
+  for (std::size_t call = 0; call < 3; ++call) {  // each call draws a new mask, the same on every backend
+    INFO("training call " << call);
+    const std::vector<float> got = host_values(drop(x_on_b, training)),
+                             want = cpu_drop(x, training).to_vector();
+    require_equal(got, want, "training");
+    for (const float v : got) dropped += v == 0.0f ? 1 : 0;
+  }
+  REQUIRE(dropped > 0);
+  REQUIRE(dropped < 3 * batch * hidden);
+}
+
+TEMPLATE_TEST_CASE("The activations and softmax on each backend equal cpu", "[nn][backends][activations]",
+                   modyn::cpu, modyn::serial, modyn::pseudo_device) {
+  const Tensor<float> x = wave(Shape{batch, hidden}, -6.0f, 6.0f);
+  const Tensor<float> positive = wave(Shape{batch, hidden}, 0.01f, 9.0f);
+  const auto x_on_b = modyn::to<TestType>(x), positive_on_b = modyn::to<TestType>(positive);
+  // Same arithmetic on every backend: exact.
+  require_equal(host_values(modyn::relu(x_on_b)), modyn::relu(x).to_vector(), "relu");
+  require_equal(host_values(modyn::abs(x_on_b)), modyn::abs(x).to_vector(), "abs");
+  require_equal(host_values(modyn::identity(x_on_b)), x.to_vector(), "identity");
+  require_equal(host_values(modyn::sqrt(positive_on_b)), modyn::sqrt(positive).to_vector(), "sqrt");
+  // std:: on one lane, xsimd:: on vectors: to rounding.
+  require_close(host_values(modyn::tanh(x_on_b)), modyn::tanh(x).to_vector(), "tanh");
+  require_close(host_values(modyn::sigmoid(x_on_b)), modyn::sigmoid(x).to_vector(), "sigmoid");
+  require_close(host_values(modyn::silu(x_on_b)), modyn::silu(x).to_vector(), "silu");
+  require_close(host_values(modyn::gelu(x_on_b)), modyn::gelu(x).to_vector(), "gelu");
+  require_close(host_values(modyn::exp(x_on_b)), modyn::exp(x).to_vector(), "exp");
+  require_close(host_values(modyn::log(positive_on_b)), modyn::log(positive).to_vector(), "log");
+  require_close(host_values(modyn::softmax(x_on_b)), modyn::softmax(x).to_vector(), "softmax");
+  const Tensor<float> seq = wave(Shape{2, batch, hidden}, -20.0f, 20.0f);
+  require_close(host_values(modyn::softmax(modyn::to<TestType>(seq))), modyn::softmax(seq).to_vector(),
+                "softmax over a sequence");
+  // In place (apply_into with out = x).
+  auto in_place = modyn::to<TestType>(x);
+  modyn::tanh.apply_into(in_place, in_place);
+  require_close(host_values(in_place), modyn::tanh(x).to_vector(), "tanh in place");
+  modyn::softmax.apply_into(in_place, in_place);
+  require_close(host_values(in_place), modyn::softmax(modyn::tanh(x)).to_vector(), "softmax in place");
+}
+
+TEMPLATE_TEST_CASE("modyn::Sequential of Dense, relu and Dense moved with to<B> equals cpu",
+                   "[nn][backends][sequential]", modyn::cpu, modyn::serial, modyn::pseudo_device) {
+  modyn::Sequential cpu_seq{nn::Dense(in, hidden, {.seed = 15}), modyn::relu,
+                            nn::Dense(hidden, 7, {.seed = 16})};
+  auto seq = modyn::to<TestType>(cpu_seq);
+  for (const auto& x : inputs()) {
+    require_close(host_values(seq(modyn::to<TestType>(x))), host_values(cpu_seq(x)), "Sequential");
+  }
+  const Tensor<float> sequence = wave(Shape{2, batch, in}, -1.0f, 1.0f);
+  require_close(host_values(seq(modyn::to<TestType>(sequence))), host_values(cpu_seq(sequence)),
+                "Sequential over a sequence");
+}
+
+// Entries that are not fused into a Dense: a LayerNorm, then silu and
+// softmax run into the Sequential's own buffers.
+TEMPLATE_TEST_CASE(
+    "modyn::Sequential of Dense, LayerNorm, silu, Dense and softmax moved with to<B> equals cpu",
+    "[nn][backends][sequential][layer_norm]", modyn::cpu, modyn::serial, modyn::pseudo_device) {
+  modyn::Sequential cpu_seq{nn::Dense(in, hidden, {.seed = 17}), nn::LayerNorm<float>(hidden), modyn::silu,
+                            nn::Dense(hidden, 5, {.seed = 18}), modyn::softmax};
+  auto seq = modyn::to<TestType>(cpu_seq);
+  for (const auto& x : inputs()) {
+    require_close(host_values(seq(modyn::to<TestType>(x))), host_values(cpu_seq(x)), "Sequential");
+  }
 }
