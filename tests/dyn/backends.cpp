@@ -585,10 +585,9 @@ TEMPLATE_TEST_CASE("LoopOverTime over a batch-major input sequence, with monitor
   REQUIRE(count_nonzero(got.values[2]) > 0);
 }
 
-// spike_monitor reads the emitted list on the host: spike_recorder
-// static_asserts B::host_accessible (compose/monitor.hpp), so it does not
-// compile on modyn::pseudo_device, and this case runs on cpu and serial only.
-// Nor does monitor<...>.neurons(...) run there: it throws config_error.
+// monitor<...>.neurons(...) does not run on modyn::pseudo_device (it throws
+// config_error, below), so this case runs on cpu and serial; the next one
+// runs spike_monitor on the pseudo-device.
 TEMPLATE_TEST_CASE("LoopOverTime with spike_monitor on the host-accessible backends equals the cpu run",
                    "[dyn][backends][loop_over_time][monitor][spike_monitor]", modyn::cpu, modyn::serial) {
   using modyn::monitor;
@@ -631,4 +630,25 @@ TEST_CASE("monitor<...>.neurons(...) on modyn::pseudo_device throws config_error
                                {.dt = 0.5}};
   };
   REQUIRE_THROWS_AS(build(), modyn::config_error);
+}
+
+TEST_CASE("spike_monitor on modyn::pseudo_device copies each step's emitted list to the host",
+          "[dyn][backends][loop_over_time][monitor][spike_monitor]") {
+  using modyn::monitor;
+  using modyn::spike_monitor;
+  const auto run = []<class B>(B) {
+    modyn::LoopOverTime loop{
+        modyn::to<B>(Net<modyn::cpu>{}), spike_monitor<"lif.spike">, monitor<"lif.spike">, {.dt = 0.5}};
+    loop.reset_state(2);
+    const auto I = ramp<B>(8.0f, 0.4f);
+    const auto& [out, record, spike] =
+        loop.run_for(50.0, [&](double, std::size_t) -> const Tensor<float, B>& { return I; });
+    return std::tuple{record, host_values(spike)};
+  };
+  const auto [want_record, want_spike] = run(modyn::cpu{});
+  const auto [record, spike] = run(modyn::pseudo_device{});
+  REQUIRE(record.size() > 0);
+  REQUIRE(record.steps == want_record.steps);
+  REQUIRE(record.indices == want_record.indices);
+  REQUIRE(spike == want_spike);
 }

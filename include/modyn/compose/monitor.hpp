@@ -290,7 +290,6 @@ template <fixed_string Path, class Tensor>
 class spike_recorder {
   using T = typename Tensor::value_type;
   using B = typename Tensor::backend_type;
-  static_assert(B::host_accessible, "modyn::spike_monitor needs a host-accessible backend");
 
  public:
   spike_recorder() = default;
@@ -300,6 +299,12 @@ class spike_recorder {
   void start(Model& model, std::size_t steps, const Context& c) {
     record_.clear();
     record_.shape = follow_path<Path>(model).value().shape();
+    // On a device, a step's list or flags are copied into this host buffer
+    // (sized once here: a warm run allocates nothing but the record).
+    if constexpr (!B::host_accessible) {
+      host_.resize(record_.shape.size());
+      list_host_.resize(record_.shape.size());
+    }
     record_.num_steps = steps;
     record_.t0 = c.t;
     record_.dt = c.dt;
@@ -318,13 +323,13 @@ class spike_recorder {
     auto&& owner = follow_owner<Path>(model);
     if constexpr (emits_spikes<Path, std::remove_cvref_t<decltype(owner)>>) {
       const auto& fired = owner.fired();
-      const auto* list = fired.data();
-      for (std::size_t k = 0; k < fired.size(); ++k) {
-        record_.steps.push_back(static_cast<std::int64_t>(t));
-        record_.indices.push_back(static_cast<std::int64_t>(list[k]));
-      }
-    } else {
+      push_list(fired.data(), fired.size(), static_cast<std::int64_t>(t));
+    } else if constexpr (B::host_accessible) {
       scan(value.data(), value.size(), static_cast<std::int64_t>(t));
+    } else {
+      host_.resize(value.size());
+      B::copy_to_host(value.data(), host_.data(), value.size());
+      scan(host_.data(), value.size(), static_cast<std::int64_t>(t));
     }
   }
 
@@ -332,6 +337,23 @@ class spike_recorder {
   const SpikeRecord& batch_major() const noexcept { return record_; }
 
  private:
+  // The `count` indices of a neuron's emitted list (on B), as events of step.
+  template <class Index>
+  void push_list(const Index* list, std::size_t count, std::int64_t step) {
+    const Index* host = list;
+    if constexpr (!B::host_accessible) {
+      static_assert(std::is_same_v<Index, std::int32_t>,
+                    "modyn::spike_monitor: spike lists hold int32 indices");
+      if (list_host_.size() < count) list_host_.resize(count);
+      B::copy_to_host(list, list_host_.data(), count);
+      host = list_host_.data();
+    }
+    for (std::size_t k = 0; k < count; ++k) {
+      record_.steps.push_back(step);
+      record_.indices.push_back(static_cast<std::int64_t>(host[k]));
+    }
+  }
+
   // Spikes are rare: blocks without any are skipped by a branch-free test
   // the compiler vectorizes.
   void scan(const T* x, std::size_t n, std::int64_t step) {
@@ -355,6 +377,8 @@ class spike_recorder {
   }
 
   SpikeRecord record_;
+  std::vector<T> host_;                  // a device State's flags, on the host
+  std::vector<std::int32_t> list_host_;  // a device neuron's spike list, on the host
 };
 
 }  // namespace detail
