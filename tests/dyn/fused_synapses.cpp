@@ -72,3 +72,24 @@ TEST_CASE("Expon::decaying_into: the trace must have the neurons' full shape", "
   REQUIRE_THROWS_WITH(neurons(c, syn.decaying_into(coba, c)),
                       Catch::Contains("decaying synapse") && Catch::Contains("must have their shape"));
 }
+
+TEST_CASE("Expon::decaying_into with a constant arrival: the whole step in the neurons' pass",
+          "[dyn][synapse][fused]") {
+  const std::size_t n = 19;
+  const dyn::LIF<>::Options o{.V_rest = -60, .V_reset = -60, .V_th = -50, .tau = 20, .tau_ref = 2};
+  dyn::LIF<> separate(n, o), fused(n, o);
+  dyn::Expon<> e1(n, {.tau = 5}), e2(n, {.tau = 5});
+  const dyn::COBA<> excitatory{0.0f};
+  Context c{};
+  std::size_t spikes = 0;
+  for (std::size_t step = 0; step < 1000; ++step, c.t += c.dt) {
+    separate(c, excitatory(e1.update(c, 0.02f)));
+    fused(c, e2.decaying_into(excitatory, c, 0.02f));
+    REQUIRE(allclose(fused.V.value(), separate.V.value(), 1e-6, 1e-5));
+    REQUIRE(fused.spike.value() == separate.spike.value());
+    const float decay = static_cast<float>(std::exp(-c.dt / 5.0));
+    REQUIRE(allclose(e2.g.value(), e1.g.value() * decay, 1e-5, 1e-7));
+    spikes += fused.fired().size();
+  }
+  REQUIRE(spikes > 0);
+}

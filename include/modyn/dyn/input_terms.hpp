@@ -164,10 +164,12 @@ concept InPlaceTerm = InputTerm<Term> && requires(const Term& term) {
   { Term::in_place } -> std::convertible_to<bool>;
 } && Term::in_place;
 
-// term (a conductance_term, current_term, ...) read from g, and g decayed by
-// a factor in the same pass: g <- g decay once the step's input is taken
-// (exponential Euler of dg/dt = -g / tau, exact). Made by the synapses'
-// decaying_into(output); see synapses/expon.hpp.
+// term (a conductance_term, current_term, ...) read from g + arrival, and
+// g <- (g + arrival) decay stored in the same pass, once the step's input
+// is taken (exponential Euler of dg/dt = -g / tau, exact). arrival is a
+// number added to every element in this step (0 when the step's arrivals
+// were delivered to g before). Made by the synapses' decaying_into(output);
+// see synapses/expon.hpp.
 template <class Term>
 struct decaying_term {
   using value_type = typename Term::value_type;
@@ -177,17 +179,18 @@ struct decaying_term {
   Term term;
   value_type* g;
   value_type decay;
+  value_type arrival = value_type(0);
 
   value_type* data() const noexcept { return g; }
   const Shape& shape() const noexcept { return term.shape(); }
 
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> at(const Vec& g_value, const Vec& v) const {
-    return term.at(g_value, v);
+    return term.at(g_value + Vec(arrival), v);
   }
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void advance(Vec& g_value) const {
-    g_value = g_value * Vec(decay);
+    g_value = (g_value + Vec(arrival)) * Vec(decay);
   }
 };
 

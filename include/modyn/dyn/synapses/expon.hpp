@@ -104,11 +104,15 @@ class Expon : public Module<Expon<T, B>> {
   // update, and cannot here),
   // and g is held decayed between steps (g(t) exp(-dt / tau), to which the
   // next step's input is added), so a monitor of g sees it one decay later.
+  //
+  // `arrival`, a number, is added to every g in this step before the neurons
+  // read it (a constant drive, what update(ctx, arrival) adds), in the same
+  // pass: lif(ctx, syn.decaying_into(coba, ctx, x)) is the whole step.
   template <class Output>
-  auto decaying_into(const Output& output, const Context& c) {
+  auto decaying_into(const Output& output, const Context& c, std::type_identity_t<T> arrival = T(0)) {
     const auto term = output.update(*g);
     const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
-    return decaying_term<std::remove_cvref_t<decltype(term)>>{term, g->data(), decay};
+    return decaying_term<std::remove_cvref_t<decltype(term)>>{term, g->data(), decay, arrival};
   }
 
   // Adds what arrives in this step (numbers, or tensors of the synapses'
