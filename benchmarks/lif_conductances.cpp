@@ -33,6 +33,10 @@
 //                         targets), so this is still three passes, the two
 //                         synapse passes lighter (an add, not a multiply-add)
 //                         and the LIF pass heavier (it also writes g).
+//   coba/modyn_one_pass   the whole step in the neuron's pass: lif(c,
+//                         ge.decaying_into(COBA{0}, c, x_e),
+//                         gi.decaying_into(COBA{-80}, c, x_i)), the constant
+//                         arrivals x added in the pass; the spike list read.
 //                         g is held decayed between steps: after a step it
 //                         is modyn's g times exp(-dt / tau).
 //   coba/modyn_lif_only   the LIF pass alone (g not updated): its share
@@ -157,6 +161,13 @@ struct modyn_net {
   m.ge.deliver(m.xe);
   m.gi.deliver(m.xi);
   m.lif(c, m.ge.decaying_into(m.coba_e, c), m.gi.decaying_into(m.coba_i, c));
+  keep(m.lif.fired().size());
+  keep(m.lif.fired().data());
+}
+// The whole step in the LIF's pass: the constant arrivals added there too
+// (m made with held_decayed).
+[[gnu::noipa]] void modyn_one_pass_step(modyn_net& m, const Context& c) {
+  m.lif(c, m.ge.decaying_into(m.coba_e, c, m.xe), m.gi.decaying_into(m.coba_i, c, m.xi));
   keep(m.lif.fired().size());
   keep(m.lif.fired().data());
 }
@@ -406,6 +417,19 @@ void bm_modyn_fused_synapses(benchmark::State& state) {
   set_counters(state, n, spikes);
 }
 
+void bm_modyn_one_pass(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  modyn_net m(n, true);
+  std::size_t i = 0;
+  double spikes = 0;
+  for (auto _ : state) {
+    modyn_one_pass_step(m, at_step(i++));
+    benchmark::ClobberMemory();
+    spikes += static_cast<double>(m.lif.fired().size());
+  }
+  set_counters(state, n, spikes);
+}
+
 void bm_map_fused(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   fused_state s(n);
@@ -446,7 +470,7 @@ void bm_hand(benchmark::State& state) {
 bool check(std::size_t n) {
   constexpr std::size_t steps = 500;
   modyn_net m(n);
-  modyn_net s(n, true);
+  modyn_net s(n, true), o(n, true);
   fused_state f(n), h(n);
   dyn::SpikeList<modyn::cpu> list;
   const consts k = make_consts();
@@ -456,6 +480,7 @@ bool check(std::size_t n) {
   for (; i < steps || (m.lif.fired().size() == 0 && i < steps + 200); ++i) {
     modyn_step(m, at_step(i));
     modyn_fused_synapses_step(s, at_step(i));
+    modyn_one_pass_step(o, at_step(i));
     map_fused_step(n, f.arrays(), list, k);
     hand_count = hand_fused_step<1>(n, h.arrays(), h.list.data(), k);
     total += m.lif.fired().size();
@@ -470,6 +495,9 @@ bool check(std::size_t n) {
     if (std::fabs(f.v.data()[i] - vm) > 1e-4f) fail("map_fused V", i);
     if (std::fabs(h.v.data()[i] - vm) > 1e-4f) fail("hand_fused V", i);
     if (std::fabs(s.lif.V->data()[i] - vm) > 1e-4f) fail("fused_synapses V", i);
+    if (std::fabs(o.lif.V->data()[i] - vm) > 1e-4f) fail("one_pass V", i);
+    if (o.lif.refractory_left->data()[i] != m.lif.refractory_left->data()[i]) fail("one_pass refractory", i);
+    if (o.lif.spike->data()[i] != m.lif.spike->data()[i]) fail("one_pass spike", i);
     if (f.left.data()[i] != m.lif.refractory_left->data()[i] || h.left.data()[i] != f.left.data()[i] ||
         s.lif.refractory_left->data()[i] != f.left.data()[i])
       fail("refractory", i);
@@ -482,9 +510,14 @@ bool check(std::size_t n) {
     const float se = m.ge.g->data()[i] * k.de, si = m.gi.g->data()[i] * k.di;
     if (std::fabs(s.ge.g->data()[i] - se) > 1e-6f * se || std::fabs(s.gi.g->data()[i] - si) > 1e-6f * si)
       fail("fused_synapses g", i);
+    if (std::fabs(o.ge.g->data()[i] - se) > 1e-6f * se || std::fabs(o.gi.g->data()[i] - si) > 1e-6f * si)
+      fail("one_pass g", i);
   }
   const std::size_t c = m.lif.fired().size();
-  if (list.size() != c || hand_count != c || s.lif.fired().size() != c) fail("spike count", c);
+  if (list.size() != c || hand_count != c || s.lif.fired().size() != c || o.lif.fired().size() != c)
+    fail("spike count", c);
+  for (std::size_t j = 0; j < c && j < o.lif.fired().size(); ++j)
+    if (o.lif.fired().data()[j] != m.lif.fired().data()[j]) fail("one_pass spike list", j);
   for (std::size_t j = 0; j < c && j < list.size() && j < hand_count && j < s.lif.fired().size(); ++j) {
     const index_t x = m.lif.fired().data()[j];
     if (list.data()[j] != x || h.list[j] != x || s.lif.fired().data()[j] != x) fail("spike list", j);
@@ -501,6 +534,7 @@ int main(int argc, char** argv) {
   for (const std::int64_t n : {std::int64_t{4000}, std::int64_t{400000}}) {
     benchmark::RegisterBenchmark("coba/modyn", bm_modyn, 0)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_fused_synapses", bm_modyn_fused_synapses)->Arg(n)->ArgName("N");
+    benchmark::RegisterBenchmark("coba/modyn_one_pass", bm_modyn_one_pass)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_lif_only", bm_modyn, 1)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_expon_only", bm_modyn, 2)->Arg(n)->ArgName("N");
     benchmark::RegisterBenchmark("coba/modyn_map_fused", bm_map_fused)->Arg(n)->ArgName("N");
