@@ -1,15 +1,18 @@
 // The Backend concept: what a type must provide to hold tensors and run kernels.
 //
-// A backend is a tag type with static functions (no instances, no virtual
-// calls), as Kokkos' execution spaces are:
+// A backend is a tag type with static functions (no virtual calls), as
+// Kokkos' execution spaces are, and an execution instance type:
 //
 //   memory      allocate<T>(n) / deallocate(p, n) / copy(src, dst, n)
 //               copy_to_host(src, host_dst, n) / copy_from_host(host_src, dst, n)
+//   execution   instance_of(ExecutionInstances) -> the instance kernels run on
+//               (a Context's choice, or the backend's default instance)
 //   gemm        C = alpha op(A) op(B) + beta C (+ a bias row), row-major
-//   map         one fused elementwise pass of a generic kernel over n elements
+//   map         one fused elementwise pass of a kernel over n elements, on an
+//               instance (map(instance, n, ...)) or the default (map(n, ...))
 //   reduce      reduce_sum(x, n), reduce_max(x, n)
 //
-// See cpu.hpp for the kernel contract of `map`.
+// The kernel contract of `map` is at the top of core/kernel_args.hpp.
 //
 // The concept lives in core/ because Tensor needs it: core knows backends
 // only through it and the forward declarations below, so a header that needs
