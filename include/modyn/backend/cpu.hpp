@@ -23,6 +23,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "modyn/backend/detail/aligned_heap.hpp"
 #include "modyn/backend/detail/eigen.hpp"
 #include "modyn/backend/detail/map_engine.hpp"
 #include "modyn/backend/detail/xsimd.hpp"
@@ -108,7 +109,9 @@ struct simd_lanes {
   template <class T>
   MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(const xsimd::batch_bool<T>& m) {
     using reg = typename xsimd::batch_bool<T>::register_type;
-    if constexpr (std::is_integral_v<reg>) {
+    // sizeof, not is_integral_v<reg>: naming an AVX2 vector type as a template
+    // argument warns that its attributes are ignored (-Wignored-attributes).
+    if constexpr (sizeof(reg) <= sizeof(std::uint64_t)) {
       return static_cast<std::uint64_t>(static_cast<reg>(m));  // AVX-512: the mask register itself
     } else {
       alignas(64) bool lanes[xsimd::batch_bool<T>::size];
@@ -162,20 +165,18 @@ struct cpu {
   static constexpr std::string_view name = "cpu";
   static constexpr bool host_accessible = true;
   // Cache-line (and AVX-512 vector) alignment of every buffer.
-  static constexpr std::size_t alignment = 64;
+  static constexpr std::size_t alignment = detail::aligned_heap::alignment;
 
   // ---- memory -------------------------------------------------------------
 
   template <class T>
   static T* allocate(std::size_t n) {
-    static_assert(std::is_trivially_copyable_v<T>, "modyn::cpu holds trivially copyable elements only");
-    if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignment}));
+    return detail::aligned_heap::allocate<T>(n);
   }
 
   template <class T>
-  static void deallocate(T* p, std::size_t /*n*/) noexcept {
-    if (p) ::operator delete (p, std::align_val_t{alignment});
+  static void deallocate(T* p, std::size_t n) noexcept {
+    detail::aligned_heap::deallocate(p, n);
   }
 
   template <class T>

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "modyn/backend/detail/aligned_heap.hpp"
 #include "modyn/backend/detail/map_engine.hpp"
 #include "modyn/core/backend_concepts.hpp"
 #include "modyn/core/config.hpp"
@@ -61,20 +62,18 @@ struct serial {
   using memory_space = host_space;
   static constexpr std::string_view name = "serial";
   static constexpr bool host_accessible = true;
-  static constexpr std::size_t alignment = 64;
+  static constexpr std::size_t alignment = detail::aligned_heap::alignment;
 
   // ---- memory -------------------------------------------------------------
 
   template <class T>
   static T* allocate(std::size_t n) {
-    static_assert(std::is_trivially_copyable_v<T>, "modyn::serial holds trivially copyable elements only");
-    if (n == 0) return nullptr;
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{alignment}));
+    return detail::aligned_heap::allocate<T>(n);
   }
 
   template <class T>
-  static void deallocate(T* p, std::size_t /*n*/) noexcept {
-    if (p) ::operator delete (p, std::align_val_t{alignment});
+  static void deallocate(T* p, std::size_t n) noexcept {
+    detail::aligned_heap::deallocate(p, n);
   }
 
   // Element by element, in increasing order (a memmove would hide nothing,

@@ -150,20 +150,24 @@ struct lanes_at {
 
 // Full calls (every lane real) and partial ones are distinct instances, so
 // that a full-width access is never compiled for a partial call.
+// The width-wide (Full) or count-long load of an array from p.
+template <class Lanes, bool Full, class T>
+MODYN_ALWAYS_INLINE auto load_lanes(const T* p, std::size_t count) {
+  if constexpr (Full)
+    return Lanes::template load<T>(p);
+  else
+    return Lanes::template load_partial<T>(p, count);
+}
+
 template <class Lanes, class Pass, bool Full, class Arg>
 MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lanes_at& at) {
   using Slot = slot_t<Lanes, Pass, Arg>;
-  constexpr bool full = Full;
   if constexpr (std::is_pointer_v<Arg>) {
-    return full ? Lanes::template load<typename map_arg<Arg>::element>(arg + at.i)
-                : Lanes::template load_partial<typename map_arg<Arg>::element>(arg + at.i, at.count);
+    return load_lanes<Lanes, Full>(arg + at.i, at.count);
   } else if constexpr (is_broadcast_v<Arg>) {
-    return full ? Lanes::template load<typename map_arg<Arg>::element>(arg.row + at.j)
-                : Lanes::template load_partial<typename map_arg<Arg>::element>(arg.row + at.j, at.count);
+    return load_lanes<Lanes, Full>(arg.row + at.j, at.count);
   } else if constexpr (is_strided_v<Arg>) {
-    const auto* p = arg.data + at.r * arg.stride + at.j;
-    return full ? Lanes::template load<typename map_arg<Arg>::element>(p)
-                : Lanes::template load_partial<typename map_arg<Arg>::element>(p, at.count);
+    return load_lanes<Lanes, Full>(arg.data + at.r * arg.stride + at.j, at.count);
   } else if constexpr (std::is_same_v<Arg, element_index_arg>) {
     return Lanes::template iota<index_type_for<Pass>>(arg.first + at.i);
   } else if constexpr (std::is_same_v<Slot, bool>) {
