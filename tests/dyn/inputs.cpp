@@ -45,23 +45,6 @@ struct Probe : modyn::Module<Probe> {
 
 }  // namespace
 
-TEST_CASE("inputs: the value type is deduced from the values", "[dyn][inputs]") {
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::constant(5.0f)), inputs::constant<float>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::constant(5.0)), inputs::constant<double>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::step(2.0f, 10.0, 20.0, 1.0)), inputs::step<float>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::step(2.0, 10, 20)), inputs::step<double>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::ramp(0.0f, 1.0, 0.0, 1.0)), inputs::ramp<float>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::section({1.f, 2.f}, {10., 20.})), inputs::section<float>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::section({1.f, 2.f}, {10, 20})), inputs::section<float>>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::section({1.0, 2.0}, {10., 20.})), inputs::section<double>>);
-  const std::vector<float> values{1.f, 2.f};
-  const std::vector<double> durations{10., 20.};
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::section(values, durations)), inputs::section<float>>);
-  // The form LoopOverTime::run_for calls.
-  STATIC_REQUIRE(std::is_invocable_r_v<float, const inputs::section<float>&, double, std::size_t>);
-  STATIC_REQUIRE(std::is_same_v<decltype(inputs::ramp(0.0f, 1.0f, 0.0, 1.0)(0.5, 5)), float>);
-}
-
 TEST_CASE("inputs::constant: the value at every time and step", "[dyn][inputs]") {
   const inputs::constant c(2.5f);
   CHECK(c.at(-1.0) == 2.5f);

@@ -195,15 +195,6 @@ TEMPLATE_TEST_CASE("integrators: the order of convergence in double", "[dyn][int
   }
 }
 
-TEST_CASE("integrators: the declared orders", "[dyn][integrators]") {
-  STATIC_REQUIRE(dyn::euler::order == 1);
-  STATIC_REQUIRE(dyn::rk2::order == 2);
-  STATIC_REQUIRE(dyn::rk4::order == 4);
-  STATIC_REQUIRE(dyn::exp_euler::order == 1);
-  STATIC_REQUIRE(dyn::Integrator<dyn::exp_euler>);
-  STATIC_REQUIRE_FALSE(dyn::Integrator<int>);
-}
-
 TEST_CASE("exp_euler: order 1 on nonlinear and time-dependent problems", "[dyn][integrators][exp_euler]") {
   SECTION("dy/dt = -y (1 + y^2) with the slope -(1 + y^2)") {
     check_scalar_order<dyn::exp_euler>(cubic_frozen{}, cubic_decay, 0.5, 1);
