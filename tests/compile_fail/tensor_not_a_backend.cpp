@@ -1,4 +1,4 @@
-// expect: is not a modyn backend
+// expect: is not a modyn backend .*use modyn::cpu\)
 // A type that is not a backend, passed as one.
 #include <modyn/core/tensor.hpp>
 

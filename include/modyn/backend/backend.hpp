@@ -1,5 +1,5 @@
 // Backends: the Backend concept and the backends available in this build.
-// modyn::cpu is always there; modyn::cuda comes with MODYN_WITH_CUDA.
+// modyn::cpu is always there (a CUDA backend is planned, not yet here).
 #pragma once
 
 #include "modyn/backend/cpu.hpp"

@@ -87,7 +87,7 @@ constexpr bool check_backend() {
   static_assert(Backend<B>,
                 "modyn: the type given as a backend is not a modyn backend (it must satisfy "
                 "modyn::Backend: memory_space, name, allocate/deallocate/copy, gemm, map, "
-                "reduce_sum/reduce_max; use modyn::cpu or modyn::cuda)");
+                "reduce_sum/reduce_max; use modyn::cpu)");
   return Backend<B>;
 }
 
