@@ -212,3 +212,39 @@ TEST_CASE("Dense: named_parameters", "[nn][dense]") {
   CHECK(d.named_states().empty());
   CHECK(d.num_parameters() == 4 * 3 + 3);
 }
+
+TEST_CASE("Dense: fed its own output (the same layer applied twice) gives x W W + b W + b", "[nn][dense]") {
+  // W = [[1, 2], [3, 4]], b = [0.5, -1]; by hand:
+  //   x  = [1, -1]:     y1 = x W + b  = [1 - 3 + 0.5, 2 - 4 - 1]   = [-1.5, -3]
+  //   y1 = [-1.5, -3]:  y2 = y1 W + b = [-1.5 - 9 + 0.5, -3 - 12 - 1] = [-10, -16]
+  nn::Dense d(2, 2, {.kind = modyn::init::Kind::zeros, .scale = 1.0, .seed = std::nullopt});
+  d.weight = Tensor<float>{{1, 2}, {3, 4}};
+  d.bias = Tensor<float>{0.5f, -1};
+  const Tensor<float> x{{1, -1}};
+
+  SECTION("d(d(x))") {
+    const auto& y2 = d(d(x));
+    CHECK(y2 == Tensor<float>{{-10, -16}});
+  }
+  SECTION("x >> d >> d") {
+    const auto& y2 = x >> d >> d;
+    CHECK(y2 == Tensor<float>{{-10, -16}});
+  }
+  SECTION("forward_fused on its own output: relu(y1 W + b)") {
+    const auto& y1 = d(x);
+    CHECK(y1 == Tensor<float>{{-1.5f, -3}});
+    CHECK(d.forward_fused(y1, modyn::relu) == Tensor<float>{{0, 0}});
+    // relu(y1) = [0, 0], so the next step is b alone.
+    CHECK(d(d.forward_fused(x, modyn::relu)) == Tensor<float>{{0.5f, -1}});
+  }
+  SECTION("a row of its own (2, 2) output, whose shape changes the buffer") {
+    const auto& y = d(Tensor<float>{{1, -1}, {0, 1}});  // [[-1.5, -3], [3.5, 3]]
+    REQUIRE(y == Tensor<float>{{-1.5f, -3}, {3.5f, 3}});
+    // [3.5, 3] W + b = [3.5 + 9 + 0.5, 7 + 12 - 1]
+    CHECK(d(y[1]) == Tensor<float>{13, 18});
+  }
+  SECTION("repeated calls on its own output reuse the layer's buffers") {
+    const float* out = d(x).data();
+    for (int i = 0; i < 3; ++i) CHECK(d(d(x)).data() == out);
+  }
+}

@@ -107,3 +107,21 @@ TEST_CASE("LayerNorm: an input of the wrong feature size throws shape_error", "[
   CHECK_THROWS_AS(ln(Tensor<float>::zeros({6, 4})), modyn::shape_error);
   CHECK_THROWS_AS(ln(Tensor<float>::zeros(modyn::Shape{})), modyn::shape_error);
 }
+
+TEST_CASE("LayerNorm: fed its own output (applied twice, or to a row of its output)", "[nn][layer_norm]") {
+  nn::LayerNorm ln(3);
+  ln.weight = Tensor<float>{1, 2, 0.5f};
+  ln.bias = Tensor<float>{0, 1, -1};
+  const std::vector<double> w{1, 2, 0.5}, b{0, 1, -1};
+  const Tensor<float> x{{1, 2, 4}, {-3, 0, 5}};
+  const Tensor<float> once(ln(x));
+  const auto twice = layer_norm_reference(once, w, b, 1e-5);
+  REQUIRE(ref::max_error(once, layer_norm_reference(x, w, b, 1e-5)) < 1e-5);
+
+  SECTION("ln(ln(x))") { CHECK(ref::max_error(ln(ln(x)), twice) < 1e-5); }
+  SECTION("a row of its own output, whose shape changes the buffer") {
+    const auto& y = ln(x);
+    const std::vector<double> second_row(twice.begin() + 3, twice.end());
+    CHECK(ref::max_error(ln(y[1]), second_row) < 1e-5);
+  }
+}

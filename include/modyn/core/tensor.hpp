@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -95,6 +96,30 @@ constexpr void require_host() {
   static_assert(B::host_accessible,
                 "modyn::Tensor: element access and printing need a host-accessible backend; copy "
                 "the tensor to modyn::cpu first");
+}
+
+// Whether the elements of two tensors or views share memory (an empty one
+// shares none). Layers check it to read a copy of an input that is (part of)
+// their own output buffer; compound assignment, to read a copy of a
+// right-hand side that overlaps the left-hand side without being it.
+template <class X, class Y>
+bool overlaps(const X& a, const Y& b) noexcept {
+  if (a.size() == 0 || b.size() == 0) return false;
+  const std::less<const void*> before;
+  const void* a_begin = a.data();
+  const void* a_end = a.data() + a.size();
+  const void* b_begin = b.data();
+  const void* b_end = b.data() + b.size();
+  return before(a_begin, b_end) && before(b_begin, a_end);
+}
+
+// Whether two tensors or views are the same elements (same first element,
+// same size): an elementwise update of one from the other reads each
+// element before writing it, so it needs no copy.
+template <class X, class Y>
+bool same_elements(const X& a, const Y& b) noexcept {
+  return static_cast<const void*>(a.data()) == static_cast<const void*>(b.data()) &&
+         a.size() * sizeof(*a.data()) == b.size() * sizeof(*b.data());
 }
 
 }  // namespace detail

@@ -72,12 +72,22 @@ class Dense : public Module<Dense<In, Out, T, B>> {
                         std::to_string(in) + "), got " + x.shape().to_string());
     }
     const std::size_t rows = x.size() / in;
+    // An input that is (part of) this layer's own output (the same Dense
+    // applied twice, x >> d >> d) would be overwritten by the bias rows
+    // before the GEMM reads it: read a copy (a buffer of the layer, so no
+    // allocation once warm; an input that is not ours is read directly).
+    const T* input = static_cast<const T*>(x.data());
+    if (modyn::detail::overlaps(x, out_)) {
+      input_copy_.ensure_shape(x.shape());
+      B::copy(input, input_copy_.data(), x.size());
+      input = input_copy_.data();
+    }
     out_.ensure_shape(output_shape(x.shape(), out));
     // Bias rows first, the GEMM accumulates onto them, then the function in
     // one flat pass: whole vectors, whatever the row length.
     detail::fill_rows<B>(out_.data(), rows, out, bias.value().data());
-    B::gemm(Transpose::no, Transpose::no, rows, out, in, T(1), static_cast<const T*>(x.data()), in,
-            weight.value().data(), out, T(1), out_.data(), out);
+    B::gemm(Transpose::no, Transpose::no, rows, out, in, T(1), input, in, weight.value().data(), out, T(1),
+            out_.data(), out);
     if constexpr (!std::is_same_v<Op, identity_kernel>) Elementwise<Op>::apply_into(out_, out_);
     return out_;
   }
@@ -101,6 +111,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   }
 
   tensor_type out_;
+  tensor_type input_copy_;  // an input that overlapped out_
 };
 
 Dense(std::size_t, std::size_t)->Dense<>;

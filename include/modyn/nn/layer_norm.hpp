@@ -8,6 +8,7 @@
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::nn {
@@ -39,11 +40,20 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       throw shape_error("nn::LayerNorm '" + this->name() + "': expected an input of shape (..., " +
                         std::to_string(n) + "), got " + x.shape().to_string());
     }
+    // An input that is (part of) this layer's own output would be
+    // overwritten by the squared deviations before it is normalised: read a
+    // copy (a buffer of the layer: no allocation once warm).
+    const T* input = static_cast<const T*>(x.data());
+    if (modyn::detail::overlaps(x, out_)) {
+      input_copy_.ensure_shape(x.shape());
+      B::copy(input, input_copy_.data(), x.size());
+      input = input_copy_.data();
+    }
     out_.ensure_shape(x.shape());
     const T* w = weight.value().data();
     const T* b = bias.value().data();
     for (std::size_t offset = 0; offset < x.size(); offset += n) {
-      const T* row = static_cast<const T*>(x.data()) + offset;
+      const T* row = input + offset;
       T* out = out_.data() + offset;
       const T mean = B::reduce_sum(row, n) / T(n);
       // Two passes (centre, then square) for accuracy: out holds (x - mean)^2.
@@ -73,6 +83,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
   };
 
   tensor_type out_;
+  tensor_type input_copy_;  // an input that overlapped out_
 };
 
 }  // namespace modyn::nn
