@@ -155,3 +155,18 @@ TEST_CASE("GRUCell: parameter and state paths, initialisation", "[nn][gru_cell]"
   CHECK(same.weight_ih.value() == cell.weight_ih.value());
   CHECK(same.bias_hh.value() == cell.bias_hh.value());
 }
+
+// x and h are read before h is written, so an input that is the state itself
+// needs no copy; checked against the same cell fed a copy of it.
+TEST_CASE("GRUCell: fed its own hidden state as input, as if fed a copy of it", "[nn][gru_cell]") {
+  nn::GRUCell fed_state(hidden, hidden, {.seed = 5});
+  nn::GRUCell fed_copy(hidden, hidden, {.seed = 5});
+  fed_state.reset_state(batch);
+  fed_copy.reset_state(batch);
+  fed_state.h = Rng(6).normal<float>({batch, hidden});
+  fed_copy.h = fed_state.h.value();
+  for (int t = 0; t < 3; ++t) {
+    const Tensor<float> want(fed_copy(Tensor<float>(fed_copy.h.value())));
+    CHECK(fed_state(fed_state.h.value()) == want);
+  }
+}

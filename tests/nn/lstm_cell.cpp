@@ -159,3 +159,23 @@ TEST_CASE("LSTMCell: parameter and state paths, initialisation", "[nn][lstm_cell
   CHECK(same.weight_ih.value() == cell.weight_ih.value());
   CHECK(same.bias_hh.value() == cell.bias_hh.value());
 }
+
+// x, h and c are read before h and c are written, so an input that is a
+// state itself needs no copy; checked against the same cell fed a copy.
+TEST_CASE("LSTMCell: fed its own h or c as input, as if fed a copy of it", "[nn][lstm_cell]") {
+  const bool feed_c = GENERATE(false, true);
+  nn::LSTMCell fed_state(hidden, hidden, {.seed = 5});
+  nn::LSTMCell fed_copy(hidden, hidden, {.seed = 5});
+  Rng rng(6);
+  fed_state.reset_state(batch);
+  fed_copy.reset_state(batch);
+  fed_state.h = rng.normal<float>({batch, hidden});
+  fed_state.c = rng.normal<float>({batch, hidden});
+  fed_copy.h = fed_state.h.value();
+  fed_copy.c = fed_state.c.value();
+  for (int t = 0; t < 3; ++t) {
+    const Tensor<float> want(fed_copy(Tensor<float>(feed_c ? fed_copy.c.value() : fed_copy.h.value())));
+    CHECK(fed_state(feed_c ? fed_state.c.value() : fed_state.h.value()) == want);
+    CHECK(fed_state.c.value() == fed_copy.c.value());
+  }
+}

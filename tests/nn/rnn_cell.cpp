@@ -161,3 +161,20 @@ TEST_CASE("RNNCell: parameter and state paths, initialisation", "[nn][rnn_cell]"
   CHECK(same.weight_hh.value() == cell.weight_hh.value());
   CHECK(same.bias_hh.value() == cell.bias_hh.value());
 }
+
+// The cells read x and h before writing h, so an input that is the state
+// itself needs no copy; checked against the same cell fed a copy of it (that
+// path is checked against the equations above).
+TEST_CASE("RNNCell: fed its own hidden state as input, as if fed a copy of it", "[nn][rnn_cell]") {
+  const auto f = GENERATE(nn::Nonlinearity::tanh, nn::Nonlinearity::relu);
+  nn::RNNCell fed_state(hidden, hidden, f, {.seed = 5});
+  nn::RNNCell fed_copy(hidden, hidden, f, {.seed = 5});
+  fed_state.reset_state(batch);
+  fed_copy.reset_state(batch);
+  fed_state.h = Rng(6).normal<float>({batch, hidden});
+  fed_copy.h = fed_state.h.value();
+  for (int t = 0; t < 3; ++t) {
+    const Tensor<float> want(fed_copy(Tensor<float>(fed_copy.h.value())));
+    CHECK(fed_state(fed_state.h.value()) == want);
+  }
+}
