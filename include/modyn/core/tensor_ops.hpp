@@ -52,7 +52,7 @@ inline void require_broadcastable(const char* op, const Shape& a, const Shape& b
 }
 
 // The kernels of these operations: function objects, so that every backend
-// (CUDA included) compiles them.
+// compiles them (a CUDA one too, once there is one).
 struct add {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
@@ -178,6 +178,14 @@ void update_in_place(const char* op, X& x, const Y& y, Kernel kernel) {
   using T = tensor_value_t<X>;
   const std::size_t row = y.size();
   if (row == 0 || x.size() == 0) return;
+  // A right-hand side that overlaps x without being x (x += x[0]) would be
+  // read partly updated: read a copy, as numpy does. x += x is elementwise
+  // and needs none.
+  if (overlaps(x, y) && !same_elements(x, y)) {
+    const owning_t<Y> copy(TensorView<const T, tensor_backend_t<Y>>(y.data(), y.shape()));
+    update_in_place(op, x, copy, kernel);
+    return;
+  }
   tensor_backend_t<X>::map(x.size(), update_pass<Kernel>{kernel},
                            broadcast_row(static_cast<const T*>(y.data()), row), x.data());
 }
