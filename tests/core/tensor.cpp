@@ -151,6 +151,92 @@ TEST_CASE("a ragged nested list throws shape_error", "[tensor]") {
   CHECK_THROWS_AS((Tensor<float>{{{{1, 2}}}, {{{3, 4}, {5, 6}}}}), modyn::shape_error);
 }
 
+TEST_CASE("nested lists of one number each keep their depth, as numpy's [[2.], [1.]]", "[tensor]") {
+  // numpy: np.array([[2.], [1.]]).shape == (2, 1); np.array([[1.]]).shape == (1, 1)
+  const Tensor<float> column{{2.f}, {1.f}};
+  CHECK(column.shape() == Shape{2, 1});
+  CHECK(column.to_vector() == std::vector<float>{2, 1});
+  CHECK(column(1, 0) == 1.0f);
+
+  const Tensor<float> single{{1.f}};
+  CHECK(single.shape() == Shape{1, 1});
+  CHECK(single.item() == 1.0f);
+
+  const Tensor<float> deep{{{3.f}}, {{4.f}}};
+  CHECK(deep.shape() == Shape{2, 1, 1});
+  CHECK(deep.to_vector() == std::vector<float>{3, 4});
+
+  const Tensor<double> deepest{{{{5.0}}}};
+  CHECK(deepest.shape() == Shape{1, 1, 1, 1});
+  CHECK(deepest.item() == 5.0);
+
+  // Copy-list-initialisation reads the same.
+  const Tensor<float> assigned = {{2}, {1}};
+  CHECK(assigned.shape() == Shape{2, 1});
+}
+
+TEST_CASE("flat lists, Tensor<float>({2, 3}) and mixed number types", "[tensor]") {
+  const Tensor<float> flat{1.f, 2.f};
+  CHECK(flat.shape() == Shape{2});
+  CHECK(flat.to_vector() == std::vector<float>{1, 2});
+
+  // Values, as torch.tensor([2, 3]): a shape goes to zeros / empty / full.
+  const Tensor<float> values({2, 3});
+  CHECK(values.shape() == Shape{2});
+  CHECK(values.to_vector() == std::vector<float>{2, 3});
+  CHECK(modyn::zeros<float>({2, 3}).shape() == Shape{2, 3});
+
+  // Mixed literals (float and int) in one list, flat and nested.
+  const Tensor<float> mixed{0.5f, -1, 0};
+  CHECK(mixed.to_vector() == std::vector<float>{0.5f, -1, 0});
+  const Tensor<double> mixed2{{1, 2.5}, {3, 4}};
+  CHECK(mixed2.shape() == Shape{2, 2});
+  CHECK(mixed2.to_vector() == std::vector<double>{1, 2.5, 3, 4});
+
+  // A braced tensor is a copy, empty braces the empty tensor; an empty
+  // inner list an empty axis, as numpy's [[], []] (2, 0).
+  const Tensor<float> copy{flat};
+  CHECK(copy == flat);
+  const Tensor<float> none{};
+  CHECK(none.shape() == Shape{0});
+  const Tensor<float> empty_rows{{}, {}};
+  CHECK(empty_rows.shape() == Shape{2, 0});
+
+  // std::initializer_list objects that a helper passes on.
+  const auto from_rows = [](std::initializer_list<std::initializer_list<float>> rows) {
+    return Tensor<float>(rows);
+  };
+  CHECK(from_rows({{2}, {1}}).shape() == Shape{2, 1});
+  CHECK(from_rows({{1, 2, 3}}).to_vector() == std::vector<float>{1, 2, 3});
+  CHECK_THROWS_AS(from_rows({{1, 2}, {3}}), modyn::shape_error);
+  const auto from_flat = [](std::initializer_list<float> v) { return Tensor<float>(v); };
+  CHECK(from_flat({4, 5}).shape() == Shape{2});
+}
+
+TEST_CASE("class template argument deduction from nested lists", "[tensor]") {
+  const Tensor flat{1.f, 2.f};
+  STATIC_REQUIRE(std::is_same_v<std::remove_const_t<decltype(flat)>, Tensor<float>>);
+  CHECK(flat.shape() == Shape{2});
+  const Tensor column{{2.f}, {1.f}};
+  STATIC_REQUIRE(std::is_same_v<std::remove_const_t<decltype(column)>, Tensor<float>>);
+  CHECK(column.shape() == Shape{2, 1});
+  const Tensor matrix{{1.0, 2.0}, {3.0, 4.0}};
+  STATIC_REQUIRE(std::is_same_v<std::remove_const_t<decltype(matrix)>, Tensor<double>>);
+  CHECK(matrix.shape() == Shape{2, 2});
+  const Tensor cube{{{1, 2}}};
+  STATIC_REQUIRE(std::is_same_v<std::remove_const_t<decltype(cube)>, Tensor<int>>);
+  CHECK(cube.shape() == Shape{1, 1, 2});
+}
+
+TEST_CASE("numbers and lists mixed at one depth, or more than 4 levels, throw shape_error", "[tensor]") {
+  CHECK_THAT(message_of<modyn::shape_error>([] {
+               Tensor<float>{{1, 2}, 3};
+             }),
+             Contains("ragged") && Contains("depth 1"));
+  CHECK_THAT(message_of<modyn::shape_error>([] { Tensor<float>{1, {2, 3}}; }), Contains("ragged"));
+  CHECK_THAT(message_of<modyn::shape_error>([] { Tensor<float>{{{{{1}}}}}; }), Contains("4"));
+}
+
 TEST_CASE("tensor buffers are 64-byte aligned", "[tensor]") {
   for (const std::size_t n : {1, 3, 16, 17, 37, 1000}) {
     INFO("n = " << n);

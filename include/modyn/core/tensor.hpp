@@ -47,18 +47,90 @@ constexpr std::size_t checked_offset(const Shape& shape, bool check, Index... in
   return offset;
 }
 
-template <class T, std::size_t Depth>
-struct nested_list {
-  using type = std::initializer_list<typename nested_list<T, Depth - 1>::type>;
-};
+// One entry of a nested initializer list: a number, or a braced list of
+// entries. Tensor's list constructor takes these, so that {{2.f}, {1.f}} is
+// (2, 1), as numpy's [[2.], [1.]], and not the flat [2, 1] that reading each
+// {x} as a number would also allow (one constructor per depth made that
+// ambiguous). Only used within the full-expression that builds a tensor,
+// where the arrays of the braced lists live.
 template <class T>
-struct nested_list<T, 0> {
-  using type = T;
+class nested_init {
+ public:
+  nested_init(T value) : value_(value) {}
+  nested_init(std::initializer_list<nested_init> list) : list_(list), is_list_(true) {}
+
+  bool is_list() const noexcept { return is_list_; }
+  T value() const noexcept { return value_; }
+  const nested_init* begin() const noexcept { return list_.begin(); }
+  const nested_init* end() const noexcept { return list_.end(); }
+  std::size_t size() const noexcept { return list_.size(); }
+
+ private:
+  T value_{};
+  std::initializer_list<nested_init> list_{};
+  bool is_list_ = false;
 };
 
-// Shape of a nested initializer list; throws on ragged lists.
+// The shape of a nested list, its rank the depth of its numbers (read along
+// the first entries); throws shape_error on ragged lists and on numbers and
+// lists mixed at one depth.
+template <class T>
+Shape nested_shape(std::initializer_list<nested_init<T>> top) {
+  std::array<std::size_t, Shape::max_rank> extents{};
+  std::size_t rank = 1;
+  extents[0] = top.size();
+  for (const nested_init<T>* e = top.size() ? top.begin() : nullptr; e && e->is_list();
+       e = e->size() ? e->begin() : nullptr) {
+    if (rank == Shape::max_rank) {
+      throw shape_error("modyn::Tensor: a nested initializer list deeper than " +
+                        std::to_string(Shape::max_rank) + " levels (rank up to " +
+                        std::to_string(Shape::max_rank) + " is supported)");
+    }
+    extents[rank++] = e->size();
+  }
+  const auto check = [&](const auto& self, const auto& list, std::size_t depth) -> void {
+    if (list.size() != extents[depth]) {
+      throw shape_error("modyn::Tensor: ragged nested initializer list (lengths " +
+                        std::to_string(extents[depth]) + " and " + std::to_string(list.size()) +
+                        " at depth " + std::to_string(depth) + ")");
+    }
+    for (const nested_init<T>& e : list) {
+      if (e.is_list() != (depth + 1 < rank)) {
+        throw shape_error("modyn::Tensor: ragged nested initializer list (a " +
+                          std::string(e.is_list() ? "list" : "number") + " where " +
+                          (e.is_list() ? "numbers are" : "lists are") + " at depth " +
+                          std::to_string(depth + 1) + ")");
+      }
+      if (e.is_list()) self(self, e, depth + 1);
+    }
+  };
+  check(check, top, 0);
+  return Shape(std::span<const std::size_t>(extents.data(), rank));
+}
+
 template <class T, class List>
-void nested_shape(const List& list, std::size_t depth, std::array<std::size_t, 4>& extents) {
+void nested_flatten(const List& list, std::vector<T>& out) {
+  for (const nested_init<T>& e : list) {
+    if (e.is_list())
+      nested_flatten(e, out);
+    else
+      out.push_back(e.value());
+  }
+}
+
+// The depth of std::initializer_list<...std::initializer_list<T>> (0 for
+// other types): a list object that a helper function passes on.
+template <class List, class T>
+inline constexpr std::size_t list_depth_v = 0;
+template <class T>
+inline constexpr std::size_t list_depth_v<std::initializer_list<T>, T> = 1;
+template <class Inner, class T>
+inline constexpr std::size_t list_depth_v<std::initializer_list<Inner>, T> =
+    list_depth_v<Inner, T> ? list_depth_v<Inner, T> + 1 : 0;
+
+// Shape and elements of such a list object; throws on ragged lists.
+template <class T, class List>
+void list_shape(const List& list, std::size_t depth, std::array<std::size_t, Shape::max_rank>& extents) {
   if constexpr (!std::is_same_v<List, T>) {
     if (extents[depth] == std::size_t(-1)) {
       extents[depth] = list.size();
@@ -67,16 +139,15 @@ void nested_shape(const List& list, std::size_t depth, std::array<std::size_t, 4
                         std::to_string(extents[depth]) + " and " + std::to_string(list.size()) +
                         " at depth " + std::to_string(depth) + ")");
     }
-    for (const auto& inner : list) nested_shape<T>(inner, depth + 1, extents);
+    for (const auto& inner : list) list_shape<T>(inner, depth + 1, extents);
   }
 }
-
 template <class T, class List>
-void nested_flatten(const List& list, std::vector<T>& out) {
+void list_flatten(const List& list, std::vector<T>& out) {
   if constexpr (std::is_same_v<List, T>) {
     out.push_back(list);
   } else {
-    for (const auto& inner : list) nested_flatten<T>(inner, out);
+    for (const auto& inner : list) list_flatten<T>(inner, out);
   }
 }
 
@@ -87,6 +158,14 @@ struct fill_kernel {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
     x = Vec(value);
+  }
+};
+
+// dst = src, elementwise (src may be a row repeated over dst's rows).
+struct copy_kernel {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& src, Vec& dst) const {
+    dst = src;
   }
 };
 
@@ -124,6 +203,9 @@ bool same_elements(const X& a, const Y& b) noexcept {
 
 }  // namespace detail
 
+template <class T, class B>
+class Tensor;
+
 template <class T, class B = default_backend>
 class TensorView {
   static_assert(check_backend<B>());
@@ -140,6 +222,44 @@ class TensorView {
   requires(std::is_const_v<T>&& std::is_same_v<const U, T>) constexpr TensorView(
       TensorView<U, B> other) noexcept
       : data_(other.data()), shape_(other.shape()) {}
+
+  constexpr TensorView(const TensorView&) noexcept = default;
+  // A named view is a handle: v = w makes v view w's elements, as std::span.
+  constexpr TensorView& operator=(const TensorView&) & noexcept = default;
+
+  // Assigning to a temporary view writes its elements, as numpy does:
+  // x[0] = y copies y (of this view's shape, or a trailing part of it
+  // repeated over the leading axes: a row) into step 0 of x; x[0] = 0.f fills
+  // it. A right-hand side that overlaps the view is read as it was before the
+  // assignment (x[0] = x[0][1] repeats the old row), as numpy reads a copy.
+  template <class Y>
+  requires(!std::is_const_v<T> && TensorLike<Y>) TensorView operator=(const Y& y) && {
+    static_assert(std::is_same_v<std::remove_const_t<typename Y::value_type>, T>,
+                  "modyn::TensorView: the assigned tensor has another element type");
+    static_assert(std::is_same_v<typename Y::backend_type, B>,
+                  "modyn::TensorView: the assigned tensor is on another backend");
+    const Shape& from = y.shape();
+    if (from.rank() > shape_.rank() || !std::equal(from.begin(), from.end(), shape_.end() - from.rank())) {
+      throw shape_error("modyn::TensorView: cannot assign a tensor of shape " + from.to_string() +
+                        " to a view of shape " + shape_.to_string() +
+                        " (the shape must be the view's or a trailing part of it)");
+    }
+    const T* src = y.data();
+    if (size() == 0 || y.size() == 0 || (src == data_ && y.size() == size())) return *this;
+    if (detail::overlaps(y, *this)) {
+      const Tensor<T, B> copy(TensorView<const T, B>(src, from));
+      return std::move(*this) = copy;
+    }
+    if (y.size() == size())
+      B::copy(src, data_, size());
+    else
+      B::map(size(), detail::copy_kernel{}, broadcast_row(src, y.size()), write_only(data_));
+    return *this;
+  }
+  TensorView operator=(const T& value) && requires(!std::is_const_v<T>) {
+    B::map(size(), detail::fill_kernel<T>{value}, write_only(data_));
+    return *this;
+  }
 
   constexpr const Shape& shape() const noexcept { return shape_; }
   constexpr std::size_t shape(std::size_t axis) const { return shape_[axis]; }
@@ -212,11 +332,28 @@ class Tensor {
   Tensor(Shape shape, std::initializer_list<T> values)
       : Tensor(shape, std::span<const T>(values.begin(), values.size())) {}
 
-  // From nested lists, as torch.tensor does: Tensor<float>{{1, 2}, {3, 4}}.
-  Tensor(typename detail::nested_list<T, 1>::type list) : Tensor(from_nested(list)) {}
-  Tensor(typename detail::nested_list<T, 2>::type list) : Tensor(from_nested(list)) {}
-  Tensor(typename detail::nested_list<T, 3>::type list) : Tensor(from_nested(list)) {}
-  Tensor(typename detail::nested_list<T, 4>::type list) : Tensor(from_nested(list)) {}
+  // From nested lists, as torch.tensor and numpy.array do: the depth of
+  // the numbers is the rank. Tensor<float>{1, 2} is (2,), {{1, 2}, {3, 4}}
+  // (2, 2), {{2}, {1}} (2, 1), {{1}} (1, 1); Tensor<float>({2, 3}) is the
+  // values 2 and 3, not a shape (zeros({2, 3}) or empty({2, 3}) for that).
+  // A flat list of one number type goes straight through; others through
+  // the nested form.
+  template <class U>
+  requires std::is_arithmetic_v<U> Tensor(std::initializer_list<U> values)
+      : Tensor(allocate_uninitialized(Shape{values.size()})) {
+    if constexpr (std::is_same_v<U, T>) {
+      B::copy_from_host(values.begin(), data(), values.size());
+    } else {
+      const std::vector<T> converted(values.begin(), values.end());
+      B::copy_from_host(converted.data(), data(), converted.size());
+    }
+  }
+  Tensor(std::initializer_list<detail::nested_init<T>> list) : Tensor(from_nested(list)) {}
+  // A nested std::initializer_list object of T (a helper's parameter).
+  template <class List>
+  requires(detail::list_depth_v<List, T> >= 2 && detail::list_depth_v<List, T> <= Shape::max_rank)
+      Tensor(const List& list)
+      : Tensor(from_list(list)) {}
 
   // A copy of the viewed elements.
   template <class U>
@@ -333,13 +470,21 @@ class Tensor {
   }
 
   template <class List>
-  static Tensor from_nested(const List& list) {
-    std::array<std::size_t, 4> extents;
+  static Tensor from_list(const List& list) {
+    std::array<std::size_t, Shape::max_rank> extents;
     extents.fill(std::size_t(-1));
-    detail::nested_shape<T>(list, 0, extents);
+    detail::list_shape<T>(list, 0, extents);
     std::size_t rank = 0;
     while (rank < extents.size() && extents[rank] != std::size_t(-1)) ++rank;
     const Shape shape(std::span<const std::size_t>(extents.data(), rank));
+    std::vector<T> values;
+    values.reserve(shape.size());
+    detail::list_flatten<T>(list, values);
+    return Tensor(shape, std::span<const T>(values));
+  }
+
+  static Tensor from_nested(std::initializer_list<detail::nested_init<T>> list) {
+    const Shape shape = detail::nested_shape<T>(list);
     std::vector<T> values;
     values.reserve(shape.size());
     detail::nested_flatten<T>(list, values);
@@ -349,6 +494,23 @@ class Tensor {
   Shape shape_{0};
   std::unique_ptr<T[], deleter> buffer_;
 };
+
+// Tensor{1.f, 2.f} is a Tensor<float>; so are {{2.f}, {1.f}} and deeper
+// lists of one number type.
+template <class T>
+requires std::is_arithmetic_v<T> Tensor(std::initializer_list<T>)
+->Tensor<T>;
+template <class T>
+requires std::is_arithmetic_v<T> Tensor(std::initializer_list<std::initializer_list<T>>)
+->Tensor<T>;
+template <class T>
+requires std::is_arithmetic_v<T> Tensor(
+    std::initializer_list<std::initializer_list<std::initializer_list<T>>>)
+->Tensor<T>;
+template <class T>
+requires std::is_arithmetic_v<T> Tensor(
+    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>)
+->Tensor<T>;
 
 // Factories, as numpy and torch spell them: zeros<float>({2, 3}).
 template <class T, class B = default_backend>
