@@ -4,9 +4,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "modyn/backend/serial.hpp"
 #include "modyn/modyn.hpp"
 #include "nn/reference.hpp"
 
@@ -30,6 +35,33 @@ std::vector<double> softmax_reference(const Tensor<float>& x) {
   }
   return out;
 }
+
+// modyn::serial, except that map notes when an in-place argument (a T*,
+// which the pass loads before the kernel sees it) holds a NaN: a pass that
+// loads the output it is about to write, where write_only was meant, shows
+// as soon as that output starts as NaN.
+struct nan_load_checking : modyn::serial {
+  static constexpr std::string_view name = "nan_load_checking";
+  static inline bool loaded_nan = false;
+
+  template <class Kernel, class... Args>
+  static void map(const instance& on, std::size_t n, const Kernel& kernel, const Args&... args) {
+    (note_loaded(n, args), ...);
+    modyn::serial::map(on, n, kernel, args...);
+  }
+  template <class Kernel, class... Args>
+  static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
+    map(default_instance(), n, kernel, args...);
+  }
+
+ private:
+  template <class Arg>
+  static void note_loaded(std::size_t n, const Arg& arg) {
+    if constexpr (std::is_pointer_v<Arg> && !std::is_const_v<std::remove_pointer_t<Arg>>) {
+      for (std::size_t i = 0; i < n; ++i) loaded_nan = loaded_nan || std::isnan(arg[i]);
+    }
+  }
+};
 
 }  // namespace
 
@@ -96,4 +128,22 @@ TEST_CASE("softmax::apply_into works in place", "[nn][softmax]") {
   modyn::Softmax::apply_into(x, x);
   CHECK(ref::max_error(x, expected) < 1e-6);
   CHECK(std::string(modyn::Softmax::name) == "softmax");
+}
+
+TEST_CASE("softmax::apply_into writes its output without reading it first (NaN there does not matter)",
+          "[nn][softmax]") {
+  using B = nan_load_checking;
+  const auto host = Rng(4).normal<float>({3, 7});
+  const Tensor<float, B> x(host.shape(), std::span<const float>(host.data(), host.size()));
+  auto out = Tensor<float, B>::full(x.shape(), std::numeric_limits<float>::quiet_NaN());
+  nan_load_checking::loaded_nan = false;
+  modyn::Softmax::apply_into(x, out);
+  CHECK_FALSE(nan_load_checking::loaded_nan);
+  const Tensor<float> result(host.shape(), std::span<const float>(out.data(), out.size()));
+  CHECK(ref::max_error(result, softmax_reference(host)) < 1e-6);
+
+  // And on the CPU backend, an output full of NaN gives the same values.
+  auto cpu_out = Tensor<float>::full(host.shape(), std::numeric_limits<float>::quiet_NaN());
+  modyn::Softmax::apply_into(host, cpu_out);
+  CHECK(ref::max_error(cpu_out, softmax_reference(host)) < 1e-6);
 }

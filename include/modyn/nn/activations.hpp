@@ -189,7 +189,7 @@ struct Softmax {
       const T* row = static_cast<const T*>(x.data()) + offset;
       T* y = out.data() + offset;
       const T peak = B::reduce_max(row, n);
-      B::map(n, detail::exp_shifted<T>{peak}, row, y);
+      B::map(n, detail::exp_shifted<T>{peak}, row, write_only(y));
       const T inv_sum = T(1) / B::reduce_sum(static_cast<const T*>(y), n);
       B::map(n, detail::scale_by<T>{inv_sum}, y);
     }
