@@ -99,3 +99,59 @@ TEST_CASE("Dropout: no parameters or states, p is a plain field", "[nn][dropout]
   CHECK(d.named_parameters().empty());
   CHECK(d.named_states().empty());
 }
+
+TEST_CASE("Dropout: in evaluation a Tensor input is returned itself, without a copy", "[nn][dropout]") {
+  nn::Dropout d(0.5, 3);
+  const auto x = nonzero_input({64, 33});
+  CHECK(&d(x) == &x);
+  CHECK(&d(x, Context{}) == &x);
+  nn::Dropout never(0.0, 3);
+  CHECK(&never(x, training) == &x);  // p = 0 in training is the identity too
+
+  SECTION("a temporary input's buffer is moved into the layer, not copied") {
+    auto t = nonzero_input({8, 5});
+    const Tensor<float> expected(t);
+    const float* buffer = t.data();
+    const auto& y = d(std::move(t));
+    CHECK(y.data() == buffer);
+    CHECK(y == expected);  // still valid after the temporary is gone
+    CHECK(&y != &x);
+  }
+  SECTION("a view input is copied into the layer's buffer (the result is a Tensor)") {
+    const auto xs = nonzero_input({2, 5, 7});
+    const auto& y = d(xs[1]);
+    CHECK(y.data() != xs[1].data());
+    CHECK(y == xs[1]);
+  }
+  SECTION("training still writes into the layer's buffer, not into the input") {
+    const Tensor<float> before(x);
+    const auto& y = d(x, training);
+    CHECK(&y != &x);
+    CHECK(x == before);
+  }
+}
+
+TEST_CASE("Dropout: fed its own output, or a row of it, in training", "[nn][dropout]") {
+  nn::Dropout d(0.5, 9);
+  const float scale = 2.0f;
+  const auto x = nonzero_input({4, 50}, 5);
+  // Each element of d(y) is 0 or y * 2, with y read before it is overwritten.
+  const auto check_step = [&](const Tensor<float>& in, const Tensor<float>& out) {
+    REQUIRE(in.shape() == out.shape());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (out.data()[i] != 0.0f && out.data()[i] != in.data()[i] * scale) ++wrong;
+    }
+    CHECK(wrong == 0);
+  };
+  SECTION("the whole output") {
+    const auto& y = d(x, training);
+    const Tensor<float> before(y);
+    check_step(before, Tensor<float>(d(y, training)));
+  }
+  SECTION("a row of its own output, whose shape changes the buffer") {
+    const auto& y = d(x, training);
+    const Tensor<float> row(y[2]);
+    check_step(row, Tensor<float>(d(y[2], training)));
+  }
+}

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/random.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
@@ -30,11 +33,28 @@ class Dropout : public Module<Dropout<T, B>> {
     }
   }
 
+  // In evaluation (or with p = 0) a Tensor input is returned itself, as
+  // PyTorch returns its input: no copy, valid as long as the input is. A
+  // view input, and every input in training, gives a buffer of this layer,
+  // valid until its next call.
   template <TensorLike X>
   const tensor_type& update(const X& x, const Context& context) {
-    out_.ensure_shape(x.shape());
+    static_assert(std::is_same_v<tensor_value_t<X>, T>,
+                  "nn::Dropout: the input's element type differs from the layer's");
+    const bool identity = !context.training || p == 0.0;
+    if constexpr (std::is_same_v<X, tensor_type>) {
+      if (identity) return x;
+    }
     const T* in = static_cast<const T*>(x.data());
-    if (!context.training || p == 0.0) {
+    // An input that is part of this layer's own output (not all of it) would
+    // be overwritten, or freed by a change of shape, before it is read.
+    if (modyn::detail::overlaps(x, out_) && !modyn::detail::same_elements(x, out_)) {
+      input_copy_.ensure_shape(x.shape());
+      B::copy(in, input_copy_.data(), x.size());
+      in = input_copy_.data();
+    }
+    out_.ensure_shape(x.shape());
+    if (identity) {
       B::copy(in, out_.data(), x.size());
       return out_;
     }
@@ -45,11 +65,20 @@ class Dropout : public Module<Dropout<T, B>> {
     return out_;
   }
 
+  // A temporary input: in evaluation its buffer becomes this layer's output
+  // (moved, not copied), so the result outlives the temporary.
+  const tensor_type& update(tensor_type&& x, const Context& context) {
+    if (context.training && p != 0.0) return update(static_cast<const tensor_type&>(x), context);
+    out_ = std::move(x);
+    return out_;
+  }
+
   // Outside a run over time: the layer acts as in evaluation.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     return update(x, Context{});
   }
+  const tensor_type& update(tensor_type&& x) { return update(std::move(x), Context{}); }
 
  private:
   // out = x * keep / (1 - p)
@@ -63,6 +92,7 @@ class Dropout : public Module<Dropout<T, B>> {
 
   Rng rng_;
   tensor_type mask_, out_;
+  tensor_type input_copy_;  // an input that overlapped out_
 };
 
 }  // namespace modyn::nn
