@@ -1,8 +1,8 @@
 // modyn::math: the functions of elementwise kernels (exp, tanh, select, fma,
 // ...), written once for every value type a kernel sees.
 //
-// A kernel is instantiated with plain T (the serial and CUDA backends, one
-// element per thread), with SIMD vectors (xsimd::batch<T> on the CPU), and
+// A kernel is instantiated with plain T (the serial test backend, and a CUDA
+// backend once there is one: one element per thread), with SIMD vectors (xsimd::batch<T> on the CPU), and
 // with whatever else a user brings (a dual number for forward-mode
 // derivatives). math:: is the customization point that lets them all in:
 //
