@@ -232,8 +232,9 @@ class TensorView {
   // repeated over the leading axes: a row) into step 0 of x; x[0] = 0.f fills
   // it. A right-hand side that overlaps the view is read as it was before the
   // assignment (x[0] = x[0][1] repeats the old row), as numpy reads a copy.
-  template <class Y>
-  requires(!std::is_const_v<T> && TensorLike<Y>) TensorView operator=(const Y& y) && {
+  template <TensorLike Y>
+  TensorView operator=(const Y& y) && {
+    static_assert(!std::is_const_v<T>, "modyn::TensorView: a view of const elements cannot be assigned to");
     static_assert(std::is_same_v<std::remove_const_t<typename Y::value_type>, T>,
                   "modyn::TensorView: the assigned tensor has another element type");
     static_assert(std::is_same_v<typename Y::backend_type, B>,
@@ -256,7 +257,8 @@ class TensorView {
       B::map(size(), detail::copy_kernel{}, broadcast_row(src, y.size()), write_only(data_));
     return *this;
   }
-  TensorView operator=(const T& value) && requires(!std::is_const_v<T>) {
+  TensorView operator=(const T& value) && {
+    static_assert(!std::is_const_v<T>, "modyn::TensorView: a view of const elements cannot be assigned to");
     B::map(size(), detail::fill_kernel<T>{value}, write_only(data_));
     return *this;
   }
