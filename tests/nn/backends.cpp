@@ -205,7 +205,7 @@ TEMPLATE_TEST_CASE("The activations and softmax on each backend equal cpu", "[nn
                 "softmax over a sequence");
   // In place (apply_into with out = x).
   auto in_place = modyn::to<TestType>(x);
-  modyn::tanh.apply_into(in_place, in_place);
+  modyn::fn::tanh.apply_into(in_place, in_place);
   require_close(host_values(in_place), modyn::tanh(x).to_vector(), "tanh in place");
   modyn::softmax.apply_into(in_place, in_place);
   require_close(host_values(in_place), modyn::softmax(modyn::tanh(x)).to_vector(), "softmax in place");

@@ -203,7 +203,7 @@ TEST_CASE("Dense::forward_fused(x, relu) is relu(x W + b)", "[nn][dense]") {
 
   auto tanh_expected = dense_reference(d, x);
   for (double& v : tanh_expected) v = std::tanh(v);
-  CHECK(ref::max_error(d.forward_fused(x, modyn::tanh), tanh_expected) < 1e-5);
+  CHECK(ref::max_error(d.forward_fused(x, modyn::fn::tanh), tanh_expected) < 1e-5);
 }
 
 TEST_CASE("Dense: named_parameters", "[nn][dense]") {

@@ -1,10 +1,12 @@
 // The stateless functions of tensors that models compose: the elementwise
-// activations (modyn::relu, tanh, sigmoid, silu, gelu, identity, and exp,
-// log, sqrt, abs) and modyn::softmax. Each is a callable on tensors
-// (returning a new tensor) and a Sequential entry; the elementwise ones also
-// expose their kernel, so that Sequential fuses them into the pass of the
-// layer before them (a Dense's bias and activation in one pass after its
-// GEMM). is_activation_v and is_elementwise_v are what Sequential reads.
+// activations (relu, tanh, sigmoid, silu, gelu, identity, and exp, log,
+// sqrt, abs) and softmax. Each is an object in modyn::fn, callable on
+// tensors (returning a new tensor) and a Sequential entry; the elementwise
+// ones also expose their kernel, so that Sequential fuses them into the pass
+// of the layer before them (a Dense's bias and activation in one pass after
+// its GEMM). is_activation_v and is_elementwise_v are what Sequential reads.
+// modyn::relu, sigmoid, silu, gelu, identity and softmax are the same
+// objects; modyn::exp, log, sqrt, abs and tanh are functions (see below).
 //
 // Names: modyn::exp is this function of tensors; math::exp (core/math.hpp)
 // is the function of kernel values it applies; exp_kernel is the kernel.
@@ -124,6 +126,9 @@ struct Elementwise {
     apply_into(x, out);
     return out;
   }
+  // Of a number: relu(-1.5f) is 0.f (std:: functions underneath, core/math.hpp).
+  template <class V>
+  requires std::is_arithmetic_v<V> V operator()(V x) const { return Kernel{}(x); }
 
   // out = kernel(x); out must have x's size (it may be x itself).
   template <TensorLike X, TensorLike Out>
@@ -137,17 +142,6 @@ struct Elementwise {
     }
   }
 };
-
-inline constexpr Elementwise<identity_kernel> identity{};
-inline constexpr Elementwise<exp_kernel> exp{};
-inline constexpr Elementwise<log_kernel> log{};
-inline constexpr Elementwise<sqrt_kernel> sqrt{};
-inline constexpr Elementwise<abs_kernel> abs{};
-inline constexpr Elementwise<tanh_kernel> tanh{};
-inline constexpr Elementwise<sigmoid_kernel> sigmoid{};
-inline constexpr Elementwise<relu_kernel> relu{};
-inline constexpr Elementwise<silu_kernel> silu{};
-inline constexpr Elementwise<gelu_kernel> gelu{};
 
 namespace detail {
 template <class T>
@@ -196,7 +190,57 @@ struct Softmax {
   }
 };
 
+// The functions as objects: what Sequential takes as an entry and
+// Dense::forward_fused as the function to fuse (Sequential{d, fn::tanh}).
+namespace fn {
+inline constexpr Elementwise<identity_kernel> identity{};
+inline constexpr Elementwise<exp_kernel> exp{};
+inline constexpr Elementwise<log_kernel> log{};
+inline constexpr Elementwise<sqrt_kernel> sqrt{};
+inline constexpr Elementwise<abs_kernel> abs{};
+inline constexpr Elementwise<tanh_kernel> tanh{};
+inline constexpr Elementwise<sigmoid_kernel> sigmoid{};
+inline constexpr Elementwise<relu_kernel> relu{};
+inline constexpr Elementwise<silu_kernel> silu{};
+inline constexpr Elementwise<gelu_kernel> gelu{};
 inline constexpr Softmax softmax{};
+}  // namespace fn
+
+// The names no C or C++ library declares are these objects in modyn too:
+// modyn::relu(x), Sequential{d, relu}.
+using fn::gelu;
+using fn::identity;
+using fn::relu;
+using fn::sigmoid;
+using fn::silu;
+using fn::softmax;
+
+// exp, log, sqrt, abs and tanh are also the C library's (::tanh, from
+// <math.h>), so in modyn they are functions of tensors, not objects: a
+// program with `using namespace modyn;` (as the README's) then reads
+// tanh(x) as this function for a tensor x and as the C library's for a
+// number, where an object and a function of one name would be ambiguous.
+// Their objects, for Sequential and forward_fused, are fn::exp, ...
+template <TensorLike X>
+Tensor<tensor_value_t<X>, tensor_backend_t<X>> exp(const X& x) {
+  return fn::exp(x);
+}
+template <TensorLike X>
+Tensor<tensor_value_t<X>, tensor_backend_t<X>> log(const X& x) {
+  return fn::log(x);
+}
+template <TensorLike X>
+Tensor<tensor_value_t<X>, tensor_backend_t<X>> sqrt(const X& x) {
+  return fn::sqrt(x);
+}
+template <TensorLike X>
+Tensor<tensor_value_t<X>, tensor_backend_t<X>> abs(const X& x) {
+  return fn::abs(x);
+}
+template <TensorLike X>
+Tensor<tensor_value_t<X>, tensor_backend_t<X>> tanh(const X& x) {
+  return fn::tanh(x);
+}
 
 // Elementwise functions: Sequential fuses them into the pass of the layer
 // before them.
