@@ -51,8 +51,8 @@ std::vector<std::size_t> counts_of(const Infos& infos) {
 }
 
 template <class Pairs>
-std::vector<modyn::ModuleInfo> infos_of(const Pairs& pairs) {
-  std::vector<modyn::ModuleInfo> out;
+std::vector<typename Pairs::value_type::second_type> infos_of(const Pairs& pairs) {
+  std::vector<typename Pairs::value_type::second_type> out;
   for (const auto& p : pairs) out.push_back(p.second);
   return out;
 }
@@ -639,4 +639,91 @@ TEST_CASE("named_gradients lists each Param's gradient by path, zero_grad clears
   static_assert(std::is_same_v<decltype(mixed_grads)::value_type::second_type, Ref>);
   CHECK(std::get<1>(mixed_grads[2].second).get() == Tensor<double>::zeros({3}));
   CHECK(&std::get<1>(mixed_grads[2].second).get() == &mixed.pop.tau.grad());
+}
+
+TEST_CASE("depth_range filters with a lower and an upper bound, as brainstate's allowed_hierarchy",
+          "[module][traversal][filters]") {
+  mt::Net<> net;
+  CHECK(paths_of(net.named_parameters(modyn::depth_range{1, 1})) ==
+        std::vector<std::string>{"block.gain", "head.weight", "head.bias"});
+  CHECK(paths_of(net.named_parameters(modyn::depth_range{2})) ==
+        std::vector<std::string>{"block.lin.weight", "block.lin.bias"});
+  CHECK(paths_of(net.named_parameters(modyn::depth_range{0, 0})) == std::vector<std::string>{"scale"});
+  CHECK(net.named_parameters(modyn::depth_range{3}).empty());
+  CHECK(paths_of(net.named_states(modyn::depth_range{1, 1})) == std::vector<std::string>{"block.h"});
+  CHECK(net.named_states(modyn::depth_range{2, 5}).empty());
+  CHECK(paths_of(net.named_modules(true, modyn::depth_range{1, 2})) ==
+        std::vector<std::string>{"block", "block.lin", "head"});
+  CHECK(paths_of(net.named_modules(true, modyn::depth_range{2, 2})) == std::vector<std::string>{"block.lin"});
+  CHECK(paths_of(net.named_gradients(modyn::depth_range{1, 1})) ==
+        std::vector<std::string>{"block.gain", "head.weight", "head.bias"});
+}
+
+TEST_CASE("parameter filters select by transform, by regularizer and by predicates of the Param",
+          "[module][traversal][filters]") {
+  mt::Net<> net;
+  using modyn::reg::L1;
+  using modyn::reg::L2;
+  using modyn::transform::exponential;
+  using modyn::transform::softplus;
+  CHECK(paths_of(net.named_parameters(modyn::with_transform<softplus>)) ==
+        std::vector<std::string>{"block.gain"});
+  CHECK(net.named_parameters(modyn::with_transform<exponential>).empty());
+  CHECK(paths_of(net.named_parameters(modyn::with_transform<modyn::transform::identity>)) ==
+        std::vector<std::string>{"block.lin.weight", "block.lin.bias", "scale", "head.weight", "head.bias"});
+  CHECK(paths_of(net.named_parameters(modyn::transformed)) == std::vector<std::string>{"block.gain"});
+  CHECK(paths_of(net.named_parameters(modyn::with_regularizer<L1>)) == std::vector<std::string>{"scale"});
+  CHECK(paths_of(net.named_parameters(modyn::with_regularizer<L2>)) ==
+        std::vector<std::string>{"block.gain"});
+  CHECK(paths_of(net.named_parameters(modyn::regularized)) ==
+        std::vector<std::string>{"block.gain", "scale"});
+  // The references are the Params' raw values.
+  CHECK(&net.parameters(modyn::regularized)[1].get() == &net.scale.raw());
+  // States have no transform: a Param filter selects none of them.
+  CHECK(net.named_states(modyn::transformed).empty());
+
+  // Combined: every filter must accept.
+  CHECK(paths_of(net.named_parameters(modyn::all_of{modyn::max_depth{0}, modyn::regularized})) ==
+        std::vector<std::string>{"scale"});
+  CHECK(paths_of(net.named_parameters(modyn::all_of{modyn::depth_range{1, 1}, modyn::regularized})) ==
+        std::vector<std::string>{"block.gain"});
+
+  // A predicate of (path, field) sees the Param itself.
+  const auto large = [](std::string_view, const auto& p) { return p.size() >= 6; };
+  CHECK(paths_of(net.named_parameters(large)) == std::vector<std::string>{"block.lin.weight"});
+  const auto per_sample_two = [](std::string_view, const auto& s) { return s.sample_shape() == Shape{2}; };
+  CHECK(paths_of(net.named_states(per_sample_two)) == std::vector<std::string>{"block.h"});
+}
+
+TEST_CASE("named_modules gives handles that act on the modules, as isinstance in PyTorch's loops",
+          "[module][traversal][handles]") {
+  mt::Net<> net;
+  std::vector<std::string> lins;
+  for (auto& [path, info] : net.named_modules()) {
+    if (auto* lin = info.as<mt::Lin<>>()) {
+      lins.push_back(path);
+      lin->bias.set_value(Tensor<float>::full(lin->bias.shape(), 3.0f));  // acts on the module itself
+    }
+    CHECK(info.is<mt::Lin<>>() == (info.type == "Lin"));
+  }
+  CHECK(lins == std::vector<std::string>{"block.lin", "head"});
+  CHECK(net.block.lin.bias.value().to_vector() == std::vector<float>{3.0f, 3.0f});
+  CHECK(net.head.bias.value().to_vector() == std::vector<float>{3.0f});
+
+  const auto all = net.named_modules();
+  CHECK(&all[0].second.get<mt::Net<>>() == &net);
+  CHECK(all[0].second.as<mt::Lin<>>() == nullptr);
+  CHECK(all[0].second.as<mt::Lin<double>>() == nullptr);  // exact types: Lin<double> is another type
+  CHECK(&net.children()[0].get<mt::Block<>>() == &net.block);
+  REQUIRE_THROWS_AS(all[1].second.get<mt::Lin<>>(), modyn::type_error);
+  REQUIRE_THROWS_WITH(all[1].second.get<mt::Lin<>>(), Catch::Contains("is a Block, not a Lin"));
+
+  // From a const model, const handles; a mutable handle converts to a const one.
+  const auto& cnet = net;
+  const auto const_all = cnet.named_modules();
+  static_assert(std::is_same_v<decltype(const_all[2].second.as<mt::Lin<>>()), const mt::Lin<>*>);
+  CHECK(const_all[2].second.as<mt::Lin<>>() == &net.block.lin);
+  const modyn::ConstModuleInfo converted = all[2].second;
+  CHECK(converted.as<mt::Lin<>>() == &net.block.lin);
+  CHECK(converted.name == net.block.lin.name());
 }

@@ -28,24 +28,13 @@
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/detail/traversal.hpp"
 #include "modyn/module/detail/value_types.hpp"
+#include "modyn/module/filters.hpp"
 #include "modyn/module/module_concepts.hpp"
+#include "modyn/module/module_info.hpp"
 #include "modyn/module/reflection.hpp"
 #include "modyn/module/state_dict.hpp"
 
 namespace modyn {
-
-// Limits a traversal to modules at most this deep (the root is 0, its
-// children 1), like brainstate's nodes(level=...).
-struct max_depth {
-  int value;
-};
-
-// What named_modules() and children() list of each module.
-struct ModuleInfo {
-  std::string name;            // the module's name()
-  std::string type;            // its short type name ("Dense")
-  std::size_t num_parameters;  // in the module and below it
-};
 
 namespace detail {
 
@@ -58,27 +47,6 @@ inline std::size_t next_instance_number(std::string_view type) {
   auto it = counters.find(type);
   if (it == counters.end()) it = counters.emplace(std::string(type), 0).first;
   return it->second++;
-}
-
-// A path filter: max_depth, or a predicate on the path, or nothing.
-struct no_filter {
-  constexpr bool operator()(std::string_view) const noexcept { return true; }
-};
-
-template <class Filter>
-constexpr int depth_limit(const Filter& filter) {
-  if constexpr (std::is_same_v<Filter, max_depth>)
-    return filter.value;
-  else
-    return -1;
-}
-
-template <class Filter>
-bool path_accepted(const Filter& filter, std::string_view path) {
-  if constexpr (std::is_same_v<Filter, max_depth>)
-    return true;
-  else
-    return std::invoke(filter, path);
 }
 
 template <class F>
@@ -130,22 +98,25 @@ struct state_resetter : visitor_base {
 enum class collected { params, states, gradients };
 
 // Collects (path, reference) pairs of raw Params, of States or of the
-// gradients of the Params. Ref is a reference_wrapper, or a std::variant of
-// them when the model mixes tensor types.
+// gradients of the Params that `filter` accepts (filters.hpp). Ref is a
+// reference_wrapper, or a std::variant of them when the model mixes tensor
+// types.
 template <collected What, class Ref, class Filter>
 struct collector : visitor_base {
   std::vector<std::pair<std::string, Ref>>& out;
   const Filter& filter;
-  int limit;
-  collector(std::vector<std::pair<std::string, Ref>>& o, const Filter& fl)
-      : out(o), filter(fl), limit(depth_limit(fl)) {}
+  collector(std::vector<std::pair<std::string, Ref>>& o, const Filter& fl) : out(o), filter(fl) {}
   template <class M>
   bool enter(std::string_view, M&, int depth) {
-    return limit < 0 || depth <= limit;
+    return depth == 0 || deeper_accepted(filter, depth - 1);
   }
   template <class P>
-  void param(std::string_view path, P& p, int) {
-    if constexpr (What == collected::params) {
+  void param(std::string_view path, P& p, int depth) {
+    if constexpr (What == collected::states) {
+      return;
+    } else if (!accepts(filter, path, std::as_const(p), depth)) {
+      return;
+    } else if constexpr (What == collected::params) {
       if constexpr (std::is_const_v<P>)
         add(path, p.raw());
       else
@@ -155,12 +126,13 @@ struct collector : visitor_base {
     }
   }
   template <class S>
-  void state(std::string_view path, S& s, int) {
-    if constexpr (What == collected::states) add(path, s.value());
+  void state(std::string_view path, S& s, int depth) {
+    if constexpr (What == collected::states) {
+      if (accepts(filter, path, std::as_const(s), depth)) add(path, s.value());
+    }
   }
   template <class T>
   void add(std::string_view path, T& value) {
-    if (!path_accepted(filter, path)) return;
     if constexpr (is_variant_ref_v<Ref>) {
       out.emplace_back(std::string(path), Ref(std::in_place_type<std::reference_wrapper<T>>, value));
     } else {
@@ -303,28 +275,33 @@ class Module {
     for_each_parameter([](std::string_view, auto& p) { p.zero_grad(); });
   }
 
+  // (path, ModuleInfo) of this module ("") and every module below, in
+  // traversal order: name, type, parameter count and a handle to act on the
+  // module (module_info.hpp). Filters as for named_parameters, on the
+  // modules' paths and depths.
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ModuleInfo>> named_modules(bool include_self = true,
-                                                                Filter filter = {}) const {
-    std::vector<std::pair<std::string, ModuleInfo>> out;
-    const int limit = detail::depth_limit(filter);
-    visit_modules(
-        derived(),
-        [&](std::string_view path, const auto& m, int depth) {
-          if ((limit < 0 || depth <= limit) && detail::path_accepted(filter, path))
-            out.emplace_back(std::string(path), info_of(m));
-        },
-        include_self);
-    return out;
+                                                                Filter filter = {}) {
+    return list_modules<ModuleInfo>(derived(), include_self, filter);
   }
-  std::vector<ModuleInfo> modules(bool include_self = true) const {
+  template <class Filter = detail::no_filter>
+  std::vector<std::pair<std::string, ConstModuleInfo>> named_modules(bool include_self = true,
+                                                                     Filter filter = {}) const {
+    return list_modules<ConstModuleInfo>(derived(), include_self, filter);
+  }
+  std::vector<ModuleInfo> modules(bool include_self = true) { return values_of(named_modules(include_self)); }
+  std::vector<ConstModuleInfo> modules(bool include_self = true) const {
     return values_of(named_modules(include_self));
   }
 
-  std::vector<std::pair<std::string, ModuleInfo>> named_children() const {
+  std::vector<std::pair<std::string, ModuleInfo>> named_children() {
     return named_modules(false, max_depth{1});
   }
-  std::vector<ModuleInfo> children() const { return values_of(named_children()); }
+  std::vector<std::pair<std::string, ConstModuleInfo>> named_children() const {
+    return named_modules(false, max_depth{1});
+  }
+  std::vector<ModuleInfo> children() { return values_of(named_children()); }
+  std::vector<ConstModuleInfo> children() const { return values_of(named_children()); }
 
   // Number of trainable scalars (raw Param sizes) in this module and below.
   std::size_t num_parameters() const {
@@ -458,9 +435,17 @@ class Module {
     return out;
   }
 
-  template <class M>
-  static ModuleInfo info_of(const M& m) {
-    return {m.name(), std::string(short_type_name<M>()), m.num_parameters()};
+  template <class Info, class M, class Filter>
+  static auto list_modules(M& root, bool include_self, const Filter& filter) {
+    std::vector<std::pair<std::string, Info>> out;
+    visit_modules(
+        root,
+        [&](std::string_view path, auto& m, int depth) {
+          if (detail::accepts(filter, path, std::as_const(m), depth))
+            out.emplace_back(std::string(path), Info::of(m));
+        },
+        include_self);
+    return out;
   }
 
   static std::string describe_mismatch(const LoadResult& r) {
