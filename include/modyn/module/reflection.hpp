@@ -18,6 +18,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "modyn/core/fixed_string.hpp"
+
 namespace modyn::detail {
 
 // One reflected field: its name and an accessor, a stateless callable that
@@ -39,21 +41,34 @@ using field_type_t = std::remove_cvref_t<decltype(std::declval<const Info&>().ge
 template <class>
 inline constexpr bool always_false = false;
 
+// What a field that is not a data member reflects as, once its error is
+// reported: a plain value, so that the static_assert of make_field is the
+// only error a user sees (not one more per use of the module).
+struct not_a_field {
+  template <class M>
+  const int& operator()(M&) const noexcept {
+    static constexpr int none = 0;
+    return none;
+  }
+};
+
 // Checks that `getter` yields a pointer to a non-static data member of S. The
 // getter's trailing return type makes `&S::name` a substitution failure when
 // the name is a member function, a member template or not a member at all.
-template <class S, class Getter, class Accessor>
-constexpr auto make_field(std::string_view name, Getter, Accessor accessor) {
+// The field's name is a template argument so that the compiler's message
+// ("In instantiation of make_field<Lin, \"bais\", ...>") names it.
+template <class S, fixed_string Name, class Getter, class Accessor>
+constexpr auto make_field(Getter, Accessor accessor) {
   if constexpr (std::is_invocable_v<Getter, S*>) {
-    using Member = std::invoke_result_t<Getter, S*>;
-    static_assert(std::is_member_object_pointer_v<Member>,
-                  "modyn: MODYN_FIELDS may only name non-static data members of the module "
-                  "(not member functions, static members or types)");
-    return field_info<Accessor>{name, accessor};
+    static_assert(std::is_member_object_pointer_v<std::invoke_result_t<Getter, S*>>,
+                  "modyn: MODYN_FIELDS may only name non-static data members of the module; this one is a "
+                  "member function or a static member (its name is in make_field<Module, \"name\"> above)");
+    return field_info<Accessor>{Name.view(), accessor};
   } else {
     static_assert(always_false<Getter>,
-                  "modyn: MODYN_FIELDS may only name non-static data members of the module "
-                  "(not member functions, static members or types)");
+                  "modyn: MODYN_FIELDS may only name non-static data members of the module; this name is "
+                  "no member (misspelt?) or a type (it is in make_field<Module, \"name\"> above)");
+    return field_info<not_a_field>{Name.view(), not_a_field{}};
   }
 }
 
@@ -76,9 +91,9 @@ constexpr auto make_field(std::string_view name, Getter, Accessor accessor) {
   macro(first) __VA_OPT__(, MODYN_DETAIL_FOR_EACH_AGAIN MODYN_DETAIL_PARENS(macro, __VA_ARGS__))
 #define MODYN_DETAIL_FOR_EACH_AGAIN() MODYN_DETAIL_FOR_EACH_HELPER
 
-#define MODYN_DETAIL_FIELD(name)                                                                           \
-  ::modyn::detail::make_field<ModynSelf_>(                                                                 \
-      #name, [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
+#define MODYN_DETAIL_FIELD(name)                                                                    \
+  ::modyn::detail::make_field<ModynSelf_, #name>(                                                   \
+      [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
       [](auto& self) -> auto& { return self.name; })
 
 // The reflection macro: place it inside the module's class body.
