@@ -23,7 +23,9 @@
 #include <modyn/core/random.hpp>
 #include <modyn/core/tensor.hpp>
 #include <modyn/core/tensor_print.hpp>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 // The reference, after modyn (whose headers silence g++ 12's false warnings
@@ -549,4 +551,28 @@ TEST_CASE("Rng: invalid parameters throw config_error and draw nothing", "[core]
   // A rejected call does not count as a fill.
   CHECK(rng.fills() == 0);
   CHECK(rng.uniform<float>({4}) == Rng(1).uniform<float>({4}));
+}
+
+TEST_CASE("InitGenerator: next() from several threads gives distinct streams and loses no count",
+          "[random][init]") {
+  modyn::manual_seed(7);
+  constexpr std::size_t threads = 4, per_thread = 5000;
+  std::vector<std::vector<modyn::Rng::block>> drawn(threads);
+  {
+    std::vector<std::thread> team;
+    for (std::size_t k = 0; k < threads; ++k) {
+      team.emplace_back([&drawn, k] {
+        for (std::size_t i = 0; i < per_thread; ++i)
+          drawn[k].push_back(modyn::InitGenerator::instance().next().raw({0, 0, 0, 0}));
+      });
+    }
+    for (auto& t : team) t.join();
+  }
+  std::set<modyn::Rng::block> distinct;
+  for (const auto& d : drawn) distinct.insert(d.begin(), d.end());
+  CHECK(distinct.size() == threads * per_thread);
+  // Exactly threads x per_thread streams were handed out: the next is that one.
+  CHECK(modyn::InitGenerator::instance().next().raw({0, 0, 0, 0}) ==
+        modyn::Rng(7).split(threads * per_thread).raw({0, 0, 0, 0}));
+  modyn::manual_seed(0x6d6f64796eULL);
 }

@@ -40,6 +40,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <numbers>
 #include <string>
 #include <string_view>
@@ -278,12 +279,20 @@ class InitGenerator {
     return generator;
   }
   void seed(std::uint64_t s) {
+    const std::lock_guard lock(mutex_);
     root_ = Rng(s);
     streams_ = 0;
   }
-  Rng next() { return root_.split(streams_++); }
+  // Thread-safe, as the default module names' counters: models built on
+  // several threads get distinct streams (which thread gets which follows
+  // the order of the calls).
+  Rng next() {
+    const std::lock_guard lock(mutex_);
+    return root_.split(streams_++);
+  }
 
  private:
+  std::mutex mutex_;
   Rng root_{0x6d6f64796eULL};
   std::uint64_t streams_ = 0;
 };
