@@ -64,8 +64,8 @@ TEST_CASE("Sequential(Dense(100, 10), relu, Dense(10, 2)) equals the manual comp
 
 TEST_CASE("Sequential: more entry kinds in a row (tanh, LayerNorm, softmax, sigmoid)",
           "[compose][sequential]") {
-  Sequential seq{nn::Dense(8, 6, {.seed = 1}), modyn::tanh,    nn::LayerNorm(6),
-                 nn::Dense(6, 5, {.seed = 2}), modyn::softmax, modyn::sigmoid};
+  Sequential seq{nn::Dense(8, 6, {.seed = 1}), modyn::fn::tanh, nn::LayerNorm(6),
+                 nn::Dense(6, 5, {.seed = 2}), modyn::softmax,  modyn::sigmoid};
   const auto x = Rng(4).normal<float>({7, 8});
   auto h = dense_ref(seq.get<0>(), ref::values(x));
   for (double& v : h) v = std::tanh(v);
@@ -108,7 +108,7 @@ TEST_CASE("Sequential: unnamed entries are paths by index", "[compose][sequentia
 }
 
 TEST_CASE("Sequential: nested Sequentials", "[compose][sequential]") {
-  Sequential inner{named<"l1">(nn::Dense(4, 3, {.seed = 1})), modyn::tanh};
+  Sequential inner{named<"l1">(nn::Dense(4, 3, {.seed = 1})), modyn::fn::tanh};
   Sequential outer{inner, named<"head">(nn::Dense(3, 2, {.seed = 2}))};
   CHECK(ref::paths_of(outer.named_parameters()) ==
         std::vector<std::string>{"0.l1.weight", "0.l1.bias", "head.weight", "head.bias"});
@@ -241,7 +241,7 @@ TEST_CASE("Sequential: state_dict round trip", "[compose][sequential][state_dict
 }
 
 TEST_CASE("Sequential: reset_state reaches the cells inside", "[compose][sequential]") {
-  Sequential seq{named<"a">(nn::RNNCell(5, 4)), modyn::tanh, named<"b">(nn::GRUCell(4, 3)),
+  Sequential seq{named<"a">(nn::RNNCell(5, 4)), modyn::fn::tanh, named<"b">(nn::GRUCell(4, 3)),
                  nn::LSTMCell(3, 2)};
   CHECK(ref::paths_of(seq.named_states()) == std::vector<std::string>{"a.h", "b.h", "3.h", "3.c"});
   seq.reset_state(7);
@@ -317,7 +317,7 @@ TEST_CASE("Sequential of stateless entries allocates nothing once warm",
   Sequential seq{nn::Dense(100, 10, {.seed = 1}),
                  modyn::relu,
                  nn::Dense(10, 10, {.seed = 2}),
-                 modyn::tanh,
+                 modyn::fn::tanh,
                  nn::LayerNorm(10),
                  nn::Dense(10, 4, {.seed = 3}),
                  modyn::softmax,
