@@ -1,7 +1,8 @@
 // save_npy / load_npy: the exact bytes numpy writes, round trips of every
 // element type at ranks 0 to 4, SpikeRecord as (K, 2) rows, one crafted
 // corrupt file per error load_npy reports, and files exchanged with numpy
-// itself (when /usr/bin/python3 has numpy).
+// itself (/usr/bin/python3 with numpy, from scripts/setup-deps: without it the
+// test fails).
 #include "modyn/io/npy.hpp"
 
 #include <algorithm>

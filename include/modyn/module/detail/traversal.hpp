@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "modyn/module/detail/path.hpp"
+#include "modyn/module/detail/unreflected.hpp"
 #include "modyn/module/module_concepts.hpp"
 
 namespace modyn::detail {
@@ -92,6 +93,7 @@ void walk_field(F& field, std::string_view name, path_buffer& path, int depth, V
 template <class M, class Visitor>
 void walk_fields(M& module, path_buffer& path, int depth, Visitor& visitor) {
   using Self = std::remove_const_t<M>;
+  static_assert(check_reflection_complete<Self>());  // fails with its own message naming what is missing
   if constexpr (ReflectedModule<Self>) {
     constexpr auto fields = Self::template modyn_fields<Self>();
     std::apply(

@@ -1,0 +1,110 @@
+// Finds, at compile time, Params, States and child modules that reflection
+// would not see: a module that forgets MODYN_FIELDS (or leaves a member out of
+// it) would otherwise silently have no parameters, save nothing in its state
+// dict and reset nothing.
+//
+// C++20 cannot list a class's members, but it can probe an aggregate (a
+// struct with public members and no constructors of its own, the usual form of
+// a user's module): count its members by brace-initialising it from objects
+// that convert to anything, then ask, member by member, whether it accepts an
+// object that converts only to a Param, a State, a module or a container of
+// modules. Classes with constructors are not probed (nothing is reported for
+// them: MODYN_FIELDS's documentation says so).
+#pragma once
+
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "modyn/module/module_concepts.hpp"
+#include "modyn/module/reflection.hpp"
+
+namespace modyn::detail {
+
+// Converts to any type; used only in unevaluated operands.
+struct to_any {
+  template <class T>
+  operator T() const;  // NOLINT: implicit by design
+};
+
+// Converts only to a type that reflection lists (a Param, a State, a module
+// or a container of modules).
+struct to_reflected_kind {
+  template <class T>
+  requires(kind_of<T>() != field_kind::plain) operator T() const;  // NOLINT: implicit by design
+};
+
+template <std::size_t>
+using to_any_at = to_any;
+
+template <class M, class... Args>
+concept brace_initialisable_from = requires {
+  M{std::declval<Args>()...};
+};
+
+// The number of initialisers M takes (its base, then its members), up to 64.
+template <class M, std::size_t... I>
+constexpr std::size_t initialiser_count(std::index_sequence<I...>) {
+  if constexpr (sizeof...(I) > 64)
+    return 0;
+  else if constexpr (!brace_initialisable_from<M, to_any_at<I>..., to_any>)
+    return sizeof...(I);
+  else
+    return initialiser_count<M>(std::make_index_sequence<sizeof...(I) + 1>{});
+}
+
+// Whether initialiser `At` of M takes only a reflected kind of field.
+template <class M, std::size_t At, std::size_t... I>
+constexpr bool reflected_kind_at(std::index_sequence<I...>) {
+  return brace_initialisable_from<M, std::conditional_t<I == At, to_reflected_kind, to_any>...>;
+}
+
+// How many members of the aggregate M are Params, States, modules or
+// containers of modules (0 when M is not an aggregate).
+template <class M>
+constexpr std::size_t reflected_kind_members() {
+  if constexpr (!std::is_aggregate_v<M>) {
+    return 0;
+  } else {
+    constexpr std::size_t count = initialiser_count<M>(std::index_sequence<>{});
+    return [&]<std::size_t... At>(std::index_sequence<At...>) {
+      return (std::size_t{0} + ... + (At > 0 && reflected_kind_at<M, At>(std::make_index_sequence<count>{})));
+    }
+    (std::make_index_sequence<count>{});
+  }
+}
+
+// How many fields MODYN_FIELDS declares that are not plain values.
+template <class M>
+constexpr std::size_t reflected_fields() {
+  if constexpr (!ReflectedModule<M>) {
+    return 0;
+  } else {
+    return std::apply(
+        [](const auto&... field) {
+          return (std::size_t{0} + ... +
+                  (kind_of<field_type_t<std::remove_cvref_t<decltype(field)>, M>>() != field_kind::plain));
+        },
+        M::template modyn_fields<M>());
+  }
+}
+
+template <class M>
+constexpr bool check_reflection_complete() {
+  constexpr std::size_t members = reflected_kind_members<M>();
+  if constexpr (!ReflectedModule<M>) {
+    static_assert(members == 0,
+                  "modyn: this module holds a Param, State or child module but declares no MODYN_FIELDS, so "
+                  "reflection (parameters, state dicts, reset_state, to<B>) would not see it: add "
+                  "MODYN_FIELDS(...) naming its fields");
+  } else {
+    static_assert(
+        members <= reflected_fields<M>(),
+        "modyn: this module holds more Params, States or child modules than its MODYN_FIELDS names: "
+        "add the missing ones to MODYN_FIELDS(...)");
+  }
+  return true;
+}
+
+}  // namespace modyn::detail
