@@ -7,6 +7,11 @@
 #include <vector>
 
 #include "models.hpp"
+#include "modyn/backend/serial.hpp"
+#include "modyn/compose/named.hpp"
+#include "modyn/compose/sequential.hpp"
+#include "modyn/nn/dense.hpp"
+#include "modyn/nn/dropout.hpp"
 
 using modyn::Shape;
 using modyn::Tensor;
@@ -41,6 +46,83 @@ void check_same_tensors(A& a, B& b) {
     CHECK(sa[i].second.get() == sb[i].second.get());
   }
 }
+
+// The elements of a tensor on any host-accessible backend.
+template <class X>
+std::vector<float> host_values(const X& x) {
+  return modyn::to<modyn::cpu>(x).to_vector();
+}
+
+void require_close(const std::vector<float>& got, const std::vector<float>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    CHECK(got[i] == Approx(want[i]).margin(1e-6));
+  }
+}
+
+template <class X>
+using backend_of_t = typename std::remove_cvref_t<X>::backend_type;
+
+// A module with no default constructor: built from its size, or from
+// another backend's module through the rebind constructor.
+template <class B = modyn::cpu>
+struct Sized : modyn::Module<Sized<B>> {
+  using tensor = Tensor<float, B>;
+
+  modyn::Param<tensor> w;
+  std::size_t n;
+  MODYN_FIELDS(w, n)
+
+  int built_by_rebind = 0;  // not reflected: set by the rebind constructor only
+
+  explicit Sized(std::size_t size) : w(tensor::zeros({size})), n(size) {}
+  template <class Other>
+  Sized(modyn::rebind_tag, const Sized<Other>& source) : Sized(source.n) {
+    built_by_rebind = 1;
+  }
+};
+
+// Holds modules without a default constructor: as a member and in a vector.
+template <class B = modyn::cpu>
+struct SizedHolder : modyn::Module<SizedHolder<B>> {
+  Sized<B> one{2};
+  std::vector<Sized<B>> many;
+  MODYN_FIELDS(one, many)
+};
+
+// A module with an unreflected member that on_rebind carries across.
+template <class B = modyn::cpu>
+struct Hooked : modyn::Module<Hooked<B>> {
+  using tensor = Tensor<float, B>;
+
+  modyn::Param<tensor> w{tensor::full({2}, 1.0f)};
+  MODYN_FIELDS(w)
+
+  int counter = 0;                 // not reflected
+  std::vector<float> w_at_hook{};  // what on_rebind saw of w
+
+  template <class Other>
+  void on_rebind(const Hooked<Other>& source) {
+    counter = source.counter;
+    w_at_hook = host_values(w.raw());
+  }
+};
+
+template <class B = modyn::cpu>
+struct HookedHolder : modyn::Module<HookedHolder<B>> {
+  Hooked<B> child;
+  std::vector<Hooked<B>> children = std::vector<Hooked<B>>(2);
+  MODYN_FIELDS(child, children)
+};
+
+// A plain (neither Param nor State) Tensor field.
+template <class B = modyn::cpu>
+struct Table : modyn::Module<Table<B>> {
+  Tensor<float, B> table;
+  int rows = 0;
+  MODYN_FIELDS(table, rows)
+};
 
 }  // namespace
 
@@ -242,4 +324,109 @@ TEST_CASE("to<B> copies child modules whose type does not change", "[rebind][reg
   CHECK(std::get<1>(moved.misc).factor == 5.0f);
   const Tensor<float> x = mt::input(2, 3);
   CHECK(moved(modyn::to<other_backend>(x)) == pop(x));
+}
+
+TEST_CASE("to<B> rebinds named Sequential entries and keeps their names", "[rebind][named]") {
+  using modyn::serial;
+  modyn::Sequential cpu_seq{modyn::named<"l1">(modyn::nn::Dense(4, 3)), modyn::fn::relu,
+                            modyn::named<"l2">(modyn::nn::Dense(3, 2))};
+  auto moved = modyn::to<serial>(cpu_seq);
+
+  CHECK(std::is_same_v<backend_of_t<decltype(moved.get<"l1">().weight.value())>, serial>);
+  CHECK(std::is_same_v<backend_of_t<decltype(moved.get<"l2">().bias.value())>, serial>);
+  CHECK(std::is_same_v<decltype(moved)::tensor_type, Tensor<float, serial>>);
+  CHECK(std::is_same_v<std::remove_cvref_t<decltype(moved.get<"l1">())>,
+                       modyn::nn::Dense<modyn::dynamic, modyn::dynamic, float, serial>>);
+  CHECK(paths_of(moved.named_parameters()) ==
+        std::vector<std::string>{"l1.weight", "l1.bias", "l2.weight", "l2.bias"});
+  CHECK(moved.get<"l1">().weight.raw() == cpu_seq.get<"l1">().weight.raw());
+  CHECK(moved.get<"l2">().bias.raw() == cpu_seq.get<"l2">().bias.raw());
+
+  Tensor<float> x({2, 4}, {0.5f, -1.0f, 2.0f, 0.25f, -0.5f, 1.5f, -2.0f, 1.0f});
+  const std::vector<float> want = cpu_seq(x).to_vector();
+  require_close(host_values(moved(modyn::to<serial>(x))), want);
+
+  // A named entry the rebinding leaves unchanged (a function) keeps its type.
+  modyn::Sequential mixed{modyn::named<"act">(modyn::fn::relu),
+                          modyn::named<"dense">(modyn::nn::Dense(4, 2))};
+  auto mixed_moved = modyn::to<serial>(mixed);
+  CHECK(std::is_same_v<backend_of_t<decltype(mixed_moved.get<"dense">().weight.value())>, serial>);
+  require_close(host_values(mixed_moved(modyn::to<serial>(x))), mixed(x).to_vector());
+}
+
+TEST_CASE("to<B> of a seeded nn::Dropout keeps its generator: the same masks as on cpu", "[rebind][hook]") {
+  using modyn::serial;
+  Tensor<float> x = Tensor<float>::full({4, 8}, 1.0f);
+  const modyn::Context training{.training = true};
+  modyn::nn::Dropout<float> cpu_drop(0.5, 42);
+  auto moved = modyn::to<serial>(cpu_drop);
+  CHECK(std::is_same_v<decltype(moved), modyn::nn::Dropout<float, serial>>);
+  CHECK(moved.p == 0.5);
+  const auto x_on_serial = modyn::to<serial>(x);
+  std::size_t dropped = 0;
+  for (int call = 0; call < 3; ++call) {
+    CAPTURE(call);
+    const std::vector<float> got = host_values(moved(x_on_serial, training));
+    const std::vector<float> want = cpu_drop(x, training).to_vector();
+    CHECK(got == want);
+    for (const float v : got) dropped += v == 0.0f ? 1 : 0;
+  }
+  CHECK(dropped > 0);
+  CHECK(dropped < 3 * x.size());
+}
+
+TEST_CASE("to<B> calls on_rebind after the reflected fields are copied", "[rebind][hook]") {
+  HookedHolder<> holder;
+  holder.child.counter = 3;
+  holder.child.w = Tensor<float>{2.0f, 5.0f};
+  holder.children[1].counter = 7;
+  auto moved = modyn::to<other_backend>(holder);
+  CHECK(moved.child.counter == 3);
+  CHECK(moved.child.w_at_hook == std::vector<float>{2.0f, 5.0f});
+  CHECK(moved.children.size() == 2);
+  CHECK(moved.children[0].counter == 0);
+  CHECK(moved.children[1].counter == 7);
+  CHECK(moved.children[1].w_at_hook == std::vector<float>{1.0f, 1.0f});
+
+  Hooked<> alone;
+  alone.counter = 11;
+  CHECK(modyn::to<other_backend>(alone).counter == 11);
+}
+
+TEST_CASE("to<B> builds modules without a default constructor through their rebind constructor",
+          "[rebind][hook]") {
+  Sized<> sized(3);
+  sized.w = Tensor<float>{1.0f, 2.0f, 3.0f};
+  sized.set_name("sized");
+  auto moved = modyn::to<other_backend>(sized);
+  CHECK(std::is_same_v<decltype(moved), Sized<other_backend>>);
+  CHECK(moved.built_by_rebind == 1);
+  CHECK(moved.n == 3);
+  CHECK(moved.name() == "sized");
+  CHECK(moved.w.raw() == Tensor<float>{1.0f, 2.0f, 3.0f});
+
+  // As a child and as vector elements.
+  SizedHolder<> holder;
+  holder.one.w = Tensor<float>{4.0f, 5.0f};
+  holder.many.emplace_back(1);
+  holder.many.emplace_back(4);
+  holder.many[1].w = Tensor<float>{6.0f, 7.0f, 8.0f, 9.0f};
+  auto moved_holder = modyn::to<other_backend>(holder);
+  CHECK(std::is_same_v<decltype(moved_holder.many), std::vector<Sized<other_backend>>>);
+  check_same_tensors(holder, moved_holder);
+  CHECK(moved_holder.one.built_by_rebind == 1);
+  REQUIRE(moved_holder.many.size() == 2);
+  CHECK(moved_holder.many[0].n == 1);
+  CHECK(moved_holder.many[1].n == 4);
+  CHECK(moved_holder.many[1].built_by_rebind == 1);
+}
+
+TEST_CASE("to<B> moves plain Tensor fields to the new backend", "[rebind]") {
+  Table<> table;
+  table.table = Tensor<float>({2, 2}, {1.0f, 2.0f, 3.0f, 4.0f});
+  table.rows = 2;
+  auto moved = modyn::to<other_backend>(table);
+  CHECK(std::is_same_v<decltype(moved.table), Tensor<float, other_backend>>);
+  CHECK(moved.table == table.table);
+  CHECK(moved.rows == 2);
 }

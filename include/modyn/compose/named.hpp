@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "modyn/core/fixed_string.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn {
 
@@ -20,6 +21,13 @@ template <fixed_string Name, class M>
 Named<Name, std::decay_t<M>> named(M&& module) {
   return {std::forward<M>(module)};
 }
+
+// to<B>(model) rebinds the entry and keeps its name. (The generic rule of
+// rebind.hpp matches templates of types only, not the name.)
+template <fixed_string Name, class M, class B>
+struct rebind_backend<Named<Name, M>, B> {
+  using type = Named<Name, rebind_backend_t<M, B>>;
+};
 
 namespace detail {
 template <class T>

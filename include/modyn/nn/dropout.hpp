@@ -15,6 +15,7 @@
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::nn {
 
@@ -32,6 +33,11 @@ class Dropout : public Module<Dropout<T, B>> {
       throw config_error("nn::Dropout: p = " + std::to_string(p) + " must be in [0, 1)");
     }
   }
+
+  // to<B>(dropout): the same layer on another backend, with the generator
+  // where the source's is, so a seeded layer draws the same masks there.
+  template <class OtherBackend>
+  Dropout(rebind_tag, const Dropout<T, OtherBackend>& source) : p(source.p), rng_(source.rng_) {}
 
   // In evaluation (or with p = 0) a Tensor input is returned itself, as
   // PyTorch returns its input: no copy, valid as long as the input is. A
@@ -89,6 +95,9 @@ class Dropout : public Module<Dropout<T, B>> {
       out = x * keep * Vec(scale);
     }
   };
+
+  template <class, class>
+  friend class Dropout;  // the rebind constructor reads another backend's rng_
 
   Rng rng_;
   tensor_type mask_, out_;
