@@ -202,13 +202,14 @@ TEST_CASE("LoopOverTime: the seed model, RNNCell(100, 20), relu, RNNCell(20, 2),
 
 TEST_CASE("LoopOverTime: batch-major input (B, T, N) gives (B, T, out), the transposed time-major result",
           "[compose][loop]") {
-  Sequential seq{named<"l1">(nn::RNNCell(10, 6)), modyn::tanh, nn::GRUCell(6, 3)};
+  Sequential seq{named<"l1">(nn::RNNCell(10, 6)), modyn::fn::tanh, nn::GRUCell(6, 3)};
   const std::size_t T = 12, B = 5;
   const auto x = Rng(6).normal<float>({T, B, 10});
   const auto xb = swap01(x);
 
-  LoopOverTime tm{seq, monitor<"l1.h">};
-  LoopOverTime bm{seq, monitor<"l1.h">, {.time_major = false}};
+  // Each loop runs its own copy of seq: both start from the same weights and states.
+  LoopOverTime tm{modyn::clone(seq), monitor<"l1.h">};
+  LoopOverTime bm{modyn::clone(seq), monitor<"l1.h">, {.time_major = false}};
   tm.reset_state(B);
   bm.reset_state(B);
   auto [yt, ht] = tm(x);
@@ -220,7 +221,7 @@ TEST_CASE("LoopOverTime: batch-major input (B, T, N) gives (B, T, out), the tran
   CHECK(bm.context().i == T - 1);
 
   // Without monitors.
-  LoopOverTime plain{seq, LoopOptions{.time_major = false}};
+  LoopOverTime plain{modyn::clone(seq), LoopOptions{.time_major = false}};
   plain.reset_state(B);
   CHECK(plain(xb) == yb);
   // A second call with another sequence length.
@@ -322,7 +323,7 @@ TEST_CASE("LoopOverTime: LoopOptions::training reaches a Dropout inside the mode
 
 TEST_CASE("LoopOverTime::run_for without input", "[compose][loop][run_for]") {
   SECTION("update(const Context&): round(duration / dt) steps, the output and a monitor") {
-    LoopOverTime loop{Clock{}, monitor<"v">, LoopOptions{.dt = 0.25}};
+    LoopOverTime loop{Clock{}, monitor<"v">, LoopOptions{.dt = 0.25, .record_output = true}};
     {
       auto [out, hist] = loop.run_for(1.0);
       REQUIRE(ref::shape_of(out) == std::vector<std::size_t>{4, 2});
@@ -357,7 +358,7 @@ TEST_CASE("LoopOverTime::run_for without input", "[compose][loop][run_for]") {
 }
 
 TEST_CASE("LoopOverTime::run_for with an input function of (t, i)", "[compose][loop][run_for]") {
-  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5}};
+  LoopOverTime loop{Recorder{}, LoopOptions{.dt = 0.5, .record_output = true}};
   const auto& y = loop.run_for(2.0, [](double t, std::size_t i) {
     return Tensor<float>{float(t), float(i)};
   });
@@ -366,7 +367,7 @@ TEST_CASE("LoopOverTime::run_for with an input function of (t, i)", "[compose][l
 
   // Batched inputs through a model with state.
   Sequential seq{nn::RNNCell(2, 3, nn::Nonlinearity::tanh, {.seed = 1})};
-  LoopOverTime rnn{seq, monitor<"0.h">};
+  LoopOverTime rnn{seq, monitor<"0.h">, {.record_output = true}};
   rnn.reset_state(4);
   const auto input = [](double t, std::size_t i) { return Tensor<float>::full({4, 2}, float(t) + float(i)); };
   auto [out, h] = rnn.run_for(1.0, input);  // 10 steps
@@ -385,8 +386,8 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
 
   SECTION("Dense(100, 32), relu, RNNCell(32, 8)") {
     Sequential hs{nn::Dense(100, 32), modyn::relu, nn::RNNCell(32, 8)};
-    LoopOverTime a{hs, LoopOptions{.hoist_stateless_head = true}};
-    LoopOverTime b{hs, LoopOptions{.hoist_stateless_head = false}};
+    LoopOverTime a{modyn::clone(hs), LoopOptions{.hoist_stateless_head = true}};
+    LoopOverTime b{modyn::clone(hs), LoopOptions{.hoist_stateless_head = false}};
     a.reset_state(128);
     b.reset_state(128);
     const Tensor<float> ya(a(x));
@@ -415,8 +416,8 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
                        },
                        nn::RNNCell(100, 8)};
     STATIC_REQUIRE(decltype(counted)::stateless_prefix == 1);
-    LoopOverTime a{counted, LoopOptions{.hoist_stateless_head = true}};
-    LoopOverTime b{counted, LoopOptions{.hoist_stateless_head = false}};
+    LoopOverTime a{modyn::clone(counted), LoopOptions{.hoist_stateless_head = true}};
+    LoopOverTime b{modyn::clone(counted), LoopOptions{.hoist_stateless_head = false}};
     a.reset_state(128);
     b.reset_state(128);
     const Tensor<float> ya(a(x));
@@ -428,7 +429,7 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
   }
 
   SECTION("a fully stateless model (Dense, tanh) and a bare Dense") {
-    Sequential st{nn::Dense(100, 16, {.seed = 1}), modyn::tanh};
+    Sequential st{nn::Dense(100, 16, {.seed = 1}), modyn::fn::tanh};
     LoopOverTime a{st};
     LoopOverTime b{st, LoopOptions{.hoist_stateless_head = false}};
     const Tensor<float> ya(a(x));

@@ -254,8 +254,12 @@ struct CountingNet : modyn::Module<CountingNet> {
 
 TEST_CASE("monitors of an int32 State of a mixed model record an int32 history",
           "[compose][monitor][dtype]") {
-  LoopOverTime loop{CountingNet{}, monitor<"pop.counter">, monitor<"pop.V">, monitor<"pop.counter">.every(2),
-                    spike_monitor<"pop.counter">};
+  LoopOverTime loop{CountingNet{},
+                    monitor<"pop.counter">,
+                    monitor<"pop.V">,
+                    monitor<"pop.counter">.every(2),
+                    spike_monitor<"pop.counter">,
+                    {.record_output = true}};
   static_assert(std::is_same_v<decltype(loop)::tensor_type, Tensor<float>>);
   const auto& [out, counter, v, every, events] = loop.run_for(0.3);  // 3 steps
   static_assert(std::is_same_v<std::remove_cvref_t<decltype(counter)>, Tensor<std::int32_t>>);

@@ -5,6 +5,24 @@
 //   loop.reset_state(batch);
 //   auto [out, h] = loop(x);          // x (T, B, N) -> out (T, B, out), h (T, B, 20)
 //
+// - The model: an lvalue is shared, not copied: after loop.run_for(...),
+//   `model` holds the states the run left (as BrainPy's runner.run();
+//   model.V), and loop.model() is model, which must outlive the loop. An
+//   rvalue (LoopOverTime{nn::Dense(...)}, std::move(model)) is owned by the
+//   loop; LoopOverTime{modyn::clone(model)} runs a private copy. A const
+//   lvalue, which a run could not update, is copied.
+// - Reflection is the model's: the loop adds no path segment.
+//   loop.state_dict() == loop.model().state_dict(), named_states() and
+//   named_parameters() list the model's paths ("l1.h"), and named_modules()
+//   / for_each_module() are the model's: the model itself at path "", its
+//   modules below it. reset_state(batch) resets every State and calls every
+//   module's on_reset_state(batch) hook, the model's included.
+// - Monitors: any number (monitor.hpp), each path checked at compile time
+//   when the loop's type is instantiated. A trailing LoopOptions is
+//   optional; written as a bare braced list ({.dt = 0.1}) it needs a
+//   deduction guide per monitor count (a braced list deduces nothing, and a
+//   pack before a parameter is never deduced), provided for up to 8
+//   monitors: beyond, spell LoopOptions{.dt = 0.1}.
 // - The context {t, i, dt, training} goes to every module whose update takes
 //   it; t and i advance across calls.
 // - When the model is a Sequential, its leading stateless entries (a Dense
@@ -15,17 +33,20 @@
 //   shape is first seen: a warm call allocates nothing. The returned
 //   references stay valid until the next call.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
-// - The model's output of every step is kept, (T, ...); a long simulation
-//   observed through monitors sets LoopOptions::record_output = false, as
+// - The model's output of every step: loop(x) keeps it, (T, B, out);
+//   run_for keeps none (the output is (0,)) unless LoopOptions::record_output
+//   is true, as simulations are observed through monitors (Brian2, NEST) and
 //   a dense (T, N) copy of spikes is what runs out of memory.
 #pragma once
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "modyn/compose/monitor.hpp"
 #include "modyn/compose/sequential.hpp"
@@ -38,6 +59,33 @@
 
 namespace modyn {
 
+// When a run keeps the model's output of every step. automatic: loop(x)
+// keeps it, run_for does not. A bool converts: true is always, false never.
+class RecordOutput {
+ public:
+  enum class When { automatic, always, never };
+  static constexpr When automatic = When::automatic;
+  static constexpr When always = When::always;
+  static constexpr When never = When::never;
+
+  constexpr RecordOutput() noexcept = default;
+  constexpr RecordOutput(When when) noexcept : when_(when) {}  // NOLINT: implicit by design
+  template <std::same_as<bool> Bool>                           // a bool, not what converts to one
+  constexpr RecordOutput(Bool record) noexcept                 // NOLINT: implicit by design
+      : when_(record ? When::always : When::never) {}
+
+  constexpr When when() const noexcept { return when_; }
+  // Whether a run keeps the output: a run over an input sequence (loop(x))
+  // or a simulation (run_for).
+  constexpr bool records(bool input_sequence) const noexcept {
+    return when_ == When::always || (when_ == When::automatic && input_sequence);
+  }
+  friend constexpr bool operator==(RecordOutput, RecordOutput) noexcept = default;
+
+ private:
+  When when_ = When::automatic;
+};
+
 struct LoopOptions {
   double dt = 0.1;                   // ms
   double t0 = 0.0;                   // time of the first step
@@ -45,9 +93,14 @@ struct LoopOptions {
   bool time_major = true;            // input (T, B, N); else (B, T, N)
   bool training = false;             // context.training
   bool hoist_stateless_head = true;  // run a Sequential's stateless head over all steps at once
-  bool record_output = true;         // keep the model's output of every step (else the output is (0,)):
-                                     // turn off for long runs observed through monitors
+  RecordOutput record_output{};      // keep the model's output of every step (else it is (0,)):
+                                     // by default for loop(x), not for run_for
 };
+
+// The monitors of a LoopOverTime, as one template argument:
+// LoopOverTime<Model, monitor_list<Monitor<"l1.h">>>.
+template <MonitorSpec... Monitors>
+struct monitor_list {};
 
 namespace detail {
 template <class M>
@@ -75,20 +128,71 @@ constexpr std::size_t hoistable_prefix() {
     return 0;
 }
 
+// How a loop holds the model it is given: a non-const lvalue by reference
+// (shared with the caller), anything else by value (owned).
+template <class M>
+using stored_model_t =
+    std::conditional_t<std::is_lvalue_reference_v<M> && !std::is_const_v<std::remove_reference_t<M>>, M,
+                       std::remove_cvref_t<M>>;
+
+// The monitor_list of the monitor specs among Args (a LoopOptions is not one).
+template <class List, class... Args>
+struct collect_monitors {
+  using type = List;
+};
+template <class... Ms, class A, class... Rest>
+struct collect_monitors<monitor_list<Ms...>, A, Rest...> : collect_monitors<monitor_list<Ms...>, Rest...> {};
+template <class... Ms, MonitorSpec A, class... Rest>
+struct collect_monitors<monitor_list<Ms...>, A, Rest...> : collect_monitors<monitor_list<Ms..., A>, Rest...> {
+};
+template <class... Args>
+using monitor_list_of_t = typename collect_monitors<monitor_list<>, Args...>::type;
+
+// Monitor specs, optionally followed by one LoopOptions: what a loop takes
+// after its model.
+template <class... Args>
+constexpr bool monitors_then_options() {
+  constexpr bool is_options[] = {std::is_same_v<Args, LoopOptions>..., false};
+  constexpr bool is_monitor[] = {MonitorSpec<Args>..., false};
+  for (std::size_t k = 0; k < sizeof...(Args); ++k) {
+    const bool options_last = is_options[k] && k + 1 == sizeof...(Args);
+    if (!is_monitor[k] && !options_last) return false;
+  }
+  return true;
+}
+
+template <class T>
+inline constexpr bool is_loop_over_time_v = false;
+
 }  // namespace detail
 
-template <class Model, class... Monitors>
-class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
- public:
-  using tensor_type = typename detail::model_tensor<Model>::type;
+template <class Model, class Monitors = monitor_list<>>
+class LoopOverTime;  // defined for a monitor_list below
 
-  explicit LoopOverTime(Model model, Monitors... monitors, LoopOptions options = {})
-      : model_(std::move(model)), options_(options), recorders_(recorder<Monitors>(std::move(monitors))...) {
+// Model: the model's type (owned), or an lvalue reference to it (shared).
+template <class Model, class... Monitors>
+class LoopOverTime<Model, monitor_list<Monitors...>>
+    : public Module<LoopOverTime<Model, monitor_list<Monitors...>>> {
+  using model_type = std::remove_reference_t<Model>;
+  static_assert(!std::is_const_v<model_type>,
+                "modyn::LoopOverTime: a run updates its model, which cannot be const");
+
+ public:
+  using tensor_type = typename detail::model_tensor<model_type>::type;
+
+  // A model convertible to Model (an lvalue for a shared model), the
+  // monitors, the options.
+  template <class M>
+  requires std::is_constructible_v<Model, M&&>
+  explicit LoopOverTime(M&& model, Monitors... monitors, LoopOptions options = {})
+      : model_(std::forward<M>(model)),
+        options_(options),
+        recorders_(recorder<Monitors>(std::move(monitors))...) {
     reset_time();
   }
 
-  Model& model() noexcept { return model_; }
-  const Model& model() const noexcept { return model_; }
+  model_type& model() noexcept { return model_; }
+  const model_type& model() const noexcept { return model_; }
   const LoopOptions& options() const noexcept { return options_; }
   const Context& context() const noexcept { return context_; }
 
@@ -124,10 +228,19 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
         recorders_);
   }
 
+  // loop(100.0): a number is not an input sequence.
+  template <class Number>
+  requires std::is_arithmetic_v<Number>
+  void update(Number) {
+    static_assert(detail::always_false<Number>,
+                  "modyn::LoopOverTime: loop(x) runs over an input sequence x (T, B, N); to run for a "
+                  "duration, use loop.run_for(duration)");
+  }
+
   // Runs for `duration` (ms) with no input: the model's update takes only
   // the context (or nothing).
   decltype(auto) run_for(double duration) {
-    return run_steps(step_count(duration),
+    return run_steps(step_count(duration), options_.record_output.records(false),
                      [this](const Context& c) -> decltype(auto) { return call_model(c); });
   }
 
@@ -135,218 +248,299 @@ class LoopOverTime : public Module<LoopOverTime<Model, Monitors...>> {
   template <class Input>
   requires std::is_invocable_v<Input&, double, std::size_t>
   decltype(auto) run_for(double duration, Input&& input) {
-    return run_steps(step_count(duration), [this, &input](const Context& c) -> decltype(auto) {
-      return detail::call_with_context(model_, input(c.t, c.i), c);
-    });
+    return run_steps(step_count(duration), options_.record_output.records(false),
+                     [this, &input](const Context& c) -> decltype(auto) {
+                       return detail::call_with_context(model_, input(c.t, c.i), c);
+                     });
   }
 
-  // Reflection shows the model's fields directly: loop.state_dict() ==
+  // ---- reflection: the model's (see the header comment)
+
+  // The model's fields, with the model's paths: loop.state_dict() ==
   // loop.model().state_dict().
   template <class Self>
   static constexpr auto modyn_fields() {
-    if constexpr (!ReflectedModule<Model>) {
+    if constexpr (!ReflectedModule<model_type>) {
       return std::tuple<>{};
     } else {
-      return std::apply(
-        [](auto... inner) {
-          return std::make_tuple(detail::field_info{
-              inner.name, [get = inner.get](auto& self) -> auto& { return get(self.model_); }
-    }...);
-  },
-        Model::template modyn_fields<Model>());
-}
-}
-
-private:
-static constexpr std::size_t head_size = detail::hoistable_prefix<Model>();
-
-template <class Mon>
-using recorder = typename Mon::template recorder<detail::state_tensor_t<Mon::fixed, Model>>;
-
-static Shape swapped(const Shape& s) { return detail::swap_leading(s); }
-static Shape with_leading(std::size_t n, const Shape& s) { return detail::with_leading(n, s); }
-
-void to_batch_major(const tensor_type& time_major, tensor_type& out) {
-  using T = typename tensor_type::value_type;
-  using B = typename tensor_type::backend_type;
-  if (time_major.rank() < 2 || time_major.size() == 0) {  // no output, no steps, or (T,) of rank-0 outputs
-    out.ensure_shape(time_major.rank() < 2 ? time_major.shape() : swapped(time_major.shape()));
-    B::copy(time_major.data(), out.data(), time_major.size());
-    return;
-  }
-  out.ensure_shape(swapped(time_major.shape()));
-  const std::size_t steps = time_major.shape(0), batch = time_major.shape(1);
-  detail::swap_leading_axes<T, B>(time_major.data(), out.data(), steps, batch,
-                                  time_major.size() / (steps * batch));
-}
-
-decltype(auto) results(const tensor_type& out, const auto&... histories) const {
-  if constexpr (sizeof...(Monitors) == 0) {
-    return static_cast<const tensor_type&>(out);
-  } else {
-    return std::tuple<const tensor_type&, decltype(histories)...>(out, histories...);
-  }
-}
-
-std::size_t step_count(double duration) const {
-  if (!(duration >= 0.0)) throw config_error("modyn::LoopOverTime::run_for: the duration must be >= 0");
-  return static_cast<std::size_t>(std::llround(duration / options_.dt));
-}
-
-decltype(auto) call_model(const Context& c) {
-  if constexpr (requires { model_(c); })
-    return model_(c);
-  else
-    return model_();
-}
-
-// Advances the context to the next step.
-void begin_step() {
-  context_.i = options_.i0 + steps_;
-  context_.t = options_.t0 + static_cast<double>(steps_) * options_.dt;
-  context_.dt = options_.dt;
-  context_.training = options_.training;
-}
-
-// The checks that cannot change during the run, once: every module's
-// begin_run(ctx) hook; the steps then skip them (Context::run_checked).
-void begin_run() {
-  context_.run_checked = false;
-  if constexpr (requires { model_.for_each_module([](std::string_view, auto&, int) {}); }) {
-    model_.for_each_state([](std::string_view, const auto&) {});  // names every State for the messages
-    model_.for_each_module([this](std::string_view, auto& m, int) {
-      if constexpr (requires { m.begin_run(context_); }) m.begin_run(context_);
-    });
-  }
-  context_.run_checked = true;
-}
-
-// Records the output (when the model returns one) and the monitors at step t.
-template <class Y>
-void record(std::size_t t, std::size_t steps, const Y& y) {
-  using B = typename tensor_type::backend_type;
-  if constexpr (!TensorLike<Y>) {
-    if (t == 0) output_.ensure_shape(Shape{0});  // the model returns nothing
-  } else if (!options_.record_output) {
-    if (t == 0) output_.ensure_shape(Shape{0});
-  } else {
-    if (t == 0) output_.ensure_shape(with_leading(steps, y.shape()));
-    if (!(output_[t].shape() == y.shape())) {
-      throw shape_error("modyn::LoopOverTime: the model's output changed shape from " +
-                        output_[t].shape().to_string() + " to " + y.shape().to_string() + " at step " +
-                        std::to_string(t));
+      const auto through_model = [](auto inner) {
+        const auto get = [get_inner = inner.get](auto& self) -> decltype(auto) {
+          return get_inner(self.model_);
+        };
+        return detail::field_info{inner.name, get};
+      };
+      return std::apply([&](auto... inner) { return std::make_tuple(through_model(inner)...); },
+                        model_type::template modyn_fields<model_type>());
     }
-    B::copy(static_cast<const typename tensor_type::value_type*>(y.data()), output_[t].data(), y.size());
   }
-  std::apply([&](auto&... r) { (r.record(model_, t), ...); }, recorders_);
-}
 
-// Runs `steps` steps; step(context) runs the model once.
-template <class StepFn>
-decltype(auto) run_steps(std::size_t steps, StepFn&& step) {
-  if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
-  begin_step();
-  std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
-  begin_run();
-  for (std::size_t t = 0; t < steps; ++t, ++steps_) {
-    begin_step();
-    if constexpr (std::is_void_v<decltype(step(context_))>) {
-      step(context_);
-      record(t, steps, nothing{});
+  // Called by reset_state after every State below is reset and every
+  // module below the model had its own hook: the model's hook, which the
+  // traversal would not reach (it sees the model's fields, not the model).
+  void on_reset_state(std::size_t batch_size) {
+    if constexpr (requires { model_.on_reset_state(batch_size); }) model_.on_reset_state(batch_size);
+  }
+
+  // The model and the modules below it, at the model's paths (a model
+  // that is not a Module: the loop alone).
+  template <class F>
+  void for_each_module(F&& f, bool include_self = true) {
+    module_root().for_each_module(std::forward<F>(f), include_self);
+  }
+  template <class F>
+  void for_each_module(F&& f, bool include_self = true) const {
+    module_root().for_each_module(std::forward<F>(f), include_self);
+  }
+  template <class Filter = detail::no_filter>
+  auto named_modules(bool include_self = true, Filter filter = {}) {
+    return module_root().named_modules(include_self, filter);
+  }
+  template <class Filter = detail::no_filter>
+  auto named_modules(bool include_self = true, Filter filter = {}) const {
+    return module_root().named_modules(include_self, filter);
+  }
+  auto modules(bool include_self = true) { return module_root().modules(include_self); }
+  auto modules(bool include_self = true) const { return module_root().modules(include_self); }
+  auto named_children() { return module_root().named_children(); }
+  auto named_children() const { return module_root().named_children(); }
+  auto children() { return module_root().children(); }
+  auto children() const { return module_root().children(); }
+
+ private:
+  using module_base = Module<LoopOverTime<Model, monitor_list<Monitors...>>>;
+
+  // Where the module listings start: the model, or the loop itself when
+  // the model is not a Module (a lambda).
+  decltype(auto) module_root() {
+    if constexpr (ModuleType<model_type>)
+      return (model_);
+    else
+      return static_cast<module_base&>(*this);
+  }
+  decltype(auto) module_root() const {
+    if constexpr (ModuleType<model_type>)
+      return (model());
+    else
+      return static_cast<const module_base&>(*this);
+  }
+
+  static constexpr std::size_t head_size = detail::hoistable_prefix<model_type>();
+
+  // Each monitor's path is checked here, when the class is instantiated.
+  template <class Mon>
+  using recorder = typename Mon::template recorder<detail::state_tensor_t<Mon::fixed, model_type>>;
+
+  static Shape swapped(const Shape& s) { return detail::swap_leading(s); }
+  static Shape with_leading(std::size_t n, const Shape& s) { return detail::with_leading(n, s); }
+
+  void to_batch_major(const tensor_type& time_major, tensor_type& out) {
+    using T = typename tensor_type::value_type;
+    using B = typename tensor_type::backend_type;
+    if (time_major.rank() < 2 || time_major.size() == 0) {  // no output, no steps, or (T,) of rank-0 outputs
+      out.ensure_shape(time_major.rank() < 2 ? time_major.shape() : swapped(time_major.shape()));
+      B::copy(time_major.data(), out.data(), time_major.size());
+      return;
+    }
+    out.ensure_shape(swapped(time_major.shape()));
+    const std::size_t steps = time_major.shape(0), batch = time_major.shape(1);
+    detail::swap_leading_axes<T, B>(time_major.data(), out.data(), steps, batch,
+                                    time_major.size() / (steps * batch));
+  }
+
+  decltype(auto) results(const tensor_type& out, const auto&... histories) const {
+    if constexpr (sizeof...(Monitors) == 0) {
+      return static_cast<const tensor_type&>(out);
     } else {
-      decltype(auto) y = step(context_);
-      record(t, steps, y);
+      return std::tuple<const tensor_type&, decltype(histories)...>(out, histories...);
     }
   }
-  return std::apply([&](auto&... r) -> decltype(auto) { return results(output_, r.time_major()...); },
-                    recorders_);
-}
 
-struct nothing {};
+  std::size_t step_count(double duration) const {
+    if (!(duration >= 0.0)) throw config_error("modyn::LoopOverTime::run_for: the duration must be >= 0");
+    return static_cast<std::size_t>(std::llround(duration / options_.dt));
+  }
 
-template <class X>
-decltype(auto) run_sequence(const X& x) {
-  const std::size_t steps = x.shape(0);
-  if constexpr (head_size > 0 || project_first) {
-    if (options_.hoist_stateless_head && steps > 0) {
-      // The head sees the first step's context (it ignores contexts).
+  decltype(auto) call_model(const Context& c) {
+    if constexpr (requires { model_(c); })
+      return model_(c);
+    else
+      return model_();
+  }
+
+  // Advances the context to the next step.
+  void begin_step() {
+    context_.i = options_.i0 + steps_;
+    context_.t = options_.t0 + static_cast<double>(steps_) * options_.dt;
+    context_.dt = options_.dt;
+    context_.training = options_.training;
+  }
+
+  // The checks that cannot change during the run, once: every module's
+  // begin_run(ctx) hook; the steps then skip them (Context::run_checked).
+  void begin_run() {
+    context_.run_checked = false;
+    if constexpr (requires { model_.for_each_module([](std::string_view, auto&, int) {}); }) {
+      model_.for_each_state([](std::string_view, const auto&) {});  // names every State for the messages
+      model_.for_each_module([this](std::string_view, auto& m, int) {
+        if constexpr (requires { m.begin_run(context_); }) m.begin_run(context_);
+      });
+    }
+    context_.run_checked = true;
+  }
+
+  // Records the output (when the model returns one) and the monitors at step t.
+  template <class Y>
+  void record(std::size_t t, std::size_t steps, bool record_output, const Y& y) {
+    using B = typename tensor_type::backend_type;
+    if constexpr (!TensorLike<Y>) {
+      if (t == 0) output_.ensure_shape(Shape{0});  // the model returns nothing
+    } else if (!record_output) {
+      if (t == 0) output_.ensure_shape(Shape{0});
+    } else {
+      if (t == 0) output_.ensure_shape(with_leading(steps, y.shape()));
+      if (!(output_[t].shape() == y.shape())) {
+        throw shape_error("modyn::LoopOverTime: the model's output changed shape from " +
+                          output_[t].shape().to_string() + " to " + y.shape().to_string() + " at step " +
+                          std::to_string(t));
+      }
+      B::copy(static_cast<const typename tensor_type::value_type*>(y.data()), output_[t].data(), y.size());
+    }
+    std::apply([&](auto&... r) { (r.record(model_, t), ...); }, recorders_);
+  }
+
+  // Runs `steps` steps; step(context) runs the model once.
+  template <class StepFn>
+  decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step) {
+    if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
+    begin_step();
+    std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
+    begin_run();
+    for (std::size_t t = 0; t < steps; ++t, ++steps_) {
       begin_step();
-      if constexpr (head_size > 0) {
-        // Every step's rows at once: the head's GEMM over T x B rows.
-        const tensor_type& head_out = model_.template run_range<0, head_size>(x, &context_);
-        return run_after_head(steps, head_out);
+      if constexpr (std::is_void_v<decltype(step(context_))>) {
+        step(context_);
+        record(t, steps, record_output, nothing{});
       } else {
-        return run_after_head(steps, x);
+        decltype(auto) y = step(context_);
+        record(t, steps, record_output, y);
       }
     }
+    return std::apply([&](auto&... r) -> decltype(auto) { return results(output_, r.time_major()...); },
+                      recorders_);
   }
-  std::size_t t = 0;
-  return run_steps(steps, [&](const Context& c) -> decltype(auto) {
-    return detail::call_with_context(model_, x[t++], c);
-  });
-}
 
-// Steps over the head's output (T, ...): the first recurrent cell's input
-// half is projected for all steps at once where the cell can
-// (project_input / update_projected), then the rest runs step by step.
-template <class H>
-decltype(auto) run_after_head(std::size_t steps, const H& head_out) {
-  std::size_t t = 0;
-  if constexpr (head_size == Model::size) {
-    return run_steps(steps, [&](const Context&) { return head_out[t++]; });
-  } else if constexpr (project_first) {
-    auto& cell = model_.template get<head_size>();
-    tensor_type& projected = cell.project_input(head_out);
-    return run_steps(steps, [&](const Context& c) -> decltype(auto) {
-      const tensor_type& y = cell.update_projected(projected[t++]);
-      if constexpr (head_size + 1 == Model::size)
-        return y;
-      else
-        return model_.template run_range<head_size + 1, Model::size>(y, &c);
-    });
-  } else {
-    return run_steps(steps, [&](const Context& c) -> decltype(auto) {
-      return model_.template run_range<head_size, Model::size>(head_out[t++], &c);
+  struct nothing {};
+
+  template <class X>
+  decltype(auto) run_sequence(const X& x) {
+    const std::size_t steps = x.shape(0);
+    const bool record_output = options_.record_output.records(true);
+    if constexpr (head_size > 0 || project_first) {
+      if (options_.hoist_stateless_head && steps > 0) {
+        // The head sees the first step's context (it ignores contexts).
+        begin_step();
+        if constexpr (head_size > 0) {
+          // Every step's rows at once: the head's GEMM over T x B rows.
+          const tensor_type& head_out = model_.template run_range<0, head_size>(x, &context_);
+          return run_after_head(steps, record_output, head_out);
+        } else {
+          return run_after_head(steps, record_output, x);
+        }
+      }
+    }
+    std::size_t t = 0;
+    return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
+      return detail::call_with_context(model_, x[t++], c);
     });
   }
-}
 
-static constexpr bool can_project_first() {
-  if constexpr (detail::is_sequential_v<Model>) {
-    if constexpr (head_size < Model::size) {
-      using Cell = std::remove_cvref_t<decltype(std::declval<Model&>().template get<head_size>())>;
-      using T = typename tensor_type::value_type;
-      using B = typename tensor_type::backend_type;
-      return requires(Cell & cell, const tensor_type& x, TensorView<T, B> v) {
-        cell.project_input(x);
-        cell.update_projected(v);
-      };
+  // Steps over the head's output (T, ...): the first recurrent cell's input
+  // half is projected for all steps at once where the cell can
+  // (project_input / update_projected), then the rest runs step by step.
+  template <class H>
+  decltype(auto) run_after_head(std::size_t steps, bool record_output, const H& head_out) {
+    std::size_t t = 0;
+    if constexpr (head_size == model_type::size) {
+      return run_steps(steps, record_output, [&](const Context&) { return head_out[t++]; });
+    } else if constexpr (project_first) {
+      auto& cell = model_.template get<head_size>();
+      tensor_type& projected = cell.project_input(head_out);
+      return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
+        const tensor_type& y = cell.update_projected(projected[t++]);
+        if constexpr (head_size + 1 == model_type::size)
+          return y;
+        else
+          return model_.template run_range<head_size + 1, model_type::size>(y, &c);
+      });
+    } else {
+      return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
+        return model_.template run_range<head_size, model_type::size>(head_out[t++], &c);
+      });
     }
   }
-  return false;
-}
-static constexpr bool project_first = can_project_first();
 
-Model model_;
-LoopOptions options_;
-Context context_;
-std::size_t steps_ = 0;
-tensor_type output_, time_major_input_, batch_major_output_;
-std::tuple<recorder<Monitors>...> recorders_;
-}
-;
+  static constexpr bool can_project_first() {
+    if constexpr (detail::is_sequential_v<model_type>) {
+      if constexpr (head_size < model_type::size) {
+        using Cell = std::remove_cvref_t<decltype(std::declval<model_type&>().template get<head_size>())>;
+        using T = typename tensor_type::value_type;
+        using B = typename tensor_type::backend_type;
+        return requires(Cell & cell, const tensor_type& x, TensorView<T, B> v) {
+          cell.project_input(x);
+          cell.update_projected(v);
+        };
+      }
+    }
+    return false;
+  }
+  static constexpr bool project_first = can_project_first();
 
-template <class M, MonitorSpec... Mons>
-LoopOverTime(M, Mons...) -> LoopOverTime<M, Mons...>;
+  Model model_;
+  LoopOptions options_;
+  Context context_;
+  std::size_t steps_ = 0;
+  tensor_type output_, time_major_input_, batch_major_output_;
+  std::tuple<recorder<Monitors>...> recorders_;
+};
+
+namespace detail {
+template <class Model, class Monitors>
+inline constexpr bool is_loop_over_time_v<LoopOverTime<Model, Monitors>> = true;
+}  // namespace detail
+
+// Any number of monitors, then optionally a LoopOptions (typed:
+// LoopOptions{.dt = 0.1}, or a variable).
+template <class M, class... Args>
+requires(!detail::is_loop_over_time_v<std::remove_cvref_t<M>> && detail::monitors_then_options<Args...>())
+    LoopOverTime(M&&, Args...)
+->LoopOverTime<detail::stored_model_t<M>, detail::monitor_list_of_t<Args...>>;
+
+// Options as a bare braced list, {.dt = 0.1}, after up to 8 monitors (see
+// the header comment).
 template <class M>
-LoopOverTime(M, LoopOptions) -> LoopOverTime<M>;
+LoopOverTime(M&&, LoopOptions) -> LoopOverTime<detail::stored_model_t<M>>;
 template <class M, MonitorSpec A>
-LoopOverTime(M, A, LoopOptions) -> LoopOverTime<M, A>;
+LoopOverTime(M&&, A, LoopOptions) -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A>>;
 template <class M, MonitorSpec A, MonitorSpec B>
-LoopOverTime(M, A, B, LoopOptions) -> LoopOverTime<M, A, B>;
+LoopOverTime(M&&, A, B, LoopOptions) -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B>>;
 template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C>
-LoopOverTime(M, A, B, C, LoopOptions) -> LoopOverTime<M, A, B, C>;
+LoopOverTime(M&&, A, B, C, LoopOptions) -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C>>;
 template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D>
-LoopOverTime(M, A, B, C, D, LoopOptions) -> LoopOverTime<M, A, B, C, D>;
+LoopOverTime(M&&, A, B, C, D, LoopOptions)
+    -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D>>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D, MonitorSpec E>
+LoopOverTime(M&&, A, B, C, D, E, LoopOptions)
+    -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D, E>>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D, MonitorSpec E, MonitorSpec F>
+LoopOverTime(M&&, A, B, C, D, E, F, LoopOptions)
+    -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D, E, F>>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D, MonitorSpec E, MonitorSpec F,
+          MonitorSpec G>
+LoopOverTime(M&&, A, B, C, D, E, F, G, LoopOptions)
+    -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D, E, F, G>>;
+template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D, MonitorSpec E, MonitorSpec F,
+          MonitorSpec G, MonitorSpec H>
+LoopOverTime(M&&, A, B, C, D, E, F, G, H, LoopOptions)
+    -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D, E, F, G, H>>;
 
 }  // namespace modyn

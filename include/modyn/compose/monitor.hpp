@@ -29,10 +29,12 @@
 #include "modyn/core/error.hpp"
 #include "modyn/core/fixed_string.hpp"
 #include "modyn/core/shape.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/dyn/spike_record.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module_concepts.hpp"
 #include "modyn/module/reflection.hpp"
+#include "modyn/module/state.hpp"
 
 namespace modyn {
 
@@ -125,62 +127,204 @@ constexpr std::size_t field_index(std::string_view name) {
   (std::make_index_sequence<std::tuple_size_v<decltype(fields)>>{});
 }
 
-// The field at the dot-separated path Path (from character Begin on) of m.
-template <fixed_string Path, std::size_t Begin = 0, class M>
-decltype(auto) follow_path(M& m) {
-  using Self = std::remove_const_t<M>;
-  static_assert(ReflectedModule<Self>,
-                "modyn::monitor: the path goes through a field that is not a module with MODYN_FIELDS");
+// The segment of a dot-separated path that starts at `begin`.
+constexpr std::string_view path_segment(std::string_view path, std::size_t begin) {
+  const std::size_t dot = path.find('.', begin);
+  return path.substr(begin, dot == std::string_view::npos ? std::string_view::npos : dot - begin);
+}
+
+// Whether a segment is a decimal index ("0", "12"), as the traversal names
+// the elements of a std::array / std::vector / std::tuple of modules.
+constexpr bool is_index_segment(std::string_view segment) {
+  if (segment.empty()) return false;
+  for (const char c : segment)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+constexpr std::size_t index_of_segment(std::string_view segment) {
+  std::size_t i = 0;
+  for (const char c : segment) i = 10 * i + static_cast<std::size_t>(c - '0');
+  return i;
+}
+
+template <class C>
+inline constexpr bool has_static_size = requires {
+  std::tuple_size<C>::value;
+};
+
+// Why a monitor's path does not lead to a State of the model.
+enum class path_problem {
+  none,
+  no_such_field,         // a segment names no field of the module
+  not_an_index,          // after a container, a segment that is not an index
+  index_out_of_range,    // an index past a std::array / std::tuple
+  ends_before_a_state,   // the path ends at a module or a container
+  continues_past_state,  // the path goes on after a State or a plain field
+};
+
+template <class Field>
+struct path_resolution {
+  path_problem problem = path_problem::none;
+  using field_type = Field;  // the State the path leads to (void when it does not)
+};
+
+// Follows the path from character Begin on, through the types: a module's
+// fields by name, a container's elements by index (a std::vector's at run
+// time, in follow_path).
+template <fixed_string Path, std::size_t Begin, class T>
+constexpr auto resolve_path() {
   constexpr std::string_view full = Path.view();
-  constexpr std::size_t dot = full.find('.', Begin);
-  constexpr std::string_view head =
-      full.substr(Begin, dot == std::string_view::npos ? full.size() - Begin : dot - Begin);
-  constexpr auto fields = Self::template modyn_fields<Self>();
-  constexpr std::size_t index = field_index<Self>(head);
-  static_assert(index < std::tuple_size_v<decltype(fields)>,
+  constexpr std::string_view head = path_segment(full, Begin);
+  constexpr bool last = Begin + head.size() == full.size();
+  using failure = path_resolution<void>;
+  if constexpr (ReflectedModule<T>) {
+    constexpr auto fields = T::template modyn_fields<T>();
+    constexpr std::size_t index = field_index<T>(head);
+    if constexpr (index == std::tuple_size_v<decltype(fields)>) {
+      return failure{path_problem::no_such_field};
+    } else {
+      using Field = field_type_t<std::tuple_element_t<index, decltype(fields)>, T>;
+      if constexpr (!last)
+        return resolve_path<Path, Begin + head.size() + 1, Field>();
+      else if constexpr (is_state_v<Field>)
+        return path_resolution<Field>{};
+      else
+        return failure{path_problem::ends_before_a_state};
+    }
+  } else if constexpr (is_module_container_v<T>) {
+    if constexpr (!is_index_segment(head)) {
+      return failure{path_problem::not_an_index};
+    } else if constexpr (last) {
+      return failure{path_problem::ends_before_a_state};
+    } else if constexpr (has_static_size<T>) {
+      constexpr std::size_t index = index_of_segment(head);
+      if constexpr (index >= std::tuple_size_v<T>)
+        return failure{path_problem::index_out_of_range};
+      else
+        return resolve_path<Path, Begin + head.size() + 1, std::tuple_element_t<index, T>>();
+    } else {
+      return resolve_path<Path, Begin + head.size() + 1, typename T::value_type>();
+    }
+  } else if constexpr (ModuleType<T>) {
+    return failure{path_problem::no_such_field};  // a module without MODYN_FIELDS
+  } else {
+    return failure{path_problem::continues_past_state};
+  }
+}
+
+// Reports a problem of a monitor's path. The path is spelt out in the
+// template arguments, one character each, so that the compiler's
+// "in instantiation of monitor_path_problem<..., 'l', '1', '.', 'h'>" note
+// shows which monitor it is.
+template <path_problem Problem, char... Path>
+struct monitor_path_problem {
+  static_assert(Problem != path_problem::no_such_field,
                 "modyn::monitor: a segment of the path names no field of the module (check the path "
                 "against the model's named_states())");
-  auto& field = std::get<index>(fields).get(m);
-  if constexpr (dot == std::string_view::npos) {
-    static_assert(is_state_v<std::remove_cvref_t<decltype(field)>>,
-                  "modyn::monitor: the path must end at a State");
-    return (field);
+  static_assert(Problem != path_problem::not_an_index,
+                "modyn::monitor: after a std::array / std::vector / std::tuple of modules the path needs "
+                "an element index (\"pops.0.V\")");
+  static_assert(Problem != path_problem::index_out_of_range,
+                "modyn::monitor: the index is past the end of the std::array / std::tuple of modules");
+  static_assert(Problem != path_problem::ends_before_a_state,
+                "modyn::monitor: the path must end at a State, not at a module or a container");
+  static_assert(Problem != path_problem::continues_past_state,
+                "modyn::monitor: the path goes on past a State or a plain field");
+  static constexpr bool reported = true;
+};
+
+// A monitor's path checked against a model when the loop's class is
+// instantiated, whether or not it ever runs.
+template <fixed_string Path, class Model>
+struct checked_monitor_path {
+  static constexpr path_problem problem = resolve_path<Path, 0, std::remove_cvref_t<Model>>().problem;
+  static constexpr bool valid = problem == path_problem::none;
+  static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+    return monitor_path_problem<problem, Path.chars[I]...>::reported;
+  }(std::make_index_sequence<Path.view().size()>{}));
+
+  // The State's type; an invalid path (reported above) gets a stand-in so
+  // that no further errors follow.
+  using state_type =
+      std::conditional_t<valid,
+                         typename decltype(resolve_path<Path, 0, std::remove_cvref_t<Model>>())::field_type,
+                         State<Tensor<float>>>;
+};
+
+// The field or element that the path's segment at Begin names in m.
+template <fixed_string Path, std::size_t Begin, class M>
+decltype(auto) path_step(M& m) {
+  using Self = std::remove_const_t<M>;
+  constexpr std::string_view head = path_segment(Path.view(), Begin);
+  if constexpr (ReflectedModule<Self>) {
+    constexpr auto fields = Self::template modyn_fields<Self>();
+    return std::get<field_index<Self>(head)>(fields).get(m);
+  } else if constexpr (has_static_size<Self>) {
+    return std::get<index_of_segment(head)>(m);
   } else {
-    return follow_path<Path, dot + 1>(field);
+    constexpr std::size_t index = index_of_segment(head);
+    if (index >= m.size()) {
+      throw config_error("modyn::monitor<\"" + std::string(Path.view()) + "\">: index " +
+                         std::to_string(index) + " is out of range for '" +
+                         std::string(Path.view().substr(0, Begin - 1)) + "', a std::vector of " +
+                         std::to_string(m.size()) + " modules");
+    }
+    return m[index];
   }
+}
+
+// The State at the dot-separated path Path (from character Begin on) of m;
+// the path was checked by checked_monitor_path. Throws config_error naming
+// the path when an index is past the end of a std::vector.
+template <fixed_string Path, std::size_t Begin = 0, class M>
+decltype(auto) follow_path(M& m) {
+  constexpr std::size_t end = Begin + path_segment(Path.view(), Begin).size();
+  auto& next = path_step<Path, Begin>(m);
+  if constexpr (end == Path.view().size())
+    return (next);
+  else
+    return follow_path<Path, end + 1>(next);
 }
 
 // The tensor type of the State at Path in a Model (Tensor<std::int32_t> for
 // an int32 counter beside a float V): what its recorder's history holds.
 template <fixed_string Path, class Model>
-using state_tensor_t =
-    typename std::remove_cvref_t<decltype(follow_path<Path>(std::declval<Model&>()))>::value_type;
+using state_tensor_t = typename checked_monitor_path<Path, Model>::state_type::value_type;
 
-}  // namespace detail
+// The State a recorder reads: follow_path's, once the path is known valid
+// (an invalid one was reported by checked_monitor_path's static_assert; the
+// stand-in spares the reader the errors that would follow).
+template <fixed_string Path, class Model>
+auto& monitored_state(Model& model) {
+  using checked = checked_monitor_path<Path, Model>;
+  if constexpr (checked::valid) {
+    return follow_path<Path>(model);
+  } else {
+    static typename checked::state_type stand_in;
+    return stand_in;
+  }
+}
 
-namespace detail {
-
-struct no_owner {};
-
-// The module that owns the field at Path (the model itself for a path of
-// one segment).
+// The module that owns the State at Path (the model itself for a path of
+// one segment, the element for "pops.0.spike").
 template <fixed_string Path, std::size_t Begin = 0, class M>
 decltype(auto) follow_owner(M& m) {
-  constexpr std::string_view full = Path.view();
-  constexpr std::size_t dot = full.find('.', Begin);
-  if constexpr (dot == std::string_view::npos) {
+  constexpr std::size_t end = Begin + path_segment(Path.view(), Begin).size();
+  if constexpr (end == Path.view().size()) {
     return (m);
   } else {
-    using Self = std::remove_const_t<M>;
-    constexpr std::string_view head = full.substr(Begin, dot - Begin);
-    constexpr auto fields = Self::template modyn_fields<Self>();
-    auto& field = std::get<field_index<Self>(head)>(fields).get(m);
-    if constexpr (ReflectedModule<std::remove_cvref_t<decltype(field)>>) {
-      return follow_owner<Path, dot + 1>(field);
-    } else {
-      return no_owner{};  // the path continues into a container: scan the State
-    }
+    return follow_owner<Path, end + 1>(path_step<Path, Begin>(m));
   }
+}
+
+// follow_owner's module, once the path is known valid (see monitored_state).
+template <fixed_string Path, class Model>
+decltype(auto) monitored_owner(Model& model) {
+  if constexpr (checked_monitor_path<Path, Model>::valid)
+    return follow_owner<Path>(model);
+  else
+    return (model);
 }
 
 // Whether the State at Path is the `spike` State of a neuron that emits the
@@ -221,14 +365,14 @@ class state_recorder {
   template <class Model>
   void start(Model& model, std::size_t steps, const Context&) {
     records_ = (steps + stride_ - 1) / stride_;
-    if (records_ == 0)
-      history_.ensure_shape(with_leading(0, recorded_shape(follow_path<Path>(model).value().shape())));
+    const auto& state = monitored_state<Path>(model);  // an index past a std::vector throws before the run
+    if (records_ == 0) history_.ensure_shape(with_leading(0, recorded_shape(state.value().shape())));
   }
 
   template <class Model>
   void record(Model& model, std::size_t t) {
     if (t % stride_ != 0) return;
-    const auto& value = follow_path<Path>(model).value();
+    const auto& value = monitored_state<Path>(model).value();
     if (t == 0) history_.ensure_shape(with_leading(records_, recorded_shape(value.shape())));
     auto slot = history_[t / stride_];
     if (!(slot.shape() == recorded_shape(value.shape()))) {
@@ -298,7 +442,7 @@ class spike_recorder {
   template <class Model>
   void start(Model& model, std::size_t steps, const Context& c) {
     record_.clear();
-    record_.shape = follow_path<Path>(model).value().shape();
+    record_.shape = monitored_state<Path>(model).value().shape();
     // On a device, a step's list or flags are copied into this host buffer
     // (sized once here: a warm run allocates nothing but the record).
     if constexpr (!B::host_accessible) {
@@ -312,7 +456,7 @@ class spike_recorder {
 
   template <class Model>
   void record(Model& model, std::size_t t) {
-    const auto& value = follow_path<Path>(model).value();
+    const auto& value = monitored_state<Path>(model).value();
     if (t == 0) record_.shape = value.shape();  // the shape the model's first step gave it
     if (!(value.shape() == record_.shape)) {
       throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) +
@@ -320,7 +464,7 @@ class spike_recorder {
     }
     // A neuron's spike State comes with the list its pass emitted: read
     // it, instead of scanning N flags.
-    auto&& owner = follow_owner<Path>(model);
+    auto&& owner = monitored_owner<Path>(model);
     if constexpr (emits_spikes<Path, std::remove_cvref_t<decltype(owner)>>) {
       const auto& fired = owner.fired();
       push_list(fired.data(), fired.size(), static_cast<std::int64_t>(t));
