@@ -5,7 +5,9 @@
 // the same inputs: the outputs and states must be cpu's, to rounding (the
 // GEMMs sum in another order; tanh and sigmoid are std:: on one lane and
 // xsimd:: on vectors). Then nn::LayerNorm, nn::Dropout, the activations and
-// softmax, and Sequentials of them (below).
+// softmax, and Sequentials of them (below). Last, what a move must keep
+// besides the parameters (the init::Options of a Dense) and must not do (take
+// streams from the default generator).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +18,7 @@
 #include "modyn/backend/pseudo_device.hpp"
 #include "modyn/backend/serial.hpp"
 #include "modyn/compose/sequential.hpp"
+#include "modyn/core/random.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_transfer.hpp"
 #include "modyn/module/context.hpp"
@@ -24,6 +27,7 @@
 #include "modyn/nn/dense.hpp"
 #include "modyn/nn/dropout.hpp"
 #include "modyn/nn/gru_cell.hpp"
+#include "modyn/nn/init.hpp"
 #include "modyn/nn/layer_norm.hpp"
 #include "modyn/nn/lstm_cell.hpp"
 #include "modyn/nn/rnn_cell.hpp"
@@ -162,12 +166,10 @@ TEMPLATE_TEST_CASE("nn::Dropout on each backend: the identity in evaluation, cpu
   const Tensor<float> x = wave(Shape{batch, hidden}, -1.0f, 1.0f);
   const auto x_on_b = modyn::to<TestType>(x);
   const modyn::Context evaluation{}, training{.training = true};
-  // Built with the seed on each backend. (modyn::to<B> of a seeded Dropout
-  // does not carry its generator: rng_ is no reflected field, so the rebound
-  // layer is default-constructed and draws the next InitGenerator stream; its
-  // masks are then not cpu's.)
+  // Moved with to<B>: the rebound layer has cpu_drop's generator (its rebind
+  // constructor copies it), so it draws cpu's masks.
   nn::Dropout<float> cpu_drop(0.3, 42);
-  nn::Dropout<float, TestType> drop(0.3, 42);
+  auto drop = modyn::to<TestType>(cpu_drop);
   require_equal(host_values(drop(x_on_b, evaluation)), x.to_vector(), "evaluation");
   require_equal(host_values(drop(x_on_b)), x.to_vector(), "no context");
   std::size_t dropped = 0;
@@ -235,4 +237,79 @@ TEMPLATE_TEST_CASE(
   for (const auto& x : inputs()) {
     require_close(host_values(seq(modyn::to<TestType>(x))), host_values(cpu_seq(x)), "Sequential");
   }
+}
+
+// A layer's init::Options are no reflected field: the rebind constructor
+// carries them, so the moved layer redraws as the source does (a zeros
+// layer stays zeros, a normal one keeps its scale).
+TEMPLATE_TEST_CASE("nn::Dense moved with to<B> keeps its init::Options: reset_parameters redraws as on cpu",
+                   "[nn][backends][dense][init]", modyn::serial, modyn::pseudo_device) {
+  using modyn::init::Kind;
+  const modyn::init::Options zeros{.kind = Kind::zeros, .seed = 3},
+      normal{.kind = Kind::normal, .scale = 2.5, .seed = 3};
+  for (const modyn::init::Options& options : {zeros, normal}) {
+    INFO("init kind " << static_cast<int>(options.kind));
+    nn::Dense<> cpu_dense(in, hidden, options);
+    auto dense = modyn::to<TestType>(cpu_dense);
+    modyn::init::reset_parameters(cpu_dense, 11);
+    modyn::init::reset_parameters(dense, 11);
+    require_equal(host_values(dense.weight.raw()), host_values(cpu_dense.weight.raw()), "weight by path");
+    require_equal(host_values(dense.bias.raw()), host_values(cpu_dense.bias.raw()), "bias by path");
+    modyn::Rng cpu_rng(12), rng(12);
+    cpu_dense.reset_parameters(cpu_rng);
+    dense.reset_parameters(rng);
+    require_equal(host_values(dense.weight.raw()), host_values(cpu_dense.weight.raw()), "weight");
+    require_equal(host_values(dense.bias.raw()), host_values(cpu_dense.bias.raw()), "bias");
+
+    // A child of a Sequential: rebuilt with the same Options.
+    modyn::Sequential cpu_seq{nn::Dense(in, hidden, options), modyn::relu};
+    auto seq = modyn::to<TestType>(cpu_seq);
+    modyn::init::reset_parameters(cpu_seq, 13);
+    modyn::init::reset_parameters(seq, 13);
+    require_equal(host_values(seq.template get<0>().weight.raw()),
+                  host_values(cpu_seq.template get<0>().weight.raw()), "weight in a Sequential");
+  }
+}
+
+namespace {
+
+// The first weights of a Dense built after make_model() from seed 5, with the
+// model moved to serial in between or not.
+template <class MakeModel>
+std::vector<float> weights_built_after(MakeModel make_model, bool move) {
+  modyn::manual_seed(5);
+  const auto model = make_model();
+  if (move) {
+    const auto moved = modyn::to<modyn::serial>(model);
+    CHECK(moved.name() == model.name());
+  }
+  return nn::Dense<>(in, hidden).weight.raw().to_vector();
+}
+
+template <class MakeModel>
+void require_no_stream_taken(MakeModel make_model, const std::string& what) {
+  INFO(what);
+  REQUIRE(weights_built_after(make_model, true) == weights_built_after(make_model, false));
+}
+
+}  // namespace
+
+// to<B> builds the rebound layers without initialising them (the Params are
+// copied over them): no stream is taken from modyn::InitGenerator, so the
+// layers built after a move initialise as if it had not happened.
+TEST_CASE("to<B> of nn layers takes no stream from the default generator", "[nn][backends][init]") {
+  require_no_stream_taken([] { return nn::Dense<>(in, hidden); }, "Dense");
+  require_no_stream_taken([] { return nn::Dense<in, hidden, float>(); }, "Dense with static sizes");
+  require_no_stream_taken([] { return nn::RNNCell<float>(in, hidden); }, "RNNCell");
+  require_no_stream_taken([] { return nn::GRUCell<float>(in, hidden); }, "GRUCell");
+  require_no_stream_taken([] { return nn::LSTMCell<float>(in, hidden); }, "LSTMCell");
+  require_no_stream_taken([] { return nn::LayerNorm<float>(hidden); }, "LayerNorm");
+  require_no_stream_taken([] { return nn::Dropout<float>(0.3); }, "Dropout");
+  // The Sequential default-constructs its entries before they are rebuilt:
+  // an empty Dense<> draws nothing.
+  require_no_stream_taken(
+      [] {
+        return modyn::Sequential{nn::Dense(in, hidden), modyn::relu, nn::Dense(hidden, 7)};
+      },
+      "Sequential of Dense layers");
 }

@@ -11,6 +11,7 @@
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
@@ -31,16 +32,30 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   MODYN_FIELDS(weight, bias)
 
   // Static sizes: nn::Dense<100, 10>{}; dynamic ones: nn::Dense(100, 10).
+  // A default Dense<> is empty (0 x 0).
   Dense() : Dense(In == dynamic ? 0 : In, Out == dynamic ? 0 : Out) {}
   // Initialised from init::generator(options) (see nn/init.hpp for the key).
+  // A layer without parameters (out = 0, as a default Dense<>) takes no
+  // stream from the default generator: an empty layer, which a parent module
+  // default-constructs when to<B> moves it, does not shift the
+  // initialisation of the layers built after it.
   Dense(std::size_t in, std::size_t out, init::Options options = {}) : init_(options) {
     check_static_size(In, in, "in");
     check_static_size(Out, out, "out");
     weight = Param<tensor_type>(tensor_type::empty({in, out}));
     bias = Param<tensor_type>(tensor_type::empty({out}));
+    if (out == 0) return;
     Rng rng = init::generator(options);
     reset_parameters(rng);
   }
+
+  // to<B>(dense): the same layer on another backend, with the source's
+  // Options, so that reset_parameters redraws as the source would. Builds
+  // empty Params (to<B> copies the source's over them) and takes no stream
+  // from the default generator: moving a layer does not change the
+  // initialisation of layers built after it.
+  template <class OtherBackend>
+  Dense(rebind_tag, const Dense<In, Out, T, OtherBackend>& source) : init_(source.init_) {}
 
   // Redraws weight, then bias, from rng with the constructor's Options, in
   // place (init::reset_parameters(model, seed) calls it with this layer's
@@ -93,6 +108,9 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   }
 
  private:
+  template <std::size_t, std::size_t, class, class>
+  friend class Dense;  // the rebind constructor reads another backend's init_
+
   init::Options init_{};
 
   static void check_static_size(std::size_t declared, std::size_t given, const char* which) {

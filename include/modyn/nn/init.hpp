@@ -20,7 +20,8 @@
 //   dependent on the order in which layers are constructed, as in PyTorch.
 //   Use reset_parameters(model, seed) where that order must not matter.
 // - The hooks use the Options the layer was constructed with (kind, scale);
-//   a default-constructed or rebound layer uses the default Options.
+//   a default-constructed layer uses the default Options, and a layer moved
+//   with to<B> keeps its source's (and draws nothing when it is moved).
 #pragma once
 
 #include <cmath>
