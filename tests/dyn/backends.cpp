@@ -538,7 +538,7 @@ TEMPLATE_TEST_CASE("LoopOverTime::run_for of a network moved with to<B>, with mo
                              monitor<"lif.V">,
                              monitor<"syn.g">.every(3),
                              monitor<"lif.spike">,
-                             {.dt = 0.5}};
+                             {.dt = 0.5, .record_output = true}};
     loop.reset_state(2);
     const auto I = ramp<B>(8.0f, 0.4f);  // a per-sample current, broadcast over the batch of 2
     const auto& [out, V, g, spike] =

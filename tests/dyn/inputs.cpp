@@ -259,7 +259,7 @@ TEST_CASE("inputs::sample: invalid dt or duration", "[dyn][inputs]") {
 
 TEST_CASE("inputs: LoopOverTime::run_for feeds a model the input at each step's t", "[dyn][inputs]") {
   const inputs::section s({1.f, 2.f, 3.f}, {1.1, 3.2, 0.7});
-  modyn::LoopOverTime loop{Probe{}, modyn::monitor<"x">, {.dt = 0.1}};
+  modyn::LoopOverTime loop{Probe{}, modyn::monitor<"x">, {.dt = 0.1, .record_output = true}};
   const auto& [out, x] = loop.run_for(6.0, s);
   REQUIRE(x.shape() == modyn::Shape{60, 1});
   CHECK(x.reshape({60}) == inputs::sample(s, 6.0, 0.1));

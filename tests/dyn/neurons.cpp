@@ -455,7 +455,7 @@ std::vector<double> izhikevich_reference(dyn::izhikevich::parameter_set p, doubl
 // (V = -65, u = b V), under a current of 10 switched on at t = 0.
 std::vector<double> izhikevich_run(dyn::izhikevich::parameter_set p, double duration) {
   constexpr double dt = 0.1;
-  LoopOverTime loop{dyn::Izhikevich<float>(1, p), monitor<"V">, {.dt = dt}};
+  LoopOverTime loop{dyn::Izhikevich<float>(1, p), monitor<"V">, {.dt = dt, .record_output = true}};
   const auto [spikes, V] = loop.run_for(duration, [](double, std::size_t) { return 10.f; });
   for (std::size_t k = 0; k < V.shape(0); ++k)
     REQUIRE_IN_LOOP(V(k, 0) < 30.f, "step " << k);  // reset when fired
@@ -580,7 +580,7 @@ const adex_trace& adex_reference_300ms() {
 template <class Model>
 adex_trace adex_run(double I, double duration, double dt) {
   using T = typename Model::tensor_type::value_type;
-  LoopOverTime loop{Model(1), monitor<"V">, monitor<"w">, {.dt = dt}};
+  LoopOverTime loop{Model(1), monitor<"V">, monitor<"w">, {.dt = dt, .record_output = true}};
   const auto [spikes, V, w] = loop.run_for(duration, [&](double, std::size_t) { return static_cast<T>(I); });
   adex_trace r;
   for (std::size_t k = 0; k < V.shape(0); ++k) {
@@ -1074,7 +1074,7 @@ TEMPLATE_TEST_CASE("dyn neurons: LoopOverTime runs them with monitors", "[dyn][n
     }
   }
   if constexpr (TestType::spikes) {
-    LoopOverTime loop{TestType::make(n), monitor<"V">, monitor<"spike">, {.dt = dt}};
+    LoopOverTime loop{TestType::make(n), monitor<"V">, monitor<"spike">, {.dt = dt, .record_output = true}};
     const auto& [out, V, spike] = loop.run_for(20.0, input);
     CHECK(out.shape() == Shape{200, n});
     CHECK(V.shape() == Shape{200, n});
@@ -1084,7 +1084,7 @@ TEMPLATE_TEST_CASE("dyn neurons: LoopOverTime runs them with monitors", "[dyn][n
     CHECK(out.to_vector() == spike_expected);
     CHECK(std::count(spike_expected.begin(), spike_expected.end(), 1.f) > 0);
   } else {
-    LoopOverTime loop{TestType::make(n), monitor<"V">, {.dt = dt}};
+    LoopOverTime loop{TestType::make(n), monitor<"V">, {.dt = dt, .record_output = true}};
     const auto& [out, V] = loop.run_for(20.0, input);
     CHECK(V.shape() == Shape{200, n});
     CHECK(V.to_vector() == V_expected);

@@ -90,7 +90,7 @@ TEST_CASE("PoissonSpikes: 1000 neurons x 1000 steps at 20 Hz fire as Binomial(10
 TEST_CASE("PoissonSpikes: under LoopOverTime, histories (1000, N) equal the step-by-step draws",
           "[dyn][poisson]") {
   const PoissonSpikes p(300, 20.0, 7);
-  modyn::LoopOverTime loop{p, modyn::monitor<"spike">, {.dt = 0.1}};
+  modyn::LoopOverTime loop{p, modyn::monitor<"spike">, {.dt = 0.1, .record_output = true}};
   const auto& [out, history] = loop.run_for(100.0);
   REQUIRE(history.shape() == Shape{1000, 300});
   REQUIRE(out.shape() == Shape{1000, 300});
