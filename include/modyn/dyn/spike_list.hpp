@@ -13,6 +13,8 @@
 #include "modyn/core/kernel_args.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
+#include "modyn/core/tensor_transfer.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::dyn {
 
@@ -20,6 +22,13 @@ template <class B = default_backend>
 class SpikeList {
  public:
   using index_type = std::int32_t;
+
+  SpikeList() = default;
+  // The list of a population on another backend (to<B> of the population):
+  // the same spikes, so fired() still agrees with the spike State.
+  template <class OtherBackend>
+  SpikeList(rebind_tag, const SpikeList<OtherBackend>& source)
+      : indices_(modyn::to<B>(source.indices_)), count_(source.count_) {}
 
   // The emit channel of a step over n neurons: room for all of them, none
   // yet. Allocates only when n grows (a warm run allocates nothing).
@@ -40,6 +49,9 @@ class SpikeList {
   const index_type* data() const noexcept { return indices_.data(); }
 
  private:
+  template <class>
+  friend class SpikeList;  // the rebind constructor reads another backend's list
+
   Tensor<index_type, B> indices_;
   std::size_t count_ = 0;
 };

@@ -30,6 +30,8 @@
 //   function of (seed, step, element): the same on every thread count.
 // - Without a seed, a generator comes from modyn::InitGenerator (as
 //   nn::Dropout): reproducible per program, and different for each group.
+// - to<B>(spikes) keeps the generator (and the rates, moved to B when they
+//   are a tensor): the same spikes at every step on the new backend.
 #pragma once
 
 #include <cmath>
@@ -48,8 +50,10 @@
 #include "modyn/core/random.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
+#include "modyn/core/tensor_transfer.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::dyn {
 
@@ -150,6 +154,15 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
     check_fixed_rate();
   }
 
+  // to<B>(spikes): the same trains on another backend. There is no default
+  // constructor to start from, and the generator, the size and the rate are
+  // not reflected fields: they are copied here, so the rebound group fires
+  // as the source would, and no stream is taken from InitGenerator.
+  template <class OtherBackend, class OtherRate>
+  requires std::is_same_v<rebind_backend_t<OtherRate, B>, Rate> PoissonSpikes(
+      rebind_tag, const PoissonSpikes<T, OtherBackend, OtherRate>& source)
+      : spike(Shape{source.n_}), n_(source.n_), rate_(rebound_rate(source.rate_)), rng_(source.rng_) {}
+
   std::size_t size() const noexcept { return n_; }
   const Rate& rate() const noexcept { return rate_; }
 
@@ -166,6 +179,20 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   }
 
  private:
+  template <class, class, class>
+  friend class PoissonSpikes;  // the rebind constructor reads another backend's members
+
+  // A source's rate on this backend: per-neuron rates are moved, constants
+  // and functions copied.
+  template <class OtherRate>
+  static Rate rebound_rate(const OtherRate& rate) {
+    if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
+      return modyn::to<B>(rate);
+    } else {
+      return rate;
+    }
+  }
+
   // rate (Hz) * dt (ms) / 1000 = the firing probability in one step.
   static double probability(double hz, double dt) noexcept { return hz * dt / 1000.0; }
 

@@ -29,6 +29,7 @@
 #include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::dyn {
 
@@ -106,6 +107,13 @@ class AdEx : public Module<AdEx<T, B, Method>> {
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+  // to<B>: the last step's list comes with the spike State (not a reflected
+  // field, so to<B> would leave it empty).
+  template <class OtherBackend>
+  void on_rebind(const AdEx<T, OtherBackend, Method>& source) {
+    fired_ = SpikeList<B>(rebind_tag{}, source.fired());
+  }
 
  private:
   void check_states() const { detail::match_states({"dyn::AdEx", this->name()}, V, w, spike); }

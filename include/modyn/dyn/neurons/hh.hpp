@@ -33,6 +33,7 @@
 #include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::dyn {
 
@@ -143,6 +144,13 @@ class HH : public Module<HH<T, B, Method>> {
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+  // to<B>: the last step's list comes with the spike State (not a reflected
+  // field, so to<B> would leave it empty).
+  template <class OtherBackend>
+  void on_rebind(const HH<T, OtherBackend, Method>& source) {
+    fired_ = SpikeList<B>(rebind_tag{}, source.fired());
+  }
 
  private:
   void check_states() const { detail::match_states({"dyn::HH", this->name()}, V, m, h, n, spike); }

@@ -27,6 +27,7 @@
 #include "modyn/dyn/spike_list.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 
 namespace modyn::dyn {
 
@@ -101,6 +102,13 @@ class LIF : public Module<LIF<T, B, Method>> {
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+  // to<B>: the last step's list comes with the spike State (not a reflected
+  // field, so to<B> would leave it empty).
+  template <class OtherBackend>
+  void on_rebind(const LIF<T, OtherBackend, Method>& source) {
+    fired_ = SpikeList<B>(rebind_tag{}, source.fired());
+  }
 
   // The form LoopOverTime calls: one input and the context.
   template <class X>
