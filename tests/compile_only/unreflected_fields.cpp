@@ -3,6 +3,7 @@
 // member. Only compiled (tests/compile_only): a failing static_assert fails the
 // build. What the probe reports is pinned by tests/compile_fail/fields_*.cpp.
 #include <array>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -47,6 +48,14 @@ struct Complete : modyn::Module<Complete> {
   MODYN_FIELDS(weight, V, children, child, steps)
 };
 
+// Plain types that can hold anything (an optional child) are plain values,
+// for the probe as for reflection.
+struct OptionalChild : modyn::Module<OptionalChild> {
+  modyn::Param<tensor> weight{tensor::zeros({2})};
+  std::optional<Forgot> maybe;
+  MODYN_FIELDS(weight, maybe)
+};
+
 // A class with a constructor is not an aggregate: it is not probed.
 struct WithConstructor : modyn::Module<WithConstructor> {
   modyn::Param<tensor> weight;
@@ -63,6 +72,9 @@ static_assert(reflected_fields<Partial>() == 1);
 static_assert(reflected_kind_members<Complete>() == 4);
 static_assert(reflected_fields<Complete>() == 4);
 static_assert(reflected_kind_members<WithConstructor>() == 0);
+static_assert(reflected_kind_members<OptionalChild>() == 1);
+static_assert(reflected_fields<OptionalChild>() == 1);
+static_assert(modyn::detail::check_reflection_complete<OptionalChild>());
 static_assert(modyn::detail::check_reflection_complete<Plain>());
 static_assert(modyn::detail::check_reflection_complete<Complete>());
 

@@ -7,10 +7,13 @@
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "modyn/modyn.hpp"
@@ -373,4 +376,52 @@ TEST_CASE("monitor paths through std::array, std::vector and std::tuple of modul
     LoopOverTime spikes{net, spike_monitor<"pops.7.spike">};
     CHECK_THROWS_AS(spikes.run_for(1.0), modyn::config_error);
   }
+}
+
+namespace {
+
+// Mixed element types: a float State beside an int32 counter and a double Param.
+struct MixedPop : modyn::Module<MixedPop> {
+  modyn::Param<Tensor<double>> tau{Tensor<double>::full({3}, 4.0)};
+  modyn::State<Tensor<float>> V{modyn::Shape{3}, -1.0f};
+  modyn::State<Tensor<std::int32_t>> count{modyn::Shape{3}, 0};
+  MODYN_FIELDS(tau, V, count)
+
+  void update(const Context&) {
+    for (std::size_t k = 0; k < 3; ++k) count->data()[k] += 1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("A const loop over a shared model reads the model as const", "[compose][loop][ownership]") {
+  MixedPop model;
+  LoopOverTime loop{model, monitor<"count">};
+  loop.reset_state();
+  const auto& reader = loop;
+  const auto version = model.tau.version();
+  const auto params = reader.named_parameters();  // const references, no raw_mut()
+  const auto states = reader.named_states();
+  CHECK(model.tau.version() == version);
+  REQUIRE(params.size() == 1);
+  REQUIRE(states.size() == 2);
+  CHECK(params[0].first == "tau");
+  STATIC_REQUIRE(std::is_same_v<std::remove_cvref_t<decltype(params[0].second)>,
+                                std::reference_wrapper<const Tensor<double>>>);
+  CHECK(std::visit([](auto ref) { return ref.get().size(); }, states[1].second) == 3);
+  CHECK(std::holds_alternative<std::reference_wrapper<const Tensor<std::int32_t>>>(states[1].second));
+}
+
+TEST_CASE("run_for refuses a duration or a dt that is not finite or not positive", "[compose][loop]") {
+  MixedPop model;
+  LoopOverTime zero_dt{model, LoopOptions{.dt = 0.0}};
+  zero_dt.reset_state();
+  REQUIRE_THROWS_AS(zero_dt.run_for(1.0), modyn::config_error);
+  REQUIRE_THROWS_WITH(zero_dt.run_for(1.0), Catch::Contains("dt must be finite and > 0"));
+  LoopOverTime loop{model, LoopOptions{.dt = 0.1}};
+  REQUIRE_THROWS_WITH(loop.run_for(std::numeric_limits<double>::infinity()),
+                      Catch::Contains("duration must be finite"));
+  REQUIRE_THROWS_WITH(loop.run_for(-1.0), Catch::Contains("duration must be finite and >= 0"));
+  loop.run_for(0.3);
+  CHECK(model.count.value().to_vector() == std::vector<std::int32_t>{3, 3, 3});
 }

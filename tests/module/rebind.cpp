@@ -116,6 +116,22 @@ struct HookedHolder : modyn::Module<HookedHolder<B>> {
   MODYN_FIELDS(child, children)
 };
 
+// Counts the on_rebind calls made on this object (to<B> makes one per module).
+template <class B = modyn::cpu>
+struct CountsHooks : modyn::Module<CountsHooks<B>> {
+  using tensor_type = Tensor<float, B>;
+  modyn::Param<Tensor<float, B>> w{Tensor<float, B>::full({2}, 1.0f)};
+  MODYN_FIELDS(w)
+
+  int hook_calls = 0;  // not reflected
+
+  template <class Other>
+  void on_rebind(const CountsHooks<Other>&) {
+    ++hook_calls;
+  }
+  const Tensor<float, B>& update(const Tensor<float, B>& x) const { return x; }
+};
+
 // A plain (neither Param nor State) Tensor field.
 template <class B = modyn::cpu>
 struct Table : modyn::Module<Table<B>> {
@@ -373,6 +389,44 @@ TEST_CASE("to<B> of a seeded nn::Dropout keeps its generator: the same masks as 
   }
   CHECK(dropped > 0);
   CHECK(dropped < 3 * x.size());
+}
+
+TEST_CASE("to<B> of a Sequential builds its entries from the source's: no default generator stream is drawn",
+          "[rebind][hook]") {
+  using modyn::serial;
+  // The next layer drawn from the default generator, after `between` ran.
+  const auto next_weights = [](const auto& between) {
+    modyn::manual_seed(11);
+    between();
+    return modyn::nn::Dense(3, 2).weight.raw().to_vector();
+  };
+  modyn::Sequential seq{modyn::nn::Dense(3, 4, {.seed = 1}),
+                        modyn::named<"drop">(modyn::nn::Dropout<float>(0.3, 5)),
+                        modyn::nn::Dropout<float>(0.5, 6)};
+  const auto undisturbed = next_weights([] {});
+  decltype(modyn::to<serial>(seq)) moved;
+  const auto after_move = next_weights([&] { moved = modyn::to<serial>(seq); });
+  CHECK(after_move == undisturbed);
+
+  // The Dropouts kept their generators: the same masks as on cpu.
+  const modyn::Context training{.training = true};
+  const Tensor<float> x = Tensor<float>::full({4, 3}, 1.0f);
+  for (int call = 0; call < 2; ++call) {
+    CAPTURE(call);
+    CHECK(host_values(moved(modyn::to<serial>(x), training)) == seq(x, training).to_vector());
+  }
+  CHECK(moved.get<"drop">().p == 0.3);
+  CHECK(moved.name() == seq.name());
+}
+
+TEST_CASE("to<B> of nested Sequentials builds each entry once", "[rebind][hook]") {
+  modyn::Sequential seq{CountsHooks<>{},
+                        modyn::Sequential{CountsHooks<>{}, modyn::Sequential{CountsHooks<>{}}}};
+  const auto moved = modyn::to<modyn::serial>(seq);
+  CHECK(moved.get<0>().hook_calls == 1);
+  CHECK(moved.get<1>().get<0>().hook_calls == 1);
+  CHECK(moved.get<1>().get<1>().get<0>().hook_calls == 1);
+  CHECK(host_values(moved.get<1>().get<1>().get<0>().w.raw()) == std::vector<float>{1.0f, 1.0f});
 }
 
 TEST_CASE("to<B> calls on_rebind after the reflected fields are copied", "[rebind][hook]") {

@@ -179,6 +179,9 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
  public:
   using tensor_type = typename detail::model_tensor<model_type>::type;
+  // A loop over a shared model is not cloned or moved to another backend
+  // (module/rebind.hpp): the copy would share the model, or leave it behind.
+  static constexpr bool refers_to_shared_model = std::is_reference_v<Model>;
 
   // A model convertible to Model (an lvalue for a shared model), the
   // monitors, the options.
@@ -264,8 +267,13 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       return std::tuple<>{};
     } else {
       const auto through_model = [](auto inner) {
+        // A shared model is a reference member: constness of the loop does
+        // not reach it by itself.
         const auto get = [get_inner = inner.get](auto& self) -> decltype(auto) {
-          return get_inner(self.model_);
+          if constexpr (std::is_const_v<std::remove_reference_t<decltype(self)>>)
+            return get_inner(std::as_const(self.model_));
+          else
+            return get_inner(self.model_);
         };
         return detail::field_info{inner.name, get};
       };
@@ -356,7 +364,14 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   }
 
   std::size_t step_count(double duration) const {
-    if (!(duration >= 0.0)) throw config_error("modyn::LoopOverTime::run_for: the duration must be >= 0");
+    if (!(duration >= 0.0) || !std::isfinite(duration)) {
+      throw config_error("modyn::LoopOverTime::run_for: the duration must be finite and >= 0, got " +
+                         std::to_string(duration));
+    }
+    if (!(options_.dt > 0.0) || !std::isfinite(options_.dt)) {
+      throw config_error("modyn::LoopOverTime::run_for: LoopOptions::dt must be finite and > 0, got " +
+                         std::to_string(options_.dt));
+    }
     return static_cast<std::size_t>(std::llround(duration / options_.dt));
   }
 

@@ -28,6 +28,7 @@
 #include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 
 namespace modyn {
@@ -137,6 +138,20 @@ constexpr bool is_stateless_entry() {
   }
 }
 
+// Whether Sequential<Entries...> can be built from these arguments, one per
+// entry.
+template <class EntryTuple, class... Args>
+constexpr bool constructs_entries() {
+  if constexpr (std::tuple_size_v<EntryTuple> != sizeof...(Args)) {
+    return false;
+  } else {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+      return (std::is_constructible_v<std::tuple_element_t<I, EntryTuple>, Args&&> && ...);
+    }
+    (std::index_sequence_for<Args...>{});
+  }
+}
+
 }  // namespace detail
 
 template <class... Entries>
@@ -165,10 +180,21 @@ class Sequential : public Module<Sequential<Entries...>> {
 
   Sequential() = default;
   template <class... Args>
-  requires(sizeof...(Args) == sizeof...(Entries) &&
+  requires(detail::constructs_entries<std::tuple<Entries...>, Args...>() &&
            !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Sequential> ||
                                       ...))) explicit Sequential(Args&&... entries)
       : entries_(std::forward<Args>(entries)...) {}
+
+  // to<B>(sequential) (module/rebind.hpp): each entry is built from the
+  // source's by to<B>'s rules, none default-constructed first (the default
+  // constructor of a Dropout, say, would draw a stream of the default
+  // generator).
+  static constexpr bool rebind_constructor_copies_fields = true;
+  template <class... Others>
+  requires(sizeof...(Others) == sizeof...(Entries))
+      Sequential(rebind_tag, const Sequential<Others...>& source)
+      : Module<Sequential>(source.name()),
+        entries_(rebuilt_entries(source.entries_, std::index_sequence_for<Entries...>{})) {}
 
   // The I-th entry (without its name).
   template <std::size_t I>
@@ -327,6 +353,23 @@ decltype(auto) guarded(F&& f, const X& x) {
     throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
   }
 }
+
+template <class... Others, std::size_t... I>
+static std::tuple<Entries...> rebuilt_entries(const std::tuple<Others...>& source,
+                                              std::index_sequence<I...>) {
+  return std::tuple<Entries...>(rebuilt_entry<Entries>(std::get<I>(source))...);
+}
+
+template <class Entry, class Source>
+static Entry rebuilt_entry(const Source& source) {
+  if constexpr (detail::unnamed<Entry>::is_named)
+    return Entry{detail::make_rebound<unnamed_t<Entry>>(source.value)};
+  else
+    return detail::make_rebound<Entry>(source);
+}
+
+template <class...>
+friend class Sequential;  // the rebind constructor reads another backend's entries
 
 std::tuple<Entries...> entries_;
 std::array<tensor_type, size> buffers_;

@@ -102,9 +102,30 @@ concept HasRebindHook = requires(Target& target, const Source& source) {
   target.on_rebind(source);
 };
 
+// A module whose rebind constructor copies everything itself, its reflected
+// fields included (Sequential rebuilds each entry from the source's): to<B>
+// skips step 2 for it, which would rebuild each child a second time.
+template <class M>
+concept RebindConstructorCopiesFields = requires {
+  requires M::rebind_constructor_copies_fields;
+};
+
+// A module that refers to a model it does not own (a LoopOverTime built from
+// an lvalue): a copy of it, or a move to another backend, would share that
+// model or leave it behind.
+template <class M>
+concept RefersToSharedModel = requires {
+  requires M::refers_to_shared_model;
+};
+
 // A deep copy of a model: parameters, states, name and plain fields.
 template <ModuleType M>
 std::remove_cvref_t<M> clone(const M& model) {
+  static_assert(
+      !RefersToSharedModel<std::remove_cvref_t<M>>,
+      "modyn::clone: this module shares a model it does not own (a LoopOverTime built from an "
+      "lvalue): clone the model and build a new loop over the copy, LoopOverTime{clone(model), ...}");
+  static_assert(detail::check_reflection_complete<std::remove_cvref_t<M>>());
   return model;
 }
 
@@ -198,7 +219,10 @@ Dst make_rebound(const Src& src) {
   if constexpr (std::is_same_v<Dst, Src>) {
     return src;
   } else {
-    if constexpr (RebindConstructible<Dst, Src>) {
+    static_assert(check_reflection_complete<Src>());
+    if constexpr (RebindConstructorCopiesFields<Dst> && RebindConstructible<Dst, Src>) {
+      return Dst(rebind_tag{}, src);
+    } else if constexpr (RebindConstructible<Dst, Src>) {
       Dst dst(rebind_tag{}, src);
       copy_reflected_then_hook(dst, src);
       return dst;
@@ -219,8 +243,12 @@ void copy_module_across(Dst& dst, const Src& src) {
   if constexpr (std::is_same_v<Dst, Src>) {
     dst = src;  // a child the rebinding leaves unchanged: all of it, reflected or not
   } else {
-    if constexpr (RebindConstructible<Dst, Src>) dst = Dst(rebind_tag{}, src);
-    copy_reflected_then_hook(dst, src);
+    if constexpr (RebindConstructorCopiesFields<Dst> && RebindConstructible<Dst, Src>) {
+      dst = Dst(rebind_tag{}, src);
+    } else {
+      if constexpr (RebindConstructible<Dst, Src>) dst = Dst(rebind_tag{}, src);
+      copy_reflected_then_hook(dst, src);
+    }
   }
 }
 
@@ -229,6 +257,9 @@ void copy_module_across(Dst& dst, const Src& src) {
 // The model rebuilt on backend B (see the contract at the top of this file).
 template <Backend B, ModuleType M>
 rebind_backend_t<std::remove_cvref_t<M>, B> to(const M& model) {
+  static_assert(!RefersToSharedModel<std::remove_cvref_t<M>>,
+                "modyn::to<B>: this module shares a model it does not own (a LoopOverTime built from an "
+                "lvalue): move the model, to<B>(model), and build a loop over the result");
   return detail::make_rebound<rebind_backend_t<std::remove_cvref_t<M>, B>>(model);
 }
 

@@ -12,6 +12,7 @@
 // is the function of kernel values it applies; exp_kernel is the kernel.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
@@ -127,8 +128,11 @@ struct Elementwise {
     return out;
   }
   // Of a number: relu(-1.5f) is 0.f (std:: functions underneath, core/math.hpp).
-  template <class V>
-  requires std::is_arithmetic_v<V> V operator()(V x) const { return Kernel{}(x); }
+  // Integers would run the kernel in integer arithmetic (sigmoid(0) == 0): not taken.
+  template <std::floating_point V>
+  V operator()(V x) const {
+    return Kernel{}(x);
+  }
 
   // out = kernel(x); out must have x's size (it may be x itself).
   template <TensorLike X, TensorLike Out>

@@ -55,7 +55,8 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   // from the default generator: moving a layer does not change the
   // initialisation of layers built after it.
   template <class OtherBackend>
-  Dense(rebind_tag, const Dense<In, Out, T, OtherBackend>& source) : init_(source.init_) {}
+  Dense(rebind_tag, const Dense<In, Out, T, OtherBackend>& source)
+      : Module<Dense>(source.name()), init_(source.init_) {}
 
   // Redraws weight, then bias, from rng with the constructor's Options, in
   // place (init::reset_parameters(model, seed) calls it with this layer's

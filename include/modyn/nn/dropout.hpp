@@ -37,7 +37,8 @@ class Dropout : public Module<Dropout<T, B>> {
   // to<B>(dropout): the same layer on another backend, with the generator
   // where the source's is, so a seeded layer draws the same masks there.
   template <class OtherBackend>
-  Dropout(rebind_tag, const Dropout<T, OtherBackend>& source) : p(source.p), rng_(source.rng_) {}
+  Dropout(rebind_tag, const Dropout<T, OtherBackend>& source)
+      : Module<Dropout>(source.name()), p(source.p), rng_(source.rng_) {}
 
   // In evaluation (or with p = 0) a Tensor input is returned itself, as
   // PyTorch returns its input: no copy, valid as long as the input is. A

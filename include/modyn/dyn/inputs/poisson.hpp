@@ -161,7 +161,11 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   template <class OtherBackend, class OtherRate>
   requires std::is_same_v<rebind_backend_t<OtherRate, B>, Rate> PoissonSpikes(
       rebind_tag, const PoissonSpikes<T, OtherBackend, OtherRate>& source)
-      : spike(Shape{source.n_}), n_(source.n_), rate_(rebound_rate(source.rate_)), rng_(source.rng_) {}
+      : Module<PoissonSpikes>(source.name()),
+        spike(Shape{source.n_}),
+        n_(source.n_),
+        rate_(rebound_rate(source.rate_)),
+        rng_(source.rng_) {}
 
   std::size_t size() const noexcept { return n_; }
   const Rate& rate() const noexcept { return rate_; }

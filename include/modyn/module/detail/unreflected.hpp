@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -22,17 +23,33 @@
 
 namespace modyn::detail {
 
-// Converts to any type; used only in unevaluated operands.
+// Converts to any type; used only in unevaluated operands (the definitions
+// exist for constexpr constructors of std::optional and the like, which name
+// the conversion even there).
 struct to_any {
   template <class T>
-  operator T() const;  // NOLINT: implicit by design
+  operator T() const {  // NOLINT: implicit by design
+    std::terminate();   // never called: defined so that constexpr constructors may name it
+  }
 };
 
 // Converts only to a type that reflection lists (a Param, a State, a module
 // or a container of modules).
 struct to_reflected_kind {
   template <class T>
-  requires(kind_of<T>() != field_kind::plain) operator T() const;  // NOLINT: implicit by design
+  requires(kind_of<T>() != field_kind::plain) operator T() const {  // NOLINT: implicit by design
+    std::terminate();
+  }
+};
+
+// Converts only to a plain type. A member that also accepts it is a plain
+// type that merely wraps anything (std::optional<nn::Dense<>>, std::any):
+// reflection lists it as a plain value, and so does the probe.
+struct to_plain_kind {
+  template <class T>
+  requires(kind_of<T>() == field_kind::plain) operator T() const {  // NOLINT: implicit by design
+    std::terminate();
+  }
 };
 
 template <std::size_t>
@@ -54,10 +71,13 @@ constexpr std::size_t initialiser_count(std::index_sequence<I...>) {
     return initialiser_count<M>(std::make_index_sequence<sizeof...(I) + 1>{});
 }
 
-// Whether initialiser `At` of M takes only a reflected kind of field.
+// Whether initialiser `At` of M is a reflected kind of field: it takes an
+// object that converts only to one, and not one that converts only to a
+// plain type.
 template <class M, std::size_t At, std::size_t... I>
 constexpr bool reflected_kind_at(std::index_sequence<I...>) {
-  return brace_initialisable_from<M, std::conditional_t<I == At, to_reflected_kind, to_any>...>;
+  return brace_initialisable_from<M, std::conditional_t<I == At, to_reflected_kind, to_any>...> &&
+         !brace_initialisable_from<M, std::conditional_t<I == At, to_plain_kind, to_any>...>;
 }
 
 // How many members of the aggregate M are Params, States, modules or
