@@ -86,7 +86,8 @@ concept param_like = requires {
   typename Field::regularizer_type;
 };
 
-// Whether traversal may stop below `depth`: nothing deeper is accepted.
+// Whether something deeper than `depth` may be accepted (when not, a
+// traversal does not descend below `depth`).
 template <class Filter>
 constexpr bool deeper_accepted(const Filter& filter, int depth) {
   if constexpr (std::is_same_v<Filter, max_depth>) {
