@@ -419,6 +419,15 @@ TEST_CASE("to<B> of a Sequential builds its entries from the source's: no defaul
   CHECK(moved.name() == seq.name());
 }
 
+TEST_CASE("to<B> of a Sequential with a lambda entry copies the lambda (closures cannot be assigned)",
+          "[rebind]") {
+  const auto twice = [](const auto& x) { return x * 2.0f; };
+  modyn::Sequential seq{modyn::nn::Dense(3, 2, {.seed = 4}), twice};
+  auto moved = modyn::to<modyn::serial>(seq);
+  const Tensor<float> x({2, 3}, {1.0f, -2.0f, 0.5f, 3.0f, 0.0f, -1.0f});
+  require_close(host_values(moved(modyn::to<modyn::serial>(x))), seq(x).to_vector());
+}
+
 TEST_CASE("to<B> of nested Sequentials builds each entry once", "[rebind][hook]") {
   modyn::Sequential seq{CountsHooks<>{},
                         modyn::Sequential{CountsHooks<>{}, modyn::Sequential{CountsHooks<>{}}}};
