@@ -220,11 +220,9 @@ Dst make_rebound(const Src& src) {
     return src;
   } else {
     static_assert(check_reflection_complete<Src>());
-    if constexpr (RebindConstructorCopiesFields<Dst> && RebindConstructible<Dst, Src>) {
-      return Dst(rebind_tag{}, src);
-    } else if constexpr (RebindConstructible<Dst, Src>) {
+    if constexpr (RebindConstructible<Dst, Src>) {
       Dst dst(rebind_tag{}, src);
-      copy_reflected_then_hook(dst, src);
+      if constexpr (!RebindConstructorCopiesFields<Dst>) copy_reflected_then_hook(dst, src);
       return dst;
     } else if constexpr (std::is_default_constructible_v<Dst>) {
       Dst dst;
@@ -242,13 +240,10 @@ template <class Dst, class Src>
 void copy_module_across(Dst& dst, const Src& src) {
   if constexpr (std::is_same_v<Dst, Src>) {
     dst = src;  // a child the rebinding leaves unchanged: all of it, reflected or not
+  } else if constexpr (RebindConstructible<Dst, Src>) {
+    dst = make_rebound<Dst>(src);
   } else {
-    if constexpr (RebindConstructorCopiesFields<Dst> && RebindConstructible<Dst, Src>) {
-      dst = Dst(rebind_tag{}, src);
-    } else {
-      if constexpr (RebindConstructible<Dst, Src>) dst = Dst(rebind_tag{}, src);
-      copy_reflected_then_hook(dst, src);
-    }
+    copy_reflected_then_hook(dst, src);
   }
 }
 
