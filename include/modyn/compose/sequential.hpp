@@ -236,145 +236,152 @@ class Sequential : public Module<Sequential<Entries...>> {
   // Reflection: each entry under its name ("l1") or index ("0").
   template <class Self>
   static constexpr auto modyn_fields() {
-    return []<std::size_t... I>(std::index_sequence<I...>) {
-      return std::make_tuple(detail::field_info{
-          entry_name<I>(), [](auto& self) -> auto& { return unwrap(std::get<I>(self.entries_));
-    }
-  }...);
-}(std::index_sequence_for<Entries...>{});
-}  // namespace modyn
-
-private:
-template <std::size_t I>
-static constexpr std::string_view entry_name() {
-  using E = std::tuple_element_t<I, std::tuple<Entries...>>;
-  if constexpr (detail::unnamed<E>::is_named)
-    return E::name;
-  else
-    return index_name<I>;
-}
-
-// What an entry is, for messages: "relu" for a function, else the type ("Dense").
-template <std::size_t I>
-static constexpr std::string_view entry_kind() {
-  using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-  if constexpr (requires { std::string_view(E::name); } && !ModuleType<E>)
-    return E::name;
-  else
-    return short_type_name<E>();
-}
-
-template <fixed_string Name>
-static constexpr std::size_t index_of() {
-  constexpr std::size_t index = [] {
-    constexpr bool matches[] = {entry_name_matches<Entries>(Name.view())...};
-    std::size_t i = 0;
-    while (i < size && !matches[i]) ++i;
-    return i;
-  }();
-  static_assert(index < size, "modyn::Sequential::get<\"name\">: no entry has this name");
-  return index;
-}
-
-template <class E>
-static constexpr bool entry_name_matches(std::string_view name) {
-  if constexpr (detail::unnamed<E>::is_named)
-    return E::name == name;
-  else
-    return false;
-}
-
-template <class E>
-static auto& unwrap(E& entry) {
-  if constexpr (detail::unnamed<std::remove_const_t<E>>::is_named)
-    return entry.value;
-  else
-    return entry;
-}
-
-template <std::size_t I>
-static constexpr bool fusable_with_next() {
-  if constexpr (I + 1 >= size) {
-    return false;
-  } else {
-    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-    using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
-    return is_elementwise_v<Next> && requires(E & e, const tensor_type& x) { e.forward_fused(x, Next{}); };
+    return entry_fields(std::index_sequence_for<Entries...>{});
   }
-}
 
-template <std::size_t I, std::size_t End, class X>
-decltype(auto) run(const X& x, const Context* context) {
-  if constexpr (I + 1 < End && fusable_with_next<I>()) {
-    using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
-    if constexpr (I + 2 == End)
-      return guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x);
+ private:
+  // (A helper per entry rather than a lambda inside the pack expansion:
+  // nvcc's front end cannot expand a pack inside a nested lambda.)
+  template <std::size_t... I>
+  static constexpr auto entry_fields(std::index_sequence<I...>) {
+    return std::make_tuple(entry_field<I>()...);
+  }
+
+  template <std::size_t I>
+  static constexpr auto entry_field() {
+    return detail::field_info{
+        entry_name<I>(), [](auto& self) -> decltype(auto) { return unwrap(std::get<I>(self.entries_)); }};
+  }
+
+  template <std::size_t I>
+  static constexpr std::string_view entry_name() {
+    using E = std::tuple_element_t<I, std::tuple<Entries...>>;
+    if constexpr (detail::unnamed<E>::is_named)
+      return E::name;
     else
-      return run<I + 2, End>(
-          guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x), context);
-  } else if constexpr (I + 1 == End) {
-    return call<I>(x, context);
-  } else {
-    return run<I + 1, End>(call<I>(x, context), context);
+      return index_name<I>;
   }
-}
 
-template <std::size_t I, class X>
-decltype(auto) call(const X& x, const Context* context) {
-  using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-  if constexpr (detail::is_buffered_function_v<E>) {
-    tensor_type& out = buffers_[I];
-    out.ensure_shape(x.shape());
-    E::apply_into(x, out);
-    return static_cast<const tensor_type&>(out);
-  } else {
-    return guarded<I>(
-        [&]() -> decltype(auto) {
-          if (context) return detail::call_with_context(get<I>(), x, *context);
-          return detail::call_with_context(get<I>(), x, Context{});
-        },
-        x);
+  // What an entry is, for messages: "relu" for a function, else the type ("Dense").
+  template <std::size_t I>
+  static constexpr std::string_view entry_kind() {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    if constexpr (requires { std::string_view(E::name); } && !ModuleType<E>)
+      return E::name;
+    else
+      return short_type_name<E>();
   }
-}
 
-// Runs entry I; a shape_error is re-thrown naming the entry and the one
-// that fed it.
-template <std::size_t I, class F, class X>
-decltype(auto) guarded(F&& f, const X& x) {
-  try {
-    return f();
-  } catch (const shape_error& e) {
-    std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) +
-                        " (" + std::string(entry_kind<I>()) + ")";
-    if constexpr (I > 0) {
-      where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
-               std::string(entry_kind<I - 1>()) + ")";
+  template <fixed_string Name>
+  static constexpr std::size_t index_of() {
+    constexpr std::size_t index = [] {
+      constexpr bool matches[] = {entry_name_matches<Entries>(Name.view())...};
+      std::size_t i = 0;
+      while (i < size && !matches[i]) ++i;
+      return i;
+    }();
+    static_assert(index < size, "modyn::Sequential::get<\"name\">: no entry has this name");
+    return index;
+  }
+
+  template <class E>
+  static constexpr bool entry_name_matches(std::string_view name) {
+    if constexpr (detail::unnamed<E>::is_named)
+      return E::name == name;
+    else
+      return false;
+  }
+
+  template <class E>
+  static auto& unwrap(E& entry) {
+    if constexpr (detail::unnamed<std::remove_const_t<E>>::is_named)
+      return entry.value;
+    else
+      return entry;
+  }
+
+  template <std::size_t I>
+  static constexpr bool fusable_with_next() {
+    if constexpr (I + 1 >= size) {
+      return false;
+    } else {
+      using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+      return is_elementwise_v<Next> && requires(E & e, const tensor_type& x) { e.forward_fused(x, Next{}); };
     }
-    throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
   }
-}
 
-template <class... Others, std::size_t... I>
-static std::tuple<Entries...> rebuilt_entries(const std::tuple<Others...>& source,
-                                              std::index_sequence<I...>) {
-  return std::tuple<Entries...>(rebuilt_entry<Entries>(std::get<I>(source))...);
-}
+  template <std::size_t I, std::size_t End, class X>
+  decltype(auto) run(const X& x, const Context* context) {
+    if constexpr (I + 1 < End && fusable_with_next<I>()) {
+      using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
+      if constexpr (I + 2 == End)
+        return guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x);
+      else
+        return run<I + 2, End>(
+            guarded<I>([&]() -> decltype(auto) { return get<I>().forward_fused(x, Next{}); }, x), context);
+    } else if constexpr (I + 1 == End) {
+      return call<I>(x, context);
+    } else {
+      return run<I + 1, End>(call<I>(x, context), context);
+    }
+  }
 
-template <class Entry, class Source>
-static Entry rebuilt_entry(const Source& source) {
-  if constexpr (detail::unnamed<Entry>::is_named)
-    return Entry{detail::make_rebound<unnamed_t<Entry>>(source.value)};
-  else
-    return detail::make_rebound<Entry>(source);
-}
+  template <std::size_t I, class X>
+  decltype(auto) call(const X& x, const Context* context) {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    if constexpr (detail::is_buffered_function_v<E>) {
+      tensor_type& out = buffers_[I];
+      out.ensure_shape(x.shape());
+      E::apply_into(x, out);
+      return static_cast<const tensor_type&>(out);
+    } else {
+      return guarded<I>(
+          [&]() -> decltype(auto) {
+            if (context) return detail::call_with_context(get<I>(), x, *context);
+            return detail::call_with_context(get<I>(), x, Context{});
+          },
+          x);
+    }
+  }
 
-template <class...>
-friend class Sequential;  // the rebind constructor reads another backend's entries
+  // Runs entry I; a shape_error is re-thrown naming the entry and the one
+  // that fed it.
+  template <std::size_t I, class F, class X>
+  decltype(auto) guarded(F&& f, const X& x) {
+    try {
+      return f();
+    } catch (const shape_error& e) {
+      std::string where = "modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) +
+                          " (" + std::string(entry_kind<I>()) + ")";
+      if constexpr (I > 0) {
+        where += ", fed by entry " + std::string(entry_name<I - 1>()) + " (" +
+                 std::string(entry_kind<I - 1>()) + ")";
+      }
+      throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
+    }
+  }
 
-std::tuple<Entries...> entries_;
-std::array<tensor_type, size> buffers_;
-}
-;
+  template <class... Others, std::size_t... I>
+  static std::tuple<Entries...> rebuilt_entries(const std::tuple<Others...>& source,
+                                                std::index_sequence<I...>) {
+    return std::tuple<Entries...>(rebuilt_entry<Entries>(std::get<I>(source))...);
+  }
+
+  template <class Entry, class Source>
+  static Entry rebuilt_entry(const Source& source) {
+    if constexpr (detail::unnamed<Entry>::is_named)
+      return Entry{detail::make_rebound<unnamed_t<Entry>>(source.value)};
+    else
+      return detail::make_rebound<Entry>(source);
+  }
+
+  template <class...>
+  friend class Sequential;  // the rebind constructor reads another backend's entries
+
+  std::tuple<Entries...> entries_;
+  std::array<tensor_type, size> buffers_;
+};
 
 template <class... Entries>
 Sequential(Entries&&...) -> Sequential<std::decay_t<Entries>...>;

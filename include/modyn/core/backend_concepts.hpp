@@ -33,12 +33,15 @@ namespace modyn {
 // The backends' tags and execution instances (backend/cpu.hpp, ...).
 struct cpu;
 struct cpu_instance;
+struct cuda;  // backend/cuda.hpp, optional (nvcc)
+class cuda_instance;
 
 // The execution instances a run uses, one pointer per backend (null: that
 // backend's default instance). Carried by every Context (module/context.hpp);
 // a backend adds its member here, and B::instance_of(instances) picks its own.
 struct ExecutionInstances {
   const cpu_instance* cpu = nullptr;
+  const cuda_instance* cuda = nullptr;
 };
 
 // The backend modules and tensors use when none is named.

@@ -42,4 +42,10 @@ struct config_error : error {
   using error::error;
 };
 
+// A device (CUDA, cuBLAS) call failed; the message names the call, the
+// error the runtime gave, and the module path where one is known.
+struct device_error : error {
+  using error::error;
+};
+
 }  // namespace modyn

@@ -123,10 +123,10 @@ concept ResettableParameters = requires(M& m, Rng& rng) {
 template <class Model>
 void reset_parameters(Model& model, std::uint64_t seed) {
   const Rng root(seed);
-  model.for_each_module([&root](std::string_view path, auto& module, int) {
-    if constexpr (ResettableParameters<std::remove_reference_t<decltype(module)>>) {
+  model.for_each_module([&root](std::string_view path, auto& sub, int) {
+    if constexpr (ResettableParameters<std::remove_reference_t<decltype(sub)>>) {
       Rng stream = root.for_path(path);
-      module.reset_parameters(stream);
+      sub.reset_parameters(stream);
     }
   });
 }

@@ -4,6 +4,13 @@
 
 #include "modyn/backend/detail/xsimd.hpp"
 
+// Under nvcc, Eigen marks its functions host-device and brings its CUDA
+// complex arithmetic, which nvcc warns about (#20012, #20015). modyn runs
+// Eigen on the host only (cpu::gemm), so its device side is switched off.
+#if defined(__CUDACC__) && !defined(EIGEN_NO_CUDA)
+#define EIGEN_NO_CUDA
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"

@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -152,7 +151,7 @@ struct lanes_at {
 // that a full-width access is never compiled for a partial call.
 // The width-wide (Full) or count-long load of an array from p.
 template <class Lanes, bool Full, class T>
-MODYN_ALWAYS_INLINE auto load_lanes(const T* p, std::size_t count) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE auto load_lanes(const T* p, std::size_t count) {
   if constexpr (Full)
     return Lanes::template load<T>(p);
   else
@@ -160,7 +159,7 @@ MODYN_ALWAYS_INLINE auto load_lanes(const T* p, std::size_t count) {
 }
 
 template <class Lanes, class Pass, bool Full, class Arg>
-MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lanes_at& at) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lanes_at& at) {
   using Slot = slot_t<Lanes, Pass, Arg>;
   if constexpr (std::is_pointer_v<Arg>) {
     return load_lanes<Lanes, Full>(arg + at.i, at.count);
@@ -180,7 +179,7 @@ MODYN_ALWAYS_INLINE slot_t<Lanes, Pass, Arg> load_slot(const Arg& arg, const lan
 }
 
 template <class Lanes, bool Full, class Arg, class Slot>
-MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Slot& slot) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Slot& slot) {
   if constexpr (std::is_pointer_v<Arg> && map_arg<Arg>::stored) {
     if constexpr (Full)
       Lanes::store(arg + at.i, slot);
@@ -200,19 +199,37 @@ MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lanes_at& at, const Sl
   }
 }
 
+// The slots of one kernel call: an aggregate with one base per argument
+// (std::tuple's members are not device functions, this is usable on both
+// sides).
+template <std::size_t K, class Slot>
+struct slot_leaf {
+  Slot value;
+};
+template <class Sequence, class... Slots>
+struct slot_pack;
+template <std::size_t... K, class... Slots>
+struct slot_pack<std::index_sequence<K...>, Slots...> : slot_leaf<K, Slots>... {};
+
+template <std::size_t K, class Slot>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Slot& slot(slot_leaf<K, Slot>& leaf) {
+  return leaf.value;
+}
+
 // (Index sequences and function templates instead of std::apply and
 // lambdas: everything here is force-inlined, whatever the optimisation
 // level, so the kernel's pass is one loop body at -O2 as at -O3.)
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args, std::size_t... K>
-MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const lanes_at& at, std::index_sequence<K...>,
-                                   const Args&... args) {
-  std::tuple<slot_t<Lanes, Pass, Args>...> slots{load_slot<Lanes, Pass, Full>(args, at)...};
-  kernel(std::get<K>(slots)...);
-  (store_slot<Lanes, Full>(args, at, std::get<K>(slots)), ...);
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const lanes_at& at,
+                                                     std::index_sequence<K...>, const Args&... args) {
+  slot_pack<std::index_sequence<K...>, slot_t<Lanes, Pass, Args>...> slots{
+      {load_slot<Lanes, Pass, Full>(args, at)}...};
+  kernel(slot<K>(slots)...);
+  (store_slot<Lanes, Full>(args, at, slot<K>(slots)), ...);
 }
 
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args>
-MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const Args&... args) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const Args&... args) {
   call_with<Lanes, Pass, Full>(kernel, at, std::index_sequence_for<Args...>{}, args...);
 }
 
@@ -275,28 +292,28 @@ struct scalar_lanes {
   static constexpr std::size_t width = 1;
 
   template <class T>
-  MODYN_ALWAYS_INLINE static T load(const T* p) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static T load(const T* p) {
     return *p;
   }
   template <class T>
-  MODYN_ALWAYS_INLINE static T load_partial(const T* p, std::size_t) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static T load_partial(const T* p, std::size_t) {
     return *p;
   }
   template <class T>
-  MODYN_ALWAYS_INLINE static void store(T* p, const T& v) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void store(T* p, const T& v) {
     *p = v;
   }
   template <class T>
-  MODYN_ALWAYS_INLINE static void store_partial(T* p, const T& v, std::size_t) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void store_partial(T* p, const T& v, std::size_t) {
     *p = v;
   }
   template <class I>
-  MODYN_ALWAYS_INLINE static I iota(std::size_t first) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static I iota(std::size_t first) {
     return static_cast<I>(first);
   }
-  MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
   template <class Index>
-  MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {
     if (bits) *out = static_cast<Index>(first);
     return bits ? 1 : 0;
   }

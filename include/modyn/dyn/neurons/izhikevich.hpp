@@ -82,7 +82,8 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
         V(size, o.V_init),
         u(size, o.b * o.V_init),
         spike(size) {
-    for (const T value : {o.a, o.b, o.c, o.d, o.V_th, o.V_init}) {
+    const T checked[] = {o.a, o.b, o.c, o.d, o.V_th, o.V_init};  // (nvcc cannot range-for a braced list)
+    for (const T value : checked) {
       if (!std::isfinite(value)) {
         throw config_error("dyn::Izhikevich: a, b, c, d, V_th and V_init must be finite, got " +
                            std::to_string(o.a) + ", " + std::to_string(o.b) + ", " + std::to_string(o.c) +
