@@ -1,5 +1,6 @@
 // modyn: composable neural and dynamical modules. This umbrella header
-// includes every component but the optional ones (CUDA).
+// includes every component but the optional ones (the CUDA backend comes
+// with it only in .cu files built against modyn::cuda).
 #pragma once
 
 #include "modyn/backend/backend.hpp"

@@ -1,10 +1,16 @@
-// modyn::math as a customization point: numbers go to std::, SIMD vectors to
-// xsimd (found by argument-dependent lookup), and a user's own value type
-// plugs in with functions in its own namespace, without editing modyn.
+// modyn::math as a customization point: numbers go to std:: (but exp, expm1
+// and tanh of float and double, which are modyn's own, the same on numbers
+// and vectors), SIMD vectors to xsimd (found by argument-dependent lookup),
+// and a user's own value type plugs in with functions in its own namespace,
+// without editing modyn.
 #include "modyn/core/math.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
 
 #include "modyn/backend/cpu.hpp"
 #include "modyn/dyn/integrators.hpp"
@@ -33,22 +39,130 @@ inline Dual select(bool m, Dual a, Dual b) { return m ? a : b; }
 
 }  // namespace user
 
-TEST_CASE("math: numbers use the standard library", "[core][math]") {
-  CHECK(modyn::math::exp(1.5) == std::exp(1.5));
-  CHECK(modyn::math::tanh(0.3f) == std::tanh(0.3f));
+TEST_CASE("math: numbers use the standard library, but for modyn's own exp, expm1 and tanh", "[core][math]") {
+  CHECK(modyn::math::log(1.5) == std::log(1.5));
+  CHECK(modyn::math::sqrt(2.f) == std::sqrt(2.f));
   CHECK(modyn::math::max(2, 3) == 3);
   CHECK(modyn::math::select(true, 1.0f, 2.0f) == 1.0f);
   CHECK(modyn::math::fma(2.0, 3.0, 1.0) == 7.0);
+  CHECK(modyn::math::exp(1.5) == Approx(std::exp(1.5)).epsilon(1e-15));
+  CHECK(modyn::math::tanh(0.3f) == Approx(std::tanh(0.3f)).epsilon(1e-6));
+  CHECK(modyn::math::exp(0.0) == 1.0);
+  CHECK(modyn::math::expm1(0.0f) == 0.0f);
 }
 
-TEST_CASE("math: SIMD vectors use xsimd's functions", "[core][math]") {
+TEST_CASE("math: SIMD vectors use xsimd's functions, and modyn's own exp", "[core][math]") {
   using batch = xsimd::batch<float>;
   const batch x(0.25f);
   alignas(64) float lanes[batch::size];
   modyn::math::exp(x).store_aligned(lanes);
-  CHECK(lanes[0] == Approx(std::exp(0.25f)).epsilon(1e-6));
+  CHECK(lanes[0] == modyn::math::exp(0.25f));
+  modyn::math::log(x).store_aligned(lanes);
+  CHECK(lanes[0] == Approx(std::log(0.25f)).epsilon(1e-6));
   modyn::math::select(x > batch(0.0f), batch(1.0f), batch(2.0f)).store_aligned(lanes);
   CHECK(lanes[batch::size - 1] == 1.0f);
+}
+
+TEST_CASE("math: fma on vectors rounds once, as on numbers", "[core][math]") {
+  // 1 + 2^-24 squared is 1 + 2^-23 + 2^-48: minus (1 + 2^-23), only the
+  // fused form keeps the 2^-48 (xsimd 8's AVX-512 fma rounds twice).
+  const float a = 1.f + 0x1p-24f * 2, c = -(1.f + 0x1p-22f);
+  using batch = xsimd::batch<float>;
+  const float want = std::fma(a, a, c);
+  CHECK(want != 0.f);
+  CHECK(modyn::math::fma(a, a, c) == want);
+  CHECK(modyn::math::fma(batch(a), batch(a), batch(c)).get(0) == want);
+  using dbatch = xsimd::batch<double>;
+  const double ad = 1. + 0x1p-52, cd = -(1. + 0x1p-51);
+  CHECK(modyn::math::fma(dbatch(ad), dbatch(ad), dbatch(cd)).get(0) == std::fma(ad, ad, cd));
+}
+
+namespace {
+
+// The largest error of f over n points spread over [lo, hi], in units of
+// the last place of the correctly rounded value (from long double), and
+// whether a vector of the same points gave the same bits.
+template <class T, class Ours, class Reference>
+std::pair<double, bool> sweep(T lo, T hi, std::size_t n, Ours ours, Reference reference) {
+  using batch = xsimd::batch<T>;
+  double worst = 0;
+  bool same_bits = true;
+  alignas(64) T points[batch::size], vector_values[batch::size];
+  for (std::size_t i = 0; i < n; i += batch::size) {
+    for (std::size_t k = 0; k < batch::size; ++k) {
+      points[k] = lo + (hi - lo) * T(i + k) / T(n);
+    }
+    ours(batch::load_aligned(points)).store_aligned(vector_values);
+    for (std::size_t k = 0; k < batch::size; ++k) {
+      const T got = ours(points[k]);
+      same_bits = same_bits && std::memcmp(&got, &vector_values[k], sizeof(T)) == 0;
+      const long double exact = reference(static_cast<long double>(points[k]));
+      const T rounded = static_cast<T>(exact);
+      if (std::isinf(rounded) || rounded == T(0)) {
+        if (got != rounded) worst = 1e30;
+        continue;
+      }
+      const long double ulp = std::fabs(std::nextafter(rounded, std::numeric_limits<T>::infinity()) - rounded);
+      worst = std::max(worst, double(std::fabs(static_cast<long double>(got) - exact) / ulp));
+    }
+  }
+  return {worst, same_bits};
+}
+
+}  // namespace
+
+TEST_CASE("math: modyn's exp, expm1 and tanh are within their ulps, the same bits on numbers and vectors",
+          "[core][math][portable]") {
+  const auto exp = [](const auto& x) { return modyn::math::exp(x); };
+  const auto expm1 = [](const auto& x) { return modyn::math::expm1(x); };
+  const auto tanh = [](const auto& x) { return modyn::math::tanh(x); };
+  const auto exp_ref = [](long double x) { return std::exp(x); };
+  const auto expm1_ref = [](long double x) { return std::expm1(x); };
+  const auto tanh_ref = [](long double x) { return std::tanh(x); };
+  struct Case {
+    const char* what;
+    std::pair<double, bool> result;
+    double ulps;
+  };
+  const Case cases[] = {
+      {"float exp", sweep<float>(-103.f, 88.7f, 200000, exp, exp_ref), 1.0},
+      {"float exp near 0", sweep<float>(-0.5f, 0.5f, 100000, exp, exp_ref), 1.0},
+      {"float expm1", sweep<float>(-30.f, 30.f, 200000, expm1, expm1_ref), 1.5},
+      {"float expm1 near 0", sweep<float>(-0.5f, 0.5f, 100000, expm1, expm1_ref), 1.5},
+      {"float tanh", sweep<float>(-12.f, 12.f, 200000, tanh, tanh_ref), 2.5},
+      {"float tanh near 0", sweep<float>(-0.1f, 0.1f, 100000, tanh, tanh_ref), 2.5},
+      {"double exp", sweep<double>(-700., 709., 200000, exp, exp_ref), 1.0},
+      {"double expm1", sweep<double>(-40., 40., 200000, expm1, expm1_ref), 2.0},
+      {"double expm1 near 0", sweep<double>(-0.5, 0.5, 100000, expm1, expm1_ref), 2.0},
+      {"double tanh", sweep<double>(-20., 20., 200000, tanh, tanh_ref), 2.5},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what << ": " << c.result.first << " ulps");
+    CHECK(c.result.first <= c.ulps);
+    CHECK(c.result.second);
+  }
+}
+
+TEST_CASE("math: modyn's exp, expm1 and tanh at the edges", "[core][math][portable]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  using modyn::math::exp, modyn::math::expm1, modyn::math::tanh;
+  CHECK(exp(inf) == inf);
+  CHECK(exp(-inf) == 0.f);
+  CHECK(exp(89.f) == inf);
+  CHECK(std::isnan(exp(nan)));
+  CHECK(std::fabs(exp(-100.f) - std::exp(-100.0)) <= 0x1p-150);  // a subnormal, rounded once
+  CHECK(exp(-100.f) > 0.f);
+  CHECK(expm1(-inf) == -1.f);
+  CHECK(expm1(inf) == inf);
+  CHECK(expm1(1e-10f) == 1e-10f);
+  CHECK(std::isnan(expm1(nan)));
+  CHECK(tanh(inf) == 1.f);
+  CHECK(tanh(-inf) == -1.f);
+  CHECK(std::signbit(tanh(-0.f)));
+  CHECK(tanh(1e-20f) == 1e-20f);
+  CHECK(std::isnan(tanh(nan)));
+  CHECK(exp(710.0) == std::numeric_limits<double>::infinity());
+  CHECK(exp(-745.0) > 0.0);
 }
 
 TEST_CASE("math: a user's value type plugs in by argument-dependent lookup", "[core][math]") {

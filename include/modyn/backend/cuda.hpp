@@ -27,30 +27,34 @@
 // with cudaGetLastError; an error inside a kernel surfaces at the next
 // synchronising call, as CUDA reports it.
 //
-// Floating point contract. A kernel (a function object, core/kernel_args.hpp)
-// runs per element with Vec = T, exactly as on modyn::serial, so the same
-// arithmetic gives the same bits if both compilers evaluate it the same way:
+// Floating-point contract. A kernel (a function object, core/kernel_args.hpp)
+// runs per element with Vec = T, as on modyn::serial and in each lane of
+// modyn::cpu's vectors, so the same arithmetic gives the same bits on all
+// three when the compilers evaluate it as written:
 // - FMA contraction: nvcc contracts a * b + c into one fma by default
-//   (-fmad=true); g++ contracts with -ffp-contract=fast, its default for
-//   gnu++ dialects when -march has FMA. For bitwise agreement, compile device
-//   code with -fmad=false and host code with -ffp-contract=off, or write the
-//   fma with math::fma, which is one fused operation on both sides.
-// - math::exp, expm1, tanh, log1p, sigmoid of float and double are
-//   modyn's own (core/detail/portable_math.hpp): one implementation, made of
-//   fma, multiplies, adds and exact scalings, for host scalars, xsimd
-//   vectors and device threads, so they agree bit for bit everywhere (within
-//   2 ulps of the correctly rounded value). log, sqrt and division are
-//   IEEE-exact on both (nvcc: -prec-div=true, -prec-sqrt=true, the defaults;
-//   never -use_fast_math). Other functions (erf, std::log on the device) are
-//   CUDA's, within the ulps of the CUDA Programming Guide's tables.
+//   (-fmad=true); g++ does with -ffp-contract=fast, its default for the
+//   gnu++ dialects when -march has FMA. Bitwise agreement needs -fmad=false
+//   on the device and -ffp-contract=off on the host (modyn's own tests and
+//   benchmarks build so), or the fma written as math::fma, which is one
+//   fused operation everywhere (also on AVX-512, where xsimd 8's is not).
+// - math::exp, expm1 and tanh of float and double (and sigmoid, built on
+//   exp) are modyn's own (core/detail/portable_math.hpp): one implementation
+//   for numbers, xsimd vectors and device threads, the same bits everywhere,
+//   within 1 (exp), 2 (expm1) and 2.5 (tanh) ulps of the correctly
+//   rounded value, and immune to contraction. +, -, *, / and sqrt are
+//   correctly rounded on both (nvcc's defaults -prec-div=true,
+//   -prec-sqrt=true; never -use_fast_math). The other functions (log, log1p,
+//   erf) are the platform's: glibc's on the host, CUDA's on the device
+//   (within the ulps of the CUDA Programming Guide's tables), so they may
+//   differ in the last bits.
 // - GEMM through cuBLAS accumulates in its own order: it agrees with the CPU
-//   backend to rounding (a relative error of a few k * 2^-24 for FP32), not
-//   bitwise. FP32 by default; TF32 tensor cores only when an instance is made
-//   with cuda_options{.allow_tf32 = true} (a relative error near 2^-11).
-// - Reductions (CUB) sum in a tree: within n * 2^-24 relative of the serial sum.
+//   backend to rounding (a relative error of a few k 2^-24 for FP32), not
+//   bitwise. FP32 by default; TF32 tensor cores only for an instance made
+//   with cuda_options{.allow_tf32 = true} (about 2^-11 relative per product).
+// - Reductions (CUB) sum in a tree: within n 2^-24 relative of a serial sum.
 // - Random numbers (modyn::Rng on a cuda tensor) are drawn by Philox on the
 //   device: uniform, bernoulli and randint bit for bit as on the CPU; normal
-//   within 2 ulps (its double log / cos / sin are CUDA's).
+//   to a few ulps (its double log, cos and sin are CUDA's).
 #pragma once
 
 #if !defined(__CUDACC__)

@@ -443,15 +443,26 @@ class spike_recorder {
   void start(Model& model, std::size_t steps, const Context& c) {
     record_.clear();
     record_.shape = monitored_state<Path>(model).value().shape();
-    // On a device, a step's list or flags are copied into this host buffer
-    // (sized once here: a warm run allocates nothing but the record).
-    if constexpr (!B::host_accessible) {
-      host_.resize(record_.shape.size());
-      list_host_.resize(record_.shape.size());
-    }
     record_.num_steps = steps;
     record_.t0 = c.t;
     record_.dt = c.dt;
+    // On a device, steps are gathered in a device chunk (lists, or whole
+    // flag vectors) and copied to the host once it is full and at the
+    // run's last step: a few large copies, not one per step. Sized here, so
+    // a warm run allocates nothing but the record.
+    if constexpr (!B::host_accessible) {
+      const std::size_t n = record_.shape.size();
+      chunk_steps_.clear();
+      chunk_used_ = 0;
+      const std::size_t capacity = std::max<std::size_t>(n, chunk_elements);
+      if (emits_spikes<Path, std::remove_cvref_t<decltype(monitored_owner<Path>(model))>>) {
+        list_chunk_.ensure_shape(Shape{capacity});
+        list_host_.resize(capacity);
+      } else {
+        flag_chunk_.ensure_shape(Shape{capacity});
+        host_.resize(capacity);
+      }
+    }
   }
 
   template <class Model>
@@ -462,18 +473,24 @@ class spike_recorder {
       throw shape_error("modyn::LoopOverTime: monitored spikes '" + std::string(Path.view()) +
                         "' changed shape to " + value.shape().to_string() + " at step " + std::to_string(t));
     }
+    const auto step = static_cast<std::int64_t>(t);
     // A neuron's spike State comes with the list its pass emitted: read
     // it, instead of scanning N flags.
     auto&& owner = monitored_owner<Path>(model);
     if constexpr (emits_spikes<Path, std::remove_cvref_t<decltype(owner)>>) {
       const auto& fired = owner.fired();
-      push_list(fired.data(), fired.size(), static_cast<std::int64_t>(t));
+      if constexpr (B::host_accessible) {
+        for (std::size_t k = 0; k < fired.size(); ++k) push(step, static_cast<std::int64_t>(fired.data()[k]));
+      } else {
+        gather(list_chunk_, fired.data(), fired.size(), step);
+      }
     } else if constexpr (B::host_accessible) {
-      scan(value.data(), value.size(), static_cast<std::int64_t>(t));
+      scan(value.data(), value.size(), step);
     } else {
-      host_.resize(value.size());
-      B::copy_to_host(value.data(), host_.data(), value.size());
-      scan(host_.data(), value.size(), static_cast<std::int64_t>(t));
+      gather(flag_chunk_, value.data(), value.size(), step);
+    }
+    if constexpr (!B::host_accessible) {
+      if (t + 1 == record_.num_steps) flush();
     }
   }
 
@@ -481,21 +498,46 @@ class spike_recorder {
   const SpikeRecord& batch_major() const noexcept { return record_; }
 
  private:
-  // The `count` indices of a neuron's emitted list (on B), as events of step.
-  template <class Index>
-  void push_list(const Index* list, std::size_t count, std::int64_t step) {
-    const Index* host = list;
-    if constexpr (!B::host_accessible) {
-      static_assert(std::is_same_v<Index, std::int32_t>,
-                    "modyn::spike_monitor: spike lists hold int32 indices");
-      if (list_host_.size() < count) list_host_.resize(count);
-      B::copy_to_host(list, list_host_.data(), count);
-      host = list_host_.data();
+  // Device elements gathered per chunk: 256 KiB of int32 or float.
+  static constexpr std::size_t chunk_elements = std::size_t(1) << 16;
+
+  void push(std::int64_t step, std::int64_t index) {
+    record_.steps.push_back(step);
+    record_.indices.push_back(index);
+  }
+
+  // Appends a step's `count` device elements (a list, or the N flags) to
+  // the device chunk, flushing it first when they do not fit.
+  template <class Chunk, class Element>
+  void gather(Chunk& chunk, const Element* data, std::size_t count, std::int64_t step) {
+    if (chunk_used_ + count > chunk.size()) flush();
+    B::copy(data, chunk.data() + chunk_used_, count);
+    chunk_steps_.push_back({step, count});
+    chunk_used_ += count;
+  }
+
+  // One copy of the chunk to the host, turned into the record's events.
+  void flush() {
+    if (chunk_used_ == 0) {
+      chunk_steps_.clear();
+      return;
     }
-    for (std::size_t k = 0; k < count; ++k) {
-      record_.steps.push_back(step);
-      record_.indices.push_back(static_cast<std::int64_t>(host[k]));
+    std::size_t at = 0;
+    if (list_chunk_.size() != 0) {
+      B::copy_to_host(list_chunk_.data(), list_host_.data(), chunk_used_);
+      for (const auto& [step, count] : chunk_steps_) {
+        for (std::size_t k = 0; k < count; ++k) push(step, static_cast<std::int64_t>(list_host_[at + k]));
+        at += count;
+      }
+    } else {
+      B::copy_to_host(flag_chunk_.data(), host_.data(), chunk_used_);
+      for (const auto& [step, count] : chunk_steps_) {
+        scan(host_.data() + at, count, step);
+        at += count;
+      }
     }
+    chunk_steps_.clear();
+    chunk_used_ = 0;
   }
 
   // Spikes are rare: blocks without any are skipped by a branch-free test
@@ -520,9 +562,19 @@ class spike_recorder {
     }
   }
 
+  struct chunk_step {
+    std::int64_t step;
+    std::size_t count;
+  };
+
   SpikeRecord record_;
-  std::vector<T> host_;                  // a device State's flags, on the host
-  std::vector<std::int32_t> list_host_;  // a device neuron's spike list, on the host
+  // On a device: the steps gathered but not yet copied, and the host side.
+  modyn::Tensor<std::int32_t, B> list_chunk_;  // spike lists, one after the other
+  modyn::Tensor<T, B> flag_chunk_;             // whole flag vectors
+  std::vector<chunk_step> chunk_steps_;
+  std::size_t chunk_used_ = 0;
+  std::vector<T> host_;
+  std::vector<std::int32_t> list_host_;
 };
 
 }  // namespace detail

@@ -8,6 +8,12 @@
 #define MODYN_HOST_DEVICE
 #endif
 
+// 1 in code built against CMake's modyn::cuda (the CUDA component): then
+// modyn/modyn.hpp brings the CUDA backend into .cu files.
+#ifndef MODYN_WITH_CUDA
+#define MODYN_WITH_CUDA 0
+#endif
+
 // Forces inlining of the small functions that make up fused kernels.
 #if defined(__GNUC__) || defined(__clang__)
 #define MODYN_ALWAYS_INLINE inline __attribute__((always_inline))

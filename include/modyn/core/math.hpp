@@ -6,7 +6,10 @@
 // with whatever else a user brings (a dual number for forward-mode
 // derivatives). math:: is the customization point that lets them all in:
 //
-// - arithmetic types go to the standard library (std::exp, ...);
+// - exp, expm1 and tanh of float and double, numbers or vectors, are
+//   modyn's own (core/detail/portable_math.hpp): the same bits on the CPU's
+//   vectors, on one lane and on a GPU;
+// - other arithmetic types and functions go to the standard library;
 // - any other type is called unqualified, so argument-dependent lookup finds
 //   the functions of the type's own namespace: xsimd::exp for xsimd::batch,
 //   mylib::exp for mylib::Dual. A new value type plugs in by declaring exp,
@@ -21,6 +24,7 @@
 #include <type_traits>
 
 #include "modyn/core/config.hpp"
+#include "modyn/core/detail/portable_math.hpp"
 
 namespace modyn::math {
 
@@ -118,7 +122,9 @@ struct call {
 // otherwise.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>)
+  if constexpr (portable::supported<Vec>)
+    return portable::exp(x);
+  else if constexpr (std::is_arithmetic_v<Vec>)
     return std::exp(x);
   else
     return adl::call::exp_of(x);
@@ -144,7 +150,9 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p(const Vec& x) {
 // exp(x) - 1, accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>)
+  if constexpr (portable::supported<Vec>)
+    return portable::expm1(x);
+  else if constexpr (std::is_arithmetic_v<Vec>)
     return std::expm1(x);
   else
     return adl::call::expm1_of(x);
@@ -168,7 +176,9 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
-  if constexpr (std::is_arithmetic_v<Vec>)
+  if constexpr (portable::supported<Vec>)
+    return portable::tanh(x);
+  else if constexpr (std::is_arithmetic_v<Vec>)
     return std::tanh(x);
   else
     return adl::call::tanh_of(x);
@@ -201,7 +211,9 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min(const Vec& a, const Vec& b) {
 // a * b + c, fused where the hardware has FMA.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec fma(const Vec& a, const Vec& b, const Vec& c) {
-  if constexpr (std::is_arithmetic_v<Vec>)
+  if constexpr (portable::supported<Vec>)
+    return exact_ops<Vec>::fma(a, b, c);  // fused on every backend (xsimd 8's AVX-512 fma is not)
+  else if constexpr (std::is_arithmetic_v<Vec>)
     return std::fma(a, b, c);
   else
     return adl::call::fma_of(a, b, c);

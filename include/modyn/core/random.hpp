@@ -32,7 +32,8 @@
 //
 // On the host the blocks are computed 16 at a time in AVX2 / AVX-512 vectors
 // when -march allows (detail/philox.hpp), with the same numbers as the scalar
-// form. Fills of non-host backends are drawn on the host and copied.
+// form. Fills of tensors the host cannot address (modyn::cuda) are drawn
+// where they are stored, one element per thread, with the same numbers.
 #pragma once
 
 #include <algorithm>
@@ -40,6 +41,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <numbers>
 #include <string>
@@ -50,6 +52,8 @@
 #include "modyn/core/config.hpp"
 #include "modyn/core/detail/philox.hpp"
 #include "modyn/core/error.hpp"
+#include "modyn/core/kernel_args.hpp"
+#include "modyn/core/math.hpp"
 #include "modyn/core/tensor.hpp"
 
 namespace modyn {
@@ -72,7 +76,7 @@ namespace detail::rng {
 template <class T>
 struct uniform_maker {
   T low, high;
-  MODYN_ALWAYS_INLINE T operator()(const std::uint32_t* words, std::size_t j) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T operator()(const std::uint32_t* words, std::size_t j) const {
     const std::uint32_t w = words[j];
     const double u = std::is_same_v<T, float> ? double(w >> 8) * 0x1p-24 : double(w) * 0x1p-32;
     const T value = T(low + (high - low) * T(u));
@@ -84,7 +88,7 @@ struct uniform_maker {
 template <class T>
 struct normal_maker {
   T mean, stddev;
-  MODYN_ALWAYS_INLINE T operator()(const std::uint32_t* words, std::size_t j) const {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T operator()(const std::uint32_t* words, std::size_t j) const {
     const std::size_t pair = j & ~std::size_t(1);
     const double r = std::sqrt(-2.0 * std::log((double(words[pair]) + 1.0) * 0x1p-32));
     const double angle = 2.0 * std::numbers::pi * double(words[pair + 1]) * 0x1p-32;
@@ -107,6 +111,25 @@ struct randint_maker {
   std::uint64_t range;
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T operator()(const std::uint32_t* words, std::size_t j) const {
     return T(low + std::int64_t((std::uint64_t(words[j]) * range) >> 32));
+  }
+};
+
+// One element of a fill, drawn where it is stored (on a device, one thread
+// per element): element i of the pass is global element offset + i, word
+// (offset + i) % 4 of block (offset + i) / 4, as generate() draws it.
+template <class Make>
+struct fill_kernel {
+  Make make;
+  std::uint32_t key0, key1;
+  std::uint64_t fill, offset;
+  template <class Index, class Value>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Index& i, Value& out) const {
+    static_assert(!math::is_vector_v<Value>, "modyn::Rng: a device fill runs one element per call");
+    const std::uint64_t element = offset + static_cast<std::uint64_t>(i), block = element / 4;
+    std::uint32_t words[4];
+    philox::block(std::uint32_t(block), std::uint32_t(block >> 32), std::uint32_t(fill),
+                  std::uint32_t(fill >> 32), key0, key1, words);
+    out = make(words, std::size_t(element % 4));
   }
 };
 
@@ -257,9 +280,15 @@ class Rng {
     if constexpr (B::host_accessible) {
       generate(out.data(), out.size(), offset, fill_index, element);  // in place: no allocation
     } else {
-      std::vector<T> host(out.size());
-      generate(host.data(), host.size(), offset, fill_index, element);
-      B::copy_from_host(host.data(), out.data(), host.size());
+      // Drawn on the device, one element per thread, in passes short enough
+      // for the pass's element index (int32_t for 4-byte elements).
+      using Index = index_type_for<T>;
+      constexpr std::size_t longest = std::min<std::size_t>(std::size_t(1) << 30, std::numeric_limits<Index>::max());
+      for (std::size_t start = 0; start < out.size(); start += longest) {
+        const std::size_t count = std::min(longest, out.size() - start);
+        B::map(count, detail::rng::fill_kernel<Make>{make, key_[0], key_[1], fill_index, offset + start},
+               element_index(0), write_only(out.data() + start));
+      }
     }
   }
 
