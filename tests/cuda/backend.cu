@@ -20,7 +20,9 @@
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_transfer.hpp"
 
-using modyn::cuda;
+// (::cuda is CCCL's namespace, brought in by the CUDA headers: the backend
+// tag is spelt modyn::cuda, or given another name.)
+using gpu = modyn::cuda;
 using modyn::serial;
 using modyn::Shape;
 using modyn::Tensor;
@@ -29,12 +31,12 @@ using modyn::Transpose;
 namespace {
 
 template <class T>
-Tensor<T, cuda> on_device(const std::vector<T>& values) {
-  return Tensor<T, cuda>(Shape{values.size()}, std::span<const T>(values));
+Tensor<T, gpu> on_device(const std::vector<T>& values) {
+  return Tensor<T, gpu>(Shape{values.size()}, std::span<const T>(values));
 }
 
 template <class T>
-std::vector<T> on_host(const Tensor<T, cuda>& x) {
+std::vector<T> on_host(const Tensor<T, gpu>& x) {
   return modyn::to<modyn::cpu>(x).to_vector();
 }
 
@@ -81,13 +83,13 @@ TEST_CASE("cuda: memory round trips through the device", "[cuda][memory]") {
   const std::vector<float> values = uniform_values(1000, 1);
   const auto x = on_device(values);
   CHECK(on_host(x) == values);
-  Tensor<float, cuda> y = x;  // a device-to-device copy
+  Tensor<float, gpu> y = x;  // a device-to-device copy
   CHECK(y.data() != x.data());
   CHECK(on_host(y) == values);
   CHECK(reinterpret_cast<std::uintptr_t>(x.data()) % 256 == 0);
-  const Tensor<float, cuda> empty(Shape{0});
+  const auto empty = Tensor<float, gpu>::empty(Shape{0});
   CHECK(on_host(empty).empty());
-  const auto zeros = Tensor<double, cuda>::zeros(Shape{3, 5});
+  const auto zeros = Tensor<double, gpu>::zeros(Shape{3, 5});
   CHECK(on_host(zeros) == std::vector<double>(15, 0.0));
 }
 
@@ -109,11 +111,11 @@ TEST_CASE("cuda: map with every argument kind and the emit equals modyn::serial 
                 modyn::emit_to(list.data(), count, first));
 
     const auto d_input = on_device(input), d_gain = on_device(gain);
-    auto d_v = on_device(v0), d_out = Tensor<float, cuda>(Shape{n});
+    auto d_v = on_device(v0), d_out = Tensor<float, gpu>::empty(Shape{n});
     auto d_counter = on_device(counter0);
-    auto d_list = Tensor<std::int32_t, cuda>(Shape{n + already});
+    auto d_list = Tensor<std::int32_t, gpu>::empty(Shape{n + already});
     std::size_t d_count = already;
-    cuda::map(n, step_kernel{1.f}, d_input.data(), modyn::broadcast_row(d_gain.data(), row),
+    gpu::map(n, step_kernel{1.f}, d_input.data(), modyn::broadcast_row(d_gain.data(), row),
               modyn::element_index(first), d_v.data(), d_counter.data(), modyn::write_only(d_out.data()),
               modyn::emit_to(d_list.data(), d_count, first));
 
@@ -137,19 +139,19 @@ TEST_CASE("cuda: strided rows and a double pass", "[cuda][map]") {
   const auto d_gates = on_device(gates);
   auto d_h = on_device(h);
   serial::map(h.size(), add_strided{}, modyn::strided_rows(gates.data() + length, length, stride), h.data());
-  cuda::map(h.size(), add_strided{}, modyn::strided_rows(d_gates.data() + length, length, stride), d_h.data());
+  gpu::map(h.size(), add_strided{}, modyn::strided_rows(d_gates.data() + length, length, stride), d_h.data());
   CHECK(on_host(d_h) == h);
 
   std::vector<double> x(1001, 3.0);
   auto d_x = on_device(x);
-  cuda::map(x.size(), scale_kernel{0.5}, d_x.data());
+  gpu::map(x.size(), scale_kernel{0.5}, d_x.data());
   CHECK(on_host(d_x) == std::vector<double>(1001, 1.5));
 }
 
 TEST_CASE("cuda: a broadcast row that does not divide the pass is a shape_error", "[cuda][map][errors]") {
   auto d_h = on_device(std::vector<float>(10, 0.f));
   const auto d_row = on_device(std::vector<float>(3, 1.f));
-  CHECK_THROWS_AS(cuda::map(10, add_strided{}, modyn::broadcast_row(d_row.data(), 3), d_h.data()),
+  CHECK_THROWS_AS(gpu::map(10, add_strided{}, modyn::broadcast_row(d_row.data(), 3), d_h.data()),
                   modyn::shape_error);
 }
 
@@ -160,14 +162,14 @@ TEST_CASE("cuda: reductions to the host and kept on the device", "[cuda][reduce]
     const auto d = on_device(values);
     double sum = 0;
     for (const float x : values) sum += x;
-    CHECK(std::fabs(cuda::reduce_sum(d.data(), n) - sum) <= 1e-6 * double(n));
-    CHECK(cuda::reduce_max(d.data(), n) == *std::max_element(values.begin(), values.end()));
-    Tensor<float, cuda> result(Shape{1});
-    cuda::reduce_max_into(cuda::default_instance(), d.data(), n, result.data());
+    CHECK(std::fabs(gpu::reduce_sum(d.data(), n) - sum) <= 1e-6 * double(n));
+    CHECK(gpu::reduce_max(d.data(), n) == *std::max_element(values.begin(), values.end()));
+    auto result = Tensor<float, gpu>::empty(Shape{1});
+    gpu::reduce_max_into(gpu::default_instance(), d.data(), n, result.data());
     CHECK(on_host(result)[0] == *std::max_element(values.begin(), values.end()));
   }
-  CHECK(cuda::reduce_sum(static_cast<const float*>(nullptr), 0) == 0.f);
-  CHECK(cuda::reduce_max(static_cast<const float*>(nullptr), 0) == -std::numeric_limits<float>::infinity());
+  CHECK(gpu::reduce_sum(static_cast<const float*>(nullptr), 0) == 0.f);
+  CHECK(gpu::reduce_max(static_cast<const float*>(nullptr), 0) == -std::numeric_limits<float>::infinity());
 }
 
 TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm]") {
@@ -185,7 +187,7 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
         auto d_c = on_device(c);
         const auto d_a = on_device(a), d_b = on_device(b), d_bias = on_device(bias);
         serial::gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc, bias.data());
-        cuda::gemm(ta, tb, m, n, k, 1.5f, d_a.data(), lda, d_b.data(), ldb, beta, d_c.data(), ldc, d_bias.data());
+        gpu::gemm(ta, tb, m, n, k, 1.5f, d_a.data(), lda, d_b.data(), ldb, beta, d_c.data(), ldc, d_bias.data());
         const auto got = on_host(d_c);
         for (std::size_t i = 0; i < m; ++i) {
           for (std::size_t j = 0; j < ldc; ++j) {
@@ -200,27 +202,27 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
   SECTION("k = 0 scales C by beta and adds the bias") {
     auto d_c = on_device(std::vector<float>{1, 2, 3, 4});
     const auto d_bias = on_device(std::vector<float>{10, 20});
-    cuda::gemm(Transpose::no, Transpose::no, 2, 2, 0, 1.f, d_c.data(), 1, d_c.data(), 2, 2.f, d_c.data(), 2,
+    gpu::gemm(Transpose::no, Transpose::no, 2, 2, 0, 1.f, d_c.data(), 1, d_c.data(), 2, 2.f, d_c.data(), 2,
                d_bias.data());
     CHECK(on_host(d_c) == std::vector<float>{12, 24, 16, 28});
   }
   SECTION("double") {
     const std::vector<double> a{1, 2, 3, 4, 5, 6}, b{1, 0, 0, 1, 1, 1};
     auto d_c = on_device(std::vector<double>(4));
-    cuda::gemm(Transpose::no, Transpose::no, 2, 2, 3, 1.0, on_device(a).data(), 3, on_device(b).data(), 2, 0.0,
+    gpu::gemm(Transpose::no, Transpose::no, 2, 2, 3, 1.0, on_device(a).data(), 3, on_device(b).data(), 2, 0.0,
                d_c.data(), 2);
     CHECK(on_host(d_c) == std::vector<double>{4, 5, 10, 11});
   }
   SECTION("TF32 only when an instance asks for it") {
     const modyn::cuda_instance tf32({.allow_tf32 = true});
     CHECK(tf32.allows_tf32());
-    CHECK_FALSE(cuda::default_instance().allows_tf32());
+    CHECK_FALSE(gpu::default_instance().allows_tf32());
     const std::size_t s = 256;
     const auto a = uniform_values(s * s, 10), b = uniform_values(s * s, 11);
     std::vector<float> want(s * s);
     serial::gemm(Transpose::no, Transpose::no, s, s, s, 1.f, a.data(), s, b.data(), s, 0.f, want.data(), s);
-    auto d_c = Tensor<float, cuda>(Shape{s * s});
-    cuda::gemm(tf32, Transpose::no, Transpose::no, s, s, s, 1.f, on_device(a).data(), s, on_device(b).data(), s,
+    auto d_c = Tensor<float, gpu>::empty(Shape{s * s});
+    gpu::gemm(tf32, Transpose::no, Transpose::no, s, s, s, 1.f, on_device(a).data(), s, on_device(b).data(), s,
                0.f, d_c.data(), s);
     const auto got = on_host(d_c);
     double worst = 0;
@@ -233,26 +235,26 @@ TEST_CASE("cuda: Philox fills on the device give the CPU's numbers", "[cuda][ran
   for (const std::uint64_t offset : {0u, 3u, 1000001u}) {
     INFO("offset " << offset);
     modyn::Rng host(42), device(42);
-    auto want = Tensor<float>(Shape{1027});
-    auto got = Tensor<float, cuda>(Shape{1027});
+    auto want = Tensor<float>::empty(Shape{1027});
+    auto got = Tensor<float, gpu>::empty(Shape{1027});
     host.uniform(want, -2.f, 3.f, offset);
     device.uniform(got, -2.f, 3.f, offset);
     CHECK(on_host(got) == want.to_vector());
 
-    auto want_i = Tensor<std::int32_t>(Shape{515});
-    auto got_i = Tensor<std::int32_t, cuda>(Shape{515});
+    auto want_i = Tensor<std::int32_t>::empty(Shape{515});
+    auto got_i = Tensor<std::int32_t, gpu>::empty(Shape{515});
     host.randint(want_i, -7, 100, offset);
     device.randint(got_i, -7, 100, offset);
     CHECK(on_host(got_i) == want_i.to_vector());
 
-    auto want_b = Tensor<double>(Shape{333});
-    auto got_b = Tensor<double, cuda>(Shape{333});
+    auto want_b = Tensor<double>::empty(Shape{333});
+    auto got_b = Tensor<double, gpu>::empty(Shape{333});
     host.bernoulli(want_b, 0.3, offset);
     device.bernoulli(got_b, 0.3, offset);
     CHECK(on_host(got_b) == want_b.to_vector());
 
-    auto want_n = Tensor<float>(Shape{1001});
-    auto got_n = Tensor<float, cuda>(Shape{1001});
+    auto want_n = Tensor<float>::empty(Shape{1001});
+    auto got_n = Tensor<float, gpu>::empty(Shape{1001});
     host.normal(want_n, 1.f, 2.f, offset);
     device.normal(got_n, 1.f, 2.f, offset);
     const auto n = on_host(got_n);
@@ -264,19 +266,19 @@ TEST_CASE("cuda: Philox fills on the device give the CPU's numbers", "[cuda][ran
 
 TEST_CASE("cuda: kernels run on the instance a Context names", "[cuda][instance]") {
   const modyn::cuda_instance mine;
-  CHECK(&cuda::instance_of(modyn::ExecutionInstances{.cuda = &mine}) == &mine);
-  CHECK(&cuda::instance_of(modyn::ExecutionInstances{}) == &cuda::default_instance());
-  CHECK(mine.stream() != cuda::default_instance().stream());
+  CHECK(&gpu::instance_of(modyn::ExecutionInstances{.cuda = &mine}) == &mine);
+  CHECK(&gpu::instance_of(modyn::ExecutionInstances{}) == &gpu::default_instance());
+  CHECK(mine.stream() != gpu::default_instance().stream());
   auto x = on_device(std::vector<double>(100, 2.0));
-  cuda::fence();  // x was written on the default instance's stream
-  cuda::map(mine, 100, scale_kernel{3.0}, x.data());
+  gpu::fence();  // x was written on the default instance's stream
+  gpu::map(mine, 100, scale_kernel{3.0}, x.data());
   mine.fence();
   CHECK(on_host(x) == std::vector<double>(100, 6.0));
 }
 
 TEST_CASE("cuda: failures are device_error naming the call and the error", "[cuda][errors]") {
   try {
-    (void)cuda::allocate<float>(std::size_t(1) << 45);  // 128 TiB
+    (void)gpu::allocate<float>(std::size_t(1) << 45);  // 128 TiB
     FAIL("no error");
   } catch (const modyn::device_error& e) {
     const std::string what = e.what();
@@ -289,7 +291,7 @@ TEST_CASE("cuda: failures are device_error naming the call and the error", "[cud
   } catch (const modyn::device_error& e) {
     CHECK(std::string(e.what()).find("cudaErrorInvalidDevice") != std::string::npos);
   }
-  CHECK_THROWS_AS(cuda::gemm(Transpose::no, Transpose::no, std::size_t(1) << 32, 1, 1, 1.f,
+  CHECK_THROWS_AS(gpu::gemm(Transpose::no, Transpose::no, std::size_t(1) << 32, 1, 1, 1.f,
                              static_cast<const float*>(nullptr), 1, static_cast<const float*>(nullptr), 1, 0.f,
                              static_cast<float*>(nullptr), 1),
                   modyn::config_error);

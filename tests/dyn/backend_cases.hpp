@@ -543,7 +543,7 @@ TEMPLATE_LIST_TEST_CASE("LoopOverTime::run_for of a network moved with to<B>, wi
     loop.reset_state(2);
     const auto I = ramp<B>(8.0f, 0.4f);  // a per-sample current, broadcast over the batch of 2
     const auto& [out, V, g, spike] =
-        loop.run_for(50.0, [&](double, std::size_t) -> const Tensor<float, B>& { return I; });
+        loop.run_for(50.0, [current = &I](double, std::size_t) -> const Tensor<float, B>& { return *current; });
     return histories(out, V, g, spike);
   };
   const Histories want = run(modyn::cpu{}), got = run(TestType{});

@@ -292,7 +292,15 @@ struct cpu {
   template <class Kernel, class... Args>
   static void map(const instance& /*on*/, std::size_t n, const Kernel& kernel, const Args&... args) {
     static_assert(detail::check_map_args<Args...>());
+#if defined(__CUDA_ARCH__)
+    // nvcc's device pass: host code never runs there, but a kernel's
+    // host-device call operator instantiated for xsimd vectors would be
+    // compiled for the device, which has no vector types. The device pass
+    // sees the one-lane form; the host pass, which runs, the vectors.
+    using lanes = detail::scalar_lanes;
+#else
     using lanes = detail::simd_lanes_of<detail::simd_width<Args...>::value>;
+#endif
     // A local copy: the compiler then knows the kernel's constants cannot
     // change through the stores of the loop and keeps them in registers.
     const Kernel local = kernel;

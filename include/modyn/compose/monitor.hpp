@@ -16,6 +16,7 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -101,17 +102,17 @@ inline constexpr Monitor<Path> monitor{};
 template <fixed_string Path>
 inline constexpr SpikeMonitor<Path> spike_monitor{};
 
+// (A member test rather than partial specializations on the fixed_string
+// parameter: nvcc's front end does not match those.)
 template <class M>
-inline constexpr bool is_monitor_v = false;
-template <fixed_string P>
-inline constexpr bool is_monitor_v<Monitor<P>> = true;
-template <fixed_string P>
-inline constexpr bool is_monitor_v<StateMonitor<P>> = true;
-template <fixed_string P>
-inline constexpr bool is_monitor_v<SpikeMonitor<P>> = true;
+concept MonitorSpec = requires {
+  typename M::template recorder<Tensor<float>>;
+  { M::path } -> std::convertible_to<std::string_view>;
+  M::fixed;
+};
 
 template <class M>
-concept MonitorSpec = is_monitor_v<M>;
+inline constexpr bool is_monitor_v = MonitorSpec<M>;
 
 namespace detail {
 

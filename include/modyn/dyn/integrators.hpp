@@ -42,7 +42,7 @@ struct linear {
   V slope;
   V offset;
 
-  MODYN_ALWAYS_INLINE V at(const V& y) const { return slope * y + offset; }
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V at(const V& y) const { return slope * y + offset; }
 };
 
 template <class V>
@@ -62,7 +62,7 @@ inline constexpr bool is_tuple_v<std::tuple<Ts...>> = true;
 
 // The derivatives as a tuple, whatever form rhs returned them in.
 template <class R>
-MODYN_ALWAYS_INLINE auto as_tuple(R&& r) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE auto as_tuple(R&& r) {
   if constexpr (is_tuple_v<std::remove_cvref_t<R>>)
     return std::forward<R>(r);
   else
@@ -71,7 +71,7 @@ MODYN_ALWAYS_INLINE auto as_tuple(R&& r) {
 
 // dy/dt at y.
 template <class D, class V>
-MODYN_ALWAYS_INLINE V rate(const D& d, const V& y) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V rate(const D& d, const V& y) {
   if constexpr (is_linear_v<D>)
     return d.at(y);
   else
@@ -86,7 +86,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V constant(double c) {
 }
 
 template <class F, class... V>
-MODYN_ALWAYS_INLINE auto derivatives(F& f, double t, const V&... y) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE auto derivatives(F& f, double t, const V&... y) {
   auto d = as_tuple(f(t, y...));
   static_assert(std::tuple_size_v<decltype(d)> == sizeof...(V),
                 "modyn::dyn integrator: the right-hand side must return one derivative per variable "
@@ -96,7 +96,8 @@ MODYN_ALWAYS_INLINE auto derivatives(F& f, double t, const V&... y) {
 
 // The slopes k = dy/dt of every variable, as a tuple of V.
 template <class F, class... V, std::size_t... I>
-MODYN_ALWAYS_INLINE std::tuple<V...> rates(F& f, double t, std::index_sequence<I...>, const V&... y) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<V...> rates(F& f, double t, std::index_sequence<I...>,
+                                                             const V&... y) {
   const auto d = derivatives(f, t, y...);
   const std::tuple<const V&...> ys(y...);
   return {rate(std::get<I>(d), std::get<I>(ys))...};
@@ -109,7 +110,7 @@ struct euler {
   static constexpr int order = 1;
 
   template <class F, class... V>
-  MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     constexpr auto idx = std::index_sequence_for<V...>{};
     const auto k = detail::rates(f, t, idx, y...);
     advance(dt, k, idx, y...);
@@ -117,7 +118,8 @@ struct euler {
 
  private:
   template <class K, std::size_t... I, class... V>
-  MODYN_ALWAYS_INLINE static void advance(double dt, const K& k, std::index_sequence<I...>, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void advance(double dt, const K& k, std::index_sequence<I...>,
+                                                            V&... y) {
     ((y = y + detail::constant<V>(dt) * std::get<I>(k)), ...);
   }
 };
@@ -128,13 +130,14 @@ struct rk2 {
   static constexpr int order = 2;
 
   template <class F, class... V>
-  MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     run(f, t, dt, std::index_sequence_for<V...>{}, y...);
   }
 
  private:
   template <class F, std::size_t... I, class... V>
-  MODYN_ALWAYS_INLINE static void run(F& f, double t, double dt, std::index_sequence<I...> idx, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void run(F& f, double t, double dt,
+                                                        std::index_sequence<I...> idx, V&... y) {
     const auto k1 = detail::rates(f, t, idx, y...);
     const auto k2 = detail::rates(f, t + dt, idx, (y + detail::constant<V>(dt) * std::get<I>(k1))...);
     ((y = y + detail::constant<V>(0.5 * dt) * (std::get<I>(k1) + std::get<I>(k2))), ...);
@@ -146,13 +149,14 @@ struct rk4 {
   static constexpr int order = 4;
 
   template <class F, class... V>
-  MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     run(f, t, dt, std::index_sequence_for<V...>{}, y...);
   }
 
  private:
   template <class F, std::size_t... I, class... V>
-  MODYN_ALWAYS_INLINE static void run(F& f, double t, double dt, std::index_sequence<I...> idx, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void run(F& f, double t, double dt,
+                                                        std::index_sequence<I...> idx, V&... y) {
     const double half = 0.5 * dt;
     const auto k1 = detail::rates(f, t, idx, y...);
     const auto k2 = detail::rates(f, t + half, idx, (y + detail::constant<V>(half) * std::get<I>(k1))...);
@@ -171,14 +175,14 @@ struct exp_euler {
   static constexpr int order = 1;
 
   template <class F, class... V>
-  MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     const auto d = detail::derivatives(f, t, y...);
     run(d, dt, std::index_sequence_for<V...>{}, y...);
   }
 
   // y advanced over dt under dy/dt = slope y + offset.
   template <class V>
-  MODYN_ALWAYS_INLINE static V advance(const linear<V>& d, const V& y, double dt) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static V advance(const linear<V>& d, const V& y, double dt) {
     const V step = detail::constant<V>(dt);
     const V z = d.slope * step;
     return y + step * phi(z) * d.at(y);
@@ -186,7 +190,7 @@ struct exp_euler {
 
   // phi(z) = (exp(z) - 1) / z, which tends to 1 as z vanishes.
   template <class V>
-  MODYN_ALWAYS_INLINE static V phi(const V& z) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static V phi(const V& z) {
     const auto c = [](double value) { return detail::constant<V>(value); };
     if constexpr (sizeof(math::scalar_t<V>) <= 4) {
       // Single precision: exp(z) - 1 is cheaper than expm1 (no division
@@ -207,7 +211,8 @@ struct exp_euler {
 
  private:
   template <class D, std::size_t... I, class... V>
-  MODYN_ALWAYS_INLINE static void run(const D& d, double dt, std::index_sequence<I...>, V&... y) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void run(const D& d, double dt, std::index_sequence<I...>,
+                                                        V&... y) {
     static_assert((detail::is_linear_v<std::remove_cvref_t<std::tuple_element_t<I, D>>> && ...),
                   "modyn::dyn::exp_euler: write each derivative as dyn::linear<V>{slope, offset} "
                   "(dy/dt = slope * y + offset) so that it can be integrated exactly");

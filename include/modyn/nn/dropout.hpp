@@ -87,7 +87,8 @@ class Dropout : public Module<Dropout<T, B>> {
   }
   const tensor_type& update(tensor_type&& x) { return update(std::move(x), Context{}); }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // out = x * keep / (1 - p)
   struct scaled_mask {
     T scale;
@@ -97,6 +98,7 @@ class Dropout : public Module<Dropout<T, B>> {
     }
   };
 
+ private:
   template <class, class>
   friend class Dropout;  // the rebind constructor reads another backend's rng_
 

@@ -72,7 +72,8 @@ class GRUCell : public Module<GRUCell<T, B>> {
     return *h;
   }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // PyTorch's GRU equations, r, z, n gates.
   struct gates {
     template <class Vec>
@@ -88,6 +89,7 @@ class GRUCell : public Module<GRUCell<T, B>> {
     }
   };
 
+ private:
   tensor_type gi_, gh_;
 };
 

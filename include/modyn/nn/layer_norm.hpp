@@ -64,7 +64,8 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
     return out_;
   }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   struct squared_deviation {
     T mean;
     template <class Vec>
@@ -82,6 +83,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
     }
   };
 
+ private:
   tensor_type out_;
   tensor_type input_copy_;  // an input that overlapped out_
 };

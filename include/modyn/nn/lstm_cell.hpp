@@ -69,7 +69,8 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     return *h;
   }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // PyTorch's LSTM equations, i, f, g, o gates.
   struct cell_update {
     template <class Vec>
@@ -86,6 +87,7 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     }
   };
 
+ private:
   tensor_type gates_, bias_;
 };
 

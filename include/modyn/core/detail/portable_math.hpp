@@ -16,13 +16,13 @@
 // polynomial (float, degree 7, the coefficients of Moshier's Cephes expf)
 // or the Taylor series to degree 13 (double); 2^n applied in two halves so
 // that results down to the subnormal range are rounded once. expm1(x) is
-// e^r - 1 itself for |x| <= ln 2 / 2, else fma(e^r, 2^n, -1); tanh(x) is
+// e^r - 1 itself for |x| <= ln 2 / 2, else fma(e^r - 1, 2^n, 2^n - 1); tanh(x) is
 // expm1(2|x|) / (expm1(2|x|) + 2), with the sign of x. Errors against the
 // correctly rounded value, over sweeps of floats and doubles
 // (tests/core/math.cpp): exp 1 ulp, expm1 1.5 (float) and 2 (double) ulps,
 // tanh 2.5 ulps; and the same bits from a number and from a vector of
-// them. None of the operations is a product that feeds
-// a sum outside an explicit fma, so FMA contraction cannot change them.
+// them. No product feeds a sum outside an explicit fma, so FMA contraction
+// cannot change them.
 #pragma once
 
 #include <cmath>

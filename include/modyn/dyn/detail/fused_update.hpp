@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "modyn/core/backend_concepts.hpp"
+#include "modyn/core/detail/pack.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/dyn/input_terms.hpp"
@@ -43,9 +44,11 @@ template <class... Inputs>
 constexpr auto memory_positions() {
   constexpr bool from_memory[] = {!std::is_arithmetic_v<Inputs>..., false};
   std::array<std::size_t, (std::size_t{!std::is_arithmetic_v<Inputs>} + ... + 0)> positions{};
-  std::size_t k = 0;
-  for (std::size_t i = 0; i < sizeof...(Inputs); ++i) {
-    if (from_memory[i]) positions[k++] = i;
+  if constexpr (sizeof...(Inputs) > 0) {  // (nvcc warns of i < 0 otherwise)
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < sizeof...(Inputs); ++i) {
+      if (from_memory[i]) positions[k++] = i;
+    }
   }
   return positions;
 }
@@ -61,6 +64,7 @@ T constant_current(const X& x) {
 // The sum of a step's inputs at membrane potential v, as a linear function
 // of v: what a model's kernel calls as input(v). A function object rather
 // than a lambda, so that it is force-inlined at every optimisation level.
+// (Terms and slots are modyn::detail::packs, usable in device code.)
 template <std::size_t NumStates, class T, class Terms, class Slots, class Vec>
 struct summed_input {
   const Terms& terms;
@@ -68,14 +72,14 @@ struct summed_input {
   T constant;
 
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> operator()(const Vec& v) const {
-    return sum(v, std::make_index_sequence<std::tuple_size_v<Terms>>{});
+    return sum(v, std::make_index_sequence<Terms::size>{});
   }
 
  private:
   template <std::size_t... J>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<Vec> sum(const Vec& v, std::index_sequence<J...>) const {
     linear<Vec> total{Vec(T(0)), Vec(constant)};
-    (add(total, std::get<J>(terms).at(std::get<NumStates + J>(slots), v)), ...);
+    (add(total, modyn::detail::get<J>(terms).at(modyn::detail::get<NumStates + J>(slots), v)), ...);
     return total;
   }
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void add(linear<Vec>& total, const linear<Vec>& term) {
@@ -91,23 +95,22 @@ struct with_inputs {
   Terms terms;
   T constant;
 
-  template <class... Slots>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Slots&... slots) const {
-    static_assert(sizeof...(Slots) == NumStates + std::tuple_size_v<Terms>);
-    run(std::tie(slots...), std::make_index_sequence<NumStates>{},
-        std::make_index_sequence<std::tuple_size_v<Terms>>{});
+  template <class First, class... Slots>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(First& first, Slots&... slots) const {
+    static_assert(1 + sizeof...(Slots) == NumStates + Terms::size);
+    const modyn::detail::pack<First&, Slots&...> all{{{first}, {slots}...}};
+    run<First>(all, std::make_index_sequence<NumStates>{}, std::make_index_sequence<Terms::size>{});
   }
 
  private:
-  template <class All, std::size_t... S, std::size_t... J>
+  template <class Vec, class All, std::size_t... S, std::size_t... J>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void run(const All& all, std::index_sequence<S...>,
                                                  std::index_sequence<J...>) const {
-    using Vec = std::remove_cvref_t<std::tuple_element_t<0, All>>;
     const summed_input<NumStates, T, Terms, All, Vec> input{terms, all, constant};
-    kernel(std::get<S>(all)..., input);
+    kernel(modyn::detail::get<S>(all)..., input);
     // In-place terms (decaying synapses) write their array once the step
     // has read it.
-    (advance(std::get<J>(terms), std::get<NumStates + J>(all)), ...);
+    (advance(modyn::detail::get<J>(terms), modyn::detail::get<NumStates + J>(all)), ...);
   }
 
   template <class Term, class Slot>
@@ -194,7 +197,8 @@ void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape&
   const std::size_t total = shape.size();
   const std::size_t row = any_broadcast ? sample_shape.size() : total;
   if (total == 0 || row == 0) return;
-  const with_inputs<NumStates, T, Kernel, std::tuple<Terms...>> fused{kernel, terms, constant};
+  const auto device_terms = std::apply([](const Terms&... t) { return modyn::detail::make_pack(t...); }, terms);
+  const with_inputs<NumStates, T, Kernel, modyn::detail::pack<Terms...>> fused{kernel, device_terms, constant};
   [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
     B::map(on, total, fused, std::get<S>(states)..., term_arg(std::get<J>(terms), row, broadcast[J])...);
   }

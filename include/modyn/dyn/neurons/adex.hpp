@@ -120,6 +120,8 @@ class AdEx : public Module<AdEx<T, B, Method>> {
 
   SpikeList<B> fired_;
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T inv_tau, inv_tau_w, inv_delta, v_rest, v_t, d_t, r, ka, kb, v_th, v_reset, max_exponent;

@@ -39,13 +39,13 @@ namespace modyn::dyn {
 
 namespace hh_rates {
 template <class V>
-MODYN_ALWAYS_INLINE V c(double value) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V c(double value) {
   return detail::constant<V>(value);
 }
 
 // x / (1 - exp(-x / k)), continued by its limit k + x / 2 near x = 0.
 template <class V>
-MODYN_ALWAYS_INLINE V ratio(const V& x, double k) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V ratio(const V& x, double k) {
   const auto small = math::abs(x) < c<V>(1e-4 * k);
   const V safe = math::select(small, c<V>(1), x);
   return math::select(small, c<V>(k) + c<V>(0.5) * x, safe / -math::expm1(safe * c<V>(-1 / k)));
@@ -53,7 +53,7 @@ MODYN_ALWAYS_INLINE V ratio(const V& x, double k) {
 
 // (alpha, beta) of gate m (0), h (1) or n (2) at v, in 1/ms.
 template <int Gate, class V>
-MODYN_ALWAYS_INLINE std::tuple<V, V> rates(const V& v) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<V, V> rates(const V& v) {
   if constexpr (Gate == 0) {
     return {c<V>(0.1) * ratio(v + c<V>(40), 10.0), c<V>(4) * math::exp((v + c<V>(65)) * c<V>(-1 / 18.0))};
   } else if constexpr (Gate == 1) {
@@ -67,7 +67,7 @@ MODYN_ALWAYS_INLINE std::tuple<V, V> rates(const V& v) {
 
 // dx/dt = alpha (1 - x) - beta x, as slope x + offset.
 template <int Gate, class V>
-MODYN_ALWAYS_INLINE linear<V> gate(const V& v) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> gate(const V& v) {
   const auto [alpha, beta] = rates<Gate>(v);
   return {-(alpha + beta), alpha};
 }
@@ -157,6 +157,8 @@ class HH : public Module<HH<T, B, Method>> {
 
   SpikeList<B> fired_;
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T gna, gk, gl, ena, ek, el, inv_c, v_th;
@@ -184,6 +186,7 @@ class HH : public Module<HH<T, B, Method>> {
     }
   };
 
+ private:
   template <int Gate>
   static T steady(T v) {
     const auto [alpha, beta] = hh_rates::rates<Gate>(static_cast<double>(v));

@@ -135,6 +135,8 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
 
   SpikeList<B> fired_;
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T ka, kb, kc, kd, v_th;

@@ -63,7 +63,8 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T leak, gain, drive;

@@ -120,6 +120,8 @@ class LIF : public Module<LIF<T, B, Method>> {
 
   SpikeList<B> fired_;
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T half_step, step, t_ref, leak, gain, drive, v_th, v_reset;

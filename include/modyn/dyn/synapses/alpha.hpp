@@ -98,6 +98,8 @@ class Alpha : public Module<Alpha<T, B>> {
  private:
   void check_states() const { detail::match_states({"dyn::Alpha", this->name()}, h, g); }
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T decay, dt;
@@ -111,6 +113,7 @@ class Alpha : public Module<Alpha<T, B>> {
     }
   };
 
+ private:
   template <class X>
   void check_input(const detail::population& who, std::size_t position, const X& x) const {
     if constexpr (TensorLike<X>) {

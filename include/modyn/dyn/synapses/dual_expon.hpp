@@ -121,6 +121,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
  private:
   void check_states() const { detail::match_states({"dyn::DualExpon", this->name()}, g_rise, g_decay, g); }
 
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T rise_decay, decay_decay, a;
@@ -135,6 +137,7 @@ class DualExpon : public Module<DualExpon<T, B>> {
     }
   };
 
+ private:
   template <class X>
   void check_input(const detail::population& who, std::size_t position, const X& x) const {
     if constexpr (TensorLike<X>) {

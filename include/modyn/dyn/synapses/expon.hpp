@@ -135,7 +135,8 @@ class Expon : public Module<Expon<T, B>> {
     return update(c, x);
   }
 
- private:
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
   // g += the step's input.
   struct add_kernel {
     template <class Vec, class Input>
@@ -154,6 +155,7 @@ class Expon : public Module<Expon<T, B>> {
     }
   };
 
+ private:
   // A tensor input has the synapses' shape, or their per-sample shape when
   // they have a batch axis. (fused_update checks too, in words for neurons.)
   template <class X>

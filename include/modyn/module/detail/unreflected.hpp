@@ -113,6 +113,9 @@ constexpr std::size_t reflected_fields() {
   }
 }
 
+// a <= b, through a call: nvcc warns of a comparison of constants with 0.
+constexpr bool at_most(std::size_t a, std::size_t b) { return a <= b; }
+
 template <class M>
 constexpr bool check_reflection_complete() {
   constexpr std::size_t members = reflected_kind_members<M>();
@@ -123,7 +126,7 @@ constexpr bool check_reflection_complete() {
                   "MODYN_FIELDS(...) naming its fields");
   } else {
     static_assert(
-        members <= reflected_fields<M>(),
+        at_most(members, reflected_fields<M>()),
         "modyn: this module holds more Params, States or child modules than its MODYN_FIELDS names: "
         "add the missing ones to MODYN_FIELDS(...)");
   }
