@@ -37,8 +37,9 @@ void grid_stride(const launch::grid& g, std::size_t n, Visit visit) {
 // The emit kernel, warp by warp: warp w forms word w from its 32 lanes'
 // masks (the ballot), lane 0 stores the word and its popcount.
 template <class Pass, bool HasRows, class Kernel, class... Args>
-void simulate_emit_pass(const launch::grid& g, std::size_t n, std::size_t row, std::vector<std::uint32_t>& words,
-                        std::vector<std::uint32_t>& counts, const Kernel& kernel, const Args&... args) {
+void simulate_emit_pass(const launch::grid& g, std::size_t n, std::size_t row,
+                        std::vector<std::uint32_t>& words, std::vector<std::uint32_t>& counts,
+                        const Kernel& kernel, const Args&... args) {
   const std::size_t warps = launch::warps_of(g);
   std::vector<std::size_t> order(warps);
   std::iota(order.begin(), order.end(), 0);
@@ -194,8 +195,8 @@ TEST_CASE("cuda launch: strided rows reach the element of their row") {
               h_serial.data());
   const launch::grid g = launch::grid_for(h.size(), 2);
   grid_stride(g, h.size(), [&](std::size_t i) {
-    (void)launch::map_element<float, true>(gate_kernel{}, length, i,
-                                           modyn::strided_rows(gates.data() + length, length, stride), h.data());
+    (void)launch::map_element<float, true>(
+        gate_kernel{}, length, i, modyn::strided_rows(gates.data() + length, length, stride), h.data());
   });
   CHECK(h == h_serial);
   CHECK(h[0] == 1.f + float(length));

@@ -16,6 +16,7 @@
 #include <modyn/backend/pseudo_device.hpp>
 #include <modyn/backend/serial.hpp>
 #include <modyn/core/error.hpp>
+#include <modyn/core/random.hpp>
 #include <modyn/core/tensor.hpp>
 #include <modyn/core/tensor_transfer.hpp>
 #include <span>
@@ -199,4 +200,45 @@ TEST_CASE("pseudo_device: tensors move with modyn::to and come back unchanged",
   REQUIRE(modyn::to<modyn::cpu>(copy) == host);
   const auto ints = modyn::to<pseudo_device>(Tensor<std::int32_t>(Shape{3}, {7, -8, 9}));
   REQUIRE(modyn::to<modyn::cpu>(ints).to_vector() == std::vector<std::int32_t>{7, -8, 9});
+}
+
+// Fills of memory the host cannot address are drawn where it lies, one
+// element per kernel call (the form a GPU thread runs, core/random.hpp's
+// fill_kernel): the same numbers as the CPU's vectorized generator, for
+// every distribution, element type and offset (normal too: on this host,
+// the same libm).
+TEST_CASE("pseudo_device: Rng fills drawn one element per call equal cpu's",
+          "[backend][pseudo_device][random]") {
+  using modyn::Rng;
+  using modyn::Shape;
+  using modyn::Tensor;
+  using device = modyn::pseudo_device;
+  for (const std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{3}, std::uint64_t{1000001}}) {
+    INFO("offset " << offset);
+    Rng host(42), on_device(42);
+    auto want = Tensor<float>::empty(Shape{1027});
+    auto got = Tensor<float, device>::empty(Shape{1027});
+    host.uniform(want, -2.f, 3.f, offset);
+    on_device.uniform(got, -2.f, 3.f, offset);
+    CHECK(modyn::to<modyn::cpu>(got).to_vector() == want.to_vector());
+
+    auto want_n = Tensor<double>::empty(Shape{77});
+    auto got_n = Tensor<double, device>::empty(Shape{77});
+    host.normal(want_n, 1.0, 2.0, offset);
+    on_device.normal(got_n, 1.0, 2.0, offset);
+    CHECK(modyn::to<modyn::cpu>(got_n).to_vector() == want_n.to_vector());
+
+    auto want_i = Tensor<std::int32_t>::empty(Shape{515});
+    auto got_i = Tensor<std::int32_t, device>::empty(Shape{515});
+    host.randint(want_i, -7, 100, offset);
+    on_device.randint(got_i, -7, 100, offset);
+    CHECK(modyn::to<modyn::cpu>(got_i).to_vector() == want_i.to_vector());
+
+    // One-byte elements: passes of at most 127 elements (an int8 index).
+    auto want_b = Tensor<std::uint8_t>::empty(Shape{300});
+    auto got_b = Tensor<std::uint8_t, device>::empty(Shape{300});
+    host.bernoulli(want_b, 0.3, offset);
+    on_device.bernoulli(got_b, 0.3, offset);
+    CHECK(modyn::to<modyn::cpu>(got_b).to_vector() == want_b.to_vector());
+  }
 }

@@ -205,6 +205,23 @@ TEST_CASE("Sequential: a runtime size mismatch throws shape_error naming both en
              Contains("entry 1 (Dense), fed by entry 0 (Dense)") && Contains("(256, 10)"));
 }
 
+TEST_CASE("Sequential: a device_error of an entry is re-thrown naming the entry",
+          "[compose][sequential][error]") {
+  // What the CUDA backend throws when a call fails (here by hand: this
+  // machine may have no GPU).
+  Sequential seq{
+      nn::Dense(3, 3), named<"gpu_step">([](const Tensor<float>& x) -> Tensor<float> {
+        (void)x;
+        throw modyn::device_error("modyn::cuda: cudaMallocAsync(12 bytes) failed: cudaErrorMemoryAllocation");
+      })};
+  const std::string message = ref::message_of<modyn::device_error>([&] {
+    seq(Tensor<float>::zeros({2, 3}));
+  });
+  INFO(message);
+  CHECK_THAT(message, Contains("entry gpu_step") && Contains(seq.name()) && Contains("cudaMallocAsync") &&
+                          Contains("cudaErrorMemoryAllocation"));
+}
+
 TEST_CASE("Sequential: state_dict round trip", "[compose][sequential][state_dict]") {
   const auto make = [](std::uint64_t seed) {
     return Sequential{named<"l1">(nn::Dense(6, 4, {.seed = seed})), modyn::relu,

@@ -5,8 +5,8 @@
 // without editing modyn.
 #include "modyn/core/math.hpp"
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -102,7 +102,8 @@ std::pair<double, bool> sweep(T lo, T hi, std::size_t n, Ours ours, Reference re
         if (got != rounded) worst = 1e30;
         continue;
       }
-      const long double ulp = std::fabs(std::nextafter(rounded, std::numeric_limits<T>::infinity()) - rounded);
+      const long double ulp =
+          std::fabs(std::nextafter(rounded, std::numeric_limits<T>::infinity()) - rounded);
       worst = std::max(worst, double(std::fabs(static_cast<long double>(got) - exact) / ulp));
     }
   }

@@ -106,9 +106,9 @@ TEST_CASE("cuda: map with every argument kind and the emit equals modyn::serial 
     std::vector<float> v = v0, out(n);
     std::vector<std::int32_t> counter = counter0, list(n + already, -1);
     std::size_t count = already;
-    serial::map(n, step_kernel{1.f}, static_cast<const float*>(input.data()), modyn::broadcast_row(gain.data(), row),
-                modyn::element_index(first), v.data(), counter.data(), modyn::write_only(out.data()),
-                modyn::emit_to(list.data(), count, first));
+    serial::map(n, step_kernel{1.f}, static_cast<const float*>(input.data()),
+                modyn::broadcast_row(gain.data(), row), modyn::element_index(first), v.data(), counter.data(),
+                modyn::write_only(out.data()), modyn::emit_to(list.data(), count, first));
 
     const auto d_input = on_device(input), d_gain = on_device(gain);
     auto d_v = on_device(v0), d_out = Tensor<float, gpu>::empty(Shape{n});
@@ -116,8 +116,8 @@ TEST_CASE("cuda: map with every argument kind and the emit equals modyn::serial 
     auto d_list = Tensor<std::int32_t, gpu>::empty(Shape{n + already});
     std::size_t d_count = already;
     gpu::map(n, step_kernel{1.f}, d_input.data(), modyn::broadcast_row(d_gain.data(), row),
-              modyn::element_index(first), d_v.data(), d_counter.data(), modyn::write_only(d_out.data()),
-              modyn::emit_to(d_list.data(), d_count, first));
+             modyn::element_index(first), d_v.data(), d_counter.data(), modyn::write_only(d_out.data()),
+             modyn::emit_to(d_list.data(), d_count, first));
 
     REQUIRE(d_count == count);
     CHECK(count > already);
@@ -178,8 +178,8 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
     for (const Transpose tb : {Transpose::no, Transpose::yes}) {
       for (const float beta : {0.f, 0.5f}) {
         INFO("transpose a " << int(ta) << ", b " << int(tb) << ", beta " << beta);
-        const std::size_t lda = (ta == Transpose::yes ? m : k) + pad, ldb = (tb == Transpose::yes ? k : n) + pad,
-                          ldc = n + pad;
+        const std::size_t lda = (ta == Transpose::yes ? m : k) + pad,
+                          ldb = (tb == Transpose::yes ? k : n) + pad, ldc = n + pad;
         const auto a = uniform_values((ta == Transpose::yes ? k : m) * lda, 6),
                    b = uniform_values((tb == Transpose::yes ? n : k) * ldb, 7), bias = uniform_values(n, 8);
         auto c = uniform_values(m * ldc, 9);
@@ -187,7 +187,8 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
         auto d_c = on_device(c);
         const auto d_a = on_device(a), d_b = on_device(b), d_bias = on_device(bias);
         serial::gemm(ta, tb, m, n, k, 1.5f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc, bias.data());
-        gpu::gemm(ta, tb, m, n, k, 1.5f, d_a.data(), lda, d_b.data(), ldb, beta, d_c.data(), ldc, d_bias.data());
+        gpu::gemm(ta, tb, m, n, k, 1.5f, d_a.data(), lda, d_b.data(), ldb, beta, d_c.data(), ldc,
+                  d_bias.data());
         const auto got = on_host(d_c);
         for (std::size_t i = 0; i < m; ++i) {
           for (std::size_t j = 0; j < ldc; ++j) {
@@ -203,14 +204,14 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
     auto d_c = on_device(std::vector<float>{1, 2, 3, 4});
     const auto d_bias = on_device(std::vector<float>{10, 20});
     gpu::gemm(Transpose::no, Transpose::no, 2, 2, 0, 1.f, d_c.data(), 1, d_c.data(), 2, 2.f, d_c.data(), 2,
-               d_bias.data());
+              d_bias.data());
     CHECK(on_host(d_c) == std::vector<float>{12, 24, 16, 28});
   }
   SECTION("double") {
     const std::vector<double> a{1, 2, 3, 4, 5, 6}, b{1, 0, 0, 1, 1, 1};
     auto d_c = on_device(std::vector<double>(4));
     gpu::gemm(Transpose::no, Transpose::no, 2, 2, 3, 1.0, on_device(a).data(), 3, on_device(b).data(), 2, 0.0,
-               d_c.data(), 2);
+              d_c.data(), 2);
     CHECK(on_host(d_c) == std::vector<double>{4, 5, 10, 11});
   }
   SECTION("TF32 only when an instance asks for it") {
@@ -222,8 +223,8 @@ TEST_CASE("cuda: gemm through cuBLAS equals the reference product", "[cuda][gemm
     std::vector<float> want(s * s);
     serial::gemm(Transpose::no, Transpose::no, s, s, s, 1.f, a.data(), s, b.data(), s, 0.f, want.data(), s);
     auto d_c = Tensor<float, gpu>::empty(Shape{s * s});
-    gpu::gemm(tf32, Transpose::no, Transpose::no, s, s, s, 1.f, on_device(a).data(), s, on_device(b).data(), s,
-               0.f, d_c.data(), s);
+    gpu::gemm(tf32, Transpose::no, Transpose::no, s, s, s, 1.f, on_device(a).data(), s, on_device(b).data(),
+              s, 0.f, d_c.data(), s);
     const auto got = on_host(d_c);
     double worst = 0;
     for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
@@ -292,7 +293,7 @@ TEST_CASE("cuda: failures are device_error naming the call and the error", "[cud
     CHECK(std::string(e.what()).find("cudaErrorInvalidDevice") != std::string::npos);
   }
   CHECK_THROWS_AS(gpu::gemm(Transpose::no, Transpose::no, std::size_t(1) << 32, 1, 1, 1.f,
-                             static_cast<const float*>(nullptr), 1, static_cast<const float*>(nullptr), 1, 0.f,
-                             static_cast<float*>(nullptr), 1),
+                            static_cast<const float*>(nullptr), 1, static_cast<const float*>(nullptr), 1, 0.f,
+                            static_cast<float*>(nullptr), 1),
                   modyn::config_error);
 }

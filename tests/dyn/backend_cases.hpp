@@ -1,13 +1,11 @@
 // The cases of dyn modules on every backend, over the type list
 // backends_under_test that the including file declares first
-// (tests/dyn/backends.cpp: the host backends; tests/cuda/dyn.cu: modyn::cuda): dyn::LIF driven by a constant input and by
-// its own spikes through a dyn::Expon synapse, for 100 steps, on modyn::cpu,
-// modyn::serial (kernels one element at a time, Vec = T) and
-// modyn::pseudo_device (memory the host cannot touch), against the cpu run:
-// V, g and the spike flags each step, and the emitted spike lists. Then the
-// same for dyn::HH, Izhikevich, AdEx, LeakyIntegrator, DualExpon, Alpha, the
-// COBA / CUBA / MgBlock outputs, Expon::deliver + decaying_into, and
-// LoopOverTime with monitors of a small network (below).
+// (tests/dyn/backends.cpp: the host backends; tests/cuda/dyn.cu: modyn::cuda): dyn::LIF driven by a constant
+// input and by its own spikes through a dyn::Expon synapse, for 100 steps, on modyn::cpu, modyn::serial
+// (kernels one element at a time, Vec = T) and modyn::pseudo_device (memory the host cannot touch), against
+// the cpu run: V, g and the spike flags each step, and the emitted spike lists. Then the same for dyn::HH,
+// Izhikevich, AdEx, LeakyIntegrator, DualExpon, Alpha, the COBA / CUBA / MgBlock outputs, Expon::deliver +
+// decaying_into, and LoopOverTime with monitors of a small network (below).
 //
 // Exactness: the spike flags and lists must be identical; V and g within a
 // few ulps, as exp_euler's exp is std::exp on one lane and xsimd's on vectors.
@@ -141,13 +139,13 @@ void check_against_cpu(std::size_t batch) {
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("dyn::LIF with dyn::Expon for 100 steps on each backend equals the cpu run",
-                   "[dyn][backends][lif][expon]", backends_under_test) {
+                        "[dyn][backends][lif][expon]", backends_under_test) {
   SECTION("without a batch axis") { check_against_cpu<TestType>(0); }
   SECTION("with a batch of 3 and the constant current broadcast over it") { check_against_cpu<TestType>(3); }
 }
 
 TEMPLATE_LIST_TEST_CASE("dyn::Expon alone on each backend: a unit impulse decays as cpu's",
-                   "[dyn][backends][expon]", backends_under_test) {
+                        "[dyn][backends][expon]", backends_under_test) {
   const auto run_expon = []<class B>(B) {
     dyn::Expon<float, B> syn(5, {.tau = 4});
     syn.reset_state(2);
@@ -323,7 +321,7 @@ Steps drive_neuron(Neuron& neuron, std::size_t batch, const Tensor<float, B>& I,
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("dyn::HH with a broadcast current on each backend equals the cpu run",
-                   "[dyn][backends][hh]", backends_under_test) {
+                        "[dyn][backends][hh]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::HH<float, B> hh(neurons);
     // 1 .. 19 uA/cm^2, plus 0.5, for 30 ms
@@ -336,7 +334,7 @@ TEMPLATE_LIST_TEST_CASE("dyn::HH with a broadcast current on each backend equals
 }
 
 TEMPLATE_LIST_TEST_CASE("dyn::Izhikevich with a broadcast current on each backend equals the cpu run",
-                   "[dyn][backends][izhikevich]", backends_under_test) {
+                        "[dyn][backends][izhikevich]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::Izhikevich<float, B> izh(neurons, dyn::izhikevich::chattering);
     // 0 .. 14.4 mV/ms, plus 0.25, for 100 ms
@@ -349,7 +347,7 @@ TEMPLATE_LIST_TEST_CASE("dyn::Izhikevich with a broadcast current on each backen
 }
 
 TEMPLATE_LIST_TEST_CASE("dyn::AdEx with a broadcast current on each backend equals the cpu run",
-                   "[dyn][backends][adex]", backends_under_test) {
+                        "[dyn][backends][adex]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::AdEx<float, B> adex(neurons);
     // 0 .. 36 mV (R = 1), plus 1, for 50 ms
@@ -361,8 +359,9 @@ TEMPLATE_LIST_TEST_CASE("dyn::AdEx with a broadcast current on each backend equa
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("dyn::LeakyIntegrator with a current and a CUBA input on each backend equals the cpu run",
-                   "[dyn][backends][leaky_integrator][cuba]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE(
+    "dyn::LeakyIntegrator with a current and a CUBA input on each backend equals the cpu run",
+    "[dyn][backends][leaky_integrator][cuba]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::LeakyIntegrator<float, B> readout(neurons, {.V_rest = -2, .tau = 8, .R = 2});
     dyn::Expon<float, B> syn(neurons, {.tau = 3});
@@ -383,7 +382,7 @@ TEMPLATE_LIST_TEST_CASE("dyn::LeakyIntegrator with a current and a CUBA input on
 }
 
 TEMPLATE_LIST_TEST_CASE("dyn::DualExpon and dyn::Alpha alone on each backend: impulses decay as cpu's",
-                   "[dyn][backends][dual_expon][alpha]", backends_under_test) {
+                        "[dyn][backends][dual_expon][alpha]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::DualExpon<float, B> dual(neurons, {.tau_decay = 6, .tau_rise = 1.5});
     dyn::Alpha<float, B> alpha(neurons, {.tau_decay = 4});
@@ -411,7 +410,7 @@ TEMPLATE_LIST_TEST_CASE("dyn::DualExpon and dyn::Alpha alone on each backend: im
 // synapses and outputs: an excitatory Expon through COBA, an inhibitory
 // DualExpon through COBA (E = -80 mV) and an NMDA-like Alpha through MgBlock.
 TEMPLATE_LIST_TEST_CASE("dyn::COBA, dyn::CUBA and dyn::MgBlock outputs as inputs of dyn::LIF on each backend",
-                   "[dyn][backends][coba][mg_block][lif]", backends_under_test) {
+                        "[dyn][backends][coba][mg_block][lif]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::LIF<float, B> lif(neurons, {.V_rest = -60, .V_reset = -65, .V_th = -50, .tau = 10, .tau_ref = 2});
     dyn::Expon<float, B> ampa(neurons, {.tau = 3});
@@ -445,7 +444,7 @@ TEMPLATE_LIST_TEST_CASE("dyn::COBA, dyn::CUBA and dyn::MgBlock outputs as inputs
 // Expon::deliver adds the step's spikes to g; Expon::decaying_into(output, c)
 // reads g into the neurons' pass and writes it back decayed, in that pass.
 TEMPLATE_LIST_TEST_CASE("dyn::Expon::deliver and decaying_into fused into dyn::LIF on each backend",
-                   "[dyn][backends][expon][decaying_into][lif]", backends_under_test) {
+                        "[dyn][backends][expon][decaying_into][lif]", backends_under_test) {
   const auto run = []<class B>(B, std::size_t batch) {
     dyn::LIF<float, B> lif(neurons, {.V_rest = -60, .V_reset = -65, .V_th = -50, .tau = 10, .tau_ref = 2});
     dyn::Expon<float, B> exc(neurons, {.tau = 3}), inh(neurons, {.tau = 6});
@@ -532,7 +531,7 @@ std::size_t count_nonzero(const std::vector<float>& v) {
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("LoopOverTime::run_for of a network moved with to<B>, with monitors, on each backend",
-                   "[dyn][backends][loop_over_time][monitor]", backends_under_test) {
+                        "[dyn][backends][loop_over_time][monitor]", backends_under_test) {
   using modyn::monitor;
   const auto run = []<class B>(B) {
     modyn::LoopOverTime loop{modyn::to<B>(Net<modyn::cpu>{}),
@@ -542,8 +541,8 @@ TEMPLATE_LIST_TEST_CASE("LoopOverTime::run_for of a network moved with to<B>, wi
                              {.dt = 0.5, .record_output = true}};
     loop.reset_state(2);
     const auto I = ramp<B>(8.0f, 0.4f);  // a per-sample current, broadcast over the batch of 2
-    const auto& [out, V, g, spike] =
-        loop.run_for(50.0, [current = &I](double, std::size_t) -> const Tensor<float, B>& { return *current; });
+    const auto& [out, V, g, spike] = loop.run_for(
+        50.0, [current = &I](double, std::size_t) -> const Tensor<float, B>& { return *current; });
     return histories(out, V, g, spike);
   };
   const Histories want = run(modyn::cpu{}), got = run(TestType{});
@@ -560,7 +559,7 @@ TEMPLATE_LIST_TEST_CASE("LoopOverTime::run_for of a network moved with to<B>, wi
 }
 
 TEMPLATE_LIST_TEST_CASE("LoopOverTime over a batch-major input sequence, with monitors, on each backend",
-                   "[dyn][backends][loop_over_time][monitor]", backends_under_test) {
+                        "[dyn][backends][loop_over_time][monitor]", backends_under_test) {
   using modyn::monitor;
   constexpr std::size_t batch = 2, time = 80;
   std::vector<float> x(batch * time * neurons);
@@ -584,4 +583,3 @@ TEMPLATE_LIST_TEST_CASE("LoopOverTime over a batch-major input sequence, with mo
   REQUIRE(got.shapes[1] == Shape{batch, time, neurons});
   REQUIRE(count_nonzero(got.values[2]) > 0);
 }
-

@@ -1,9 +1,8 @@
 // The cases of nn layers on every backend, over the type list
 // backends_under_test that the including file declares first
-// (tests/nn/backends.cpp: the host backends; tests/cuda/nn.cu: modyn::cuda): nn::Dense, nn::RNNCell, nn::GRUCell and
-// nn::LSTMCell built on modyn::cpu, moved with modyn::to<B>(model) to
-// modyn::serial (kernels one element at a time, Vec = T) and
-// modyn::pseudo_device (memory the host cannot touch), and run forward on
+// (tests/nn/backends.cpp: the host backends; tests/cuda/nn.cu: modyn::cuda): nn::Dense, nn::RNNCell,
+// nn::GRUCell and nn::LSTMCell built on modyn::cpu, moved with modyn::to<B>(model) to modyn::serial (kernels
+// one element at a time, Vec = T) and modyn::pseudo_device (memory the host cannot touch), and run forward on
 // the same inputs: the outputs and states must be cpu's, to rounding (the
 // GEMMs sum in another order; tanh and sigmoid are std:: on one lane and
 // xsimd:: on vectors). Then nn::LayerNorm, nn::Dropout, the activations and
@@ -88,7 +87,8 @@ void compare_cell(Cell& cpu_cell, States states) {
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][backends][dense]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][backends][dense]",
+                        backends_under_test) {
   nn::Dense cpu_dense(in, hidden, {.seed = 11});
   auto dense = modyn::to<TestType>(cpu_dense);
   REQUIRE(host_values(dense.weight.value()) == cpu_dense.weight.value().to_vector());
@@ -104,7 +104,8 @@ TEMPLATE_LIST_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][ba
                 "Dense over a sequence");
 }
 
-TEMPLATE_LIST_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][backends][rnn_cell]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][backends][rnn_cell]",
+                        backends_under_test) {
   for (const auto f : {nn::Nonlinearity::tanh, nn::Nonlinearity::relu}) {
     nn::RNNCell<float> cpu_cell(in, hidden, f, {.seed = 12});
     compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
@@ -113,14 +114,16 @@ TEMPLATE_LIST_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("nn::GRUCell forward on each backend equals cpu", "[nn][backends][gru_cell]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("nn::GRUCell forward on each backend equals cpu", "[nn][backends][gru_cell]",
+                        backends_under_test) {
   nn::GRUCell<float> cpu_cell(in, hidden, {.seed = 13});
   compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
     require_close(host_values(*b.h), host_values(*a.h), "GRUCell h");
   });
 }
 
-TEMPLATE_LIST_TEST_CASE("nn::LSTMCell forward on each backend equals cpu", "[nn][backends][lstm_cell]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("nn::LSTMCell forward on each backend equals cpu", "[nn][backends][lstm_cell]",
+                        backends_under_test) {
   nn::LSTMCell<float> cpu_cell(in, hidden, {.seed = 14});
   compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
     require_close(host_values(*b.h), host_values(*a.h), "LSTMCell h");
@@ -148,7 +151,8 @@ void require_equal(const std::vector<float>& got, const std::vector<float>& want
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("nn::LayerNorm forward on each backend equals cpu", "[nn][backends][layer_norm]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("nn::LayerNorm forward on each backend equals cpu", "[nn][backends][layer_norm]",
+                        backends_under_test) {
   nn::LayerNorm<float> cpu_norm(hidden);
   cpu_norm.weight = wave(Shape{hidden}, 0.5f, 1.5f);
   cpu_norm.bias = wave(Shape{hidden}, -0.25f, 0.25f, 1.0f);
@@ -161,7 +165,7 @@ TEMPLATE_LIST_TEST_CASE("nn::LayerNorm forward on each backend equals cpu", "[nn
 }
 
 TEMPLATE_LIST_TEST_CASE("nn::Dropout on each backend: the identity in evaluation, cpu's masks when seeded",
-                   "[nn][backends][dropout]", backends_under_test) {
+                        "[nn][backends][dropout]", backends_under_test) {
   const Tensor<float> x = wave(Shape{batch, hidden}, -1.0f, 1.0f);
   const auto x_on_b = modyn::to<TestType>(x);
   const modyn::Context evaluation{}, training{.training = true};
@@ -183,7 +187,8 @@ TEMPLATE_LIST_TEST_CASE("nn::Dropout on each backend: the identity in evaluation
   REQUIRE(dropped < 3 * batch * hidden);
 }
 
-TEMPLATE_LIST_TEST_CASE("The activations and softmax on each backend equal cpu", "[nn][backends][activations]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE("The activations and softmax on each backend equal cpu",
+                        "[nn][backends][activations]", backends_under_test) {
   const Tensor<float> x = wave(Shape{batch, hidden}, -6.0f, 6.0f);
   const Tensor<float> positive = wave(Shape{batch, hidden}, 0.01f, 9.0f);
   const auto x_on_b = modyn::to<TestType>(x), positive_on_b = modyn::to<TestType>(positive);
@@ -212,7 +217,7 @@ TEMPLATE_LIST_TEST_CASE("The activations and softmax on each backend equal cpu",
 }
 
 TEMPLATE_LIST_TEST_CASE("modyn::Sequential of Dense, relu and Dense moved with to<B> equals cpu",
-                   "[nn][backends][sequential]", backends_under_test) {
+                        "[nn][backends][sequential]", backends_under_test) {
   modyn::Sequential cpu_seq{nn::Dense(in, hidden, {.seed = 15}), modyn::relu,
                             nn::Dense(hidden, 7, {.seed = 16})};
   auto seq = modyn::to<TestType>(cpu_seq);
@@ -240,8 +245,9 @@ TEMPLATE_LIST_TEST_CASE(
 // A layer's init::Options are no reflected field: the rebind constructor
 // carries them, so the moved layer redraws as the source does (a zeros
 // layer stays zeros, a normal one keeps its scale).
-TEMPLATE_LIST_TEST_CASE("nn::Dense moved with to<B> keeps its init::Options: reset_parameters redraws as on cpu",
-                   "[nn][backends][dense][init]", backends_under_test) {
+TEMPLATE_LIST_TEST_CASE(
+    "nn::Dense moved with to<B> keeps its init::Options: reset_parameters redraws as on cpu",
+    "[nn][backends][dense][init]", backends_under_test) {
   using modyn::init::Kind;
   const modyn::init::Options zeros{.kind = Kind::zeros, .seed = 3},
       normal{.kind = Kind::normal, .scale = 2.5, .seed = 3};
@@ -268,4 +274,3 @@ TEMPLATE_LIST_TEST_CASE("nn::Dense moved with to<B> keeps its init::Options: res
                   host_values(cpu_seq.template get<0>().weight.raw()), "weight in a Sequential");
   }
 }
-

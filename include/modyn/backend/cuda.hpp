@@ -58,7 +58,8 @@
 #pragma once
 
 #if !defined(__CUDACC__)
-#error "modyn/backend/cuda.hpp: the CUDA backend's kernels are compiled by nvcc: include it from a .cu file (CMake: find_package(modyn COMPONENTS CUDA), link modyn::cuda)"
+#error \
+    "modyn/backend/cuda.hpp: the CUDA backend's kernels are compiled by nvcc: include it from a .cu file (CMake: find_package(modyn COMPONENTS CUDA), link modyn::cuda)"
 #endif
 
 #include <cublas_v2.h>
@@ -242,8 +243,8 @@ __global__ void __launch_bounds__(cuda_launch::threads_per_block)
 // every lane reaches the ballot. Lane 0 stores the word and its popcount.
 template <class Pass, bool HasRows, class Kernel, class... Args>
 __global__ void __launch_bounds__(cuda_launch::threads_per_block)
-    map_emit_kernel(std::size_t n, std::size_t row, std::uint32_t* words, std::uint32_t* counts, Kernel kernel,
-                    Args... args) {
+    map_emit_kernel(std::size_t n, std::size_t row, std::uint32_t* words, std::uint32_t* counts,
+                    Kernel kernel, Args... args) {
   const unsigned lane = threadIdx.x % cuda_launch::warp_size;
   const std::size_t warps = std::size_t(gridDim.x) * blockDim.x / cuda_launch::warp_size;
   for (std::size_t w = (std::size_t(blockIdx.x) * blockDim.x + threadIdx.x) / cuda_launch::warp_size;
@@ -357,9 +358,8 @@ struct cuda {
   template <class T>
   static void copy(const instance& on, const T* src, T* dst, std::size_t n) {
     if (n == 0 || src == dst) return;
-    detail::cuda_check::check(
-        cudaMemcpyAsync(dst, src, n * sizeof(T), cudaMemcpyDeviceToDevice, on.stream()),
-        "cudaMemcpyAsync(device to device)");
+    detail::cuda_check::check(cudaMemcpyAsync(dst, src, n * sizeof(T), cudaMemcpyDeviceToDevice, on.stream()),
+                              "cudaMemcpyAsync(device to device)");
   }
 
   template <class T>
@@ -409,8 +409,8 @@ struct cuda {
     const detail::cuda_check::device_scope scope(on.device());
     if constexpr (emits == 0) {
       const detail::cuda_launch::grid g = detail::cuda_launch::grid_for(n, on.multiprocessors());
-      detail::cuda_kernels::map_kernel<Pass, has_rows><<<g.blocks, g.threads, 0, on.stream()>>>(
-          n, row, kernel, detail::cuda_launch::device_arg(args)...);
+      detail::cuda_kernels::map_kernel<Pass, has_rows>
+          <<<g.blocks, g.threads, 0, on.stream()>>>(n, row, kernel, detail::cuda_launch::device_arg(args)...);
       detail::cuda_check::check(cudaGetLastError(), "map kernel launch");
     } else {
       map_with_emit<Pass, has_rows>(on, n, row, kernel, emit_of(args...), args...);
@@ -433,8 +433,8 @@ struct cuda {
   }
   template <class T>
   static void gemm(const instance& on, Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n,
-                   std::size_t k, T alpha, const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
-                   std::size_t ldc, const T* bias = nullptr) {
+                   std::size_t k, T alpha, const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta,
+                   T* c, std::size_t ldc, const T* bias = nullptr) {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                   "modyn::cuda::gemm: cuBLAS GEMM of float or double");
     if (m == 0 || n == 0) return;
@@ -471,13 +471,15 @@ struct cuda {
   // device); asynchronous on the instance's stream.
   template <class T>
   static void reduce_sum_into(const instance& on, const T* x, std::size_t n, T* result) {
-    reduce_into(on, x, n, result, [](auto&&... a) { return cub::DeviceReduce::Sum(a...); }, T(0),
-                "cub::DeviceReduce::Sum");
+    reduce_into(
+        on, x, n, result, [](auto&&... a) { return cub::DeviceReduce::Sum(a...); }, T(0),
+        "cub::DeviceReduce::Sum");
   }
   template <class T>
   static void reduce_max_into(const instance& on, const T* x, std::size_t n, T* result) {
-    reduce_into(on, x, n, result, [](auto&&... a) { return cub::DeviceReduce::Max(a...); }, lowest<T>(),
-                "cub::DeviceReduce::Max");
+    reduce_into(
+        on, x, n, result, [](auto&&... a) { return cub::DeviceReduce::Max(a...); }, lowest<T>(),
+        "cub::DeviceReduce::Max");
   }
 
   // The sum / the largest element (-infinity or the lowest T when n == 0),
@@ -535,8 +537,9 @@ struct cuda {
     using detail::cuda_check::check;
     namespace launch = detail::cuda_launch;
     const std::size_t words = launch::words_for(n);
-    if (words > std::size_t(INT_MAX)) throw config_error("modyn::cuda::map: a pass of " + std::to_string(n) +
-                                                         " elements is too long for one emit scan");
+    if (words > std::size_t(INT_MAX))
+      throw config_error("modyn::cuda::map: a pass of " + std::to_string(n) +
+                         " elements is too long for one emit scan");
     std::size_t scan_bytes = 0;
     check(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const std::uint32_t*>(nullptr),
                                         static_cast<std::uint32_t*>(nullptr), int(words), on.stream()),

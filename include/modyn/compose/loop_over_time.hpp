@@ -154,8 +154,9 @@ template <class... Args>
 constexpr bool monitors_then_options() {
   constexpr bool is_options[] = {std::is_same_v<Args, LoopOptions>..., false};
   constexpr bool is_monitor[] = {MonitorSpec<Args>..., false};
-  for (std::size_t k = 0; k < sizeof...(Args); ++k) {
-    const bool options_last = is_options[k] && k + 1 == sizeof...(Args);
+  constexpr std::size_t count = sizeof...(Args);
+  for (std::size_t k = 0; k + 1 <= count; ++k) {  // (not k < count: nvcc warns of k < 0)
+    const bool options_last = is_options[k] && k + 1 == count;
     if (!is_monitor[k] && !options_last) return false;
   }
   return true;

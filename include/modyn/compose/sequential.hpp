@@ -154,6 +154,16 @@ constexpr bool constructs_entries() {
 
 }  // namespace detail
 
+namespace detail {
+// Whether entry E can run with the elementwise entry Next fused into its
+// output pass. (A concept at namespace scope: nvcc's front end mis-expands
+// the Sequential's pack in a requires-expression inside its members.)
+template <class E, class Next, class X>
+concept fuses_with = is_elementwise_v<Next> && requires(E& e, const X& x) {
+  e.forward_fused(x, Next{});
+};
+}  // namespace detail
+
 template <class... Entries>
 class Sequential : public Module<Sequential<Entries...>> {
   static_assert(sizeof...(Entries) > 0, "modyn::Sequential needs at least one entry");
@@ -307,7 +317,7 @@ class Sequential : public Module<Sequential<Entries...>> {
     } else {
       using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
       using Next = unnamed_t<std::tuple_element_t<I + 1, std::tuple<Entries...>>>;
-      return is_elementwise_v<Next> && requires(E & e, const tensor_type& x) { e.forward_fused(x, Next{}); };
+      return detail::fuses_with<E, Next, tensor_type>;
     }
   }
 
@@ -346,7 +356,7 @@ class Sequential : public Module<Sequential<Entries...>> {
   }
 
   // Runs entry I; a shape_error is re-thrown naming the entry and the one
-  // that fed it.
+  // that fed it, a device_error naming the entry.
   template <std::size_t I, class F, class X>
   decltype(auto) guarded(F&& f, const X& x) {
     try {
@@ -359,6 +369,9 @@ class Sequential : public Module<Sequential<Entries...>> {
                  std::string(entry_kind<I - 1>()) + ")";
       }
       throw shape_error(where + " with shape " + x.shape().to_string() + ": " + e.what());
+    } catch (const device_error& e) {  // a failed device call: say which entry made it
+      throw device_error("modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) +
+                         " (" + std::string(entry_kind<I>()) + "): " + e.what());
     }
   }
 

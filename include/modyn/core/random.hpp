@@ -283,7 +283,8 @@ class Rng {
       // Drawn on the device, one element per thread, in passes short enough
       // for the pass's element index (int32_t for 4-byte elements).
       using Index = index_type_for<T>;
-      constexpr std::size_t longest = std::min<std::size_t>(std::size_t(1) << 30, std::numeric_limits<Index>::max());
+      constexpr std::size_t longest =
+          std::min<std::size_t>(std::size_t(1) << 30, std::numeric_limits<Index>::max());
       for (std::size_t start = 0; start < out.size(); start += longest) {
         const std::size_t count = std::min(longest, out.size() - start);
         B::map(count, detail::rng::fill_kernel<Make>{make, key_[0], key_[1], fill_index, offset + start},

@@ -40,7 +40,8 @@ struct slot_of<Lanes, Pass, ballot_emit_arg> {
 namespace cuda_launch {
 
 inline constexpr unsigned warp_size = 32;
-inline constexpr unsigned threads_per_block = 256;  // 8 warps: a multiple of the warp, good occupancy on sm_80/90
+inline constexpr unsigned threads_per_block =
+    256;  // 8 warps: a multiple of the warp, good occupancy on sm_80/90
 // Resident blocks per multiprocessor aimed at: 2048 threads per SM on sm_80
 // and sm_90, 256 per block.
 inline constexpr unsigned blocks_per_multiprocessor = 8;

@@ -229,7 +229,8 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const
 }
 
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args>
-MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, const Args&... args) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at,
+                                                   const Args&... args) {
   call_with<Lanes, Pass, Full>(kernel, at, std::index_sequence_for<Args...>{}, args...);
 }
 
@@ -313,7 +314,8 @@ struct scalar_lanes {
   }
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static std::uint64_t mask_bits(bool m) { return m ? 1u : 0u; }
   template <class Index>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits,
+                                                                std::size_t first) {
     if (bits) *out = static_cast<Index>(first);
     return bits ? 1 : 0;
   }

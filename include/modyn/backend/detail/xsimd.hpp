@@ -26,13 +26,15 @@
 // The exact scalings modyn's own exp, expm1 and tanh need, on xsimd vectors
 // (core/detail/portable_math.hpp): the same arithmetic as on one number.
 template <class T, class A>
-requires(std::is_same_v<T, float> || std::is_same_v<T, double>)
-struct modyn::math::exact_ops<xsimd::batch<T, A>> {
+requires(std::is_same_v<T, float> ||
+         std::is_same_v<T, double>) struct modyn::math::exact_ops<xsimd::batch<T, A>> {
   using batch = xsimd::batch<T, A>;
   static MODYN_ALWAYS_INLINE batch round(const batch& x) { return xsimd::nearbyint(x); }
   // (k is integral and in the normal exponent range: xsimd's ldexp builds
   // 2^k from its exponent bits, exactly.)
-  static MODYN_ALWAYS_INLINE batch pow2(const batch& k) { return xsimd::ldexp(batch(T(1)), xsimd::to_int(k)); }
+  static MODYN_ALWAYS_INLINE batch pow2(const batch& k) {
+    return xsimd::ldexp(batch(T(1)), xsimd::to_int(k));
+  }
   // One rounding: xsimd 8.1's fma on AVX-512 is x * y + z, two roundings.
   static MODYN_ALWAYS_INLINE batch fma(const batch& a, const batch& b, const batch& c) {
 #if defined(__AVX512F__)

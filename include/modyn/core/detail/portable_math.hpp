@@ -16,7 +16,7 @@
 // polynomial (float, degree 7, the coefficients of Moshier's Cephes expf)
 // or the Taylor series to degree 13 (double); 2^n applied in two halves so
 // that results down to the subnormal range are rounded once. expm1(x) is
-// e^r - 1 itself for |x| <= ln 2 / 2, else fma(e^r - 1, 2^n, 2^n - 1); tanh(x) is
+// fma(e^r - 1, 2^n, 2^n - 1) (e^r - 1 itself for |x| <= ln 2 / 2); tanh(x) is
 // expm1(2|x|) / (expm1(2|x|) + 2), with the sign of x. Errors against the
 // correctly rounded value, over sweeps of floats and doubles
 // (tests/core/math.cpp): exp 1 ulp, expm1 1.5 (float) and 2 (double) ulps,
@@ -40,8 +40,7 @@ template <class V>
 struct exact_ops;
 
 template <class T>
-requires(std::is_same_v<T, float> || std::is_same_v<T, double>)
-struct exact_ops<T> {
+requires(std::is_same_v<T, float> || std::is_same_v<T, double>) struct exact_ops<T> {
   static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T round(T x) {
 #if defined(__CUDA_ARCH__)
     return ::rint(x);  // round to nearest even, as nearbyint in the default mode
@@ -82,20 +81,17 @@ template <>
 struct constants<float> {
   static constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
   static constexpr float exp_lo = -104.f, exp_hi = 89.f;  // beyond: 0 and infinity, through the arithmetic
-  static constexpr float expm1_lo = -80.f, expm1_hi = 20.f;
-  static constexpr float tanh_hi = 10.f;  // tanh(10) rounds to 1
+  static constexpr float tanh_hi = 10.f;                  // tanh(10) rounds to 1
 };
 
 template <>
 struct constants<double> {
   static constexpr double ln2_hi = 6.93145751953125e-1, ln2_lo = 1.42860682030941723212e-6;
   static constexpr double exp_lo = -746., exp_hi = 710.;
-  static constexpr double expm1_lo = -700., expm1_hi = 40.;
   static constexpr double tanh_hi = 20.;
 };
 
 inline constexpr double log2e = 1.4426950408889634074;
-inline constexpr double half_ln2 = 0.34657359027997265471;
 
 template <class V>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V fused(const V& a, const V& b, const V& c) {
@@ -172,24 +168,23 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V exp(const V& x) {
   return choose(nan, x, result);
 }
 
+// 2^n (e^r - 1) + (2^n - 1), both terms exact where 2^n - 1 is (|n| within
+// the mantissa's width; n = 0 gives e^x - 1 = e^r - 1 itself); beyond,
+// e^r 2^n - 1, where the 1 barely counts.
 template <class V>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V expm1(const V& x) {
   using T = scalar_of<V>;
   const auto nan = x != x;
-  const V safe = choose(nan, V(0), x);
-  const auto small = (safe <= V(T(half_ln2))) & (V(-T(half_ln2)) <= safe);
-  const V bounded = clamp(safe, V(constants<T>::expm1_lo), V(constants<T>::expm1_hi));
+  const V bounded = clamp(choose(nan, V(0), x), V(constants<T>::exp_lo), V(constants<T>::exp_hi));
   V n;
   const V r = reduce(bounded, n);
-  // 2^n (e^r - 1) + (2^n - 1): both terms exact where 2^n - 1 is (|n| below
-  // the mantissa's width); beyond, e^r 2^n - 1, where the -1 barely counts.
-  const V scale = exact_ops<V>::pow2(n), em1 = expm1_reduced(r);
+  const V em1 = expm1_reduced(r);
   const V width(T(std::numeric_limits<T>::digits - 1));
-  const auto exact_offset = (n <= width) & (-width <= n);
-  const V large = fused<V>(choose(exact_offset, em1, em1 + V(1)), scale, choose(exact_offset, scale - V(1), V(-1)));
-  const V tiny = expm1_reduced(choose(small, safe, V(0)));
-  const V result = choose(small, tiny, choose(V(constants<T>::expm1_hi) < safe, portable::exp(safe), large));
-  return choose(nan, x, result);
+  const auto near = (n <= width) & (-width <= n);
+  const V scale = exact_ops<V>::pow2(clamp(n, -width, width));
+  const V first = exact_ops<V>::round(n * V(0.5));
+  const V far = ((em1 + V(1)) * exact_ops<V>::pow2(first)) * exact_ops<V>::pow2(n - first) - V(1);
+  return choose(nan, x, choose(near, fused<V>(em1, scale, scale - V(1)), far));
 }
 
 template <class V>

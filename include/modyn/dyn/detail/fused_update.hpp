@@ -197,8 +197,10 @@ void run_pass(const typename B::instance& on, const Kernel& kernel, const Shape&
   const std::size_t total = shape.size();
   const std::size_t row = any_broadcast ? sample_shape.size() : total;
   if (total == 0 || row == 0) return;
-  const auto device_terms = std::apply([](const Terms&... t) { return modyn::detail::make_pack(t...); }, terms);
-  const with_inputs<NumStates, T, Kernel, modyn::detail::pack<Terms...>> fused{kernel, device_terms, constant};
+  const auto device_terms =
+      std::apply([](const Terms&... t) { return modyn::detail::make_pack(t...); }, terms);
+  const with_inputs<NumStates, T, Kernel, modyn::detail::pack<Terms...>> fused{kernel, device_terms,
+                                                                               constant};
   [&]<std::size_t... S, std::size_t... J>(std::index_sequence<S...>, std::index_sequence<J...>) {
     B::map(on, total, fused, std::get<S>(states)..., term_arg(std::get<J>(terms), row, broadcast[J])...);
   }
