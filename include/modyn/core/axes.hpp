@@ -26,7 +26,7 @@ inline Shape with_leading(std::size_t n, const Shape& s) {
 
 inline Shape swap_leading(const Shape& s) {
   if (s.rank() < 2) return s;
-  std::size_t e[Shape::max_rank];
+  std::size_t e[Shape::max_rank] = {};
   std::copy(s.begin(), s.end(), e);
   std::swap(e[0], e[1]);
   return Shape(std::span<const std::size_t>(e, s.rank()));
