@@ -283,8 +283,9 @@ TEST_CASE("PoissonSpikes: spikes are u < p with u the documented uniform stream 
 TEMPLATE_TEST_CASE("PoissonSpikes: the same spikes on every backend", "[dyn][poisson][backends]",
                    modyn::serial, modyn::pseudo_device) {
   // serial: the fused host draw, kernels one element at a time; pseudo_device:
-  // memory the host cannot read, so the uniform fill is copied in and
-  // thresholded by a second kernel. Both must equal the cpu spikes.
+  // memory the host cannot read, so the uniform fill is drawn where it lies
+  // (one element per kernel call, as on a GPU) and thresholded by a second
+  // kernel. Both must equal the cpu spikes.
   using B = TestType;
   constexpr std::size_t n = 1001;
   PoissonSpikes cpu(n, 5000.0, 31);

@@ -182,10 +182,10 @@ class cuda_instance {
     if (bytes > workspace_bytes_) {
       using detail::cuda_check::check;
       const detail::cuda_check::device_scope scope(device_);
+      const std::size_t grown = std::max(bytes, 2 * workspace_bytes_);  // amortised: few reallocations
       if (workspace_) check(cudaFreeAsync(workspace_, stream_), "cudaFreeAsync(workspace)");
       workspace_ = nullptr;
       workspace_bytes_ = 0;
-      const std::size_t grown = std::max(bytes, 2 * workspace_bytes_);
       check(cudaMallocAsync(&workspace_, grown, stream_), "cudaMallocAsync(workspace)");
       workspace_bytes_ = grown;
     }
@@ -537,9 +537,10 @@ struct cuda {
     using detail::cuda_check::check;
     namespace launch = detail::cuda_launch;
     const std::size_t words = launch::words_for(n);
-    if (words > std::size_t(INT_MAX))
-      throw config_error("modyn::cuda::map: a pass of " + std::to_string(n) +
-                         " elements is too long for one emit scan");
+    if (n > std::numeric_limits<std::uint32_t>::max()) {  // the scan's offsets are 32-bit
+      throw config_error("modyn::cuda::map: a pass with an emit channel of " + std::to_string(n) +
+                         " elements; at most 2^32 - 1");
+    }
     std::size_t scan_bytes = 0;
     check(cub::DeviceScan::ExclusiveSum(nullptr, scan_bytes, static_cast<const std::uint32_t*>(nullptr),
                                         static_cast<std::uint32_t*>(nullptr), int(words), on.stream()),

@@ -14,6 +14,9 @@ namespace modyn {
 template <fixed_string Name, class M>
 struct Named {
   static constexpr std::string_view name = Name.view();
+  static constexpr auto fixed_name = Name;
+  using entry_type = M;
+  using named_entry_tag = void;
   M value;
 };
 
@@ -22,11 +25,24 @@ Named<Name, std::decay_t<M>> named(M&& module) {
   return {std::forward<M>(module)};
 }
 
+namespace detail {
+// A Named entry, told by its members: nvcc's front end does not match
+// partial specializations on Named<Name, M> (a class-type template
+// parameter), so none is written.
+template <class T>
+concept named_entry = requires {
+  typename T::named_entry_tag;
+  typename T::entry_type;
+  T::fixed_name;
+};
+}  // namespace detail
+
 // to<B>(model) rebinds the entry and keeps its name. (The generic rule of
 // rebind.hpp matches templates of types only, not the name.)
-template <fixed_string Name, class M, class B>
-struct rebind_backend<Named<Name, M>, B> {
-  using type = Named<Name, rebind_backend_t<M, B>>;
+template <class N, class B>
+requires detail::named_entry<N>
+struct rebind_backend<N, B> {
+  using type = Named<N::fixed_name, rebind_backend_t<typename N::entry_type, B>>;
 };
 
 namespace detail {
@@ -35,9 +51,9 @@ struct unnamed {
   using type = T;
   static constexpr bool is_named = false;
 };
-template <fixed_string Name, class M>
-struct unnamed<Named<Name, M>> {
-  using type = M;
+template <named_entry T>
+struct unnamed<T> {
+  using type = typename T::entry_type;
   static constexpr bool is_named = true;
 };
 }  // namespace detail

@@ -16,6 +16,9 @@ struct fixed_string {
   constexpr fixed_string(const char (&text)[N]) {
     std::copy_n(text, N, chars.begin());
   }  // NOLINT: implicit by design
+  // The characters as nvcc's front end spells a template argument in the
+  // host code it generates: fixed_string<3>{{{'l', '1', '\0'}}}.
+  constexpr explicit fixed_string(const std::array<char, N>& characters) : chars(characters) {}
 
   constexpr std::string_view view() const { return {chars.data(), N - 1}; }
   constexpr operator std::string_view() const { return view(); }
