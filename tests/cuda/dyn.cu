@@ -8,7 +8,6 @@
 using backends_under_test = std::tuple<modyn::cuda>;
 
 #include "dyn/backend_cases.hpp"
-
 #include "modyn/dyn/inputs/poisson.hpp"
 
 // PoissonSpikes on the device: the uniform fill drawn by Philox on the GPU,
