@@ -57,7 +57,7 @@ TEST_CASE("monitor<...>.neurons(...) on modyn::pseudo_device throws config_error
   REQUIRE_THROWS_AS(build(), modyn::config_error);
 }
 
-TEST_CASE("spike_monitor on modyn::pseudo_device copies each step's emitted list to the host",
+TEST_CASE("spike_monitor on modyn::pseudo_device gathers the emitted lists on the device, equal to cpu's",
           "[dyn][backends][loop_over_time][monitor][spike_monitor]") {
   using modyn::monitor;
   using modyn::spike_monitor;
@@ -76,4 +76,27 @@ TEST_CASE("spike_monitor on modyn::pseudo_device copies each step's emitted list
   REQUIRE(record.steps == want_record.steps);
   REQUIRE(record.indices == want_record.indices);
   REQUIRE(spike == want_spike);
+}
+
+// A State without an emitted list (a synapse's conductance) is recorded from
+// its flags: on a device, whole flag vectors are gathered in a device chunk
+// of 65536 elements, copied to the host when full. 1000 steps of 74 values
+// fill it once mid-run: the record must not notice.
+TEST_CASE("spike_monitor on modyn::pseudo_device records a State's non-zeros across chunk flushes",
+          "[dyn][backends][loop_over_time][monitor][spike_monitor]") {
+  using modyn::spike_monitor;
+  const auto run = []<class B>(B) {
+    modyn::LoopOverTime loop{modyn::to<B>(Net<modyn::cpu>{}), spike_monitor<"syn.g">, {.dt = 0.5}};
+    loop.reset_state(2);
+    const auto I = ramp<B>(8.0f, 0.4f);
+    const auto& [out, record] = loop.run_for(
+        500.0, [current = &I](double, std::size_t) -> const Tensor<float, B>& { return *current; });
+    return record;
+  };
+  const auto want = run(modyn::cpu{});
+  const auto got = run(modyn::pseudo_device{});
+  REQUIRE(want.num_steps == 1000);
+  REQUIRE(want.size() > 10000);
+  REQUIRE(got.steps == want.steps);
+  REQUIRE(got.indices == want.indices);
 }

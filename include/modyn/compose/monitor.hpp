@@ -512,6 +512,7 @@ class spike_recorder {
   template <class Chunk, class Element>
   void gather(Chunk& chunk, const Element* data, std::size_t count, std::int64_t step) {
     if (chunk_used_ + count > chunk.size()) flush();
+    if (count > chunk.size()) chunk.ensure_shape(Shape{count});  // a State that grew at the first step
     B::copy(data, chunk.data() + chunk_used_, count);
     chunk_steps_.push_back({step, count});
     chunk_used_ += count;
@@ -525,12 +526,14 @@ class spike_recorder {
     }
     std::size_t at = 0;
     if (list_chunk_.size() != 0) {
+      if (list_host_.size() < chunk_used_) list_host_.resize(chunk_used_);
       B::copy_to_host(list_chunk_.data(), list_host_.data(), chunk_used_);
       for (const auto& [step, count] : chunk_steps_) {
         for (std::size_t k = 0; k < count; ++k) push(step, static_cast<std::int64_t>(list_host_[at + k]));
         at += count;
       }
     } else {
+      if (host_.size() < chunk_used_) host_.resize(chunk_used_);
       B::copy_to_host(flag_chunk_.data(), host_.data(), chunk_used_);
       for (const auto& [step, count] : chunk_steps_) {
         scan(host_.data() + at, count, step);
