@@ -24,36 +24,39 @@
 // bandwidth). Convention: one flop per float lane of add, sub, mul, div; an
 // FMA is 2; compares, selects, abs, negation (a sign flip), rounding
 // (nearbyint) and integer ops are 0. Counted on the source of hh.hpp,
-// integrators.hpp and modyn's own float exp and expm1
-// (core/detail/portable_math.hpp), as written (no credit for common
-// subexpressions the compiler may merge):
-//   exp(float):   a*log2e 1, two fma (Cody-Waite) 4, Horner (5 fma) 10, r*r 1,
-//                 fma 2, +1 1, n*0.5 1, n - n1 1, two exact 2^k (a multiply
-//                 each in xsimd's ldexp) 2, two scalings 2 = 25
-//   expm1(float): the same reduction and polynomial 18, 2^n 1, 2^n - 1 1,
-//                 fma 2, the form for large |x| (e^r, n*0.5, n - n1, two 2^k,
-//                 two scalings, - 1) 8 = 30; no division
+// integrators.hpp and xsimd 8.1's float kernels, as written (no credit for
+// common subexpressions the compiler may merge):
+//   xsimd::exp(float):   a*log2e 1, two fnma (Cody-Waite) 4, degree-4 Horner
+//                        (4 fma) 8, x*x 1, fma 2, +1 1, ldexp's multiply 1 = 18
+//   xsimd::expm1(float): a*log2e 1, two fnma 4, hx 1, hxs 1, Horner (2 fma) 4,
+//                        fnma 2, r-t 1, x*t 1, 6-. 1, one div 1, hxs* 1, fms 2,
+//                        1-2^-k 1, e-x 1, - 1, ldexp 1 = 24 (one of them a div)
 //   HH right-hand side at (V, m, h, n), hh.hpp:
 //     g_na = gNa m m m h 4, n2 1, g_k 2, dV slope (0 - g_na - g_k - gL) / C 4,
 //     dV offset (g_na ENa + g_k EK + gL EL + I) / C 6                      = 17
-//     m: alpha = 0.1 ratio(V + 40): add 1, -x/k 1, expm1 30, x / -expm1 1,
-//        the small-x branch k + x/2 2 (a select evaluates both), 0.1* 1 = 36;
-//        beta = 4 exp(-(V + 65)/18): 1 + 1 + 25 + 1 = 28; -(alpha + beta) 1 = 65
-//     h: alpha = 0.07 exp(.) 28, beta = 1 / (1 + exp(.)) 29, sum 1          = 58
-//     n: as m                                                               = 65
-//                                                                     rhs = 205
+//     m: alpha = 0.1 ratio(V + 40): add 1, -x/k 1, expm1 24, x / -expm1 1,
+//        the small-x branch k + x/2 2 (a select evaluates both), 0.1* 1 = 30;
+//        beta = 4 exp(-(V + 65)/18): 1 + 1 + 18 + 1 = 21; -(alpha + beta) 1 = 52
+//     h: alpha = 0.07 exp(.) 21, beta = 1 / (1 + exp(.)) 22, sum 1          = 44
+//     n: as m                                                               = 52
+//                                                                     rhs = 165
 //   exp_euler, per variable: z = slope dt 1, small-z branch dt (1 + z/2) 3,
-//     expm1(z) / slope 31, y + growth (slope y + offset) 4 = 39; x 4     = 156
-//   HH exp_euler: 205 + 156 = 361 flops per neuron-step (363 with a tensor
+//     expm1(z) / slope 25, y + growth (slope y + offset) 4 = 33; x 4     = 132
+//   HH exp_euler: 165 + 132 = 297 flops per neuron-step (299 with a tensor
 //     current: the input sum adds 2); 10 exp-family calls (4 exp, 6 expm1),
-//     7 divisions (2 in ratio, 1 in beta_h, 4 in exp_euler).
-//   HH rk4: 4 right-hand sides (205, + 8 to evaluate the 4 linear derivatives)
-//     = 852, 3 intermediate states 3 x 4 x 2 = 24, final combination 4 x 6 = 24
-//     -> 900 (908 with a tensor current); 24 exp-family calls (16 exp, 8
-//     expm1), 12 divisions.
-// (A cross-check on the compiled code, 319 FP lane-ops per HH exp_euler step
-// against 297 counted, was made when these kernels used xsimd's exp and
-// expm1; it has not been redone for modyn's own.)
+//     13 divisions (2 in ratio, 1 in beta_h, 4 in exp_euler, 6 inside expm1).
+//   HH rk4: 4 right-hand sides (165, + 8 to evaluate the 4 linear derivatives)
+//     = 692, 3 intermediate states 3 x 4 x 2 = 24, final combination 4 x 6 = 24
+//     -> 740 (748 with a tensor current); 24 exp-family calls (16 exp, 8
+//     expm1), 20 divisions.
+// Cross-check on the compiled code (g++ 12.2 -O3 -march=native, AVX-512):
+// the HH exp_euler kernel's vector body executes 319 FP arithmetic lane-ops
+// per neuron-step by the same convention (its zmm vaddps, vsubps, vmulps,
+// vdivps counted 1 and vfmadd & co. 2, plus any exp the compiler leaves out
+// of line), 13 vdivps and 10 vrndscaleps (one per exp/expm1); the 22 more than
+// the source count are negations g++ emits as 0 - x (xsimd's exp alone
+// compiles to 19, its expm1 to 26). The rk4 kernel executes 784 (80 + 4 right-
+// hand sides of 176). GFLOP/s below uses the source counts.
 // The FMA peak counts an FMA as 2 flops; the HH kernel is a mix of adds,
 // multiplies, FMAs and divisions (the divider is not pipelined like the FMA
 // units), so "of peak" is a ceiling it cannot reach. The counters
@@ -74,12 +77,11 @@
 //   hh/hand_loop    the HH equations and exp_euler form of hh.hpp in a plain
 //                   float loop with std::exp (g++ does not vectorize std::exp
 //                   without -ffast-math, so this is scalar libm)
-//   hh/hand_simd    the same on xsimd::batch<float> with modyn::math::exp
-//                   (the kernels' own): the hand-written bar. exp(z) - 1
-//                   where hh.hpp has expm1(z) (accurate enough for these z)
-//   hh/hand_simd_expm1  the same with modyn::math::expm1 exactly where hh.hpp
-//                   has it: the difference to modyn is then the library's
-//                   plumbing
+//   hh/hand_simd    the same with xsimd::exp on xsimd::batch<float>: the
+//                   hand-written bar. exp(z) - 1 where hh.hpp has expm1(z)
+//                   (accurate enough for these z; one division less per call)
+//   hh/hand_simd_expm1  the same with xsimd::expm1 exactly where hh.hpp has
+//                   it: the difference to modyn is then the library's plumbing
 //   overhead/*      one step of N = 16 (a single vector): the fixed cost of a
 //                   step (modyn: shape checks and the pass's set-up)
 // main() checks, before any timing, that after 1000 steps from the same state
@@ -143,8 +145,8 @@ class buffer {
 constexpr double k_dt = 0.1;       // ms
 constexpr double k_dt_rk4 = 0.01;  // ms
 constexpr std::int64_t k_lif_bytes = 24, k_hh_bytes = 40, k_input_bytes = 4;
-constexpr double k_hh_flops = 361, k_hh_flops_tensor = 363, k_hh_exps = 10, k_hh_divs = 7;
-constexpr double k_rk4_flops = 900, k_rk4_flops_tensor = 908, k_rk4_exps = 24, k_rk4_divs = 12;
+constexpr double k_hh_flops = 297, k_hh_flops_tensor = 299, k_hh_exps = 10, k_hh_divs = 13;
+constexpr double k_rk4_flops = 740, k_rk4_flops_tensor = 748, k_rk4_exps = 24, k_rk4_divs = 20;
 
 // ---- inputs and initial states ----------------------------------------------------
 
@@ -304,7 +306,7 @@ MODYN_ALWAYS_INLINE V vexp(const V& x) {
   if constexpr (std::is_same_v<V, float>)
     return std::exp(x);
   else
-    return modyn::math::exp(x);  // modyn's own on vectors, as the kernels call it
+    return xsimd::exp(x);
 }
 
 // exp(x) - 1: with expm1 (as hh.hpp) or as exp(x) - 1.
@@ -315,7 +317,7 @@ MODYN_ALWAYS_INLINE V em1(const V& x) {
   else if constexpr (std::is_same_v<V, float>)
     return std::expm1(x);
   else
-    return modyn::math::expm1(x);
+    return xsimd::expm1(x);
 }
 
 template <class V>
@@ -676,7 +678,7 @@ void bm_div_peak(benchmark::State& state) {
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Throughput of modyn::math::exp / expm1 (the kernels' own) on the widest vector, arguments from an
+// Throughput of xsimd::exp / expm1 on the widest vector, arguments from an
 // L1-resident array in HH's range (z in [-5, 1]).
 constexpr std::size_t exp_args = 1024;
 template <bool Expm1>
@@ -686,7 +688,7 @@ template <bool Expm1>
     for (std::size_t i = 0; i < exp_args; i += 4 * batch::size) {
       for (std::size_t k = 0; k < 4; ++k) {
         const batch z = batch::load_aligned(x + i + k * batch::size);
-        acc[k] = acc[k] + (Expm1 ? modyn::math::expm1(z) : modyn::math::exp(z));
+        acc[k] = acc[k] + (Expm1 ? xsimd::expm1(z) : xsimd::exp(z));
       }
     }
   }

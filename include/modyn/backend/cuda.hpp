@@ -33,20 +33,23 @@
 // three when the compilers evaluate it as written:
 // - FMA contraction: nvcc contracts a * b + c into one fma by default
 //   (-fmad=true); g++ does with -ffp-contract=fast, its default for the
-//   gnu++ dialects when -march has FMA. Bitwise agreement needs -fmad=false
-//   on the device and -ffp-contract=off on the host (modyn's own tests and
-//   benchmarks build so), or the fma written as math::fma, which is one
-//   fused operation everywhere (also on AVX-512, where xsimd 8's is not).
-// - math::exp, expm1 and tanh of float and double (and sigmoid, built on
-//   exp) are modyn's own (core/detail/portable_math.hpp): one implementation
-//   for numbers, xsimd vectors and device threads, the same bits everywhere,
-//   within 1 (exp), 2 (expm1) and 2.5 (tanh) ulps of the correctly
-//   rounded value, and immune to contraction. +, -, *, / and sqrt are
-//   correctly rounded on both (nvcc's defaults -prec-div=true,
-//   -prec-sqrt=true; never -use_fast_math). The other functions (log, log1p,
-//   erf) are the platform's: glibc's on the host, CUDA's on the device
-//   (within the ulps of the CUDA Programming Guide's tables), so they may
-//   differ in the last bits.
+//   gnu++ dialects when -march has FMA (and 15-25% faster neuron steps on
+//   the CPU). Bitwise agreement needs -fmad=false on the device and
+//   -ffp-contract=off on the host (modyn's CUDA tests build so), or each
+//   fma written as math::fma, which is one fused operation everywhere (also
+//   on AVX-512, where xsimd 8's is not).
+// - math::exp, expm1 and tanh: by default each backend's own (CUDA's expf
+//   on the device, 2 ulps; xsimd's and glibc's on the host), which agree to
+//   a few ulps. With MODYN_BITWISE_MATH=1 (core/config.hpp) they, and
+//   sigmoid, are modyn's own (math::portable, core/detail/portable_math.hpp)
+//   on every backend: one implementation for numbers, xsimd vectors and
+//   device threads, the same bits everywhere, within 1 (exp), 2 (expm1) and
+//   2.5 (tanh) ulps of the correctly rounded value, and immune to
+//   contraction. +, -, *, / and sqrt are correctly rounded on both (nvcc's
+//   defaults -prec-div=true, -prec-sqrt=true; never -use_fast_math). The
+//   other functions (log, log1p, erf) are the platform's: glibc's on the
+//   host, CUDA's on the device (within the ulps of the CUDA Programming
+//   Guide's tables), so they may differ in the last bits.
 // - GEMM through cuBLAS accumulates in its own order: it agrees with the CPU
 //   backend to rounding (a relative error of a few k 2^-24 for FP32), not
 //   bitwise. FP32 by default; TF32 tensor cores only for an instance made

@@ -45,6 +45,19 @@
 #endif
 #endif
 
+// math::exp, expm1 and tanh (and sigmoid, built on exp) of float and double:
+// with 0 (the default) each backend's fastest (xsimd's on CPU vectors, the
+// standard library's on numbers, CUDA's on a GPU), which agree to a few
+// ulps; with 1 modyn's own (core/detail/portable_math.hpp) everywhere, so
+// that a kernel gives the same bits on every backend (backend/cuda.hpp's
+// floating-point contract), at some cost on the CPU (dyn::HH steps about
+// 40% slower, dyn::LIF 14%). math::portable::exp etc. are modyn's own in
+// either case. Define it before including any modyn header, the same in
+// every translation unit of a program.
+#ifndef MODYN_BITWISE_MATH
+#define MODYN_BITWISE_MATH 0
+#endif
+
 // GEMM through a CBLAS library instead of Eigen (CMake: -DMODYN_BLAS=OpenBLAS
 // or BLIS, which defines it and links the library).
 #ifndef MODYN_USE_CBLAS

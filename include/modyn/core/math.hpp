@@ -6,10 +6,11 @@
 // with whatever else a user brings (a dual number for forward-mode
 // derivatives). math:: is the customization point that lets them all in:
 //
-// - exp, expm1 and tanh of float and double, numbers or vectors, are
-//   modyn's own (core/detail/portable_math.hpp): the same bits on the CPU's
-//   vectors, on one lane and on a GPU;
-// - other arithmetic types and functions go to the standard library;
+// - arithmetic types go to the standard library (std::exp, ...), but with
+//   MODYN_BITWISE_MATH (core/config.hpp) exp, expm1 and tanh of float and
+//   double, numbers or vectors, are modyn's own (math::portable::exp, ...,
+//   core/detail/portable_math.hpp): the same bits on the CPU's vectors, on
+//   one lane and on a GPU; fma of float and double always rounds once;
 // - any other type is called unqualified, so argument-dependent lookup finds
 //   the functions of the type's own namespace: xsimd::exp for xsimd::batch,
 //   mylib::exp for mylib::Dual. A new value type plugs in by declaring exp,
@@ -122,7 +123,7 @@ struct call {
 // otherwise.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
-  if constexpr (portable::supported<Vec>)
+  if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
     return portable::exp(x);
   else if constexpr (std::is_arithmetic_v<Vec>)
     return std::exp(x);
@@ -150,7 +151,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p(const Vec& x) {
 // exp(x) - 1, accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1(const Vec& x) {
-  if constexpr (portable::supported<Vec>)
+  if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
     return portable::expm1(x);
   else if constexpr (std::is_arithmetic_v<Vec>)
     return std::expm1(x);
@@ -176,7 +177,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
 
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
-  if constexpr (portable::supported<Vec>)
+  if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
     return portable::tanh(x);
   else if constexpr (std::is_arithmetic_v<Vec>)
     return std::tanh(x);

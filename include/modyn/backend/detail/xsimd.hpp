@@ -19,6 +19,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <limits>
 #include <type_traits>
 
 #include "modyn/core/detail/portable_math.hpp"
@@ -30,10 +31,13 @@ requires(std::is_same_v<T, float> ||
          std::is_same_v<T, double>) struct modyn::math::exact_ops<xsimd::batch<T, A>> {
   using batch = xsimd::batch<T, A>;
   static MODYN_ALWAYS_INLINE batch round(const batch& x) { return xsimd::nearbyint(x); }
-  // (k is integral and in the normal exponent range: xsimd's ldexp builds
-  // 2^k from its exponent bits, exactly.)
-  static MODYN_ALWAYS_INLINE batch pow2(const batch& k) {
-    return xsimd::ldexp(batch(T(1)), xsimd::to_int(k));
+  // y 2^n as y 2^(n/2) 2^(n - n/2), the powers built from their exponent
+  // bits: the same steps as for one number (core/detail/portable_math.hpp).
+  static MODYN_ALWAYS_INLINE batch scale(const batch& y, const batch& n) {
+    using ints = xsimd::batch<xsimd::as_integer_t<T>, A>;
+    const ints k = xsimd::to_int(n);
+    const ints half = k >> ints(1);  // an arithmetic shift: floor(k / 2)
+    return (y * power_of_two<ints>(half)) * power_of_two<ints>(k - half);
   }
   // One rounding: xsimd 8.1's fma on AVX-512 is x * y + z, two roundings.
   static MODYN_ALWAYS_INLINE batch fma(const batch& a, const batch& b, const batch& c) {
@@ -46,5 +50,13 @@ requires(std::is_same_v<T, float> ||
     }
 #endif
     return xsimd::fma(a, b, c);
+  }
+
+ private:
+  template <class Ints>
+  static MODYN_ALWAYS_INLINE batch power_of_two(const Ints& k) {
+    constexpr int mantissa_bits = std::numeric_limits<T>::digits - 1;
+    const Ints bias(std::numeric_limits<T>::max_exponent - 1);
+    return xsimd::bitwise_cast<batch>((k + bias) << Ints(mantissa_bits));
   }
 };

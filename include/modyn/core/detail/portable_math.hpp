@@ -6,7 +6,8 @@
 // two exact scalings a value type provides through math::exact_ops:
 //
 //   exact_ops<V>::round(x)     x to the nearest integer, ties to even
-//   exact_ops<V>::pow2(k)      2^k for an integral k in the normal exponent range
+//   exact_ops<V>::scale(y, n)  y 2^n for an integral n, |n| <= 2 (max exponent
+//                              + 1), rounded once (into the subnormals too)
 //   exact_ops<V>::fma(a, b, c) a * b + c rounded once (math::fma uses it too)
 //
 // (numbers: here; xsimd vectors: backend/detail/xsimd.hpp).
@@ -14,8 +15,8 @@
 // The algorithms: e^x = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2
 // in two parts (Cody and Waite), so |r| <= ln 2 / 2; e^r - 1 by a minimax
 // polynomial (float, degree 7, the coefficients of Moshier's Cephes expf)
-// or the Taylor series to degree 13 (double); 2^n applied in two halves so
-// that results down to the subnormal range are rounded once. expm1(x) is
+// or the Taylor series to degree 13 (double); 2^n applied in two halves
+// (exact_ops::scale) so that results down to the subnormals are rounded once. expm1(x) is
 // fma(e^r - 1, 2^n, 2^n - 1) (e^r - 1 itself for |x| <= ln 2 / 2); tanh(x) is
 // expm1(2|x|) / (expm1(2|x|) + 2), with the sign of x. Errors against the
 // correctly rounded value, over sweeps of floats and doubles
@@ -25,8 +26,10 @@
 // cannot change them.
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <concepts>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -55,11 +58,29 @@ requires(std::is_same_v<T, float> || std::is_same_v<T, double>) struct exact_ops
     return std::fma(a, b, c);
 #endif
   }
-  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T pow2(T k) {
+  // y 2^n as y 2^(n/2) 2^(n - n/2): two powers of two built from their
+  // exponent bits, each a normal number, so the product is rounded once.
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T scale(T y, T n) {
+    const auto k = static_cast<bits_type>(n);
+    const bits_type half = k >> 1;  // floor(k / 2): an arithmetic shift
+    return (y * power_of_two(half)) * power_of_two(k - half);
+  }
+
+ private:
+  using bits_type = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+  static constexpr int mantissa_bits = std::numeric_limits<T>::digits - 1;
+  static constexpr bits_type exponent_bias = std::numeric_limits<T>::max_exponent - 1;
+
+  // 2^k for k in the normal exponent range.
+  static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T power_of_two(bits_type k) {
+    const bits_type bits = (k + exponent_bias) << mantissa_bits;
 #if defined(__CUDA_ARCH__)
-    return ::ldexp(T(1), static_cast<int>(k));
+    if constexpr (sizeof(T) == 4)
+      return __int_as_float(bits);
+    else
+      return __longlong_as_double(bits);
 #else
-    return std::ldexp(T(1), static_cast<int>(k));
+    return std::bit_cast<T>(bits);
 #endif
   }
 };
@@ -70,7 +91,7 @@ namespace portable {
 template <class V>
 concept supported = requires(const V& v) {
   { exact_ops<V>::round(v) } -> std::same_as<V>;
-  { exact_ops<V>::pow2(v) } -> std::same_as<V>;
+  { exact_ops<V>::scale(v, v) } -> std::same_as<V>;
   { exact_ops<V>::fma(v, v, v) } -> std::same_as<V>;
 };
 
@@ -162,10 +183,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V exp(const V& x) {
   const V bounded = clamp(choose(nan, V(0), x), V(constants<T>::exp_lo), V(constants<T>::exp_hi));
   V n;
   const V r = reduce(bounded, n);
-  const V y = expm1_reduced(r) + V(1);
-  const V first = exact_ops<V>::round(n * V(0.5));  // 2^n in two halves, each a normal number
-  const V result = (y * exact_ops<V>::pow2(first)) * exact_ops<V>::pow2(n - first);
-  return choose(nan, x, result);
+  return choose(nan, x, exact_ops<V>::scale(expm1_reduced(r) + V(1), n));
 }
 
 // 2^n (e^r - 1) + (2^n - 1), both terms exact where 2^n - 1 is (|n| within
@@ -181,10 +199,9 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V expm1(const V& x) {
   const V em1 = expm1_reduced(r);
   const V width(T(std::numeric_limits<T>::digits - 1));
   const auto near = (n <= width) & (-width <= n);
-  const V scale = exact_ops<V>::pow2(clamp(n, -width, width));
-  const V first = exact_ops<V>::round(n * V(0.5));
-  const V far = ((em1 + V(1)) * exact_ops<V>::pow2(first)) * exact_ops<V>::pow2(n - first) - V(1);
-  return choose(nan, x, choose(near, fused<V>(em1, scale, scale - V(1)), far));
+  const V power = exact_ops<V>::scale(V(1), clamp(n, -width, width));
+  const V far = exact_ops<V>::scale(em1 + V(1), n) - V(1);
+  return choose(nan, x, choose(near, fused<V>(em1, power, power - V(1)), far));
 }
 
 template <class V>
