@@ -23,6 +23,8 @@
 #include "modyn/core/tensor_print.hpp"
 #include "modyn/core/tensor_transfer.hpp"
 #include "modyn/core/type_name.hpp"
+#include "modyn/dyn/connectivity/csr.hpp"
+#include "modyn/dyn/connectivity/generators.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/inputs/currents.hpp"
 #include "modyn/dyn/inputs/poisson.hpp"
