@@ -111,6 +111,23 @@ inline void check_sizes(const char* call, std::size_t n_pre, std::size_t n_post)
   }
 }
 
+// k distinct ids among the candidates of `row` (ids [0, n), less row itself
+// without self-connections), drawn from the row's stream, sorted, appended
+// to out. `who` names the call and the side drawn, for the error.
+inline void draw_distinct(const Rng& rng, std::size_t row, std::size_t k, std::size_t n,
+                          bool self_connections, const char* who, std::vector<std::int32_t>& chosen,
+                          std::vector<std::int32_t>& out) {
+  const auto cand = candidates_of(row, n, self_connections);
+  if (k > cand.count) {
+    throw config_error(std::string("dyn::") + who + ": k = " + std::to_string(k) + ", but neuron " +
+                       std::to_string(row) + " has only " + std::to_string(cand.count) + " candidates");
+  }
+  row_stream stream(rng, row);
+  chosen.clear();
+  distinct_sorted(stream, k, cand.count, chosen);
+  for (const std::int32_t c : chosen) out.push_back(cand.id(std::size_t(c)));
+}
+
 }  // namespace detail::connect
 
 // Each of the n_pre x n_post pairs (less i -> i without self-connections) a
@@ -154,16 +171,8 @@ Csr<T> fixed_out_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, co
   targets.reserve(n_pre * k);
   std::vector<std::int32_t> chosen;
   for (std::size_t i = 0; i < n_pre; ++i) {
-    const auto cand = detail::connect::candidates_of(i, n_post, options.self_connections);
-    if (k > cand.count) {
-      throw config_error("dyn::fixed_out_degree: k = " + std::to_string(k) +
-                         " distinct targets, but neuron " + std::to_string(i) + " has only " +
-                         std::to_string(cand.count) + " candidates");
-    }
-    detail::connect::row_stream stream(rng, i);
-    chosen.clear();
-    detail::connect::distinct_sorted(stream, k, cand.count, chosen);
-    for (const std::int32_t c : chosen) targets.push_back(cand.id(std::size_t(c)));
+    detail::connect::draw_distinct(rng, i, k, n_post, options.self_connections, "fixed_out_degree (targets)",
+                                   chosen, targets);
     offsets[i + 1] = std::int64_t(targets.size());
   }
   return Csr<T>(n_post, std::move(offsets), std::move(targets), options.weight);
@@ -179,15 +188,8 @@ Csr<T> fixed_in_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, con
   sources.reserve(n_post * k);
   std::vector<std::int32_t> chosen;
   for (std::size_t j = 0; j < n_post; ++j) {
-    const auto cand = detail::connect::candidates_of(j, n_pre, options.self_connections);
-    if (k > cand.count) {
-      throw config_error("dyn::fixed_in_degree: k = " + std::to_string(k) + " distinct sources, but neuron " +
-                         std::to_string(j) + " has only " + std::to_string(cand.count) + " candidates");
-    }
-    detail::connect::row_stream stream(rng, j);
-    chosen.clear();
-    detail::connect::distinct_sorted(stream, k, cand.count, chosen);
-    for (const std::int32_t c : chosen) sources.push_back(cand.id(std::size_t(c)));
+    detail::connect::draw_distinct(rng, j, k, n_pre, options.self_connections, "fixed_in_degree (sources)",
+                                   chosen, sources);
   }
   // Into rows: count, then fill in increasing target order (rows sorted).
   std::vector<std::int64_t> offsets(n_pre + 1, 0);
