@@ -34,6 +34,7 @@
 #include "modyn/dyn/neurons/izhikevich.hpp"
 #include "modyn/dyn/neurons/leaky_integrator.hpp"
 #include "modyn/dyn/neurons/lif.hpp"
+#include "modyn/dyn/spike_delay.hpp"
 #include "modyn/dyn/spike_list.hpp"
 #include "modyn/dyn/spike_record.hpp"
 #include "modyn/dyn/synapses/alpha.hpp"
