@@ -67,7 +67,7 @@ TEMPLATE_TEST_CASE("SpikeDelay: a spike of step s arrives at step s + 1 + round(
   }
 }
 
-TEST_CASE("SpikeDelay: lists in flight keep their order and sizes; clear() drops them", "[dyn][delay]") {
+TEST_CASE("SpikeDelay: lists in flight keep their order and sizes, and clear() drops them", "[dyn][delay]") {
   dyn::SpikeDelay<> delay(0.2);
   dyn::SpikeList<> fired;
   const modyn::Context c{0.0, 0, dt, false};
