@@ -1,16 +1,18 @@
 // modyn::math: the functions of elementwise kernels (exp, tanh, select, fma,
 // ...), written once for every value type a kernel sees.
 //
-// A kernel is instantiated with plain T (the serial test backend, and a CUDA
-// backend once there is one: one element per thread), with SIMD vectors (xsimd::batch<T> on the CPU), and
-// with whatever else a user brings (a dual number for forward-mode
-// derivatives). math:: is the customization point that lets them all in:
+// A kernel is instantiated with plain T (the serial test backend, and
+// modyn::cuda: one element per thread), with SIMD vectors (xsimd::batch<T>
+// on the CPU), and with whatever else a user brings (a dual number for
+// forward-mode derivatives). math:: is the customization point that lets
+// them all in:
 //
 // - arithmetic types go to the standard library (std::exp, ...), but with
 //   MODYN_BITWISE_MATH (core/config.hpp) exp, expm1 and tanh of float and
 //   double, numbers or vectors, are modyn's own (math::portable::exp, ...,
 //   core/detail/portable_math.hpp): the same bits on the CPU's vectors, on
-//   one lane and on a GPU; fma of float and double always rounds once;
+//   one lane and on a GPU (and vector types plug into them through
+//   math::exact_ops); fma of float and double always rounds once;
 // - any other type is called unqualified, so argument-dependent lookup finds
 //   the functions of the type's own namespace: xsimd::exp for xsimd::batch,
 //   mylib::exp for mylib::Dual. A new value type plugs in by declaring exp,

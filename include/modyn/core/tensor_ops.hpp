@@ -52,7 +52,7 @@ inline void require_broadcastable(const char* op, const Shape& a, const Shape& b
 }
 
 // The kernels of these operations: function objects, so that every backend
-// compiles them (a CUDA one too, once there is one).
+// compiles them (modyn::cuda's nvcc too).
 struct add {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& a, const Vec& b) const {
