@@ -87,11 +87,10 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE bool emitted(const Slot& slot) {
 template <class Pass, class Kernel, class... Args, std::size_t... K>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE bool call_element(const Kernel& kernel, const lanes_at& at,
                                                         std::index_sequence<K...>, const Args&... args) {
-  slot_pack<std::index_sequence<K...>, slot_t<scalar_lanes, Pass, Args>...> slots{
-      {load_slot<scalar_lanes, Pass, true>(args, at)}...};
-  kernel(slot<K>(slots)...);
-  (store_slot<scalar_lanes, true>(args, at, slot<K>(slots)), ...);
-  return (emitted<Args>(slot<K>(slots)) || ...);
+  pack<slot_t<scalar_lanes, Pass, Args>...> slots{{{load_slot<scalar_lanes, Pass, true>(args, at)}...}};
+  kernel(get<K>(slots)...);
+  (store_slot<scalar_lanes, true>(args, at, get<K>(slots)), ...);
+  return (emitted<Args>(get<K>(slots)) || ...);
 }
 
 template <class Pass, bool HasRows, class Kernel, class... Args>

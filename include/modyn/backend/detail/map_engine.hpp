@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "modyn/core/config.hpp"
+#include "modyn/core/detail/pack.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/kernel_args.hpp"
 
@@ -199,33 +200,16 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lane
   }
 }
 
-// The slots of one kernel call: an aggregate with one base per argument
-// (std::tuple's members are not device functions, this is usable on both
-// sides).
-template <std::size_t K, class Slot>
-struct slot_leaf {
-  Slot value;
-};
-template <class Sequence, class... Slots>
-struct slot_pack;
-template <std::size_t... K, class... Slots>
-struct slot_pack<std::index_sequence<K...>, Slots...> : slot_leaf<K, Slots>... {};
-
-template <std::size_t K, class Slot>
-MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Slot& slot(slot_leaf<K, Slot>& leaf) {
-  return leaf.value;
-}
-
 // (Index sequences and function templates instead of std::apply and
 // lambdas: everything here is force-inlined, whatever the optimisation
 // level, so the kernel's pass is one loop body at -O2 as at -O3.)
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args, std::size_t... K>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const lanes_at& at,
                                                      std::index_sequence<K...>, const Args&... args) {
-  slot_pack<std::index_sequence<K...>, slot_t<Lanes, Pass, Args>...> slots{
-      {load_slot<Lanes, Pass, Full>(args, at)}...};
-  kernel(slot<K>(slots)...);
-  (store_slot<Lanes, Full>(args, at, slot<K>(slots)), ...);
+  // (A pack, not a std::tuple: its get is a device function too.)
+  pack<slot_t<Lanes, Pass, Args>...> slots{{{load_slot<Lanes, Pass, Full>(args, at)}...}};
+  kernel(get<K>(slots)...);
+  (store_slot<Lanes, Full>(args, at, get<K>(slots)), ...);
 }
 
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args>

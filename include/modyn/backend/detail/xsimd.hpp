@@ -30,6 +30,7 @@ template <class T, class A>
 requires(std::is_same_v<T, float> ||
          std::is_same_v<T, double>) struct modyn::math::exact_ops<xsimd::batch<T, A>> {
   using batch = xsimd::batch<T, A>;
+  using scalar = T;
   static MODYN_ALWAYS_INLINE batch round(const batch& x) { return xsimd::nearbyint(x); }
   // y 2^n as y 2^(n/2) 2^(n - n/2), the powers built from their exponent
   // bits: the same steps as for one number (core/detail/portable_math.hpp).

@@ -44,6 +44,7 @@ struct exact_ops;
 
 template <class T>
 requires(std::is_same_v<T, float> || std::is_same_v<T, double>) struct exact_ops<T> {
+  using scalar = T;
   static MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE T round(T x) {
 #if defined(__CUDA_ARCH__)
     return ::rint(x);  // round to nearest even, as nearbyint in the default mode
@@ -132,17 +133,9 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V clamp(const V& x, const V& lo, const V& 
   return choose(x < lo, lo, choose(hi < x, hi, x));
 }
 
+// The element type of V (exact_ops names it).
 template <class V>
-struct scalar_type {
-  using type = V;
-};
-template <class V>
-requires requires { typename V::value_type; }
-struct scalar_type<V> {
-  using type = typename V::value_type;
-};
-template <class V>
-using scalar_of = typename scalar_type<V>::type;
+using scalar_of = typename exact_ops<V>::scalar;
 
 // e^r - 1 for |r| <= ln 2 / 2.
 template <class V>
