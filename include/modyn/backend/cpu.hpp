@@ -287,6 +287,14 @@ struct cpu {
     return instances.cpu ? *instances.cpu : default_instance();
   }
 
+  // kernel(i) for i = 0 .. n - 1, in order, on the calling thread
+  // (core/kernel_args.hpp, touches).
+  template <class Kernel, class... Touched>
+  static void launch(const instance& /*on*/, std::size_t n, const Kernel& kernel,
+                     const touches_arg<Touched>&... /*memory*/) {
+    for (std::size_t i = 0; i < n; ++i) kernel(i);
+  }
+
   // Runs `kernel` once over n elements of every argument (the contract of
   // core/kernel_args.hpp; this backend's lanes at the top of this file).
   template <class Kernel, class... Args>

@@ -241,6 +241,13 @@ __global__ void __launch_bounds__(cuda_launch::threads_per_block)
     (void)cuda_launch::map_element<Pass, HasRows>(kernel, row, i, args...);
 }
 
+// A launch: thread t of the grid runs items t, t + grid size, ... .
+template <class Kernel>
+__global__ void __launch_bounds__(cuda_launch::threads_per_block) launch_kernel(std::size_t n, Kernel kernel) {
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) kernel(i);
+}
+
 // The emit pass: warp w handles word w (elements 32 w .. 32 w + 31), then
 // w + warps, ...; the loop's condition is the same for the whole warp, so
 // every lane reaches the ballot. Lane 0 stores the word and its popcount.
@@ -422,6 +429,22 @@ struct cuda {
   template <class Kernel, class... Args>
   static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
     map(default_instance(), n, kernel, args...);
+  }
+
+  // kernel(i) for i = 0 .. n - 1, concurrently, in any order, on the
+  // instance's stream (core/kernel_args.hpp, touches; the arrays are the
+  // kernel's own device pointers). Asynchronous, as map without an emit.
+  template <class Kernel, class... Touched>
+  static void launch(const instance& on, std::size_t n, const Kernel& kernel,
+                     const touches_arg<Touched>&... /*memory*/) {
+    static_assert(std::is_trivially_copyable_v<Kernel>,
+                  "modyn::cuda::launch: a kernel is passed to the device by value: it must be trivially "
+                  "copyable (numbers and device pointers)");
+    if (n == 0) return;
+    const detail::cuda_check::device_scope scope(on.device());
+    const detail::cuda_launch::grid g = detail::cuda_launch::grid_for(n, on.multiprocessors());
+    detail::cuda_kernels::launch_kernel<<<g.blocks, g.threads, 0, on.stream()>>>(n, kernel);
+    detail::cuda_check::check(cudaGetLastError(), "launch kernel");
   }
 
   // Row-major C(m, n) = alpha op(A) op(B) + beta C, then C += bias (cpu::gemm's

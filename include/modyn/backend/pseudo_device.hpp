@@ -335,6 +335,18 @@ struct pseudo_device {
     map(default_instance(), n, kernel, args...);
   }
 
+  // serial's launch, with the arrays the kernel touches opened for its
+  // duration; each must be memory of this backend.
+  template <class Kernel, class... Touched>
+  static void launch(const instance& on, std::size_t n, const Kernel& kernel,
+                     const touches_arg<Touched>&... memory) {
+    if (n == 0) return;
+    const detail::pseudo_device_memory::open_scope scope(
+        "launch", std::array<detail::pseudo_device_memory::range, sizeof...(Touched)>{
+                      detail::pseudo_device_memory::elements(memory.ptr, memory.count)...});
+    serial::launch(on, n, kernel, memory...);
+  }
+
   template <class T>
   static T reduce_sum(const T* x, std::size_t n) {
     if (n == 0) return T(0);

@@ -137,6 +137,13 @@ struct serial {
     map(default_instance(), n, kernel, args...);
   }
 
+  // kernel(i) for i = 0 .. n - 1, in order (core/kernel_args.hpp, touches).
+  template <class Kernel, class... Touched>
+  static void launch(const instance& /*on*/, std::size_t n, const Kernel& kernel,
+                     const touches_arg<Touched>&... /*memory*/) {
+    for (std::size_t i = 0; i < n; ++i) kernel(i);
+  }
+
   // In index order, one accumulator: the sum a GPU's single thread would form.
   template <class T>
   static T reduce_sum(const T* x, std::size_t n) {

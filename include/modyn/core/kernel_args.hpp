@@ -113,6 +113,26 @@ constexpr emit_arg<Index> emit_to(Index* list, std::size_t& count, std::size_t f
   return {list, &count, first};
 }
 
+// A launch (B::launch(instance, n, kernel, touches...)): a kernel called
+// once per work item i in [0, n), kernel(i), for work that is no elementwise
+// pass (event delivery: a scatter along CSR rows). The kernel reaches memory
+// through its own pointers; each array it reads or writes is named by a
+// touches(pointer, count) argument, so a backend that guards its memory
+// (pseudo_device) can open it and check that it is the backend's. Host
+// backends call the items in increasing order on the calling thread; a GPU
+// runs them concurrently in any order (writes that may collide use
+// atomic_add, core/detail/atomic.hpp).
+template <class T>
+struct touches_arg {
+  T* ptr;
+  std::size_t count;
+};
+
+template <class T>
+constexpr touches_arg<T> touches(T* ptr, std::size_t count) noexcept {
+  return {ptr, count};
+}
+
 // The signed integer type of the width of T: the element type of indices in
 // a pass over elements of type T.
 template <class T>

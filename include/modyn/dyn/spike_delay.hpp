@@ -71,6 +71,7 @@ class SpikeDelay {
   // the list that arrives now. The view is valid until the next call.
   TensorView<const index_type, B> step(const SpikeList<B>& fired, const Context& c) {
     if (slots_.empty() || c.dt != dt_) start(c.dt);
+    if (steps_ == 0) return fired.indices();  // no delay: the list itself, valid until pre's next update
     const std::size_t ring = slots_.size();
     slot& in = slots_[pushed_ % ring];
     if (in.indices.size() < fired.size()) in.indices = Tensor<index_type, B>::empty(Shape{fired.size()});

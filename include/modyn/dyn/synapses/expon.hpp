@@ -14,7 +14,9 @@
 // for this linear ODE (integrators.hpp). Its factor exp(-dt / tau) is the same
 // for every element, so it is computed once per step (in double) instead of
 // in the kernel: the pass is one multiply-add per element, and a unit impulse
-// given at step 0 is exp(-k dt / tau) at step k, to float rounding.
+// given at step 0 is exp(-k dt / tau) at step k, to float rounding. Another
+// Method gives its own factor, one step of it from g = 1: euler's is
+// 1 - dt / tau (what Brian2's COBA benchmark integrates, BENCHMARKS.md).
 //
 //   dyn::Expon syn(100, {.tau = 5.f});
 //   const auto& g = syn.update(weighted_spikes, ctx);   // (100,) or (B, 100)
@@ -36,17 +38,19 @@
 #include "modyn/core/tensor_concepts.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
+#include "modyn/dyn/integrators.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
 
-template <class T = float, class B = default_backend>
-class Expon : public Module<Expon<T, B>> {
+template <class T = float, class B = default_backend, Integrator Method = exp_euler>
+class Expon : public Module<Expon<T, B, Method>> {
   static_assert(std::is_floating_point_v<T>, "dyn::Expon<T>: T must be a floating-point type such as float");
 
  public:
   using tensor_type = Tensor<T, B>;
+  using method = Method;
 
   // BrainPy's default.
   struct Options {
@@ -79,7 +83,7 @@ class Expon : public Module<Expon<T, B>> {
     const detail::population who{"dyn::Expon", this->name()};
     [[maybe_unused]] std::size_t position = 0;
     (check_input(who, position++, inputs), ...);
-    const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
+    const T decay = decay_factor(c.dt);
     // input(v) is the inputs' sum as a linear function of a membrane
     // potential (input_terms.hpp); plain numbers and tensors have slope 0,
     // so its offset is the sum.
@@ -111,7 +115,7 @@ class Expon : public Module<Expon<T, B>> {
   template <class Output>
   auto decaying_into(const Output& output, const Context& c, std::type_identity_t<T> arrival = T(0)) {
     const auto term = output.update(*g);
-    const T decay = static_cast<T>(std::exp(-c.dt / static_cast<double>(tau)));
+    const T decay = decay_factor(c.dt);
     return decaying_term<std::remove_cvref_t<decltype(term)>>{term, g->data(), decay, arrival};
   }
 
@@ -133,6 +137,14 @@ class Expon : public Module<Expon<T, B>> {
   template <class X>
   requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
+  }
+
+  // g(t + dt) / g(t) without input: one step of Method from g = 1.
+  T decay_factor(double dt) const {
+    const double slope = -1.0 / static_cast<double>(tau);
+    double factor = 1.0;
+    Method::step([slope](double, const double&) { return linear<double>{slope, 0.0}; }, 0.0, dt, factor);
+    return static_cast<T>(factor);
   }
 
  public:

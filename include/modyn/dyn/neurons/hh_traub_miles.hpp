@@ -1,0 +1,201 @@
+// dyn::HHTraubMiles: the Hodgkin-Huxley neuron with the Traub & Miles (1991)
+// sodium and delayed-rectifier potassium channels, as in the COBAHH
+// benchmark (Brette et al. 2007, benchmark 3; Brian2's COBAHH example;
+// shared/BENCHMARKS.md):
+//
+//   Cm dV/dt = gl (El - V) - g_na m^3 h (V - ENa) - g_kd n^4 (V - EK) + I
+//   dx/dt    = alpha_x (1 - x) - beta_x x          for x in m, h, n
+//   with u = V - VT (mV) and rates in 1/ms:
+//   alpha_m = 0.32 (13 - u) / (exp((13 - u) / 4) - 1)   beta_m = 0.28 (u - 40) / (exp((u - 40) / 5) - 1)
+//   alpha_h = 0.128 exp((17 - u) / 18)                 beta_h = 4 / (1 + exp((40 - u) / 5))
+//   alpha_n = 0.032 (15 - u) / (exp((15 - u) / 5) - 1) beta_n = 0.5 exp((10 - u) / 40)
+//
+// A spike where V > V_th (-20 mV) outside the refractory period (tau_ref,
+// 3 ms, counted down as dyn::LIF does: round(tau_ref / dt) steps); V is
+// not reset, the refractory period only keeps one action potential from
+// counting as several.
+//
+// Units: ms, mV, and the benchmark's whole-cell ones: capacitance in pF,
+// conductances in nS, currents in pA (nS x mV), so that a conductance input
+// (COBA output) of g nS gives g (E - V) pA. The defaults are the
+// benchmark's cell of 20000 um^2. V starts at El, the gates at 0 (Brian2's
+// initial values; the benchmark randomises V).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <tuple>
+
+#include "modyn/core/error.hpp"
+#include "modyn/dyn/detail/fused_update.hpp"
+#include "modyn/dyn/input_terms.hpp"
+#include "modyn/dyn/integrators.hpp"
+#include "modyn/dyn/neurons/hh.hpp"
+#include "modyn/dyn/spike_list.hpp"
+#include "modyn/module/context.hpp"
+#include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
+
+namespace modyn::dyn {
+
+namespace traub_miles_rates {
+using hh_rates::c;
+using hh_rates::ratio;
+
+// dx/dt = alpha (1 - x) - beta x, as slope x + offset, for gate m (0), h
+// (1), n (2) at u = V - VT.
+template <int Gate, class V>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> gate(const V& u) {
+  V alpha, beta;
+  if constexpr (Gate == 0) {
+    alpha = c<V>(0.32) * ratio(u - c<V>(13), 4.0);
+    beta = c<V>(0.28) * ratio(c<V>(40) - u, 5.0);
+  } else if constexpr (Gate == 1) {
+    alpha = c<V>(0.128) * math::exp((c<V>(17) - u) * c<V>(1 / 18.0));
+    beta = c<V>(4) / (c<V>(1) + math::exp((c<V>(40) - u) * c<V>(1 / 5.0)));
+  } else {
+    alpha = c<V>(0.032) * ratio(u - c<V>(15), 5.0);
+    beta = c<V>(0.5) * math::exp((c<V>(10) - u) * c<V>(1 / 40.0));
+  }
+  return {-(alpha + beta), alpha};
+}
+}  // namespace traub_miles_rates
+
+template <class T = float, class B = default_backend, Integrator Method = exp_euler>
+class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
+ public:
+  using tensor_type = Tensor<T, B>;
+  using method = Method;
+
+  // The COBAHH benchmark's cell (area 20000 um^2).
+  struct Options {
+    T Cm = T(200);      // pF
+    T gl = T(10);       // nS
+    T El = T(-60);      // mV
+    T g_na = T(20000);  // nS
+    T ENa = T(50);      // mV
+    T g_kd = T(6000);   // nS
+    T EK = T(-90);      // mV
+    T VT = T(-63);      // mV, shifts the rate functions
+    T V_th = T(-20);    // mV
+    T tau_ref = T(3);   // ms
+  };
+
+  T Cm{}, gl{}, El{}, g_na{}, ENa{}, g_kd{}, EK{}, VT{}, V_th{}, tau_ref{};
+  State<tensor_type> V, m, h, n;
+  State<tensor_type> spike;            // 1 where the neuron fired this step, else 0
+  State<tensor_type> refractory_left;  // ms, 0 when the neuron may fire
+  MODYN_FIELDS(Cm, gl, El, g_na, ENa, g_kd, EK, VT, V_th, tau_ref, V, m, h, n, spike, refractory_left)
+
+  HHTraubMiles() : HHTraubMiles(1) {}
+  explicit HHTraubMiles(Shape size, Options o = {})
+      : Cm(o.Cm),
+        gl(o.gl),
+        El(o.El),
+        g_na(o.g_na),
+        ENa(o.ENa),
+        g_kd(o.g_kd),
+        EK(o.EK),
+        VT(o.VT),
+        V_th(o.V_th),
+        tau_ref(o.tau_ref),
+        V(size, o.El),
+        m(size),
+        h(size),
+        n(size),
+        spike(size),
+        refractory_left(size) {
+    if (!(Cm > T(0)) || !std::isfinite(Cm))
+      throw config_error("dyn::HHTraubMiles: Cm must be > 0, got " + std::to_string(Cm));
+    if (!(gl >= T(0) && g_na >= T(0) && g_kd >= T(0))) {
+      throw config_error("dyn::HHTraubMiles: conductances must be >= 0, got gl " + std::to_string(gl) +
+                         ", g_na " + std::to_string(g_na) + ", g_kd " + std::to_string(g_kd));
+    }
+    if (!(tau_ref >= T(0)))
+      throw config_error("dyn::HHTraubMiles: tau_ref must be >= 0, got " + std::to_string(tau_ref));
+  }
+  explicit HHTraubMiles(std::size_t size, Options o = {}) : HHTraubMiles(Shape{size}, o) {}
+
+  const Shape& size() const noexcept { return V.sample_shape(); }
+
+  template <class... Inputs>
+  requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
+    if (!checked_at_start(c)) check_states();
+    const step_kernel kernel{g_na,
+                             g_kd,
+                             gl,
+                             ENa,
+                             EK,
+                             gl * El,
+                             T(1) / Cm,
+                             VT,
+                             V_th,
+                             tau_ref,
+                             static_cast<T>(0.5 * c.dt),
+                             static_cast<T>(c.dt),
+                             c.t,
+                             c.dt};
+    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HHTraubMiles", this->name()}, V->shape(),
+                               size(), kernel,
+                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data()),
+                                          refractory_left->data(), fired_.begin_step(V->size())},
+                               inputs...);
+    return *spike;
+  }
+
+  template <class X>
+  requires NeuronInput<X, T>
+  const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
+
+  void begin_run(const Context&) const { check_states(); }
+
+  // The neurons that fired in the last step, in index order (flat over V).
+  const SpikeList<B>& fired() const noexcept { return fired_; }
+
+  void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
+
+  template <class OtherBackend>
+  void on_rebind(const HHTraubMiles<T, OtherBackend, Method>& source) {
+    fired_ = SpikeList<B>(rebind_tag{}, source.fired());
+  }
+
+ private:
+  void check_states() const {
+    detail::match_states({"dyn::HHTraubMiles", this->name()}, V, m, h, n, spike, refractory_left);
+  }
+
+  SpikeList<B> fired_;
+
+ public:
+  // (Public: nvcc launches kernels only of accessible types.)
+  struct step_kernel {
+    T gna, gkd, gl, ena, ek, gl_el, inv_c, vt, v_th, t_ref, half_step, step;
+    double t, dt;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& gm, Vec& gh, Vec& gn, Vec& fired,
+                                                          Vec& left, Mask& emitted, const Input& input) const {
+      Method::step(
+          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
+            const Vec g_sodium = Vec(gna) * x_m * x_m * x_m * x_h;
+            const Vec n2 = x_n * x_n;
+            const Vec g_potassium = Vec(gkd) * n2 * n2;
+            const linear<Vec> I = input(u);
+            const linear<Vec> dv{(I.slope - g_sodium - g_potassium - Vec(gl)) * Vec(inv_c),
+                                 (g_sodium * Vec(ena) + g_potassium * Vec(ek) + Vec(gl_el) + I.offset) * Vec(inv_c)};
+            const Vec shifted = u - Vec(vt);
+            return std::tuple{dv, traub_miles_rates::gate<0>(shifted), traub_miles_rates::gate<1>(shifted),
+                              traub_miles_rates::gate<2>(shifted)};
+          },
+          t, dt, v, gm, gh, gn);
+      const auto free = !(left > Vec(half_step));
+      const auto spiking = free & (v > Vec(v_th));
+      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
+      emitted = spiking;
+      left = math::select(spiking, Vec(t_ref), math::max(left - Vec(step), Vec(T(0))));
+    }
+  };
+};
+
+}  // namespace modyn::dyn
