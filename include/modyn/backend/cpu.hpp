@@ -47,6 +47,9 @@ namespace detail {
 template <class Index>
 MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::size_t first) {
 #if defined(__AVX512F__)
+  // No store at all where no lane is set (most vectors of a spiking
+  // population): a masked store with an empty mask is slow on some cores.
+  if (bits == 0) return 0;
   if constexpr (sizeof(Index) == 4) {
     const auto mask = static_cast<__mmask16>(bits);
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -309,10 +312,7 @@ struct cpu {
 #else
     using lanes = detail::simd_lanes_of<detail::simd_width<Args...>::value>;
 #endif
-    // A local copy: the compiler then knows the kernel's constants cannot
-    // change through the stores of the loop and keeps them in registers.
-    const Kernel local = kernel;
-    detail::run_map<lanes>(n, local, args...);
+    detail::run_map<lanes>(n, kernel, args...);  // (copies kernel and args into registers)
     // Compiled for one lane too: the kernel must work per element on
     // backends without vectors.
     [[maybe_unused]] constexpr auto scalar_form = &detail::run_map<detail::scalar_lanes, Kernel, Args...>;

@@ -251,8 +251,12 @@ std::size_t row_length(std::size_t n, const Args&... args) {
 
 // The whole pass: rows of the broadcast length (or one row of n), each in
 // full calls of Lanes::width elements and one partial call.
+//
+// The kernel and the arguments are taken by value: locals, which the pass's
+// stores cannot reach (a float field of a kernel could alias a float array),
+// so their fields stay in registers instead of being reloaded at every vector.
 template <class Lanes, class Kernel, class... Args>
-void run_map(std::size_t n, const Kernel& kernel, const Args&... args) {
+void run_map(std::size_t n, Kernel kernel, Args... args) {
   static_assert(check_map_args<Args...>());
   using Pass = pass_element_t<Args...>;
   constexpr std::size_t width = Lanes::width;

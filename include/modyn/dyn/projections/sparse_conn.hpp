@@ -61,31 +61,33 @@ inline constexpr std::size_t lanes_per_row = B::host_accessible ? 1 : 32;
 
 // One launch item per (spike, lane): row = the spike's neuron, the lane's
 // synapses lane, lane + Lanes, ... of it; into[target] += weight (into is the
-// trace, or the delay ring with each synapse's slot).
-template <class T, std::size_t Lanes>
+// trace, or the delay ring with each synapse's slot). One instantiation per
+// weight and delay layout, so the inner loop is a load of a target and one
+// add (the weight of a homogeneous projection held in a register).
+template <class T, std::size_t Lanes, bool Homogeneous, bool Delayed>
 struct deliver_kernel {
   const std::int32_t* ids;
   const std::int64_t* row_offsets;
   const std::int32_t* targets;
-  const T* weights;              // weights[0] for all when homogeneous
-  const std::int32_t* delays;    // steps per synapse, or null
+  const T* weights;              // weights[0] for all when Homogeneous
+  const std::int32_t* delays;    // steps per synapse, when Delayed
   T* into;                       // the trace (batch, n_post), or the ring (slots, batch, n_post)
   std::int64_t first_pre, n_pre, pre_size, n_post;
   std::int64_t slot_stride;      // elements per ring slot (batch * n_post)
   std::int64_t now, slots;       // the ring's current slot and size
-  bool homogeneous;
 
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(std::size_t item) const {
     const std::int64_t id = ids[item / Lanes];
     const std::int64_t sample = id / pre_size;
     const std::int64_t row = id - sample * pre_size - first_pre;
     if (row < 0 || row >= n_pre) return;
-    T* trace = into + sample * n_post;
+    T* const trace = into + sample * n_post;
     const std::int64_t end = row_offsets[row + 1];
+    const T w_all = Homogeneous ? weights[0] : T(0);
     for (std::int64_t k = row_offsets[row] + std::int64_t(item % Lanes); k < end; k += std::int64_t(Lanes)) {
-      const T w = homogeneous ? weights[0] : weights[k];
+      const T w = Homogeneous ? w_all : weights[k];
       T* target = trace + targets[k];
-      if (delays != nullptr) target += ((now + delays[k]) % slots) * slot_stride;
+      if constexpr (Delayed) target += ((now + delays[k]) % slots) * slot_stride;
       if constexpr (Lanes == 1) {
         *target += w;
       } else {
@@ -164,26 +166,14 @@ class SparseConn : public Module<SparseConn<T, B>> {
                           weight->shape().to_string() + "; it needs (1,) or (" + std::to_string(synapses()) +
                           ",), one per synapse");
       }
-      constexpr std::size_t lanes = detail::lanes_per_row<B>;
-      const detail::deliver_kernel<T, lanes> kernel{
-          arriving.data(),
-          row_offsets_.data(),
-          targets_.data(),
-          weight->data(),
-          has_delays() ? delay_steps_.data() : nullptr,
-          has_delays() ? ring_.data() : g.data(),
-          static_cast<std::int64_t>(first_pre),
-          static_cast<std::int64_t>(n_pre_),
-          static_cast<std::int64_t>(pre_size),
-          static_cast<std::int64_t>(n_post_),
-          static_cast<std::int64_t>(g.size()),
-          static_cast<std::int64_t>(now_),
-          static_cast<std::int64_t>(ring_slots_),
-          weight->size() == 1};
-      B::launch(on, arriving.size() * lanes, kernel, touches(arriving.data(), arriving.size()),
-                touches(row_offsets_.data(), row_offsets_.size()), touches(targets_.data(), targets_.size()),
-                touches(weight->data(), weight->size()), touches(delay_steps_.data(), delay_steps_.size()),
-                has_delays() ? touches(ring_.data(), ring_.size()) : touches(g.data(), g.size()));
+      const bool homogeneous_weight = weight->size() == 1;
+      if (has_delays()) {
+        homogeneous_weight ? launch<true, true>(on, arriving, pre_size, first_pre, g)
+                           : launch<false, true>(on, arriving, pre_size, first_pre, g);
+      } else {
+        homogeneous_weight ? launch<true, false>(on, arriving, pre_size, first_pre, g)
+                           : launch<false, false>(on, arriving, pre_size, first_pre, g);
+      }
     }
     if (has_delays()) {
       T* slot = ring_.data() + (now_ % ring_slots_) * g.size();
@@ -222,6 +212,30 @@ class SparseConn : public Module<SparseConn<T, B>> {
  private:
   template <class, class>
   friend class SparseConn;  // on_rebind reads another backend's connectivity
+
+  template <bool Homogeneous, bool Delayed>
+  void launch(const typename B::instance& on, TensorView<const index_type, B> arriving, std::size_t pre_size,
+              std::size_t first_pre, tensor_type& g) {
+    constexpr std::size_t lanes = detail::lanes_per_row<B>;
+    const detail::deliver_kernel<T, lanes, Homogeneous, Delayed> kernel{
+        arriving.data(),
+        row_offsets_.data(),
+        targets_.data(),
+        weight->data(),
+        delay_steps_.data(),
+        Delayed ? ring_.data() : g.data(),
+        static_cast<std::int64_t>(first_pre),
+        static_cast<std::int64_t>(n_pre_),
+        static_cast<std::int64_t>(pre_size),
+        static_cast<std::int64_t>(n_post_),
+        static_cast<std::int64_t>(g.size()),
+        static_cast<std::int64_t>(now_),
+        static_cast<std::int64_t>(ring_slots_)};
+    B::launch(on, arriving.size() * lanes, kernel, touches(arriving.data(), arriving.size()),
+              touches(row_offsets_.data(), row_offsets_.size()), touches(targets_.data(), targets_.size()),
+              touches(weight->data(), weight->size()), touches(delay_steps_.data(), delay_steps_.size()),
+              Delayed ? touches(ring_.data(), ring_.size()) : touches(g.data(), g.size()));
+  }
 
   static tensor_type initial_weight(const Csr<T>& csr) {
     if (!csr.homogeneous()) return tensor_type(Shape{csr.size()}, std::span<const T>(csr.weights()));
