@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "modyn/compose/monitor.hpp"
+#include "modyn/compose/progress.hpp"
 #include "modyn/compose/sequential.hpp"
 #include "modyn/core/axes.hpp"
 #include "modyn/core/error.hpp"
@@ -95,6 +96,8 @@ struct LoopOptions {
   bool hoist_stateless_head = true;  // run a Sequential's stateless head over all steps at once
   RecordOutput record_output{};      // keep the model's output of every step (else it is (0,)):
                                      // by default for loop(x), not for run_for
+  Progress progress = Progress::never;  // a progress bar on stderr (compose/progress.hpp):
+                                        // terminal = only when stderr is a terminal
 };
 
 // The monitors of a LoopOverTime, as one template argument:
@@ -431,7 +434,9 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     begin_step();
     std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
     begin_run();
+    detail::progress_bar bar(options_.progress, steps, context_.t, options_.dt);
     for (std::size_t t = 0; t < steps; ++t, ++steps_) {
+      bar.advance(t);
       begin_step();
       if constexpr (std::is_void_v<decltype(step(context_))>) {
         step(context_);
@@ -441,6 +446,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
         record(t, steps, record_output, y);
       }
     }
+    bar.advance(steps);
     return std::apply([&](auto&... r) -> decltype(auto) { return results(output_, r.time_major()...); },
                       recorders_);
   }
