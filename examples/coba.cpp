@@ -6,6 +6,7 @@
 // Prints the run's statistics and timings and writes its spikes to
 // <out>/coba_spikes.npy; examples/plot_raster.py draws them.
 #include "networks/coba.hpp"
+
 #include "networks/run_network.hpp"
 
 int main(int argc, char** argv) {

@@ -6,6 +6,7 @@
 // Prints the run's statistics and timings and writes its spikes to
 // <out>/cuba_spikes.npy; examples/plot_raster.py draws them.
 #include "networks/cuba.hpp"
+
 #include "networks/run_network.hpp"
 
 int main(int argc, char** argv) {

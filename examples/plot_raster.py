@@ -42,7 +42,7 @@ def main():
     raster.set_ylim(-0.5, args.show - 0.5)
     if args.title:
         raster.set_title(args.title)
-    bins = np.arange(0.0, end + args.bin, args.bin)
+    bins = np.arange(0.0, end + 1e-9, args.bin)
     counts, _ = np.histogram(times, bins)
     rate.plot(bins[:-1], counts / (args.neurons * args.bin / 1000.0), "k", linewidth=0.8)
     rate.set_xlabel("time (ms)")

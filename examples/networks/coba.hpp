@@ -14,7 +14,6 @@
 
 #include <cstddef>
 #include <cstdint>
-
 #include <modyn/modyn.hpp>
 
 namespace networks {
@@ -29,8 +28,9 @@ template <class B = modyn::cpu>
 class Coba : public modyn::Module<Coba<B>> {
  public:
   using Neurons = modyn::dyn::LIF<float, B, modyn::dyn::euler>;
-  using Synapses = modyn::dyn::AlignPostProj<modyn::dyn::SparseConn<float, B>,
-                                             modyn::dyn::Expon<float, B, modyn::dyn::euler>, modyn::dyn::COBA<float>>;
+  using Synapses =
+      modyn::dyn::AlignPostProj<modyn::dyn::SparseConn<float, B>,
+                                modyn::dyn::Expon<float, B, modyn::dyn::euler>, modyn::dyn::COBA<float>>;
 
   Neurons P;
   Synapses exc, inh;
@@ -39,13 +39,13 @@ class Coba : public modyn::Module<Coba<B>> {
   Coba() : Coba(CobaOptions{}) {}
   explicit Coba(const CobaOptions& o)
       : P(o.N, {.V_rest = -60.f, .V_reset = -60.f, .V_th = -50.f, .tau = 20.f, .R = 1.f, .tau_ref = 5.f}),
-        exc(modyn::dyn::SparseConn<float, B>(
-                modyn::dyn::fixed_probability<float>(excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 0.6f})),
+        exc(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
+                excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 0.6f})),
             modyn::dyn::Expon<float, B, modyn::dyn::euler>(o.N, {.tau = 5.f}), modyn::dyn::COBA<float>{0.0}),
         inh(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
                 o.N - excitatory(o.N), o.N, o.p, connect_rng(o, 1), {.weight = 6.7f})),
-            modyn::dyn::Expon<float, B, modyn::dyn::euler>(o.N, {.tau = 10.f}), modyn::dyn::COBA<float>{-80.0},
-            {.first_pre = excitatory(o.N)}),
+            modyn::dyn::Expon<float, B, modyn::dyn::euler>(o.N, {.tau = 10.f}),
+            modyn::dyn::COBA<float>{-80.0}, {.first_pre = excitatory(o.N)}),
         seed_(o.seed) {
     on_reset_state(0);
   }
@@ -70,7 +70,9 @@ class Coba : public modyn::Module<Coba<B>> {
   }
 
  private:
-  static modyn::Rng connect_rng(const CobaOptions& o, std::uint64_t which) { return modyn::Rng(o.seed).split(which); }
+  static modyn::Rng connect_rng(const CobaOptions& o, std::uint64_t which) {
+    return modyn::Rng(o.seed).split(which);
+  }
 
   std::uint64_t seed_ = 1;
 };

@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-
 #include <modyn/modyn.hpp>
 
 namespace networks {
@@ -37,8 +36,8 @@ class Cobahh : public modyn::Module<Cobahh<B>> {
   Cobahh() : Cobahh(CobahhOptions{}) {}
   explicit Cobahh(const CobahhOptions& o)
       : P(o.N),
-        exc(modyn::dyn::SparseConn<float, B>(
-                modyn::dyn::fixed_probability<float>(excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 6.f})),
+        exc(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
+                excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 6.f})),
             modyn::dyn::Expon<float, B>(o.N, {.tau = 5.f}), modyn::dyn::COBA<float>{0.0}),
         inh(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
                 o.N - excitatory(o.N), o.N, o.p, connect_rng(o, 1), {.weight = 67.f})),

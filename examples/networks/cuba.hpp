@@ -18,7 +18,6 @@
 
 #include <cstddef>
 #include <cstdint>
-
 #include <modyn/modyn.hpp>
 
 namespace networks {
@@ -43,12 +42,13 @@ class Cuba : public modyn::Module<Cuba<B>> {
   Cuba() : Cuba(CubaOptions{}) {}
   explicit Cuba(const CubaOptions& o)
       : P(o.N, {.V_rest = -49.f, .V_reset = -60.f, .V_th = -50.f, .tau = 20.f, .R = 1.f, .tau_ref = 5.f}),
-        exc(modyn::dyn::SparseConn<float, B>(
-                modyn::dyn::fixed_probability<float>(excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 1.62f})),
+        exc(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
+                excitatory(o.N), o.N, o.p, connect_rng(o, 0), {.weight = 1.62f})),
             modyn::dyn::Expon<float, B>(o.N, {.tau = 5.f}), modyn::dyn::CUBA<float>{}),
         inh(modyn::dyn::SparseConn<float, B>(modyn::dyn::fixed_probability<float>(
                 o.N - excitatory(o.N), o.N, o.p, connect_rng(o, 1), {.weight = -9.f})),
-            modyn::dyn::Expon<float, B>(o.N, {.tau = 10.f}), modyn::dyn::CUBA<float>{}, {.first_pre = excitatory(o.N)}),
+            modyn::dyn::Expon<float, B>(o.N, {.tau = 10.f}), modyn::dyn::CUBA<float>{},
+            {.first_pre = excitatory(o.N)}),
         seed_(o.seed) {
     on_reset_state(0);
   }
@@ -65,7 +65,9 @@ class Cuba : public modyn::Module<Cuba<B>> {
   void on_reset_state(std::size_t /*batch_size*/) { modyn::Rng(seed_).split(2).uniform(*P.V, -60.f, -50.f); }
 
  private:
-  static modyn::Rng connect_rng(const CubaOptions& o, std::uint64_t which) { return modyn::Rng(o.seed).split(which); }
+  static modyn::Rng connect_rng(const CubaOptions& o, std::uint64_t which) {
+    return modyn::Rng(o.seed).split(which);
+  }
 
   std::uint64_t seed_ = 1;
 };

@@ -14,11 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <modyn/modyn.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-
-#include <modyn/modyn.hpp>
 
 #include "networks/statistics.hpp"
 
@@ -28,7 +27,7 @@ struct RunArguments {
   std::size_t N = 4000;
   double T = 1000.0;  // ms
   std::uint64_t seed = 1;
-  double p = 0.0;     // 0: BENCHMARKS.md's choice for N
+  double p = 0.0;  // 0: BENCHMARKS.md's choice for N
   std::filesystem::path out = ".";
   modyn::Progress progress = modyn::Progress::terminal;
 
@@ -41,16 +40,25 @@ inline RunArguments parse_run_arguments(int argc, char** argv) {
     const std::string_view arg = argv[i];
     const std::size_t eq = arg.find('=');
     const std::string key(arg.substr(0, eq)), value(eq == std::string_view::npos ? "" : arg.substr(eq + 1));
-    if (key == "N") a.N = std::stoul(value);
-    else if (key == "T") a.T = std::stod(value);
-    else if (key == "seed") a.seed = std::stoull(value);
-    else if (key == "p") a.p = std::stod(value);
-    else if (key == "out") a.out = value;
-    else if (key == "progress" && value == "always") a.progress = modyn::Progress::always;
-    else if (key == "progress" && value == "never") a.progress = modyn::Progress::never;
-    else if (key == "progress" && value == "auto") a.progress = modyn::Progress::terminal;
-    else throw std::invalid_argument("unknown argument '" + std::string(arg) +
-                                     "' (N=, T=, seed=, p=, out=, progress=auto|always|never)");
+    if (key == "N")
+      a.N = std::stoul(value);
+    else if (key == "T")
+      a.T = std::stod(value);
+    else if (key == "seed")
+      a.seed = std::stoull(value);
+    else if (key == "p")
+      a.p = std::stod(value);
+    else if (key == "out")
+      a.out = value;
+    else if (key == "progress" && value == "always")
+      a.progress = modyn::Progress::always;
+    else if (key == "progress" && value == "never")
+      a.progress = modyn::Progress::never;
+    else if (key == "progress" && value == "auto")
+      a.progress = modyn::Progress::terminal;
+    else
+      throw std::invalid_argument("unknown argument '" + std::string(arg) +
+                                  "' (N=, T=, seed=, p=, out=, progress=auto|always|never)");
   }
   return a;
 }
@@ -66,7 +74,8 @@ int run_network(const char* name, int argc, char** argv) {
     Net net(Options{a.N, a.probability(), a.seed});
     const double setup = std::chrono::duration<double>(clock::now() - t0).count();
 
-    modyn::LoopOverTime loop{net, modyn::spike_monitor<"P.spike">, modyn::LoopOptions{.dt = 0.1, .progress = a.progress}};
+    modyn::LoopOverTime loop{net, modyn::spike_monitor<"P.spike">,
+                             modyn::LoopOptions{.dt = 0.1, .progress = a.progress}};
     const auto t1 = clock::now();
     const auto& [none, spikes] = loop.run_for(a.T);
     const double sim = std::chrono::duration<double>(clock::now() - t1).count();
@@ -74,8 +83,8 @@ int run_network(const char* name, int argc, char** argv) {
     const double events = static_cast<double>(spikes.size()) * static_cast<double>(net.synapses()) /
                           static_cast<double>(a.N);  // spikes x mean out-degree
     std::printf("%s: N %zu, synapses %zu, %.0f ms simulated\n", name, a.N, net.synapses(), a.T);
-    std::printf("spikes %zu, mean rate %.2f Hz, CV of ISI %.3f\n", spikes.size(),
-                mean_rate_hz(spikes, a.N), mean_cv_isi(spikes, a.N));
+    std::printf("spikes %zu, mean rate %.2f Hz, CV of ISI %.3f\n", spikes.size(), mean_rate_hz(spikes, a.N),
+                mean_cv_isi(spikes, a.N));
     std::printf("set-up %.4f s, simulation %.4f s, %.3g synaptic events/s\n", setup, sim, events / sim);
     std::filesystem::create_directories(a.out);
     const auto file = a.out / (std::string(name) + "_spikes.npy");

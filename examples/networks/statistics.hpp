@@ -8,9 +8,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
-
 #include <modyn/modyn.hpp>
+#include <vector>
 
 namespace networks {
 
@@ -35,7 +34,8 @@ inline double mean_cv_isi(const modyn::SpikeRecord& spikes, std::size_t neurons,
     const std::size_t intervals = train.size() - 1;
     for (std::size_t k = 1; k < train.size(); ++k) mean += train[k] - train[k - 1];
     mean /= static_cast<double>(intervals);
-    for (std::size_t k = 1; k < train.size(); ++k) square += (train[k] - train[k - 1] - mean) * (train[k] - train[k - 1] - mean);
+    for (std::size_t k = 1; k < train.size(); ++k)
+      square += (train[k] - train[k - 1] - mean) * (train[k] - train[k - 1] - mean);
     sum += std::sqrt(square / static_cast<double>(intervals)) / mean;
     ++counted;
   }

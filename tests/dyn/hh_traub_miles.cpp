@@ -19,11 +19,14 @@ TEST_CASE("HHTraubMiles: one step of every variable as the benchmark's equations
   const double dt = 0.1, v = -52.0, u = v - (-63.0);
   cell(modyn::Context{.dt = dt});
   // Gates from 0: x(dt) = alpha / (alpha + beta) (1 - exp(-(alpha + beta) dt)).
-  const auto gate = [dt](double alpha, double beta) { return alpha / (alpha + beta) * (1 - std::exp(-(alpha + beta) * dt)); };
+  const auto gate = [dt](double alpha, double beta) {
+    return alpha / (alpha + beta) * (1 - std::exp(-(alpha + beta) * dt));
+  };
   const double alpha_m = 0.32 * (13 - u) / (std::exp((13 - u) / 4) - 1);
   const double beta_m = 0.28 * (u - 40) / (std::exp((u - 40) / 5) - 1);
   const double alpha_h = 0.128 * std::exp((17 - u) / 18), beta_h = 4 / (1 + std::exp((40 - u) / 5));
-  const double alpha_n = 0.032 * (15 - u) / (std::exp((15 - u) / 5) - 1), beta_n = 0.5 * std::exp((10 - u) / 40);
+  const double alpha_n = 0.032 * (15 - u) / (std::exp((15 - u) / 5) - 1),
+               beta_n = 0.5 * std::exp((10 - u) / 40);
   CHECK(cell.m.value()(0) == Approx(gate(alpha_m, beta_m)).epsilon(1e-5));
   CHECK(cell.h.value()(0) == Approx(gate(alpha_h, beta_h)).epsilon(1e-5));
   CHECK(cell.n.value()(0) == Approx(gate(alpha_n, beta_n)).epsilon(1e-5));
@@ -32,8 +35,8 @@ TEST_CASE("HHTraubMiles: one step of every variable as the benchmark's equations
 }
 
 TEST_CASE("HHTraubMiles: a driven cell spikes once per action potential", "[dyn][neuron]") {
-  modyn::LoopOverTime loop{dyn::HHTraubMiles<float>(1), modyn::spike_monitor<"spike">, modyn::monitor<"V">,
-                           {.dt = 0.01}};
+  modyn::LoopOverTime loop{
+      dyn::HHTraubMiles<float>(1), modyn::spike_monitor<"spike">, modyn::monitor<"V">, {.dt = 0.01}};
   const auto& [none, spikes, V] = loop.run_for(100.0, [](double, std::size_t) { return 1000.f; });  // 1 nA
   REQUIRE(spikes.size() >= 3);
   for (std::size_t k = 1; k < spikes.size(); ++k) CHECK(spikes.time(k) - spikes.time(k - 1) > 3.0);

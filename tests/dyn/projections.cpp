@@ -130,13 +130,15 @@ TEMPLATE_TEST_CASE("SparseConn's per-synapse delays add each weight round(d / dt
   CHECK(seen[5] == std::vector<float>{1.f, 10.f});
 
   SECTION("a delay that is not a whole number of steps names the synapse") {
-    dyn::SparseConn<float, B> bad(dyn::Csr<float>::from_csr(2, {0, 2}, {0, 1}, {1.f}), {.delays = {0.1, 0.15}});
+    dyn::SparseConn<float, B> bad(dyn::Csr<float>::from_csr(2, {0, 2}, {0, 1}, {1.f}),
+                                  {.delays = {0.1, 0.15}});
     CHECK_THROWS_WITH(bad.deliver(Context{}, pre.fired().indices(), 1, 0, g),
                       Contains("delays[1]") && Contains("not a whole number of steps"));
   }
   SECTION("negative delays and a wrong count are config_errors") {
     const auto csr = dyn::Csr<float>::from_csr(2, {0, 2}, {0, 1}, {1.f});
-    CHECK_THROWS_WITH((dyn::SparseConn<float, B>(csr, {.delays = {0.1}})), Contains("1 delays for 2 synapses"));
+    CHECK_THROWS_WITH((dyn::SparseConn<float, B>(csr, {.delays = {0.1}})),
+                      Contains("1 delays for 2 synapses"));
     CHECK_THROWS_WITH((dyn::SparseConn<float, B>(csr, {.delays = {0.1, -1.0}})), Contains("delays[1]"));
   }
 }
@@ -192,7 +194,8 @@ struct Chain : modyn::Module<Chain> {
 
 }  // namespace
 
-TEST_CASE("In a network a spike of step t reaches its target at step t + 1 + delay steps", "[dyn][projection]") {
+TEST_CASE("In a network a spike of step t reaches its target at step t + 1 + delay steps",
+          "[dyn][projection]") {
   for (const std::size_t delay_steps : {0u, 1u, 3u}) {
     Chain net(0.1 * double(delay_steps));
     modyn::LoopOverTime loop{net, modyn::monitor<"post.V">, modyn::spike_monitor<"pre.spike">, {.dt = 0.1}};
@@ -205,7 +208,8 @@ TEST_CASE("In a network a spike of step t reaches its target at step t + 1 + del
   }
 }
 
-TEST_CASE("AlignPostProj: Expon's trace jumps by the weight and decays in the neuron's pass", "[dyn][projection]") {
+TEST_CASE("AlignPostProj: Expon's trace jumps by the weight and decays in the neuron's pass",
+          "[dyn][projection]") {
   Chain net(0.0);
   const Context c{.i = 5, .dt = 0.1};
   net.update(c);  // pre fires at step 5

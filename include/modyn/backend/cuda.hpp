@@ -243,7 +243,8 @@ __global__ void __launch_bounds__(cuda_launch::threads_per_block)
 
 // A launch: thread t of the grid runs items t, t + grid size, ... .
 template <class Kernel>
-__global__ void __launch_bounds__(cuda_launch::threads_per_block) launch_kernel(std::size_t n, Kernel kernel) {
+__global__ void __launch_bounds__(cuda_launch::threads_per_block)
+    launch_kernel(std::size_t n, Kernel kernel) {
   const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
   for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) kernel(i);
 }

@@ -88,14 +88,14 @@ class RecordOutput {
 };
 
 struct LoopOptions {
-  double dt = 0.1;                   // ms
-  double t0 = 0.0;                   // time of the first step
-  std::size_t i0 = 0;                // index of the first step
-  bool time_major = true;            // input (T, B, N); else (B, T, N)
-  bool training = false;             // context.training
-  bool hoist_stateless_head = true;  // run a Sequential's stateless head over all steps at once
-  RecordOutput record_output{};      // keep the model's output of every step (else it is (0,)):
-                                     // by default for loop(x), not for run_for
+  double dt = 0.1;                      // ms
+  double t0 = 0.0;                      // time of the first step
+  std::size_t i0 = 0;                   // index of the first step
+  bool time_major = true;               // input (T, B, N); else (B, T, N)
+  bool training = false;                // context.training
+  bool hoist_stateless_head = true;     // run a Sequential's stateless head over all steps at once
+  RecordOutput record_output{};         // keep the model's output of every step (else it is (0,)):
+                                        // by default for loop(x), not for run_for
   Progress progress = Progress::never;  // a progress bar on stderr (compose/progress.hpp):
                                         // terminal = only when stderr is a terminal
 };

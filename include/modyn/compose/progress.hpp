@@ -34,7 +34,8 @@ inline bool stderr_is_terminal() {
 class progress_bar {
  public:
   progress_bar(Progress mode, std::size_t steps, double t0, double dt)
-      : enabled_(steps > 0 && (mode == Progress::always || (mode == Progress::terminal && stderr_is_terminal()))),
+      : enabled_(steps > 0 &&
+                 (mode == Progress::always || (mode == Progress::terminal && stderr_is_terminal()))),
         steps_(steps),
         t0_(t0),
         dt_(dt),

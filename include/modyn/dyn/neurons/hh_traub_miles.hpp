@@ -136,11 +136,11 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
                              static_cast<T>(c.dt),
                              c.t,
                              c.dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::HHTraubMiles", this->name()}, V->shape(),
-                               size(), kernel,
-                               std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data()),
-                                          refractory_left->data(), fired_.begin_step(V->size())},
-                               inputs...);
+    detail::fused_update<B, T>(
+        execution_instance<B>(c), {"dyn::HHTraubMiles", this->name()}, V->shape(), size(), kernel,
+        std::tuple{V->data(), m->data(), h->data(), n->data(), write_only(spike->data()),
+                   refractory_left->data(), fired_.begin_step(V->size())},
+        inputs...);
     return *spike;
   }
 
@@ -175,15 +175,17 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
 
     template <class Vec, class Mask, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& gm, Vec& gh, Vec& gn, Vec& fired,
-                                                          Vec& left, Mask& emitted, const Input& input) const {
+                                                          Vec& left, Mask& emitted,
+                                                          const Input& input) const {
       Method::step(
           [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
             const Vec g_sodium = Vec(gna) * x_m * x_m * x_m * x_h;
             const Vec n2 = x_n * x_n;
             const Vec g_potassium = Vec(gkd) * n2 * n2;
             const linear<Vec> I = input(u);
-            const linear<Vec> dv{(I.slope - g_sodium - g_potassium - Vec(gl)) * Vec(inv_c),
-                                 (g_sodium * Vec(ena) + g_potassium * Vec(ek) + Vec(gl_el) + I.offset) * Vec(inv_c)};
+            const linear<Vec> dv{
+                (I.slope - g_sodium - g_potassium - Vec(gl)) * Vec(inv_c),
+                (g_sodium * Vec(ena) + g_potassium * Vec(ek) + Vec(gl_el) + I.offset) * Vec(inv_c)};
             const Vec shifted = u - Vec(vt);
             return std::tuple{dv, traub_miles_rates::gate<0>(shifted), traub_miles_rates::gate<1>(shifted),
                               traub_miles_rates::gate<2>(shifted)};

@@ -41,15 +41,18 @@ namespace modyn::dyn {
 
 // A synapse whose decay can run inside the neuron's pass (dyn::Expon).
 template <class Syn, class Out>
-concept DecaysInPostPass = requires(Syn& syn, const Out& out, const Context& c) { syn.decaying_into(out, c); };
+concept DecaysInPostPass = requires(Syn& syn, const Out& out, const Context& c) {
+  syn.decaying_into(out, c);
+};
 
 template <class Conn, class Syn, class Out>
 class AlignPostProj : public Module<AlignPostProj<Conn, Syn, Out>> {
  public:
   using tensor_type = typename Conn::tensor_type;
   using backend_type = typename tensor_type::backend_type;
-  static_assert(std::is_same_v<tensor_type, typename Syn::tensor_type>,
-                "dyn::AlignPostProj: the connection and the synapse must have the same element type and backend");
+  static_assert(
+      std::is_same_v<tensor_type, typename Syn::tensor_type>,
+      "dyn::AlignPostProj: the connection and the synapse must have the same element type and backend");
 
   Conn comm;
   Syn syn;

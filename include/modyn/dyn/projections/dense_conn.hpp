@@ -58,12 +58,13 @@ class DenseConn : public Module<DenseConn<T, B>> {
     if (s.rank() == 0 || s.rank() > 2 || first_pre + n_pre() > pre_size) {
       throw shape_error("dyn::DenseConn '" + this->name() + "': spikes of shape " + s.to_string() +
                         " have no columns " + std::to_string(first_pre) + " .. " +
-                        std::to_string(first_pre + n_pre()) + " (the connection's " + std::to_string(n_pre()) +
-                        " presynaptic neurons)");
+                        std::to_string(first_pre + n_pre()) + " (the connection's " +
+                        std::to_string(n_pre()) + " presynaptic neurons)");
     }
     if (!(g.shape() == expected)) {
-      throw shape_error("dyn::DenseConn '" + this->name() + "': the trace has shape " + g.shape().to_string() +
-                        ", expected " + expected.to_string() + " for spikes of shape " + s.to_string());
+      throw shape_error("dyn::DenseConn '" + this->name() + "': the trace has shape " +
+                        g.shape().to_string() + ", expected " + expected.to_string() +
+                        " for spikes of shape " + s.to_string());
     }
     (void)c;
     if (n_pre() == 0 || n_post() == 0) return;

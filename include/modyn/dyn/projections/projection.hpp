@@ -33,14 +33,16 @@
 namespace modyn::dyn {
 
 struct ProjectionOptions {
-  double delay = 0.0;          // ms, the same for every synapse (0: the next step)
-  std::size_t first_pre = 0;   // the population's neuron of row 0 (a subgroup, as Brian2's P[3200:])
+  double delay = 0.0;         // ms, the same for every synapse (0: the next step)
+  std::size_t first_pre = 0;  // the population's neuron of row 0 (a subgroup, as Brian2's P[3200:])
 };
 
 // A connection whose delivery takes the spike list (event-driven), or one that
 // takes the spike vector (dense).
 template <class Conn>
-concept EventConnection = requires { typename Conn::index_type; };
+concept EventConnection = requires {
+  typename Conn::index_type;
+};
 
 // A population a projection reads: its size, its spike list and its spike State.
 template <class Pre>
@@ -65,8 +67,9 @@ class spike_route {
       conn.deliver(c, delay_.step(pre.fired(), c), pre_size, first_pre_, g);
     } else {
       if (delay_.delay() != 0.0) {
-        throw config_error("dyn::Projection '" + conn.name() +
-                           "': a dense connection takes no delay (give the delay to a SparseConn projection)");
+        throw config_error(
+            "dyn::Projection '" + conn.name() +
+            "': a dense connection takes no delay (give the delay to a SparseConn projection)");
       }
       conn.deliver(c, pre.spike->view(), first_pre_, g);
     }
@@ -94,8 +97,7 @@ class Projection : public Module<Projection<Conn>> {
   MODYN_FIELDS(comm)
 
   Projection() = default;
-  explicit Projection(Conn connection, ProjectionOptions o = {})
-      : comm(std::move(connection)), route_(o) {}
+  explicit Projection(Conn connection, ProjectionOptions o = {}) : comm(std::move(connection)), route_(o) {}
 
   // Step t: pre's spikes of step t - 1 (after the delay) into g, the trace
   // of the postsynaptic neurons ((n_post,) or (batch, n_post)).

@@ -69,12 +69,12 @@ struct deliver_kernel {
   const std::int32_t* ids;
   const std::int64_t* row_offsets;
   const std::int32_t* targets;
-  const T* weights;              // weights[0] for all when Homogeneous
-  const std::int32_t* delays;    // steps per synapse, when Delayed
-  T* into;                       // the trace (batch, n_post), or the ring (slots, batch, n_post)
+  const T* weights;            // weights[0] for all when Homogeneous
+  const std::int32_t* delays;  // steps per synapse, when Delayed
+  T* into;                     // the trace (batch, n_post), or the ring (slots, batch, n_post)
   std::int64_t first_pre, n_pre, pre_size, n_post;
-  std::int64_t slot_stride;      // elements per ring slot (batch * n_post)
-  std::int64_t now, slots;       // the ring's current slot and size
+  std::int64_t slot_stride;  // elements per ring slot (batch * n_post)
+  std::int64_t now, slots;   // the ring's current slot and size
 
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(std::size_t item) const {
     const std::int64_t id = ids[item / Lanes];
@@ -137,8 +137,8 @@ class SparseConn : public Module<SparseConn<T, B>> {
     }
     for (std::size_t k = 0; k < delays_ms_.size(); ++k) {
       if (!(delays_ms_[k] >= 0.0) || !std::isfinite(delays_ms_[k])) {
-        throw config_error("dyn::SparseConn: delays[" + std::to_string(k) + "] = " +
-                           std::to_string(delays_ms_[k]) + " ms; a delay must be finite and >= 0");
+        throw config_error("dyn::SparseConn: delays[" + std::to_string(k) +
+                           "] = " + std::to_string(delays_ms_[k]) + " ms; a delay must be finite and >= 0");
       }
     }
   }
@@ -245,13 +245,13 @@ class SparseConn : public Module<SparseConn<T, B>> {
 
   void check(std::size_t pre_size, std::size_t first_pre, const tensor_type& g) const {
     if (first_pre + n_pre_ > pre_size) {
-      throw config_error("dyn::SparseConn '" + this->name() + "': rows " + std::to_string(first_pre) + " .. " +
-                         std::to_string(first_pre + n_pre_) + " run past the presynaptic population of " +
-                         std::to_string(pre_size) + " neurons");
+      throw config_error("dyn::SparseConn '" + this->name() + "': rows " + std::to_string(first_pre) +
+                         " .. " + std::to_string(first_pre + n_pre_) +
+                         " run past the presynaptic population of " + std::to_string(pre_size) + " neurons");
     }
     if (g.shape().rank() == 0 || g.shape()[g.shape().rank() - 1] != n_post_ || g.shape().rank() > 2) {
-      throw shape_error("dyn::SparseConn '" + this->name() + "': the trace has shape " + g.shape().to_string() +
-                        ", but the connection has " + std::to_string(n_post_) +
+      throw shape_error("dyn::SparseConn '" + this->name() + "': the trace has shape " +
+                        g.shape().to_string() + ", but the connection has " + std::to_string(n_post_) +
                         " postsynaptic neurons: it needs (" + std::to_string(n_post_) + ",) or (batch, " +
                         std::to_string(n_post_) + ")");
     }
