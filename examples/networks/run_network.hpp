@@ -1,8 +1,11 @@
 // The command line, the run and the report shared by examples/coba.cpp,
 // cuba.cpp and cobahh.cpp:
 //
-//   example_coba [N=4000] [T=1000] [seed=1] [p=...] [out=.] [progress=auto|always|never]
+//   example_coba [N=4000] [T=1000] [seed=1] [p=...] [threads=1] [out=.] [progress=auto|always|never]
 //
+// threads > 1 runs the CPU passes and the delivery on a team of threads
+// (built with the OpenMP component, modyn::openmp), with the spike trains of
+// one thread.
 // T in ms; p defaults to 0.02 at N <= 4000 and 80 / N beyond (out-degree
 // 80, BENCHMARKS.md). Prints N, synapses, total spikes, mean rate, CV of
 // the inter-spike intervals, set-up and simulation wall time and synaptic
@@ -30,6 +33,7 @@ struct RunArguments {
   double p = 0.0;  // 0: BENCHMARKS.md's choice for N
   std::filesystem::path out = ".";
   modyn::Progress progress = modyn::Progress::terminal;
+  int threads = 1;
 
   double probability() const { return p > 0.0 ? p : (N <= 4000 ? 0.02 : 80.0 / static_cast<double>(N)); }
 };
@@ -58,7 +62,7 @@ inline RunArguments parse_run_arguments(int argc, char** argv) {
       a.progress = modyn::Progress::terminal;
     else
       throw std::invalid_argument("unknown argument '" + std::string(arg) +
-                                  "' (N=, T=, seed=, p=, out=, progress=auto|always|never)");
+                                  "' (N=, T=, seed=, p=, threads=, out=, progress=auto|always|never)");
   }
   return a;
 }
@@ -82,7 +86,8 @@ int run_network(const char* name, int argc, char** argv) {
 
     const double events = static_cast<double>(spikes.size()) * static_cast<double>(net.synapses()) /
                           static_cast<double>(a.N);  // spikes x mean out-degree
-    std::printf("%s: N %zu, synapses %zu, %.0f ms simulated\n", name, a.N, net.synapses(), a.T);
+    std::printf("%s: N %zu, synapses %zu, %.0f ms simulated, %d thread%s\n", name, a.N, net.synapses(), a.T,
+                a.threads, a.threads == 1 ? "" : "s");
     std::printf("spikes %zu, mean rate %.2f Hz, CV of ISI %.3f\n", spikes.size(), mean_rate_hz(spikes, a.N),
                 mean_cv_isi(spikes, a.N));
     std::printf("set-up %.4f s, simulation %.4f s, %.3g synaptic events/s\n", setup, sim, events / sim);

@@ -269,3 +269,22 @@ TEST_CASE("Expon decays by one step of its integrator", "[dyn][synapse]") {
   CHECK(dyn::Expon<float, modyn::cpu, dyn::euler>(1, {.tau = 5.f}).decay_factor(0.1) ==
         Approx(0.98).epsilon(1e-7));
 }
+
+#if MODYN_WITH_OPENMP
+TEST_CASE("SparseConn on a team of threads adds the same bits as on one", "[dyn][projection][threads]") {
+  modyn::Rng rng(11);
+  auto csr = dyn::fixed_probability<float>(3000, 2000, 0.05, rng);
+  const Tensor<float> w = rng.normal<float>({csr.size()});
+  dyn::SparseConn<float> conn(dyn::Csr<float>::from_csr(2000, csr.row_offsets(), csr.targets(),
+                                                        std::vector<float>(w.data(), w.data() + w.size())));
+  FakePopulation<modyn::cpu> pre(3000);
+  std::vector<std::int32_t> ids;
+  for (std::int32_t i = 0; i < 3000; i += 2) ids.push_back(i);
+  pre.set(ids);
+  const modyn::cpu_instance team{.threads = 2, .grain = 100};
+  Tensor<float> one = Tensor<float>::zeros(Shape{2000}), two = Tensor<float>::zeros(Shape{2000});
+  conn.deliver(Context{}, pre.fired().indices(), 3000, 0, one);
+  conn.deliver(Context{.exec = {.cpu = &team}}, pre.fired().indices(), 3000, 0, two);
+  CHECK(one == two);
+}
+#endif

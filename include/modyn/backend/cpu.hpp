@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -26,9 +27,13 @@
 #include "modyn/backend/detail/aligned_heap.hpp"
 #include "modyn/backend/detail/eigen.hpp"
 #include "modyn/backend/detail/map_engine.hpp"
+#if MODYN_WITH_OPENMP
+#include "modyn/backend/detail/parallel_map.hpp"
+#endif
 #include "modyn/backend/detail/xsimd.hpp"
 #include "modyn/core/backend_concepts.hpp"
 #include "modyn/core/config.hpp"
+#include "modyn/core/error.hpp"
 
 #if MODYN_USE_CBLAS
 #include "modyn/backend/detail/cblas.hpp"
@@ -162,6 +167,34 @@ T reduce(const T* x, std::size_t n, T identity, Combine combine) {
 }
 
 }  // namespace detail
+
+// The CPU's execution instance: the calling thread, or a team of threads
+// (the OpenMP component, modyn::openmp) over which a pass of at least
+// threads x grain elements is split, each thread one contiguous range, with
+// results bit-identical to one thread's (backend/detail/parallel_map.hpp).
+// Shorter passes run on the calling thread: starting a team costs about a
+// microsecond, more than a short pass. Event delivery (dyn::SparseConn) is
+// split by postsynaptic neuron on the same team.
+//
+//   modyn::cpu_instance team{.threads = 2};
+//   LoopOverTime loop{net, {.dt = 0.1, .exec = {.cpu = &team}}};
+struct cpu_instance {
+  int threads = 1;
+  std::size_t grain = 16384;  // elements per thread below which a pass stays on one thread
+
+  // Whether a pass of n elements runs on the team.
+  bool splits(std::size_t n) const {
+    if (threads <= 1) return false;
+#if !MODYN_WITH_OPENMP
+    (void)n;
+    throw config_error("modyn::cpu_instance: a team of " + std::to_string(threads) +
+                       " threads needs the OpenMP component (link modyn::openmp); without it the CPU backend "
+                       "runs on the calling thread only");
+#else
+    return n >= std::size_t(threads) * grain;
+#endif
+  }
+};
 
 struct cpu {
   using memory_space = host_space;
@@ -301,7 +334,7 @@ struct cpu {
   // Runs `kernel` once over n elements of every argument (the contract of
   // core/kernel_args.hpp; this backend's lanes at the top of this file).
   template <class Kernel, class... Args>
-  static void map(const instance& /*on*/, std::size_t n, const Kernel& kernel, const Args&... args) {
+  static void map(const instance& on, std::size_t n, const Kernel& kernel, const Args&... args) {
     static_assert(detail::check_map_args<Args...>());
 #if defined(__CUDA_ARCH__)
     // nvcc's device pass: host code never runs there, but a kernel's
@@ -312,7 +345,15 @@ struct cpu {
 #else
     using lanes = detail::simd_lanes_of<detail::simd_width<Args...>::value>;
 #endif
-    detail::run_map<lanes>(n, kernel, args...);  // (copies kernel and args into registers)
+#if MODYN_WITH_OPENMP && !defined(__CUDA_ARCH__)
+    if (on.splits(n)) {
+      detail::parallel_map<lanes>(on.threads, n, kernel, args...);
+      return;
+    }
+#else
+    (void)on.splits(n);  // a team without the OpenMP component: a config_error
+#endif
+    detail::run_map<lanes>(n, kernel, args...);
     // Compiled for one lane too: the kernel must work per element on
     // backends without vectors.
     [[maybe_unused]] constexpr auto scalar_form = &detail::run_map<detail::scalar_lanes, Kernel, Args...>;
@@ -341,10 +382,6 @@ struct cpu {
     });
   }
 };
-
-// The CPU's execution instance. Today the calling thread runs every kernel;
-// the thread team of a network run (issue "Spiking networks") lives here.
-struct cpu_instance {};
 
 inline const cpu_instance& cpu::default_instance() noexcept {
   static constexpr cpu_instance the_calling_thread{};

@@ -98,6 +98,8 @@ struct LoopOptions {
                                         // by default for loop(x), not for run_for
   Progress progress = Progress::never;  // a progress bar on stderr (compose/progress.hpp):
                                         // terminal = only when stderr is a terminal
+  ExecutionInstances exec{};            // where kernels run (a cpu_instance team, a cuda_instance);
+                                        // the instances must outlive the loop's runs
 };
 
 // The monitors of a LoopOverTime, as one template argument:
@@ -205,7 +207,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
   // Back to t0 and i0.
   void reset_time() {
-    context_ = Context{options_.t0, options_.i0, options_.dt, options_.training};
+    context_ = Context{options_.t0, options_.i0, options_.dt, options_.training, options_.exec};
     steps_ = 0;
   }
 
@@ -392,6 +394,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     context_.t = options_.t0 + static_cast<double>(steps_) * options_.dt;
     context_.dt = options_.dt;
     context_.training = options_.training;
+    context_.exec = options_.exec;
   }
 
   // The checks that cannot change during the run, once: every module's

@@ -14,6 +14,14 @@
 #define MODYN_WITH_CUDA 0
 #endif
 
+// The OpenMP component (CMake target modyn::openmp) sets this to 1: a
+// cpu_instance may then run passes on a team of threads. Without it the CPU
+// backend stays single-threaded, and a team of more than one thread is a
+// config_error.
+#ifndef MODYN_WITH_OPENMP
+#define MODYN_WITH_OPENMP 0
+#endif
+
 // Forces inlining of the small functions that make up fused kernels.
 #if defined(__GNUC__) || defined(__clang__)
 #define MODYN_ALWAYS_INLINE inline __attribute__((always_inline))

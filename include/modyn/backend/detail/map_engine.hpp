@@ -249,26 +249,45 @@ std::size_t row_length(std::size_t n, const Args&... args) {
   return length;
 }
 
-// The whole pass: rows of the broadcast length (or one row of n), each in
-// full calls of Lanes::width elements and one partial call.
+// Elements start + j .. start + end - 1 of row r: full calls of Lanes::width
+// elements and one partial call.
+template <class Lanes, class Pass, class Kernel, class... Args>
+MODYN_ALWAYS_INLINE void run_row(std::size_t start, std::size_t r, std::size_t j, std::size_t end,
+                                 const Kernel& kernel, const Args&... args) {
+  constexpr std::size_t width = Lanes::width;
+  for (; j + width <= end; j += width)
+    call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
+  if (j < end) call_at<Lanes, Pass, false>(kernel, lanes_at{start + j, r, j, end - j}, args...);
+}
+
+// Elements first .. last - 1 of a pass in rows of `row` elements (the
+// broadcast length; n when the pass has no rows, then any first and last,
+// else whole rows). Indices stay those of the whole pass, so that threads
+// can each run a range (parallel_map.hpp).
 //
 // The kernel and the arguments are taken by value: locals, which the pass's
 // stores cannot reach (a float field of a kernel could alias a float array),
 // so their fields stay in registers instead of being reloaded at every vector.
 template <class Lanes, class Kernel, class... Args>
-void run_map(std::size_t n, Kernel kernel, Args... args) {
-  static_assert(check_map_args<Args...>());
+void run_map_range(std::size_t first, std::size_t last, std::size_t row, Kernel kernel, Args... args) {
   using Pass = pass_element_t<Args...>;
-  constexpr std::size_t width = Lanes::width;
+  constexpr bool has_rows = ((is_broadcast_v<Args> || is_strided_v<Args>) || ...);
+  if constexpr (has_rows) {
+    for (std::size_t start = first, r = first / row; start < last; start += row, ++r)
+      run_row<Lanes, Pass>(start, r, 0, row, kernel, args...);
+  } else {
+    run_row<Lanes, Pass>(0, 0, first, last, kernel, args...);
+  }
+}
+
+// The whole pass: rows of the broadcast length (or one row of n).
+template <class Lanes, class Kernel, class... Args>
+void run_map(std::size_t n, const Kernel& kernel, const Args&... args) {
+  static_assert(check_map_args<Args...>());
   if (n == 0) return;
   constexpr bool has_rows = ((is_broadcast_v<Args> || is_strided_v<Args>) || ...);
   const std::size_t row = has_rows ? row_length(n, args...) : n;
-  for (std::size_t start = 0, r = 0; start < n; start += row, ++r) {
-    std::size_t j = 0;
-    for (; j + width <= row; j += width)
-      call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
-    if (j < row) call_at<Lanes, Pass, false>(kernel, lanes_at{start + j, r, j, row - j}, args...);
-  }
+  run_map_range<Lanes>(0, n, row, kernel, args...);
 }
 
 // One lane per call, V = T: the serial test backend, and the form a GPU

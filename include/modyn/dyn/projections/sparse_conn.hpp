@@ -10,8 +10,11 @@
 // ids in a SpikeList), so its cost grows with spikes x out-degree, not with
 // n_pre x n_post. On the CPU each event is one scalar add into the target's
 // trace, rows in spike order and targets sorted within a row, so the sums are
-// the same on every run. On a GPU (cuda::launch) one warp takes a row,
-// lanes adding into distinct targets with atomic adds.
+// the same on every run. On a team of CPU threads (cpu_instance, the OpenMP
+// component) each thread adds into its own range of postsynaptic neurons,
+// every sum in the same order: the same bits on any number of threads. On
+// a GPU (cuda::launch) one warp takes a row, lanes adding into distinct
+// targets with atomic adds (whose order, and so the last bits, may vary).
 //
 // Weights: one for every synapse (homogeneous, weight has shape (1,)), or one
 // per synapse ((synapses,), in the CSR's order). Heterogeneous delays: one per
@@ -29,14 +32,21 @@
 // index of g ((batch, n_post)).
 #pragma once
 
+#include "modyn/core/config.hpp"
+#if MODYN_WITH_OPENMP
+#include <omp.h>
+#endif
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
 #include "modyn/core/config.hpp"
 #include "modyn/core/detail/atomic.hpp"
 #include "modyn/core/error.hpp"
@@ -66,6 +76,8 @@ inline constexpr std::size_t lanes_per_row = B::host_accessible ? 1 : 32;
 // add (the weight of a homogeneous projection held in a register).
 template <class T, std::size_t Lanes, bool Homogeneous, bool Delayed>
 struct deliver_kernel {
+  using value_type = T;
+
   const std::int32_t* ids;
   const std::int64_t* row_offsets;
   const std::int32_t* targets;
@@ -77,14 +89,26 @@ struct deliver_kernel {
   std::int64_t now, slots;   // the ring's current slot and size
 
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(std::size_t item) const {
-    const std::int64_t id = ids[item / Lanes];
+    std::int64_t row = 0;
+    T* trace = nullptr;
+    if (!locate(ids[item / Lanes], row, trace)) return;
+    add(trace, row_offsets[row] + std::int64_t(item % Lanes), row_offsets[row + 1], std::int64_t(Lanes));
+  }
+
+  // The row of spike `id` and its sample's trace; false where the spike is
+  // not this connection's (outside its subgroup).
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE bool locate(std::int64_t id, std::int64_t& row, T*& trace) const {
     const std::int64_t sample = id / pre_size;
-    const std::int64_t row = id - sample * pre_size - first_pre;
-    if (row < 0 || row >= n_pre) return;
-    T* const trace = into + sample * n_post;
-    const std::int64_t end = row_offsets[row + 1];
+    row = id - sample * pre_size - first_pre;
+    trace = into + sample * n_post;
+    return row >= 0 && row < n_pre;
+  }
+
+  // Synapses k, k + step, ... before end: their weights into their targets.
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void add(T* const trace, std::int64_t k, std::int64_t end,
+                                                 std::int64_t step) const {
     const T w_all = Homogeneous ? weights[0] : T(0);
-    for (std::int64_t k = row_offsets[row] + std::int64_t(item % Lanes); k < end; k += std::int64_t(Lanes)) {
+    for (; k < end; k += step) {
       const T w = Homogeneous ? w_all : weights[k];
       T* target = trace + targets[k];
       if constexpr (Delayed) target += ((now + delays[k]) % slots) * slot_stride;
@@ -96,6 +120,31 @@ struct deliver_kernel {
     }
   }
 };
+
+#if MODYN_WITH_OPENMP
+// A host kernel's events on a team of threads: thread k adds into the
+// postsynaptic neurons of its range only (found by bisection in each row,
+// whose targets are sorted), every neuron's sum in spike order as on one
+// thread: bit-identical results, no atomics.
+template <class Kernel>
+void deliver_on_team(int threads, const Kernel& kernel, std::size_t count, std::int64_t n_post) {
+#pragma omp parallel num_threads(threads)
+  {
+    const std::int64_t k = omp_get_thread_num(), size = omp_get_num_threads();
+    const std::int32_t lo = std::int32_t(n_post * k / size), hi = std::int32_t(n_post * (k + 1) / size);
+    for (std::size_t s = 0; s < count; ++s) {
+      std::int64_t row = 0;
+      typename Kernel::value_type* trace = nullptr;
+      if (!kernel.locate(kernel.ids[s], row, trace)) continue;
+      const std::int32_t* begin = kernel.targets + kernel.row_offsets[row];
+      const std::int32_t* end = kernel.targets + kernel.row_offsets[row + 1];
+      const std::int32_t* from = std::lower_bound(begin, end, lo);
+      const std::int32_t* to = std::lower_bound(from, end, hi);
+      kernel.add(trace, from - kernel.targets, to - kernel.targets, 1);
+    }
+  }
+}
+#endif
 
 // g += ring slot; slot = 0.
 template <class T>
@@ -231,6 +280,15 @@ class SparseConn : public Module<SparseConn<T, B>> {
         static_cast<std::int64_t>(g.size()),
         static_cast<std::int64_t>(now_),
         static_cast<std::int64_t>(ring_slots_)};
+#if MODYN_WITH_OPENMP
+    if constexpr (std::is_same_v<B, cpu>) {
+      const std::size_t events = arriving.size() * synapses() / std::max<std::size_t>(n_pre_, 1);
+      if (on.splits(events)) {
+        detail::deliver_on_team(on.threads, kernel, arriving.size(), static_cast<std::int64_t>(n_post_));
+        return;
+      }
+    }
+#endif
     B::launch(on, arriving.size() * lanes, kernel, touches(arriving.data(), arriving.size()),
               touches(row_offsets_.data(), row_offsets_.size()), touches(targets_.data(), targets_.size()),
               touches(weight->data(), weight->size()), touches(delay_steps_.data(), delay_steps_.size()),
