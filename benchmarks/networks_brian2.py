@@ -8,7 +8,9 @@ benchmarks/run_networks. Prints one line:
 sim_s is the standalone program's own time of the run (code generation and
 the C++ build excluded). Run with Debian's python3-brian (/usr/bin/python3).
 
-    networks_brian2.py coba|cuba|cobahh N T_seconds seed build_dir
+    networks_brian2.py coba|cuba|cobahh N T_seconds seed build_dir [threads]
+
+threads > 1: Brian2's OpenMP (prefs.devices.cpp_standalone.openmp_threads).
 """
 import sys
 
@@ -16,8 +18,9 @@ from brian2 import (NeuronGroup, PoissonGroup, SpikeMonitor, Synapses, defaultcl
                     prefs, run, second, seed, set_device, siemens, umetre, cm, ufarad, msiemens, pF)
 
 model, N, T, rng_seed, build_dir = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+threads = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 set_device("cpp_standalone", directory=build_dir, build_on_run=False)
-prefs.devices.cpp_standalone.openmp_threads = 0
+prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
 defaultclock.dt = 0.1 * ms
 seed(rng_seed)
 p = 0.02 if N <= 4000 else 80.0 / N

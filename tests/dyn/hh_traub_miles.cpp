@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <vector>
 
 #include "modyn/compose/loop_over_time.hpp"
 #include "modyn/compose/monitor.hpp"
@@ -43,4 +44,29 @@ TEST_CASE("HHTraubMiles: a driven cell spikes once per action potential", "[dyn]
   // Every spike is an action potential: V above -20 mV there.
   for (std::size_t k = 0; k < spikes.size(); ++k) CHECK(V(std::size_t(spikes.steps[k]), 0) > -20.f);
   CHECK_THROWS_WITH(dyn::HHTraubMiles<float>(1, {.Cm = 0.f}), Contains("Cm must be > 0"));
+}
+
+TEST_CASE("HHTraubMiles: the shared-exp rates equal the benchmark's formulas over the whole range", "[dyn][neuron]") {
+  // Every rate from slope = -(alpha + beta) and offset = alpha, in float,
+  // against the formulas in double, from -60 to +160 mV past VT and at the
+  // removable singularities u = 13, 15 and 40 (and just off them).
+  std::vector<double> us;
+  for (double u = -60; u <= 160; u += 0.37) us.push_back(u);
+  for (const double u0 : {13.0, 15.0, 40.0})
+    for (const double d : {0.0, 1e-5, -1e-4, 3e-3, -0.02, 0.05}) us.push_back(u0 + d);
+  const auto exprel = [](double y) { return y == 0 ? 1.0 : y / std::expm1(y); };
+  for (const double u : us) {
+    INFO("u = " << u);
+    const auto [m, h, n] = dyn::traub_miles_rates::gates(static_cast<float>(u));
+    const double uf = static_cast<float>(u);  // the float the rates saw
+    const double alpha_m = 1.28 * exprel((13 - uf) / 4), beta_m = 1.4 * exprel((uf - 40) / 5);
+    const double alpha_h = 0.128 * std::exp((17 - uf) / 18), beta_h = 4 / (1 + std::exp((40 - uf) / 5));
+    const double alpha_n = 0.16 * exprel((15 - uf) / 5), beta_n = 0.5 * std::exp((10 - uf) / 40);
+    CHECK(m.offset == Approx(alpha_m).epsilon(1e-5));
+    CHECK(-m.slope == Approx(alpha_m + beta_m).epsilon(1e-5));
+    CHECK(h.offset == Approx(alpha_h).epsilon(1e-5));
+    CHECK(-h.slope == Approx(alpha_h + beta_h).epsilon(1e-5));
+    CHECK(n.offset == Approx(alpha_n).epsilon(1e-5));
+    CHECK(-n.slope == Approx(alpha_n + beta_n).epsilon(1e-5));
+  }
 }

@@ -41,24 +41,39 @@ namespace modyn::dyn {
 
 namespace traub_miles_rates {
 using hh_rates::c;
-using hh_rates::ratio;
 
-// dx/dt = alpha (1 - x) - beta x, as slope x + offset, for gate m (0), h
-// (1), n (2) at u = V - VT.
-template <int Gate, class V>
-MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> gate(const V& u) {
-  V alpha, beta;
-  if constexpr (Gate == 0) {
-    alpha = c<V>(0.32) * ratio(u - c<V>(13), 4.0);
-    beta = c<V>(0.28) * ratio(c<V>(40) - u, 5.0);
-  } else if constexpr (Gate == 1) {
-    alpha = c<V>(0.128) * math::exp((c<V>(17) - u) * c<V>(1 / 18.0));
-    beta = c<V>(4) / (c<V>(1) + math::exp((c<V>(40) - u) * c<V>(1 / 5.0)));
-  } else {
-    alpha = c<V>(0.032) * ratio(u - c<V>(15), 5.0);
-    beta = c<V>(0.5) * math::exp((c<V>(10) - u) * c<V>(1 / 40.0));
-  }
-  return {-(alpha + beta), alpha};
+// y / (exp(y) - 1) from em1 = exp(y) - 1, and its series
+// 1 - y/2 + y^2/12 - y^4/720 + y^6/30240 for |y| < 0.3, where em1, formed
+// from an exp, has lost digits (the series' error there is below 1e-10).
+template <class V>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V exprel_inverse(const V& y, const V& em1) {
+  const auto small = math::abs(y) < c<V>(0.3);
+  const V y2 = y * y;
+  const V series =
+      c<V>(1) + y * c<V>(-0.5) + y2 * (c<V>(1.0 / 12) + y2 * (c<V>(-1.0 / 720) + y2 * c<V>(1.0 / 30240)));
+  return math::select(small, series, y / math::select(small, c<V>(1), em1));
+}
+
+// The three gates' dx/dt = alpha (1 - x) - beta x, as slope x + offset, at
+// u = V - VT. Two exps for the six rates: w = exp(-u / 40) gives
+// exp((10 - u) / 40) = w e^(1/4), exp((13 - u) / 4) = w^10 e^(13/4),
+// exp((15 - u) / 5) = w^8 e^3 and exp((u - 40) / 5) = e^-8 / w^8 (relative
+// error 10 ulps of w at most); alpha_h needs exp((17 - u) / 18) of its own.
+template <class V>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<linear<V>, linear<V>, linear<V>> gates(const V& u) {
+  const V w = math::exp(u * c<V>(-1.0 / 40));
+  const V w2 = w * w, w4 = w2 * w2, w8 = w4 * w4;
+  const V e_m = w8 * w2 * c<V>(25.790339917193062);     // exp((13 - u) / 4); e^(13/4)
+  const V e_n = w8 * c<V>(20.085536923187668);          // exp((15 - u) / 5); e^3
+  const V e_b = c<V>(3.3546262790251185e-4) / w8;       // exp((u - 40) / 5); e^-8
+  const V alpha_m = c<V>(1.28) * exprel_inverse((c<V>(13) - u) * c<V>(0.25), e_m - c<V>(1));
+  const V beta_m = c<V>(1.4) * exprel_inverse((u - c<V>(40)) * c<V>(0.2), e_b - c<V>(1));
+  const V alpha_h = c<V>(0.128) * math::exp((c<V>(17) - u) * c<V>(1.0 / 18));
+  const V beta_h = c<V>(4) * e_b / (e_b + c<V>(1));
+  const V alpha_n = c<V>(0.16) * exprel_inverse((c<V>(15) - u) * c<V>(0.2), e_n - c<V>(1));
+  const V beta_n = c<V>(0.6420127083438707) * w;       // 0.5 e^(1/4)
+  return {linear<V>{-(alpha_m + beta_m), alpha_m}, linear<V>{-(alpha_h + beta_h), alpha_h},
+          linear<V>{-(alpha_n + beta_n), alpha_n}};
 }
 }  // namespace traub_miles_rates
 
@@ -186,9 +201,8 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
             const linear<Vec> dv{
                 (I.slope - g_sodium - g_potassium - Vec(gl)) * Vec(inv_c),
                 (g_sodium * Vec(ena) + g_potassium * Vec(ek) + Vec(gl_el) + I.offset) * Vec(inv_c)};
-            const Vec shifted = u - Vec(vt);
-            return std::tuple{dv, traub_miles_rates::gate<0>(shifted), traub_miles_rates::gate<1>(shifted),
-                              traub_miles_rates::gate<2>(shifted)};
+            const auto [dm, dh, dn] = traub_miles_rates::gates(u - Vec(vt));
+            return std::tuple{dv, dm, dh, dn};
           },
           t, dt, v, gm, gh, gn);
       const auto free = !(left > Vec(half_step));
