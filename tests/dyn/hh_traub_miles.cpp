@@ -46,7 +46,8 @@ TEST_CASE("HHTraubMiles: a driven cell spikes once per action potential", "[dyn]
   CHECK_THROWS_WITH(dyn::HHTraubMiles<float>(1, {.Cm = 0.f}), Contains("Cm must be > 0"));
 }
 
-TEST_CASE("HHTraubMiles: the shared-exp rates equal the benchmark's formulas over the whole range", "[dyn][neuron]") {
+TEST_CASE("HHTraubMiles: the shared-exp rates equal the benchmark's formulas over the whole range",
+          "[dyn][neuron]") {
   // Every rate from slope = -(alpha + beta) and offset = alpha, in float,
   // against the formulas in double, from -60 to +160 mV past VT and at the
   // removable singularities u = 13, 15 and 40 (and just off them).

@@ -29,6 +29,17 @@
 #define MODYN_ALWAYS_INLINE inline
 #endif
 
+// The same for a lambda inside a kernel (a model's right-hand side), after
+// its parameter list: [&](double t, const V& v) MODYN_INLINE_LAMBDA { ... }.
+// Without it, a large right-hand side (HH: four derivatives, six rates) is
+// compiled as a call whose tuple of vectors goes through memory. (nvcc's
+// passes: left to its inliner.)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+#define MODYN_INLINE_LAMBDA __attribute__((always_inline))
+#else
+#define MODYN_INLINE_LAMBDA
+#endif
+
 // Element access `tensor(i, j)` is bounds-checked when this is 1; by default
 // in debug builds (NDEBUG not defined). Define it to 0 or 1 before including
 // any modyn header to override.

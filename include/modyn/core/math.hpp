@@ -121,6 +121,11 @@ struct call {
 };
 }  // namespace adl
 
+// A faster exp for a vector type than its own, where a backend has one
+// (backend/detail/xsimd.hpp: AVX-512 float vectors): fast_exp<V>::of(x).
+template <class Vec>
+struct fast_exp;
+
 // The primitives: std:: for numbers, the value type's own function
 // otherwise.
 template <class Vec>
@@ -129,6 +134,8 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
     return portable::exp(x);
   else if constexpr (std::is_arithmetic_v<Vec>)
     return std::exp(x);
+  else if constexpr (requires { fast_exp<Vec>::of(x); })
+    return fast_exp<Vec>::of(x);
   else
     return adl::call::exp_of(x);
 }

@@ -131,7 +131,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& adapt, Vec& fired, Mask& emitted,
                                                           const Input& input) const {
       Method::step(
-          [&](double, const Vec& x, const Vec& y) {
+          [&](double, const Vec& x, const Vec& y) MODYN_INLINE_LAMBDA {
             // Above V_th the neuron has spiked: the right-hand side is held at
             // its value at V_th, so that the stages of rk2/rk4 inside a
             // run-away step cannot feed huge Vec into w (Vec is reset, w is not).

@@ -169,7 +169,7 @@ class HH : public Module<HH<T, B, Method>> {
                                                           Mask& emitted, const Input& input) const {
       const Vec v_old = v;
       Method::step(
-          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
+          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) MODYN_INLINE_LAMBDA {
             const Vec g_na = Vec(gna) * x_m * x_m * x_m * x_h;
             const Vec n2 = x_n * x_n;
             const Vec g_k = Vec(gk) * n2 * n2;

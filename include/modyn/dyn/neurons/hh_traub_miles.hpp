@@ -63,15 +63,15 @@ template <class V>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<linear<V>, linear<V>, linear<V>> gates(const V& u) {
   const V w = math::exp(u * c<V>(-1.0 / 40));
   const V w2 = w * w, w4 = w2 * w2, w8 = w4 * w4;
-  const V e_m = w8 * w2 * c<V>(25.790339917193062);     // exp((13 - u) / 4); e^(13/4)
-  const V e_n = w8 * c<V>(20.085536923187668);          // exp((15 - u) / 5); e^3
-  const V e_b = c<V>(3.3546262790251185e-4) / w8;       // exp((u - 40) / 5); e^-8
+  const V e_m = w8 * w2 * c<V>(25.790339917193062);  // exp((13 - u) / 4); e^(13/4)
+  const V e_n = w8 * c<V>(20.085536923187668);       // exp((15 - u) / 5); e^3
+  const V e_b = c<V>(3.3546262790251185e-4) / w8;    // exp((u - 40) / 5); e^-8
   const V alpha_m = c<V>(1.28) * exprel_inverse((c<V>(13) - u) * c<V>(0.25), e_m - c<V>(1));
   const V beta_m = c<V>(1.4) * exprel_inverse((u - c<V>(40)) * c<V>(0.2), e_b - c<V>(1));
   const V alpha_h = c<V>(0.128) * math::exp((c<V>(17) - u) * c<V>(1.0 / 18));
   const V beta_h = c<V>(4) * e_b / (e_b + c<V>(1));
   const V alpha_n = c<V>(0.16) * exprel_inverse((c<V>(15) - u) * c<V>(0.2), e_n - c<V>(1));
-  const V beta_n = c<V>(0.6420127083438707) * w;       // 0.5 e^(1/4)
+  const V beta_n = c<V>(0.6420127083438707) * w;  // 0.5 e^(1/4)
   return {linear<V>{-(alpha_m + beta_m), alpha_m}, linear<V>{-(alpha_h + beta_h), alpha_h},
           linear<V>{-(alpha_n + beta_n), alpha_n}};
 }
@@ -193,7 +193,7 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
                                                           Vec& left, Mask& emitted,
                                                           const Input& input) const {
       Method::step(
-          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) {
+          [&](double, const Vec& u, const Vec& x_m, const Vec& x_h, const Vec& x_n) MODYN_INLINE_LAMBDA {
             const Vec g_sodium = Vec(gna) * x_m * x_m * x_m * x_h;
             const Vec n2 = x_n * x_n;
             const Vec g_potassium = Vec(gkd) * n2 * n2;

@@ -146,7 +146,7 @@ class Izhikevich : public Module<Izhikevich<T, B, Method>> {
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& w, Vec& fired, Mask& emitted,
                                                           const Input& input) const {
       Method::step(
-          [&](double, const Vec& x, const Vec& y) {
+          [&](double, const Vec& x, const Vec& y) MODYN_INLINE_LAMBDA {
             const linear<Vec> I = input(x);
             // f(x) = 0.04 x^2 + 5 x + 140 - y + I(x), as its tangent at x.
             const linear<Vec> dv{Vec(T(0.08)) * x + Vec(T(5)) + I.slope,

@@ -73,7 +73,7 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
     template <class Vec, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, const Input& input) const {
       Method::step(
-          [&](double, const Vec& u) {
+          [&](double, const Vec& u) MODYN_INLINE_LAMBDA {
             const linear<Vec> I = input(u);
             return linear<Vec>{Vec(leak) + Vec(gain) * I.slope, Vec(drive) + Vec(gain) * I.offset};
           },

@@ -133,7 +133,7 @@ class LIF : public Module<LIF<T, B, Method>> {
       const auto refractory = left > Vec(half_step);
       Vec next = v;
       Method::step(
-          [&](double, const Vec& u) {
+          [&](double, const Vec& u) MODYN_INLINE_LAMBDA {
             const linear<Vec> I = input(u);
             return linear<Vec>{Vec(leak) + Vec(gain) * I.slope, Vec(drive) + Vec(gain) * I.offset};
           },
