@@ -54,6 +54,8 @@ inline RunArguments parse_run_arguments(int argc, char** argv) {
       a.p = std::stod(value);
     else if (key == "out")
       a.out = value;
+    else if (key == "threads")
+      a.threads = std::stoi(value);
     else if (key == "progress" && value == "always")
       a.progress = modyn::Progress::always;
     else if (key == "progress" && value == "never")
