@@ -1,14 +1,18 @@
 // save_npy / load_npy: the exact bytes numpy writes, round trips of every
-// element type at ranks 0 to 4, SpikeRecord as (K, 2) rows, one crafted
-// corrupt file per error load_npy reports, and files exchanged with numpy
-// itself (/usr/bin/python3 with numpy, from scripts/setup-deps: without it the
-// test fails).
+// element type at ranks 0 to 4 (typed tensors, and StateEntry of every DType),
+// SpikeRecord as (K, 2) rows, one crafted corrupt file per error load_npy
+// reports, atomic writes, and files exchanged with numpy itself
+// (/usr/bin/python3 with numpy, from scripts/setup-deps: without it the test
+// fails).
 #include "modyn/io/npy.hpp"
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -28,12 +32,17 @@
 #include "support/helpers.hpp"
 
 using Catch::Matchers::Contains;
+using modyn::DType;
 using modyn::Shape;
 using modyn::SpikeRecord;
+using modyn::StateEntry;
 using modyn::Tensor;
+using modyn::io::from_npy;
 using modyn::io::load_npy;
+using modyn::io::load_npy_entry;
 using modyn::io::load_npy_record;
 using modyn::io::save_npy;
+using modyn::io::to_npy;
 namespace fs = std::filesystem;
 
 namespace {
@@ -71,6 +80,10 @@ class TempDir {
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string read_bytes_of(const std::vector<std::byte>& bytes) {
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 void write_bytes(const fs::path& path, std::string_view bytes) {
@@ -134,6 +147,42 @@ Tensor<T> sample(Shape shape) {
     }
   }
   return x;
+}
+
+// Runs f under a file-size limit of `bytes` (writes past it fail with EFBIG
+// rather than killing the process with SIGXFSZ); returns what f returns.
+template <class F>
+auto with_file_size_limit(rlim_t bytes, F f) {
+  rlimit old{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = old;
+  limited.rlim_cur = bytes;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  struct Restore {
+    rlimit limit;
+    decltype(previous) handler;
+    ~Restore() {
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+      std::signal(SIGXFSZ, handler);
+    }
+  } restore{old, previous};
+  return f();
+}
+
+std::vector<std::byte> as_byte_vector(std::string_view s) {
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  return {p, p + s.size()};
+}
+
+// An entry of dtype d and the given shape whose bytes differ from element
+// to element (bools are 0 or 1).
+StateEntry sample_entry(DType d, const Shape& shape) {
+  std::vector<std::byte> bytes(shape.size() * modyn::dtype_size(d));
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = d == DType::boolean ? std::byte{i % 3 == 0} : static_cast<std::byte>((i * 37 + 11) & 0xff);
+  }
+  return StateEntry(d, shape, bytes);
 }
 
 }  // namespace
@@ -429,6 +478,176 @@ TEST_CASE("load_npy names the file and the problem", "[npy]") {
   }
 }
 
+TEST_CASE("entries of every dtype but bfloat16 round trip through .npy", "[npy][entry]") {
+  const TempDir dir;
+  const fs::path file = dir / "x.npy";
+  for (const DType d : modyn::all_dtypes) {
+    if (d == DType::bfloat16) continue;
+    for (const Shape shape : {Shape{}, Shape{5}, Shape{2, 3}, Shape{2, 1, 3, 2}, Shape{0}, Shape{2, 0}}) {
+      CAPTURE(d, shape);
+      const StateEntry entry = sample_entry(d, shape);
+      save_npy(file, entry);
+      const std::vector<std::byte> bytes = to_npy(entry);
+      CHECK(as_byte_vector(read_bytes(file)) == bytes);
+      CHECK(load_npy_entry(file) == entry);
+      CHECK(from_npy(bytes) == entry);
+    }
+  }
+}
+
+TEST_CASE("entries and typed tensors give the same files", "[npy][entry]") {
+  const TempDir dir;
+  const Tensor<std::int16_t> x = sample<std::int16_t>({2, 3});
+  save_npy(dir / "typed.npy", x);
+  save_npy(dir / "entry.npy", StateEntry(x));
+  CHECK(read_bytes(dir / "typed.npy") == read_bytes(dir / "entry.npy"));
+  CHECK(load_npy_entry(dir / "typed.npy").as<std::int16_t>() == x);
+  CHECK(load_npy<std::int16_t>(dir / "entry.npy") == x);
+
+  // numpy's spelling of each dtype, float16 included.
+  const auto descr_of = [](DType d) {
+    const std::string dict = read_bytes_of(to_npy(sample_entry(d, Shape{1})));
+    return dict.substr(10 + 11, dict.find('\'', 10 + 11) - 10 - 11);
+  };
+  CHECK(descr_of(DType::float16) == "<f2");
+  CHECK(descr_of(DType::float32) == "<f4");
+  CHECK(descr_of(DType::float64) == "<f8");
+  CHECK(descr_of(DType::int8) == "|i1");
+  CHECK(descr_of(DType::uint8) == "|u1");
+  CHECK(descr_of(DType::int32) == "<i4");
+  CHECK(descr_of(DType::uint64) == "<u8");
+  CHECK(descr_of(DType::boolean) == "|b1");
+}
+
+TEST_CASE("a float16 .npy holds numpy's half-precision bits", "[npy][entry]") {
+  // 1.0, -2.0, 0.5 and infinity in IEEE 754 half precision, little-endian.
+  const std::string data("\x00\x3c\x00\xc0\x00\x38\x00\x7c", 8);
+  const StateEntry half =
+      from_npy(as_byte_vector(npy_file("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }", data)),
+               "half.npy");
+  CHECK(half.dtype() == DType::float16);
+  CHECK(half.shape() == Shape{2, 2});
+  CHECK(half.bytes().size() == 8);
+  CHECK(std::equal(half.bytes().begin(), half.bytes().end(), as_byte_vector(data).begin()));
+  // The bytes numpy writes for np.array([[1, -2], [0.5, np.inf]], np.float16).
+  CHECK(read_bytes_of(to_npy(half)) == std::string("\x93NUMPY\x01\x00\x76\x00", 10) +
+                                           "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }" +
+                                           std::string(20 + 38, ' ') + "\n" + data);
+}
+
+TEST_CASE("bfloat16 has no .npy form", "[npy][entry]") {
+  const TempDir dir;
+  const fs::path file = dir / "x.npy";
+  save_npy(file, Tensor<float>{1.0f});
+  const std::string before = read_bytes(file);
+  const StateEntry bf16 = sample_entry(DType::bfloat16, Shape{3});
+  const std::string msg = message_of<modyn::io_error>([&] { save_npy(file, bf16); });
+  REQUIRE_THAT(msg, Contains("modyn::io::save_npy: '" + file.string() + "'") &&
+                        Contains("bfloat16 has no numpy dtype") && Contains("save_safetensors") &&
+                        Contains("float32"));
+  CHECK(read_bytes(file) == before);
+  REQUIRE_THAT(message_of<modyn::io_error>([&] { (void)to_npy(bf16); }),
+               Contains("modyn::io::to_npy") && Contains("bfloat16"));
+}
+
+TEST_CASE("versions 2.0 and 3.0: a 32-bit header length", "[npy][entry]") {
+  const std::string data("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);  // 1.0f, 2.0f
+  const std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+  const StateEntry expected(Tensor<float>{1.0f, 2.0f});
+
+  SECTION("hand-made 2.0 and 3.0 files load, from memory and from disk") {
+    const char major = GENERATE(char{2}, char{3});
+    const std::string bytes = npy_file(dict, data, major);
+    REQUIRE(bytes.size() % 64 == 8);  // the 12-byte preamble is part of the padding
+    CHECK(from_npy(as_byte_vector(bytes)) == expected);
+    const TempDir dir;
+    write_bytes(dir / "v.npy", bytes);
+    CHECK(load_npy_entry(dir / "v.npy") == expected);
+    CHECK(load_npy<float>(dir / "v.npy") == Tensor<float>{1.0f, 2.0f});
+  }
+  SECTION("the writer switches to 2.0 where 1.0's 16-bit length cannot hold the header") {
+    // Shapes of rank <= 4 never need it; the rule is checked on the header
+    // writer itself with a dict padded past 65535 bytes (spaces after '}'
+    // are allowed, as numpy's own padding is).
+    using modyn::io::detail::npy_wrap_header;
+    const auto version_and_length = [](const std::string& header) {
+      const auto byte = [&](std::size_t i) {
+        return static_cast<std::size_t>(static_cast<unsigned char>(header[i]));
+      };
+      const std::size_t length =
+          header[6] == 1 ? byte(8) | byte(9) << 8 : byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24;
+      return std::pair<int, std::size_t>(header[6], length);
+    };
+    // A 1.0 header is 10 + n + 1 bytes padded with 1 to 64 spaces to a
+    // multiple of 64, its length after the 10-byte preamble at most 65535:
+    // the largest is 65536 bytes in all, holding a dict of n = 65524 bytes.
+    for (std::size_t n = 65400; n < 65600; ++n) {
+      CAPTURE(n);
+      const std::string header = npy_wrap_header(dict + std::string(n - dict.size(), ' '));
+      const auto [version, length] = version_and_length(header);
+      CHECK(version == (n <= 65524 ? 1 : 2));
+      CHECK(header.size() == (version == 1 ? 10 : 12) + length);
+      CHECK(header.size() % 64 == 0);
+      CHECK(header.back() == '\n');
+    }
+    const std::string v2 = npy_wrap_header(dict + std::string(70000, ' '));
+    CHECK(version_and_length(v2).first == 2);
+    CHECK(from_npy(as_byte_vector(v2 + data)) == expected);
+  }
+}
+
+TEST_CASE("load_npy_entry and from_npy name the file and the problem", "[npy][entry]") {
+  const std::string f4x2("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);
+  const auto error_of = [](const std::string& bytes) {
+    return message_of<modyn::io_error>([&] { (void)from_npy(as_byte_vector(bytes), "mem.npy"); });
+  };
+  const auto header = [](std::string_view descr, std::string_view shape) {
+    return "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + std::string(shape) +
+           ", }";
+  };
+
+  SECTION("dtypes modyn has no type for") {
+    REQUIRE_THAT(error_of(npy_file(header("<c8", "(1,)"), f4x2)),
+                 Contains("modyn::io::load_npy: 'mem.npy'") && Contains("holds '<c8' (complex64)") &&
+                     Contains("a dtype modyn does not read") && Contains("float16"));
+    REQUIRE_THAT(error_of(npy_file(header("|O", "(1,)"), f4x2)),
+                 Contains("holds '|O', a dtype modyn does not read"));
+    REQUIRE_THAT(error_of(npy_file(header("<U2", "(1,)"), f4x2)), Contains("holds '<U2'"));
+    REQUIRE_THAT(error_of(npy_file(header("|V2", "(2,)"), f4x2)), Contains("holds '|V2'"));
+  }
+  SECTION("big-endian data") {
+    REQUIRE_THAT(error_of(npy_file(header(">f2", "(4,)"), f4x2)),
+                 Contains("big-endian data '>f2' (big-endian float16)") && Contains("astype('<f2')"));
+    // A single byte has no byte order.
+    CHECK(from_npy(as_byte_vector(npy_file(header(">i1", "(2,)"), "\x01\xff"))).dtype() == DType::int8);
+  }
+  SECTION("truncated, trailing and malformed files") {
+    REQUIRE_THAT(error_of(npy_file(header("<f4", "(3,)"), f4x2)),
+                 Contains("'mem.npy'") && Contains("the data is truncated") && Contains("needs 12 bytes") &&
+                     Contains("the file has 8 after the header"));
+    REQUIRE_THAT(error_of(npy_file(header("<f2", "(2,)"), f4x2)),
+                 Contains("4 trailing bytes after the data"));
+    REQUIRE_THAT(error_of(std::string("\x93NUMPY\x01\x00\x10", 9)),
+                 Contains("the file ends inside the header length (the file has 9 bytes)"));
+    REQUIRE_THAT(error_of(std::string("\x93NUMPY\x03\x00\xff\xff\xff\xff", 12)),
+                 Contains("header length (4294967295 bytes) runs past the end of the file"));
+    REQUIRE_THAT(error_of(npy_file("{'descr': '<f4', 'shape': (2,), }", f4x2)),
+                 Contains("no 'fortran_order' key"));
+    REQUIRE_THAT(error_of(npy_file(header("|b1", "(2,)"), std::string("\x00\x07", 2))),
+                 Contains("bool element 1 holds the byte 7"));
+    REQUIRE_THAT(error_of(npy_file(header("<f4", "(1, 1, 1, 1, 2)"), f4x2)), Contains("has rank 5"));
+  }
+  SECTION("load_npy_entry names the path") {
+    const TempDir dir;
+    write_bytes(dir / "c.npy", npy_file(header("<c8", "(1,)"), f4x2));
+    REQUIRE_THAT(
+        message_of<modyn::io_error>([&] { (void)load_npy_entry(dir / "c.npy"); }),
+        Contains("modyn::io::load_npy: '" + (dir / "c.npy").string() + "'") && Contains("complex64"));
+    REQUIRE_THAT(message_of<modyn::io_error>([&] { (void)load_npy_entry(dir / "none.npy"); }),
+                 Contains("none.npy") && Contains("does not exist"));
+  }
+}
+
 TEST_CASE("save_npy names the path it cannot write", "[npy]") {
   const TempDir dir;
   const Tensor<float> x(Shape{2}, {1, 2});
@@ -442,11 +661,20 @@ TEST_CASE("save_npy names the path it cannot write", "[npy]") {
     const std::string msg = message_of<modyn::io_error>([&] { save_npy(dir.path(), x); });
     REQUIRE_THAT(msg, Contains(dir.path().string()) && Contains("is a directory"));
   }
-  SECTION("a full disk") {
-    // Linux always has /dev/full; a machine without it must not pass silently.
-    REQUIRE(fs::exists("/dev/full"));
-    const std::string msg = message_of<modyn::io_error>([&] { save_npy("/dev/full", x); });
-    REQUIRE_THAT(msg, Contains("/dev/full") && Contains("writing failed"));
+  SECTION("a full disk, which leaves the earlier file whole") {
+    // save_npy writes atomically (a temporary file renamed into place), so it
+    // cannot be pointed at /dev/full; a file-size limit makes the kernel
+    // refuse the write past 4 KiB (EFBIG), as a full disk refuses it (ENOSPC).
+    const fs::path file = dir / "x.npy";
+    save_npy(file, x);
+    const std::string before = read_bytes(file);
+    const std::string msg = with_file_size_limit(4096, [&] {
+      return message_of<modyn::io_error>([&] { save_npy(file, Tensor<float>::zeros({10000})); });
+    });
+    REQUIRE_THAT(msg, Contains("modyn::io::save_npy: '" + file.string() + "'") &&
+                          Contains("writing failed after 4096 bytes"));
+    CHECK(read_bytes(file) == before);
+    CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
   }
 }
 
@@ -482,6 +710,8 @@ check("i32_0d", "<i4", (), -7)
 check("i16_4d", "<i2", (2, 1, 3, 2), [i - 6 for i in range(12)])
 check("f32_empty", "<f4", (2, 0), [])
 check("record", "<i8", (3, 2), [0, 5, 2, 1, 9, 5])
+check("f16", "<f2", (2, 2), [1, -2, 0.5, np.inf])
+check("u32_entry", "<u4", (3,), [0, 7, 2**32 - 1])
 
 np.save(f"{d}/np_f64.npy", np.array([[0.1, -2.5], [1e300, 5e-324], [np.inf, -0.0]]))
 np.save(f"{d}/np_i64.npy", np.array([-(2**40), 2**62, -1, 0, 7], dtype=np.int64))
@@ -492,6 +722,8 @@ np.save(f"{d}/np_bool.npy", np.array([True, False, True]))
 np.save(f"{d}/np_u8_empty.npy", np.zeros((2, 0), np.uint8))
 np.save(f"{d}/np_fortran.npy", np.asfortranarray(np.arange(6.0).reshape(2, 3)))
 np.save(f"{d}/np_big_endian.npy", np.arange(3, dtype=">f4"))
+np.save(f"{d}/np_f16.npy", np.array([[1, -2], [0.5, np.inf], [-0.0, 65504]], np.float16))
+np.save(f"{d}/np_c8.npy", np.zeros(2, np.complex64))
 with open(f"{d}/np_v2.npy", "wb") as f:
     np.lib.format.write_array(f, np.arange(4, dtype=np.int64), version=(2, 0))
 )py";
@@ -520,6 +752,9 @@ TEST_CASE("files round trip through numpy", "[npy][numpy]") {
   record.steps = {0, 2, 9};
   record.indices = {5, 1, 5};
   save_npy(dir / "record.npy", record);
+  save_npy(dir / "f16.npy", StateEntry(DType::float16, Shape{2, 2},
+                                       as_byte_vector(std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c", 8))));
+  save_npy(dir / "u32_entry.npy", StateEntry(Tensor<std::uint32_t>{0, 7, 0xffffffffu}));
 
   const fs::path script = dir / "check.py";
   const fs::path log = dir / "python.log";
@@ -557,6 +792,16 @@ TEST_CASE("files round trip through numpy", "[npy][numpy]") {
   CHECK(load_npy<bool>(dir / "np_bool.npy") == bools({true, false, true}));
   CHECK(load_npy<std::uint8_t>(dir / "np_u8_empty.npy").shape() == Shape{2, 0});
   CHECK(load_npy<std::int64_t>(dir / "np_v2.npy") == Tensor<std::int64_t>{0, 1, 2, 3});
+
+  // float16 has no C++ type: it loads as an entry holding numpy's bits.
+  const StateEntry half = load_npy_entry(dir / "np_f16.npy");
+  CHECK(half.dtype() == DType::float16);
+  CHECK(half.shape() == Shape{3, 2});
+  CHECK(read_bytes_of({half.bytes().begin(), half.bytes().end()}) ==
+        std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c\x00\x80\xff\x7b", 12));
+  CHECK(load_npy_entry(dir / "np_i64.npy") == StateEntry(load_npy<std::int64_t>(dir / "np_i64.npy")));
+  REQUIRE_THAT(message_of<modyn::io_error>([&] { (void)load_npy_entry(dir / "np_c8.npy"); }),
+               Contains("np_c8.npy") && Contains("'<c8' (complex64), a dtype modyn does not read"));
 
   REQUIRE_THAT(message_of<modyn::io_error>([&] { load_npy<double>(dir / "np_fortran.npy"); }),
                Contains("np_fortran.npy") && Contains("fortran_order is True"));

@@ -2,6 +2,11 @@
 // recording opens with np.load(path) and an array saved by numpy loads into
 // a Tensor.
 //
+//   io::save_npy("v.npy", tensor);                     // a Tensor<T> on any backend
+//   const auto v = io::load_npy<float>("v.npy");       // the file must hold float32
+//   io::save_npy("w.npy", dict.at("l1.weight"));       // a StateEntry of any dtype
+//   const StateEntry e = io::load_npy_entry("w.npy");  // whatever dtype the file holds
+//
 // The format (numpy.lib.format, "NEP 1"): the magic string "\x93NUMPY", a
 // version (1.0: a 16-bit header length; 2.0 and 3.0: 32-bit), the little-
 // endian header length, then a Python dict literal such as
@@ -9,10 +14,17 @@
 // padded with spaces and a final '\n' to a multiple of 64 bytes, then the
 // elements in row-major (C) order.
 //
+// Every DType but bfloat16 has a numpy dtype ('<f2' is float16). Plain numpy
+// has no bfloat16 (only the ml_dtypes package adds one), so saving such an
+// entry is an io_error that points to safetensors, which stores it.
+//
 // save_npy writes the bytes numpy 1.24 writes for the same array, so files
-// compare equal to np.save's. load_npy trusts nothing in the file: every
-// length is checked against the file size before it is used, and each
-// problem throws modyn::io_error naming the file and what is wrong.
+// compare equal to np.save's, and writes them atomically (io/atomic_file.hpp):
+// a failed save leaves the previous file in place. load_npy trusts nothing
+// in the file: every length is checked against the file size before it is
+// used, and each problem throws modyn::io_error naming the file and what is
+// wrong. to_npy and from_npy do the same in memory; the .npz archives of
+// io/npz.hpp hold their members in this form and parse them with this code.
 #pragma once
 
 #include <algorithm>
@@ -24,18 +36,23 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "modyn/backend/backend.hpp"
 #include "modyn/backend/cpu.hpp"
+#include "modyn/core/dtype.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/spike_record.hpp"
+#include "modyn/io/atomic_file.hpp"
+#include "modyn/module/state_dict.hpp"
 
 namespace modyn::io {
 
@@ -84,6 +101,31 @@ constexpr npy_dtype npy_dtype_of() {
   }
 }
 
+// The numpy type of a DType; bfloat16 has none.
+constexpr std::optional<npy_dtype> npy_dtype_of(DType d) noexcept {
+  switch (d) {
+    case DType::boolean:
+      return npy_dtype{'b', 1};
+    case DType::float16:
+    case DType::float32:
+    case DType::float64:
+      return npy_dtype{'f', dtype_size(d)};
+    case DType::int8:
+    case DType::int16:
+    case DType::int32:
+    case DType::int64:
+      return npy_dtype{'i', dtype_size(d)};
+    case DType::uint8:
+    case DType::uint16:
+    case DType::uint32:
+    case DType::uint64:
+      return npy_dtype{'u', dtype_size(d)};
+    case DType::bfloat16:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // The descr numpy writes: '<' (little-endian) before multi-byte types, '|'
 // (no byte order) before single bytes: '<f4', '|u1'.
 inline std::string npy_descr(npy_dtype d) {
@@ -111,69 +153,93 @@ inline std::string npy_describe(std::string_view descr) {
   return "'" + std::string(descr) + "'" + (name.empty() ? "" : " (" + name + ")");
 }
 
+// How a file's descr compares with a type.
+enum class npy_match { same, big_endian, other };
+
+inline npy_match npy_compare_descr(std::string_view descr, npy_dtype want) {
+  const std::string expected = npy_descr(want);
+  const char order = descr.empty() ? '\0' : descr[0];
+  const bool same_type = descr.size() == expected.size() && descr.substr(1) == expected.substr(1);
+  // One byte has no byte order: numpy writes '|', and '<' or '>' mean the same.
+  const bool single_byte_order = want.size == 1 && (order == '|' || order == '<' || order == '>');
+  if (same_type && (order == '<' || single_byte_order)) return npy_match::same;
+  if (same_type && order == '>') return npy_match::big_endian;
+  return npy_match::other;
+}
+
 // Host byte order to little-endian and back: the same swap.
 inline void npy_swap_bytes(char* bytes, std::size_t count, std::size_t element_size) {
   for (std::size_t i = 0; i < count; ++i)
     std::reverse(bytes + i * element_size, bytes + (i + 1) * element_size);
 }
 
-template <class T>
-constexpr bool npy_needs_swap() {
+inline constexpr bool npy_big_endian_host = [] {
   static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big,
                 "modyn::io: mixed-endian hosts are not supported");
-  return std::endian::native == std::endian::big && sizeof(T) > 1;
+  return std::endian::native == std::endian::big;
+}();
+
+template <class T>
+constexpr bool npy_needs_swap() {
+  return npy_big_endian_host && sizeof(T) > 1;
 }
 
 // ---------------------------------------------------------------- writing
 
-// The preamble and header numpy 1.24 writes for a C-order array: the dict,
-// the growth spaces, then 1 to 64 spaces and '\n' up to a multiple of 64
-// (numpy pads a full 64 rather than 0 when already aligned).
-//
-// At rank <= 4 the dict is under 200 bytes, so the 16-bit length of version
-// 1.0 always suffices: the 2.0 fallback numpy has for huge structured dtypes
-// can never be needed here.
-inline std::string npy_header(npy_dtype dtype, const Shape& shape) {
+// The header dict numpy 1.24 writes for a C-order array, with the spaces it
+// leaves for the first extent to grow.
+inline std::string npy_header_dict(npy_dtype dtype, const Shape& shape) {
   std::string dict =
       "{'descr': '" + npy_descr(dtype) + "', 'fortran_order': False, 'shape': " + shape.to_string() + ", }";
   if (shape.rank() > 0) dict.append(npy_growth_digits - std::to_string(shape[0]).size(), ' ');
-  const std::size_t preamble = npy_magic.size() + 2 + 2;    // magic, version 1.0, 16-bit length
-  const std::size_t unpadded = preamble + dict.size() + 1;  // + the final '\n'
-  dict.append(npy_alignment - unpadded % npy_alignment, ' ');
-  dict += '\n';
+  return dict;
+}
 
-  const std::size_t length = dict.size();
+// The preamble and padded header around a dict, as numpy's
+// _wrap_header_guess_version builds them: 1 to 64 spaces and '\n' up to a
+// multiple of 64 (numpy pads a full 64 rather than 0 when already aligned),
+// in version 1.0 when the padded length fits its 16 bits, else in 2.0 with a
+// 32-bit length. (numpy writes 3.0, a UTF-8 header, only for structured
+// dtypes whose field names are not latin-1; modyn writes no structured
+// dtypes.) At rank <= 4 a plain dtype's dict is under 200 bytes, so save_npy
+// always writes 1.0; 2.0 is kept for the rule's sake and tested directly.
+inline std::string npy_wrap_header(std::string_view dict) {
+  const bool fits_v1 = [&] {
+    const std::size_t unpadded = npy_magic.size() + 2 + 2 + dict.size() + 1;
+    return dict.size() + 1 + (npy_alignment - unpadded % npy_alignment) <= 0xffff;
+  }();
+  const std::size_t length_bytes = fits_v1 ? 2 : 4;
+  const std::size_t unpadded = npy_magic.size() + 2 + length_bytes + dict.size() + 1;
+  const std::size_t length = dict.size() + (npy_alignment - unpadded % npy_alignment) + 1;
+
   std::string out(npy_magic);
-  out += {'\x01', '\x00', static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
-  return out + dict;
+  out += {fits_v1 ? '\x01' : '\x02', '\x00'};
+  for (std::size_t i = 0; i < length_bytes; ++i) out += static_cast<char>((length >> (8 * i)) & 0xff);
+  out += dict;
+  out.append(length - dict.size() - 1, ' ');
+  out += '\n';
+  return out;
+}
+
+inline std::string npy_header(npy_dtype dtype, const Shape& shape) {
+  return npy_wrap_header(npy_header_dict(dtype, shape));
 }
 
 inline std::string npy_save_context(const std::filesystem::path& path) {
   return "modyn::io::save_npy: '" + path.string() + "'";
 }
 
-// Why a file cannot be created, as far as we can tell without errno.
-inline std::string npy_open_failure(const std::filesystem::path& path) {
-  std::error_code ec;
-  const std::filesystem::path parent = path.parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-    return "cannot open for writing: the directory '" + parent.string() + "' does not exist";
-  }
-  if (std::filesystem::is_directory(path, ec)) return "cannot open for writing: it is a directory";
-  return "cannot open for writing (permissions?)";
-}
-
-// Writes header and data; a failure (a missing directory, a full disk) throws
-// io_error naming the path. The stream is closed before the final check so
-// that an error while flushing is seen too.
-inline void npy_write_file(const std::filesystem::path& path, std::string_view header, const char* data,
-                           std::size_t bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw io_error(npy_save_context(path) + ": " + npy_open_failure(path));
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  if (bytes > 0) out.write(data, static_cast<std::streamsize>(bytes));
-  out.close();
-  if (!out) throw io_error(npy_save_context(path) + ": writing failed (disk full?)");
+// Writes header and data atomically; a failure (a missing directory, a full
+// disk) throws io_error naming the path and the reason.
+inline void npy_write_file(const std::filesystem::path& path, std::string_view header,
+                           std::span<const std::byte> data) {
+  write_file_atomically(
+      path,
+      [&](FileWriter& out) {
+        out.write(header);
+        out.write(data);
+      },
+      "modyn::io::save_npy");
 }
 
 // Saves `shape.size()` host elements.
@@ -185,10 +251,49 @@ void npy_save_elements(const std::filesystem::path& path, const Shape& shape, co
     std::vector<char> little(bytes);
     if (bytes > 0) std::memcpy(little.data(), data, bytes);
     npy_swap_bytes(little.data(), shape.size(), sizeof(T));
-    npy_write_file(path, header, little.data(), bytes);
+    npy_write_file(path, header, std::as_bytes(std::span<const char>(little)));
   } else {
-    npy_write_file(path, header, reinterpret_cast<const char*>(data), bytes);
+    npy_write_file(path, header, std::as_bytes(std::span<const T>(data, shape.size())));
   }
+}
+
+// An entry as a .npy file: its header, then its data, which are the entry's
+// own bytes on a little-endian host and a swapped copy on a big-endian one.
+class npy_encoded {
+ public:
+  npy_encoded(std::string header, const StateEntry& entry)
+      : header_(std::move(header)), entry_(entry.bytes()) {
+    if constexpr (npy_big_endian_host) {
+      swapped_.assign(entry_.begin(), entry_.end());
+      npy_swap_bytes(reinterpret_cast<char*>(swapped_.data()), entry.size(), dtype_size(entry.dtype()));
+    }
+  }
+
+  std::string_view header() const noexcept { return header_; }
+  std::span<const std::byte> data() const noexcept {
+    if constexpr (npy_big_endian_host) return swapped_;
+    return entry_;
+  }
+  std::uint64_t size() const noexcept { return header_.size() + entry_.size(); }
+
+ private:
+  std::string header_;
+  std::span<const std::byte> entry_;
+  std::vector<std::byte> swapped_;
+};
+
+// The .npy form of an entry (which must outlive it); bfloat16 is an io_error
+// after `context`.
+inline npy_encoded npy_encode(const StateEntry& entry, const std::string& context) {
+  const std::optional<npy_dtype> type = npy_dtype_of(entry.dtype());
+  if (!type) {
+    throw io_error(
+        context +
+        ": bfloat16 has no numpy dtype (plain numpy has none; only the ml_dtypes package adds one), "
+        "so it has no .npy form: save it with io::save_safetensors, or convert it to float32 "
+        "first (io::convert)");
+  }
+  return npy_encoded(npy_header(*type, entry.shape()), entry);
 }
 
 // ---------------------------------------------------------------- reading
@@ -365,8 +470,12 @@ inline std::string npy_shape_string(const std::vector<std::size_t>& extents) {
   return s + (extents.size() == 1 ? ",)" : ")");
 }
 
-// An open .npy file and how much of it is left; every read is checked
-// against the size found at opening.
+// The two sources the reader reads from, with one interface: npy_input, an
+// open file, and npy_bytes_input, bytes in memory (a file's, or a member of
+// an .npz archive). Both check every read against the size they know, and
+// name what they read ("file" or "member") in messages.
+//
+// An open .npy file and how much of it is left.
 class npy_input {
  public:
   explicit npy_input(const std::filesystem::path& path) : path_(path) {
@@ -384,6 +493,7 @@ class npy_input {
   }
 
   std::string context() const { return "modyn::io::load_npy: '" + path_.string() + "'"; }
+  static constexpr std::string_view noun() noexcept { return "file"; }
 
   [[noreturn]] void fail(const std::string& what) const { throw io_error(context() + ": " + what); }
 
@@ -403,15 +513,61 @@ class npy_input {
     position_ += n;
   }
 
+  // The next n bytes, read into a buffer of the input's own.
+  std::span<const std::byte> view(std::size_t n, std::string_view part) {
+    buffer_.resize(n);
+    read(reinterpret_cast<char*>(buffer_.data()), n, part);
+    return buffer_;
+  }
+
  private:
   std::filesystem::path path_;
   std::ifstream in_;
   std::uintmax_t size_ = 0;
   std::uintmax_t position_ = 0;
+  std::vector<std::byte> buffer_;
+};
+
+// A .npy file in memory. `context` starts each message; `noun` is what the
+// bytes are ("file", or "member" of an archive).
+class npy_bytes_input {
+ public:
+  npy_bytes_input(std::span<const std::byte> bytes, std::string context, std::string_view noun)
+      : bytes_(bytes), context_(std::move(context)), noun_(noun) {}
+
+  const std::string& context() const noexcept { return context_; }
+  std::string_view noun() const noexcept { return noun_; }
+
+  [[noreturn]] void fail(const std::string& what) const { throw io_error(context_ + ": " + what); }
+
+  std::uintmax_t size() const noexcept { return bytes_.size(); }
+  std::uintmax_t remaining() const noexcept { return bytes_.size() - position_; }
+
+  std::span<const std::byte> view(std::size_t n, std::string_view part) {
+    if (n > remaining()) {
+      fail("the " + std::string(noun_) + " ends inside the " + std::string(part) + " (the " +
+           std::string(noun_) + " has " + std::to_string(bytes_.size()) + " bytes)");
+    }
+    const std::span<const std::byte> out = bytes_.subspan(position_, n);
+    position_ += n;
+    return out;
+  }
+
+  void read(char* dst, std::size_t n, std::string_view part) {
+    const std::span<const std::byte> bytes = view(n, part);
+    if (n > 0) std::memcpy(dst, bytes.data(), n);
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::string context_;
+  std::string_view noun_;
+  std::size_t position_ = 0;
 };
 
 // Magic, version and header length; returns the header text.
-inline std::string npy_read_header_text(npy_input& in) {
+template <class Input>
+std::string npy_read_header_text(Input& in) {
   if (in.size() < npy_magic.size()) {
     in.fail("not a .npy file (it has " + std::to_string(in.size()) + " bytes, fewer than the magic string)");
   }
@@ -427,44 +583,64 @@ inline std::string npy_read_header_text(npy_input& in) {
             std::to_string(version[1]) + " (load_npy reads 1.0, 2.0 and 3.0)");
   }
 
-  // Version 1.0 stores the header length in 2 bytes, 2.0 and 3.0 in 4.
+  // Version 1.0 stores the header length in 2 bytes, 2.0 and 3.0 in 4. (3.0
+  // differs from 2.0 only in allowing UTF-8 in the header, which the parser
+  // takes as bytes: the keys and values it accepts are ASCII.)
   const std::size_t length_bytes = version[0] == 1 ? 2 : 4;
   unsigned char length_le[4] = {};
   in.read(reinterpret_cast<char*>(length_le), length_bytes, "header length");
   std::size_t length = 0;
   for (std::size_t i = length_bytes; i-- > 0;) length = length << 8 | length_le[i];
   if (length > in.remaining()) {
-    in.fail("the header length (" + std::to_string(length) + " bytes) runs past the end of the file (" +
-            std::to_string(in.remaining()) + " bytes follow the preamble)");
+    in.fail("the header length (" + std::to_string(length) + " bytes) runs past the end of the " +
+            std::string(in.noun()) + " (" + std::to_string(in.remaining()) + " bytes follow the preamble)");
   }
   std::string text(length, '\0');
   in.read(text.data(), length, "header");
   return text;
 }
 
-// Checks that the file's descr is the one of the requested type.
-inline void npy_check_dtype(const npy_input& in, const std::string& descr, npy_dtype want) {
-  const std::string expected = npy_descr(want);
-  const char order = descr.empty() ? '\0' : descr[0];
-  const bool same_type = descr.size() == expected.size() && descr.substr(1) == expected.substr(1);
-  // One byte has no byte order: numpy writes '|', and '<' or '>' mean the same.
-  const bool single_byte_order = want.size == 1 && (order == '|' || order == '<' || order == '>');
-  if (same_type && (order == '<' || single_byte_order)) return;
-  if (same_type && order == '>') {
-    in.fail("it holds big-endian data " + npy_describe(descr) +
-            ", which load_npy does not read; convert it in numpy with a.astype('" + expected + "')");
-  }
-  in.fail("it holds " + npy_describe(descr) + ", expected " + npy_describe(expected));
+template <class Input>
+npy_header_fields npy_read_header(Input& in) {
+  const std::string text = npy_read_header_text(in);
+  return npy_header_parser(text, in.context()).parse();
 }
 
-// Reads and checks everything before the data, and that the data has exactly
-// the length the shape requires; returns the shape.
-inline Shape npy_read_layout(npy_input& in, npy_dtype want) {
-  const std::string text = npy_read_header_text(in);
-  const npy_header_fields header = npy_header_parser(text, in.context()).parse();
-  const std::string shape = npy_shape_string(header.shape);
+template <class Input>
+[[noreturn]] void npy_refuse_big_endian(const Input& in, const std::string& descr, npy_dtype little) {
+  in.fail("it holds big-endian data " + npy_describe(descr) +
+          ", which load_npy does not read; convert it in numpy with a.astype('" + npy_descr(little) + "')");
+}
 
-  npy_check_dtype(in, header.descr, want);
+// Checks that the file's descr is the one of the requested type.
+template <class Input>
+void npy_check_dtype(const Input& in, const std::string& descr, npy_dtype want) {
+  const npy_match match = npy_compare_descr(descr, want);
+  if (match == npy_match::same) return;
+  if (match == npy_match::big_endian) npy_refuse_big_endian(in, descr, want);
+  in.fail("it holds " + npy_describe(descr) + ", expected " + npy_describe(npy_descr(want)));
+}
+
+// The DType of a file's descr, whichever it is.
+template <class Input>
+DType npy_entry_dtype(const Input& in, const std::string& descr) {
+  for (const DType d : all_dtypes) {
+    const std::optional<npy_dtype> type = npy_dtype_of(d);
+    if (!type) continue;
+    const npy_match match = npy_compare_descr(descr, *type);
+    if (match == npy_match::same) return d;
+    if (match == npy_match::big_endian) npy_refuse_big_endian(in, descr, *type);
+  }
+  in.fail("it holds " + npy_describe(descr) +
+          ", a dtype modyn does not read (it reads bool, int8 to int64, uint8 to uint64, float16, "
+          "float32 and float64, little-endian)");
+}
+
+// Checks the layout the header gives, and that the data that follow have
+// exactly the length the shape requires; returns the shape.
+template <class Input>
+Shape npy_check_layout(Input& in, const npy_header_fields& header, std::size_t element_size) {
+  const std::string shape = npy_shape_string(header.shape);
   // Column-major and row-major agree when there is at most one axis.
   if (header.fortran_order && header.shape.size() > 1) {
     in.fail("fortran_order is True (column-major data of shape " + shape +
@@ -486,12 +662,12 @@ inline Shape npy_read_layout(npy_input& in, npy_dtype want) {
       in.fail("the shape " + shape + " has more elements than fit in memory");
     count *= extent;
   }
-  if (count > max / want.size) in.fail("the shape " + shape + " has more bytes than fit in memory");
-  const std::uintmax_t bytes = count * want.size;
+  if (count > max / element_size) in.fail("the shape " + shape + " has more bytes than fit in memory");
+  const std::uintmax_t bytes = count * element_size;
 
   const std::string needs = "the shape " + shape + " of '" + header.descr + "' needs " +
-                            std::to_string(bytes) + " bytes of data, the file has " +
-                            std::to_string(in.remaining()) + " after the header";
+                            std::to_string(bytes) + " bytes of data, the " + std::string(in.noun()) +
+                            " has " + std::to_string(in.remaining()) + " after the header";
   if (in.remaining() < bytes) in.fail("the data is truncated: " + needs);
   if (in.remaining() > bytes) {
     in.fail(std::to_string(in.remaining() - bytes) + " trailing bytes after the data: " + needs);
@@ -499,23 +675,60 @@ inline Shape npy_read_layout(npy_input& in, npy_dtype want) {
   return Shape(std::span<const std::size_t>(header.shape));
 }
 
+// Reads and checks everything before the data of a file that must hold
+// `want`; returns the shape.
+template <class Input>
+Shape npy_read_layout(Input& in, npy_dtype want) {
+  const npy_header_fields header = npy_read_header(in);
+  npy_check_dtype(in, header.descr, want);
+  return npy_check_layout(in, header, want.size);
+}
+
+// A bool holding a byte other than 0 or 1 is undefined behaviour: the bytes
+// are checked before any element is read as bool.
+template <class Input>
+void npy_check_bools(const Input& in, std::span<const std::byte> bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(bytes[i]);
+    if (byte > 1) {
+      in.fail("bool element " + std::to_string(i) + " holds the byte " + std::to_string(byte) +
+              ", not 0 or 1");
+    }
+  }
+}
+
 // Reads the data into n host elements.
-template <class T>
-void npy_read_elements(npy_input& in, T* data, std::size_t n) {
+template <class T, class Input>
+void npy_read_elements(Input& in, T* data, std::size_t n) {
   char* const bytes = reinterpret_cast<char*>(data);
   in.read(bytes, n * sizeof(T), "data");
   if constexpr (npy_needs_swap<T>()) npy_swap_bytes(bytes, n, sizeof(T));
-  // A bool holding a byte other than 0 or 1 is undefined behaviour: the
-  // bytes are checked before any element is read as bool.
-  if constexpr (std::is_same_v<T, bool>) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto byte = static_cast<unsigned char>(bytes[i]);
-      if (byte > 1) {
-        in.fail("bool element " + std::to_string(i) + " holds the byte " + std::to_string(byte) +
-                ", not 0 or 1");
-      }
-    }
+  if constexpr (std::is_same_v<T, bool>) npy_check_bools(in, std::as_bytes(std::span<const char>(bytes, n)));
+}
+
+// Reads a whole file of any dtype modyn has.
+template <class Input>
+StateEntry npy_read_entry(Input& in) {
+  const npy_header_fields header = npy_read_header(in);
+  const DType dtype = npy_entry_dtype(in, header.descr);
+  const Shape shape = npy_check_layout(in, header, dtype_size(dtype));
+  const std::span<const std::byte> data = in.view(shape.size() * dtype_size(dtype), "data");
+  if (dtype == DType::boolean) npy_check_bools(in, data);
+  if constexpr (npy_big_endian_host) {
+    std::vector<std::byte> host(data.begin(), data.end());
+    npy_swap_bytes(reinterpret_cast<char*>(host.data()), shape.size(), dtype_size(dtype));
+    return StateEntry(dtype, shape, host);
+  } else {
+    return StateEntry(dtype, shape, data);
   }
+}
+
+// A .npy file in memory, parsed by the same code as files: `context` starts
+// each message ("modyn::io::load_npz: 'run.npz': member 'v.npy' at byte 64"),
+// `noun` is what the bytes are called in it.
+inline StateEntry npy_decode(std::span<const std::byte> bytes, std::string context, std::string_view noun) {
+  npy_bytes_input in(bytes, std::move(context), noun);
+  return npy_read_entry(in);
 }
 
 }  // namespace detail
@@ -574,6 +787,24 @@ inline void save_npy(const std::filesystem::path& path, const SpikeRecord& recor
   detail::npy_save_elements(path, Shape{k, 2}, rows.data());
 }
 
+// The bytes of the .npy file that holds the entry, as np.save writes them.
+// Throws io_error for a bfloat16 entry, which numpy cannot hold.
+inline std::vector<std::byte> to_npy(const StateEntry& entry) {
+  const detail::npy_encoded npy = detail::npy_encode(entry, "modyn::io::to_npy");
+  std::vector<std::byte> out(npy.size());
+  std::memcpy(out.data(), npy.header().data(), npy.header().size());
+  if (!npy.data().empty())
+    std::memcpy(out.data() + npy.header().size(), npy.data().data(), npy.data().size());
+  return out;
+}
+
+// Saves an entry of any dtype but bfloat16 (an io_error: numpy has none) as
+// a .npy file, atomically.
+inline void save_npy(const std::filesystem::path& path, const StateEntry& entry) {
+  const detail::npy_encoded npy = detail::npy_encode(entry, detail::npy_save_context(path));
+  detail::npy_write_file(path, npy.header(), npy.data());
+}
+
 // ---------------------------------------------------------------- loading
 
 // Loads a .npy file holding a C-order array of T of rank 0 to 4. Throws
@@ -593,6 +824,19 @@ Tensor<T, B> load_npy(const std::filesystem::path& path) {
     detail::npy_read_elements(in, host.data(), host.size());
     return Tensor<T, B>(shape, std::span<const T>(host.data(), host.size()));
   }
+}
+
+// Loads a .npy file of any dtype modyn has (bool, int8 to int64, uint8 to
+// uint64, float16, float32, float64) as an entry; the same checks as
+// load_npy, and an io_error naming the dtype for any other.
+inline StateEntry load_npy_entry(const std::filesystem::path& path) {
+  detail::npy_input in(path);
+  return detail::npy_read_entry(in);
+}
+
+// The entry of a .npy file held in memory; `name` names it in messages.
+inline StateEntry from_npy(std::span<const std::byte> file, std::string_view name = "<memory>") {
+  return detail::npy_decode(file, "modyn::io::load_npy: '" + std::string(name) + "'", "file");
 }
 
 // Loads the events save_npy(path, record) wrote: an int64 array of shape
