@@ -6,21 +6,14 @@
 // fails).
 #include "modyn/io/npy.hpp"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <limits>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,7 +22,9 @@
 #include <vector>
 
 #include "modyn/core/tensor_print.hpp"  // so that Catch prints tensors on failure
+#include "support/files.hpp"
 #include "support/helpers.hpp"
+#include "support/temp_dir.hpp"
 
 using Catch::Matchers::Contains;
 using modyn::DType;
@@ -43,54 +38,19 @@ using modyn::io::load_npy_entry;
 using modyn::io::load_npy_record;
 using modyn::io::save_npy;
 using modyn::io::to_npy;
+using modyn_test::bytes_of;
+using modyn_test::message_of;
+using modyn_test::read_file;
+using modyn_test::require_system_numpy;
+using modyn_test::run_system_python;
+using modyn_test::sample_entry;
+using modyn_test::TempDir;
+using modyn_test::text_of;
+using modyn_test::with_file_size_limit;
+using modyn_test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-using modyn_test::message_of;
-
-// A fresh directory under the system temp directory, removed with its
-// contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device entropy;
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = fs::temp_directory_path() /
-              ("modyn_test_npy_" + std::to_string(entropy()) + "_" + std::to_string(now + attempt));
-      if (fs::create_directory(path_)) return;
-    }
-    FAIL("cannot create a temporary directory");
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string read_bytes_of(const std::vector<std::byte>& bytes) {
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
-void write_bytes(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
 
 // A hand-made .npy file: the header `dict` padded as numpy pads it, in a
 // preamble of the given major version, then `data`.
@@ -111,7 +71,7 @@ struct SavedHeader {
   std::size_t header_bytes;
 };
 SavedHeader saved_header(const fs::path& path) {
-  const std::string bytes = read_bytes(path);
+  const std::string bytes = read_file(path);
   REQUIRE(bytes.size() >= 10);
   const std::size_t length = static_cast<unsigned char>(bytes[8]) | static_cast<unsigned char>(bytes[9]) << 8;
   return {bytes.substr(10, length), 10 + length};
@@ -149,42 +109,6 @@ Tensor<T> sample(Shape shape) {
   return x;
 }
 
-// Runs f under a file-size limit of `bytes` (writes past it fail with EFBIG
-// rather than killing the process with SIGXFSZ); returns what f returns.
-template <class F>
-auto with_file_size_limit(rlim_t bytes, F f) {
-  rlimit old{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit limited = old;
-  limited.rlim_cur = bytes;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
-  struct Restore {
-    rlimit limit;
-    decltype(previous) handler;
-    ~Restore() {
-      ::setrlimit(RLIMIT_FSIZE, &limit);
-      std::signal(SIGXFSZ, handler);
-    }
-  } restore{old, previous};
-  return f();
-}
-
-std::vector<std::byte> as_byte_vector(std::string_view s) {
-  const auto* p = reinterpret_cast<const std::byte*>(s.data());
-  return {p, p + s.size()};
-}
-
-// An entry of dtype d and the given shape whose bytes differ from element
-// to element (bools are 0 or 1).
-StateEntry sample_entry(DType d, const Shape& shape) {
-  std::vector<std::byte> bytes(shape.size() * modyn::dtype_size(d));
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    bytes[i] = d == DType::boolean ? std::byte{i % 3 == 0} : static_cast<std::byte>((i * 37 + 11) & 0xff);
-  }
-  return StateEntry(d, shape, bytes);
-}
-
 }  // namespace
 
 TEST_CASE("save_npy writes numpy's header and the data, byte for byte", "[npy]") {
@@ -209,7 +133,7 @@ TEST_CASE("save_npy writes numpy's header and the data, byte for byte", "[npy]")
       "\x00\x00\x40\x40"
       "\x00\x00\xc0\x3f",
       24);
-  CHECK(read_bytes(file) == header + data);
+  CHECK(read_file(file) == header + data);
 }
 
 TEST_CASE("save_npy spells dtypes and shapes as numpy does", "[npy]") {
@@ -315,26 +239,26 @@ TEST_CASE("load_npy reads what other writers may write", "[npy]") {
 
   SECTION("format versions 2.0 and 3.0 (a 32-bit header length)") {
     const char major = GENERATE(char{2}, char{3});
-    write_bytes(file, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data, major));
+    write_file(file, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", data, major));
     CHECK(load_npy<float>(file) == expected);
   }
   SECTION("keys in another order, double quotes, no spaces, no padding") {
     const std::string dict = "{\"shape\":(2,),\"fortran_order\":False,\"descr\":\"<f4\"}";
     std::string bytes =
         std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) + '\0' + dict + data;
-    write_bytes(file, bytes);
+    write_file(file, bytes);
     CHECK(load_npy<float>(file) == expected);
   }
   SECTION("Python 2's long suffix in the shape") {
-    write_bytes(file, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2L,), }", data));
+    write_file(file, npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2L,), }", data));
     CHECK(load_npy<float>(file) == expected);
   }
   SECTION("fortran_order True at rank 1, where both orders agree") {
-    write_bytes(file, npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", data));
+    write_file(file, npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", data));
     CHECK(load_npy<float>(file) == expected);
   }
   SECTION("a single-byte type with '<' or '>' instead of '|'") {
-    write_bytes(file, npy_file("{'descr': '>u1', 'fortran_order': False, 'shape': (2,), }", "\x07\xff"));
+    write_file(file, npy_file("{'descr': '>u1', 'fortran_order': False, 'shape': (2,), }", "\x07\xff"));
     CHECK(load_npy<std::uint8_t>(file) == Tensor<std::uint8_t>(Shape{2}, {7, 255}));
   }
 }
@@ -344,7 +268,7 @@ TEST_CASE("load_npy names the file and the problem", "[npy]") {
   const fs::path file = dir / "bad.npy";
   const std::string f4x2("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);
   const auto error_loading = [&]<class T = float>(std::string_view bytes) {
-    write_bytes(file, bytes);
+    write_file(file, bytes);
     return message_of<modyn::io_error>([&] { load_npy<T>(file); });
   };
   const auto header = [](std::string_view descr, std::string_view shape, std::string_view fortran = "False") {
@@ -488,7 +412,7 @@ TEST_CASE("entries of every dtype but bfloat16 round trip through .npy", "[npy][
       const StateEntry entry = sample_entry(d, shape);
       save_npy(file, entry);
       const std::vector<std::byte> bytes = to_npy(entry);
-      CHECK(as_byte_vector(read_bytes(file)) == bytes);
+      CHECK(bytes_of(read_file(file)) == bytes);
       CHECK(load_npy_entry(file) == entry);
       CHECK(from_npy(bytes) == entry);
     }
@@ -500,13 +424,13 @@ TEST_CASE("entries and typed tensors give the same files", "[npy][entry]") {
   const Tensor<std::int16_t> x = sample<std::int16_t>({2, 3});
   save_npy(dir / "typed.npy", x);
   save_npy(dir / "entry.npy", StateEntry(x));
-  CHECK(read_bytes(dir / "typed.npy") == read_bytes(dir / "entry.npy"));
+  CHECK(read_file(dir / "typed.npy") == read_file(dir / "entry.npy"));
   CHECK(load_npy_entry(dir / "typed.npy").as<std::int16_t>() == x);
   CHECK(load_npy<std::int16_t>(dir / "entry.npy") == x);
 
   // numpy's spelling of each dtype, float16 included.
   const auto descr_of = [](DType d) {
-    const std::string dict = read_bytes_of(to_npy(sample_entry(d, Shape{1})));
+    const std::string dict = text_of(to_npy(sample_entry(d, Shape{1})));
     return dict.substr(10 + 11, dict.find('\'', 10 + 11) - 10 - 11);
   };
   CHECK(descr_of(DType::float16) == "<f2");
@@ -522,30 +446,29 @@ TEST_CASE("entries and typed tensors give the same files", "[npy][entry]") {
 TEST_CASE("a float16 .npy holds numpy's half-precision bits", "[npy][entry]") {
   // 1.0, -2.0, 0.5 and infinity in IEEE 754 half precision, little-endian.
   const std::string data("\x00\x3c\x00\xc0\x00\x38\x00\x7c", 8);
-  const StateEntry half =
-      from_npy(as_byte_vector(npy_file("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }", data)),
-               "half.npy");
+  const StateEntry half = from_npy(
+      bytes_of(npy_file("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }", data)), "half.npy");
   CHECK(half.dtype() == DType::float16);
   CHECK(half.shape() == Shape{2, 2});
   CHECK(half.bytes().size() == 8);
-  CHECK(std::equal(half.bytes().begin(), half.bytes().end(), as_byte_vector(data).begin()));
+  CHECK(std::equal(half.bytes().begin(), half.bytes().end(), bytes_of(data).begin()));
   // The bytes numpy writes for np.array([[1, -2], [0.5, np.inf]], np.float16).
-  CHECK(read_bytes_of(to_npy(half)) == std::string("\x93NUMPY\x01\x00\x76\x00", 10) +
-                                           "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }" +
-                                           std::string(20 + 38, ' ') + "\n" + data);
+  CHECK(text_of(to_npy(half)) == std::string("\x93NUMPY\x01\x00\x76\x00", 10) +
+                                     "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }" +
+                                     std::string(20 + 38, ' ') + "\n" + data);
 }
 
 TEST_CASE("bfloat16 has no .npy form", "[npy][entry]") {
   const TempDir dir;
   const fs::path file = dir / "x.npy";
   save_npy(file, Tensor<float>{1.0f});
-  const std::string before = read_bytes(file);
+  const std::string before = read_file(file);
   const StateEntry bf16 = sample_entry(DType::bfloat16, Shape{3});
   const std::string msg = message_of<modyn::io_error>([&] { save_npy(file, bf16); });
   REQUIRE_THAT(msg, Contains("modyn::io::save_npy: '" + file.string() + "'") &&
                         Contains("bfloat16 has no numpy dtype") && Contains("save_safetensors") &&
                         Contains("float32"));
-  CHECK(read_bytes(file) == before);
+  CHECK(read_file(file) == before);
   REQUIRE_THAT(message_of<modyn::io_error>([&] { (void)to_npy(bf16); }),
                Contains("modyn::io::to_npy") && Contains("bfloat16"));
 }
@@ -559,9 +482,9 @@ TEST_CASE("versions 2.0 and 3.0: a 32-bit header length", "[npy][entry]") {
     const char major = GENERATE(char{2}, char{3});
     const std::string bytes = npy_file(dict, data, major);
     REQUIRE(bytes.size() % 64 == 8);  // the 12-byte preamble is part of the padding
-    CHECK(from_npy(as_byte_vector(bytes)) == expected);
+    CHECK(from_npy(bytes_of(bytes)) == expected);
     const TempDir dir;
-    write_bytes(dir / "v.npy", bytes);
+    write_file(dir / "v.npy", bytes);
     CHECK(load_npy_entry(dir / "v.npy") == expected);
     CHECK(load_npy<float>(dir / "v.npy") == Tensor<float>{1.0f, 2.0f});
   }
@@ -592,14 +515,14 @@ TEST_CASE("versions 2.0 and 3.0: a 32-bit header length", "[npy][entry]") {
     }
     const std::string v2 = npy_wrap_header(dict + std::string(70000, ' '));
     CHECK(version_and_length(v2).first == 2);
-    CHECK(from_npy(as_byte_vector(v2 + data)) == expected);
+    CHECK(from_npy(bytes_of(v2 + data)) == expected);
   }
 }
 
 TEST_CASE("load_npy_entry and from_npy name the file and the problem", "[npy][entry]") {
   const std::string f4x2("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);
   const auto error_of = [](const std::string& bytes) {
-    return message_of<modyn::io_error>([&] { (void)from_npy(as_byte_vector(bytes), "mem.npy"); });
+    return message_of<modyn::io_error>([&] { (void)from_npy(bytes_of(bytes), "mem.npy"); });
   };
   const auto header = [](std::string_view descr, std::string_view shape) {
     return "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + std::string(shape) +
@@ -619,7 +542,7 @@ TEST_CASE("load_npy_entry and from_npy name the file and the problem", "[npy][en
     REQUIRE_THAT(error_of(npy_file(header(">f2", "(4,)"), f4x2)),
                  Contains("big-endian data '>f2' (big-endian float16)") && Contains("astype('<f2')"));
     // A single byte has no byte order.
-    CHECK(from_npy(as_byte_vector(npy_file(header(">i1", "(2,)"), "\x01\xff"))).dtype() == DType::int8);
+    CHECK(from_npy(bytes_of(npy_file(header(">i1", "(2,)"), "\x01\xff"))).dtype() == DType::int8);
   }
   SECTION("truncated, trailing and malformed files") {
     REQUIRE_THAT(error_of(npy_file(header("<f4", "(3,)"), f4x2)),
@@ -639,7 +562,7 @@ TEST_CASE("load_npy_entry and from_npy name the file and the problem", "[npy][en
   }
   SECTION("load_npy_entry names the path") {
     const TempDir dir;
-    write_bytes(dir / "c.npy", npy_file(header("<c8", "(1,)"), f4x2));
+    write_file(dir / "c.npy", npy_file(header("<c8", "(1,)"), f4x2));
     REQUIRE_THAT(
         message_of<modyn::io_error>([&] { (void)load_npy_entry(dir / "c.npy"); }),
         Contains("modyn::io::load_npy: '" + (dir / "c.npy").string() + "'") && Contains("complex64"));
@@ -667,13 +590,13 @@ TEST_CASE("save_npy names the path it cannot write", "[npy]") {
     // refuse the write past 4 KiB (EFBIG), as a full disk refuses it (ENOSPC).
     const fs::path file = dir / "x.npy";
     save_npy(file, x);
-    const std::string before = read_bytes(file);
+    const std::string before = read_file(file);
     const std::string msg = with_file_size_limit(4096, [&] {
       return message_of<modyn::io_error>([&] { save_npy(file, Tensor<float>::zeros({10000})); });
     });
     REQUIRE_THAT(msg, Contains("modyn::io::save_npy: '" + file.string() + "'") &&
                           Contains("writing failed after 4096 bytes"));
-    CHECK(read_bytes(file) == before);
+    CHECK(read_file(file) == before);
     CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 1);
   }
 }
@@ -728,15 +651,12 @@ with open(f"{d}/np_v2.npy", "wb") as f:
     np.lib.format.write_array(f, np.arange(4, dtype=np.int64), version=(2, 0))
 )py";
 
-bool python_has_numpy() { return std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0; }
-
 }  // namespace
 
 TEST_CASE("files round trip through numpy", "[npy][numpy]") {
   // scripts/setup-deps installs python3-numpy: without it this test fails
   // rather than passing untested.
-  if (!python_has_numpy())
-    FAIL("/usr/bin/python3 cannot import numpy: run scripts/setup-deps (python3-numpy)");
+  require_system_numpy();
   const TempDir dir;
   save_npy(dir / "f32.npy", Tensor<float>{{1.0f, 2.0f, -0.5f}, {0.25f, 3.0f, 1.5f}});
   save_npy(dir / "f64.npy", Tensor<double>{0.1, -2.5, 1e300, 5e-324});
@@ -753,20 +673,10 @@ TEST_CASE("files round trip through numpy", "[npy][numpy]") {
   record.indices = {5, 1, 5};
   save_npy(dir / "record.npy", record);
   save_npy(dir / "f16.npy", StateEntry(DType::float16, Shape{2, 2},
-                                       as_byte_vector(std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c", 8))));
+                                       bytes_of(std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c", 8))));
   save_npy(dir / "u32_entry.npy", StateEntry(Tensor<std::uint32_t>{0, 7, 0xffffffffu}));
 
-  const fs::path script = dir / "check.py";
-  const fs::path log = dir / "python.log";
-  {
-    std::ofstream out(script);
-    out << numpy_script;
-  }
-  const std::string command = "/usr/bin/python3 '" + script.string() + "' '" + dir.path().string() + "' > '" +
-                              log.string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  INFO("python says: " << read_bytes(log));
-  REQUIRE(status == 0);
+  run_system_python(numpy_script, dir.path());
 
   // Files numpy wrote, read back by load_npy.
   const Tensor<double> f64 = load_npy<double>(dir / "np_f64.npy");  // an infinity, a subnormal, -0.0
@@ -797,8 +707,7 @@ TEST_CASE("files round trip through numpy", "[npy][numpy]") {
   const StateEntry half = load_npy_entry(dir / "np_f16.npy");
   CHECK(half.dtype() == DType::float16);
   CHECK(half.shape() == Shape{3, 2});
-  CHECK(read_bytes_of({half.bytes().begin(), half.bytes().end()}) ==
-        std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c\x00\x80\xff\x7b", 12));
+  CHECK(text_of(half.bytes()) == std::string("\x00\x3c\x00\xc0\x00\x38\x00\x7c\x00\x80\xff\x7b", 12));
   CHECK(load_npy_entry(dir / "np_i64.npy") == StateEntry(load_npy<std::int64_t>(dir / "np_i64.npy")));
   REQUIRE_THAT(message_of<modyn::io_error>([&] { (void)load_npy_entry(dir / "np_c8.npy"); }),
                Contains("np_c8.npy") && Contains("'<c8' (complex64), a dtype modyn does not read"));

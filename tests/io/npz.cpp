@@ -6,15 +6,11 @@
 // without it the test fails).
 #include "modyn/io/npz.hpp"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <csignal>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -23,6 +19,7 @@
 #include <vector>
 
 #include "modyn/core/tensor_print.hpp"  // so that Catch prints tensors on failure
+#include "support/files.hpp"
 #include "support/helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -33,32 +30,20 @@ using modyn::SpikeRecord;
 using modyn::StateDict;
 using modyn::StateEntry;
 using modyn::Tensor;
+using modyn_test::bytes_of;
 using modyn_test::message_of;
+using modyn_test::read_file;
+using modyn_test::require_system_numpy;
+using modyn_test::run_system_python;
+using modyn_test::sample_entry;
 using modyn_test::TempDir;
+using modyn_test::text_of;
+using modyn_test::with_file_size_limit;
+using modyn_test::write_file;
 namespace io = modyn::io;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<std::byte> bytes_of(std::string_view s) {
-  const auto* p = reinterpret_cast<const std::byte*>(s.data());
-  return {p, p + s.size()};
-}
-
-std::string text_of(std::span<const std::byte> bytes) {
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_file(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
 
 // n little-endian bytes of v, and the field of archive bytes that holds one.
 std::string le(std::uint64_t v, std::size_t n) {
@@ -142,40 +127,10 @@ std::string load_error(const std::string& archive) {
   return message_of<modyn::io_error>([&] { (void)io::from_npz(bytes_of(archive), "bad.npz"); });
 }
 
-// Runs f under a file-size limit of `bytes` (writes past it fail with EFBIG
-// rather than killing the process with SIGXFSZ); returns what f returns.
-template <class F>
-auto with_file_size_limit(rlim_t bytes, F f) {
-  rlimit old{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit limited = old;
-  limited.rlim_cur = bytes;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
-  struct Restore {
-    rlimit limit;
-    decltype(previous) handler;
-    ~Restore() {
-      ::setrlimit(RLIMIT_FSIZE, &limit);
-      std::signal(SIGXFSZ, handler);
-    }
-  } restore{old, previous};
-  return f();
-}
-
 Tensor<bool> bools(std::initializer_list<bool> values, Shape shape) {
   Tensor<bool> x = Tensor<bool>::empty(shape);
   std::copy(values.begin(), values.end(), x.data());
   return x;
-}
-
-// An entry of dtype d whose bytes differ from element to element.
-StateEntry sample_entry(DType d, const Shape& shape) {
-  std::vector<std::byte> bytes(shape.size() * modyn::dtype_size(d));
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    bytes[i] = d == DType::boolean ? std::byte{i % 3 == 0} : static_cast<std::byte>((i * 37 + 11) & 0xff);
-  }
-  return StateEntry(d, shape, bytes);
 }
 
 // 1.0, -2.0, 0.5 and infinity in half precision.
@@ -790,8 +745,6 @@ np.savez_compressed(f"{d}/np_compressed.npz", x=np.arange(3))
 np.savez(f"{d}/np_complex.npz", ok=np.zeros(2), z=np.zeros(2, np.complex64))
 )py";
 
-bool python_has_numpy() { return std::system("/usr/bin/python3 -c 'import numpy' > /dev/null 2>&1") == 0; }
-
 StateDict numpy_arrays() {
   StateDict d;
   d.insert_or_assign("lif.V", Tensor<float>{{1, 2}, {-0.5f, 0.25f}, {3, 1.5f}});
@@ -823,24 +776,13 @@ StateDict numpy_arrays() {
 TEST_CASE("archives round trip through numpy", "[npz][numpy]") {
   // scripts/setup-deps installs python3-numpy: without it this test fails
   // rather than passing untested.
-  if (!python_has_numpy())
-    FAIL("/usr/bin/python3 cannot import numpy: run scripts/setup-deps (python3-numpy)");
+  require_system_numpy();
   const TempDir dir;
   const StateDict arrays = numpy_arrays();
   io::save_npz(dir / "run.npz", arrays);
   write_file(dir / "run64.npz", text_of(io::detail::npz_bytes(arrays, 0)));
 
-  const fs::path script = dir / "check.py";
-  const fs::path log = dir / "python.log";
-  {
-    std::ofstream out(script);
-    out << numpy_script;
-  }
-  const std::string command = "/usr/bin/python3 '" + script.string() + "' '" + dir.path().string() + "' > '" +
-                              log.string() + "' 2>&1";
-  const int status = std::system(command.c_str());
-  INFO("python says: " << read_file(log));
-  REQUIRE(status == 0);
+  run_system_python(numpy_script, dir.path());
 
   // Archives numpy wrote, read back by load_npz.
   CHECK(io::load_npz(dir / "np_run.npz") == arrays);

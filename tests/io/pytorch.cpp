@@ -11,8 +11,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -33,6 +31,7 @@
 #include "modyn/nn/gru_cell.hpp"
 #include "modyn/nn/lstm_cell.hpp"
 #include "modyn/nn/rnn_cell.hpp"
+#include "support/files.hpp"
 #include "support/helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -48,6 +47,7 @@ namespace io = modyn::io;
 namespace nn = modyn::nn;
 namespace fs = std::filesystem;
 using modyn_test::message_of;
+using modyn_test::quoted;
 using modyn_test::TempDir;
 
 namespace {
@@ -86,21 +86,6 @@ constexpr std::string_view source_dir = MODYN_TEST_SOURCE_DIR;
 constexpr std::string_view venv_python, source_dir;
 #endif
 
-// The bytes of `file` read as text (for Python's log).
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// (Appended, not "'" + ...: g++ 12 at -O3 warns of a bogus memcpy bound in
-// operator+(const char*, std::string&&).)
-std::string quoted(const fs::path& p) {
-  std::string s = "'";
-  s += p.string();
-  s += '\'';
-  return s;
-}
-
 // Runs tests/io/python/<script> with `args` under the venv's Python, its
 // output in dir/python.log; fails the test, with the log, if it fails, and
 // points to scripts/setup-deps if the venv or a package is missing.
@@ -118,16 +103,7 @@ void run_python(const std::string& script, const std::string& args, const TempDi
                                                 "torch and safetensors)");
   }
   REQUIRE(fs::exists(file));
-  const fs::path log = dir / "python.log";
-  const std::string command =
-      quoted(python) + " " + quoted(file) + " " + args + " > " + quoted(log) + " 2>&1";
-  const int status = std::system(command.c_str());
-  const std::string said = read_text(log);
-  INFO("python says: " << said);
-  if (status != 0 && said.find("No module named") != std::string::npos) {
-    FAIL(python.string() << " lacks a package (above): run scripts/setup-deps");
-  }
-  REQUIRE(status == 0);
+  modyn_test::run_python(python, file, args, dir.path());
 }
 
 // ------------------------------------------- the values of the interop files

@@ -4,14 +4,10 @@
 // and atomic writes that a failing write cannot break.
 #include "modyn/io/safetensors.hpp"
 
-#include <sys/resource.h>
-
 #include <catch2/catch.hpp>
-#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -23,6 +19,7 @@
 #include "modyn/dyn/neurons/lif.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/dense.hpp"
+#include "support/files.hpp"
 #include "support/helpers.hpp"
 #include "support/temp_dir.hpp"
 
@@ -34,15 +31,13 @@ using modyn::StateEntry;
 using modyn::Tensor;
 namespace io = modyn::io;
 namespace fs = std::filesystem;
+using modyn_test::bytes_of;
 using modyn_test::message_of;
+using modyn_test::read_file;
 using modyn_test::TempDir;
+using modyn_test::with_file_size_limit;
 
 namespace {
-
-std::vector<std::byte> bytes_of(std::string_view s) {
-  const auto* p = reinterpret_cast<const std::byte*>(s.data());
-  return {p, p + s.size()};
-}
 
 // A file: the 8-byte length, the header text as given, then the data.
 std::vector<std::byte> file_of(std::string_view header, std::vector<std::byte> data = {}) {
@@ -56,13 +51,6 @@ std::vector<std::byte> file_of(std::string_view header, std::vector<std::byte> d
 
 std::string load_error(const std::vector<std::byte>& file, io::SafetensorsLimits limits = {}) {
   return message_of<modyn::io_error>([&] { (void)io::from_safetensors(file, "bad.safetensors", limits); });
-}
-
-std::vector<std::byte> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<char> chars{std::istreambuf_iterator<char>(in), {}};
-  const auto* p = reinterpret_cast<const std::byte*>(chars.data());
-  return {p, p + chars.size()};
 }
 
 // An entry of `dtype` whose bytes count 0, 1, 2, ... (bool: alternating 0, 1).
@@ -367,21 +355,14 @@ TEST_CASE("a failed save leaves the earlier file whole and no temporary file beh
   StateDict small;
   small.insert_or_assign("x", Tensor<float>{1.0f, 2.0f});
   io::save_safetensors(path, small);
-  const std::vector<std::byte> before = read_file(path);
+  const std::string before = read_file(path);
 
   // A file-size limit makes the kernel refuse the write past 4 KiB (EFBIG),
   // as a full disk refuses it with ENOSPC.
   StateDict large;
   large.insert_or_assign("x", Tensor<float>::zeros({100000}));
-  rlimit old{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit limited = old;
-  limited.rlim_cur = 4096;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
-  const std::string message = message_of<modyn::io_error>([&] { io::save_safetensors(path, large); });
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, previous);
+  const std::string message = with_file_size_limit(
+      4096, [&] { return message_of<modyn::io_error>([&] { io::save_safetensors(path, large); }); });
   CHECK_THAT(message, Contains("save_safetensors: '" + path.string() +
                                "': writing failed after 4096 bytes: File too large"));
 

@@ -470,6 +470,26 @@ inline std::string npy_shape_string(const std::vector<std::size_t>& extents) {
   return s + (extents.size() == 1 ? ",)" : ")");
 }
 
+// Opens `path` for reading into `in` and returns the file's size; throws
+// io_error(context + ": " + why) if it is missing, a directory, unreadable,
+// or of no size it can read. (npy_input and the .npz reader's file source.)
+inline std::uintmax_t open_for_reading(std::ifstream& in, const std::filesystem::path& path,
+                                       const std::string& context) {
+  const auto fail = [&](const std::string& what) { throw io_error(context + ": " + what); };
+  std::error_code ec;
+  // exists() reports no error for a missing file, only for one it cannot
+  // look at (a directory without search permission on the way).
+  if (!std::filesystem::exists(path, ec)) {
+    fail(ec ? "cannot open: " + ec.message() : std::string("cannot open: the file does not exist"));
+  }
+  if (std::filesystem::is_directory(path, ec)) fail("cannot open: it is a directory");
+  in.open(path, std::ios::binary);
+  if (!in) fail("cannot open for reading (permissions?)");
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) fail("cannot read the file size: " + ec.message());
+  return size;
+}
+
 // The two sources the reader reads from, with one interface: npy_input, an
 // open file, and npy_bytes_input, bytes in memory (a file's, or a member of
 // an .npz archive). Both check every read against the size they know, and
@@ -479,17 +499,7 @@ inline std::string npy_shape_string(const std::vector<std::size_t>& extents) {
 class npy_input {
  public:
   explicit npy_input(const std::filesystem::path& path) : path_(path) {
-    std::error_code ec;
-    // exists() reports no error for a missing file, only for one it cannot
-    // look at (a directory without search permission on the way).
-    if (!std::filesystem::exists(path, ec)) {
-      fail(ec ? "cannot open: " + ec.message() : std::string("cannot open: the file does not exist"));
-    }
-    if (std::filesystem::is_directory(path, ec)) fail("cannot open: it is a directory");
-    in_.open(path, std::ios::binary);
-    if (!in_) fail("cannot open for reading (permissions?)");
-    size_ = std::filesystem::file_size(path, ec);
-    if (ec) fail("cannot read the file size: " + ec.message());
+    size_ = open_for_reading(in_, path, context());
   }
 
   std::string context() const { return "modyn::io::load_npy: '" + path_.string() + "'"; }

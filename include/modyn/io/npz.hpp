@@ -335,15 +335,7 @@ class npz_memory_source {
 class npz_file_source {
  public:
   npz_file_source(const std::filesystem::path& path, std::string context) : context_(std::move(context)) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      fail(ec ? "cannot open: " + ec.message() : std::string("cannot open: the file does not exist"));
-    }
-    if (std::filesystem::is_directory(path, ec)) fail("cannot open: it is a directory");
-    in_.open(path, std::ios::binary);
-    if (!in_) fail("cannot open for reading (permissions?)");
-    size_ = std::filesystem::file_size(path, ec);
-    if (ec) fail("cannot read the file size: " + ec.message());
+    size_ = open_for_reading(in_, path, context_);
   }
 
   std::uint64_t size() const noexcept { return size_; }
