@@ -70,3 +70,8 @@
 #include "modyn/nn/layer_norm.hpp"
 #include "modyn/nn/lstm_cell.hpp"
 #include "modyn/nn/rnn_cell.hpp"
+#include "modyn/train/clip.hpp"
+#include "modyn/train/losses.hpp"
+#include "modyn/train/optimizers.hpp"
+#include "modyn/train/schedules.hpp"
+#include "modyn/train/surrogate.hpp"

@@ -86,3 +86,22 @@ TEST_CASE("Module::reg_loss sums every regularized Param below", "[reg][module]"
   // Containers: two Blocks' gains.
   CHECK(mt::Pop<>().reg_loss() == Approx(2 * ln2 * ln2));
 }
+
+TEST_CASE("a regularizer's grad is the derivative of its term for one element", "[reg]") {
+  // none: 0; L1: weight sign(x), 0 at 0; L2: 2 weight x.
+  CHECK(reg::none{}.grad(3.5) == 0.0);
+  CHECK(reg::none{}.grad(-1.0f) == 0.0f);
+  CHECK(reg::L1{0.5}.grad(2.0) == 0.5);
+  CHECK(reg::L1{0.5}.grad(-1e-30) == -0.5);
+  CHECK(reg::L1{0.5}.grad(0.0) == 0.0);
+  CHECK(reg::L1{}.grad(-3.0f) == -1.0f);
+  CHECK(reg::L2{0.25}.grad(3.0) == 1.5);
+  CHECK(reg::L2{}.grad(-2.0f) == -4.0f);
+  // Against central differences of loss() of one element, away from L1's kink.
+  const double h = 1e-6;
+  for (const double x : {-2.5, -0.3, 0.01, 0.7, 4.0}) {
+    const auto term = [](const auto& r, double v) { return r.loss(Tensor<double>{v}); };
+    CHECK(reg::L1{1.5}.grad(x) == Approx((term(reg::L1{1.5}, x + h) - term(reg::L1{1.5}, x - h)) / (2 * h)));
+    CHECK(reg::L2{1.5}.grad(x) == Approx((term(reg::L2{1.5}, x + h) - term(reg::L2{1.5}, x - h)) / (2 * h)));
+  }
+}
