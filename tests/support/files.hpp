@@ -98,7 +98,10 @@ inline constexpr std::string_view system_python = "/usr/bin/python3";
 // Fails the test unless the system's Python imports numpy: a test that
 // needs it fails without it rather than passing untested.
 inline void require_system_numpy() {
-  const std::string command = std::string(system_python) + " -c 'import numpy' > /dev/null 2>&1";
+  // (Appended, not concatenated: g++ 12 at -O2 reports a false -Warray-bounds
+  // for std::string(...) + "literal".)
+  std::string command(system_python);
+  command += " -c 'import numpy' > /dev/null 2>&1";
   if (std::system(command.c_str()) != 0)
     FAIL(system_python << " cannot import numpy: run scripts/setup-deps (python3-numpy)");
 }
@@ -109,8 +112,8 @@ inline void require_system_numpy() {
 inline void run_python(const std::filesystem::path& python, const std::filesystem::path& script,
                        const std::string& args, const std::filesystem::path& dir) {
   const std::filesystem::path log = dir / "python.log";
-  const std::string command =
-      quoted(python) + " " + quoted(script) + " " + args + " > " + quoted(log) + " 2>&1";
+  std::string command = quoted(python);
+  command += " " + quoted(script) + " " + args + " > " + quoted(log) + " 2>&1";
   const int status = std::system(command.c_str());
   const std::string said = read_file(log);
   INFO(python.string() << " " << script.filename().string() << " says: " << said);
