@@ -55,6 +55,7 @@
 #include "modyn/module/param.hpp"
 #include "modyn/module/regularizers.hpp"
 #include "modyn/module/transforms.hpp"
+#include "modyn/nn/activations.hpp"
 
 namespace modyn::train {
 
@@ -79,24 +80,9 @@ struct scaled_difference {
     out = (p - t) * Vec(scale);
   }
 };
-// out = exp(z - shift)
-template <class T>
-struct exp_shifted {
-  T shift;
-  template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& z, Vec& out) const {
-    out = math::exp(z - Vec(shift));
-  }
-};
-// x = x scale
-template <class T>
-struct scale_by {
-  T scale;
-  template <class Vec>
-  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
-    x = x * Vec(scale);
-  }
-};
+// out = exp(z - shift) and x = x scale: the kernels of nn's softmax.
+using modyn::detail::exp_shifted;
+using modyn::detail::scale_by;
 // out = q ((peak - z) + log_sum): q times -log softmax(z), with the two large
 // terms subtracted first (stable for logits of 1e4 in float).
 template <class T>
