@@ -2,6 +2,7 @@
 // over the last axis of x (so (batch, in), (time, batch, in) and (in,) all
 // work). Initialised as PyTorch's Linear: W and b uniform in
 // +-1/sqrt(in) (kaiming-uniform with a = sqrt(5)), or as init::Options say.
+// Differentiable (module/differentiable.hpp): its tape is a copy of the input.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include "modyn/backend/backend.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
@@ -77,6 +79,41 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     return forward_fused(x, identity);
   }
 
+  // ---- training (module/differentiable.hpp)
+
+  struct tape_type {
+    tensor_type input;  // x, as given
+  };
+
+  // update(x), keeping a copy of x in the tape.
+  template <TensorLike X>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
+    keep_copy(tape.input, x);  // first: x may be this layer's own output
+    return update(x);
+  }
+
+  // dW += x^T gy, db += the rows of gy summed; returns gx = gy W^T.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    const std::size_t in = in_features(), out = out_features();
+    const Shape expected = output_shape(tape.input.shape(), out);
+    if (!(grad_out.shape() == expected)) {
+      throw shape_error("nn::Dense '" + this->name() + "': backward expected a gradient of shape " +
+                        expected.to_string() + " (the output's), got " + grad_out.shape().to_string());
+    }
+    const std::size_t rows = tape.input.size() / (in ? in : 1);
+    const T* g = static_cast<const T*>(grad_out.data());
+    B::gemm(Transpose::yes, Transpose::no, in, out, rows, T(1), tape.input.data(), in, g, out, T(1),
+            weight.grad().data(), out);
+    add_row_sums<B>(g, rows, out, bias.grad().data());
+    if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
+    input_grad_.ensure_shape(tape.input.shape());
+    B::gemm(Transpose::no, Transpose::yes, rows, in, out, T(1), g, out, weight.value().data(), out, T(0),
+            input_grad_.data(), in);
+    return input_grad_;
+  }
+
   // y = f(x W + b) with the bias and f applied in one pass after the GEMM.
   template <TensorLike X, class Op>
   const tensor_type& forward_fused(const X& x, Elementwise<Op>) {
@@ -131,6 +168,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
 
   tensor_type out_;
   tensor_type input_copy_;  // an input that overlapped out_
+  tensor_type input_grad_;  // backward's d loss / d x
 };
 
 Dense(std::size_t, std::size_t)->Dense<>;

@@ -51,6 +51,7 @@
 #include "modyn/core/math.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/core/tensor_concepts.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module_concepts.hpp"
 #include "modyn/module/param.hpp"
 #include "modyn/module/regularizers.hpp"
@@ -169,34 +170,6 @@ struct subtract_at {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(std::size_t) const { data[index] -= value; }
 };
 
-// d value / d raw of a Param's transform (module/transforms.hpp), per
-// element: a transform's own derivative(x) where it has one, else modyn's.
-template <class Transform, class Vec>
-MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec transform_derivative(const Transform& t, const Vec& x) {
-  if constexpr (requires { t.derivative(x); }) {
-    return t.derivative(x);
-  } else if constexpr (std::is_same_v<Transform, transform::identity>) {
-    return Vec(1);
-  } else if constexpr (std::is_same_v<Transform, transform::softplus>) {
-    return math::sigmoid(x);
-  } else if constexpr (std::is_same_v<Transform, transform::exponential>) {
-    return math::exp(x);
-  } else if constexpr (std::is_same_v<Transform, transform::sigmoid>) {
-    const Vec s = math::sigmoid(x);
-    return Vec(t.upper - t.lower) * s * (Vec(1) - s);
-  } else if constexpr (std::is_same_v<Transform, transform::affine>) {
-    return Vec(t.scale);
-  } else if constexpr (std::is_same_v<Transform, transform::clip>) {
-    // 1 inside [lower, upper], 0 outside (PyTorch's clamp).
-    return math::select(x < Vec(t.lower), Vec(0), math::select(Vec(t.upper) < x, Vec(0), Vec(1)));
-  } else {
-    static_assert(sizeof(Transform) == 0,
-                  "modyn::train::add_reg_loss_grad: this Param transform has no derivative; give it a member "
-                  "`template <class V> V derivative(const V& raw) const` (d value / d raw)");
-    return x;
-  }
-}
-
 // A regularizer with the derivative of its term for one element.
 template <class Reg, class T>
 concept element_regularizer = requires(const Reg& r, const T& x) {
@@ -210,7 +183,7 @@ struct reg_grad_through_transform {
   Transform transform;
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& raw, const Vec& value, Vec& grad) const {
-    grad = grad + reg.grad(value) * transform_derivative(transform, raw);
+    grad = grad + reg.grad(value) * modyn::transform_derivative(transform, raw);
   }
 };
 // grad += reg.grad(value), for untransformed Params (value is raw)

@@ -2,7 +2,7 @@
 // smooth, in double; the slope alpha scales the width; forward is the step
 // (x >= 0 spikes, dyn::LIF's convention); the kernels give on every lane of
 // B::map what the functions give on one number.
-#include "modyn/train/surrogate.hpp"
+#include "modyn/dyn/surrogate.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

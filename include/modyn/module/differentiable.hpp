@@ -1,0 +1,150 @@
+// The training protocol: reverse-mode gradients, one step at a time.
+//
+// A differentiable module M (a layer, a recurrent cell, a neuron model)
+// provides, beside its update:
+//
+//   typename M::tape_type        what its backward needs of one step: a
+//                                struct of tensors, default-constructible,
+//                                which the first forward sizes and later
+//                                forwards reuse (no allocation once warm)
+//   y  = m.forward_train(x, tape, ctx)
+//                                update(x), which also records into `tape`
+//                                (a copy of the input, pre-activations, the
+//                                membrane potential before the reset, a
+//                                dropout mask), never pointers to the caller's
+//                                data: a tape stays valid whatever happens to x
+//   gx = m.backward(tape, gy, ctx, input_grad)
+//                                from gy = d loss / d y of the step that
+//                                recorded `tape`: adds d loss / d raw to the
+//                                grad() of each of M's Params, and returns
+//                                d loss / d x (a buffer of M; empty, shape
+//                                (0,), with InputGrad::no)
+//
+// A module with States (a cell, a neuron) also carries d loss / d (its
+// states) from one backward call to the one before it in time: backward
+// calls run in reverse time order, each adding the gradient it finds for the
+// states before its step, and
+//
+//   m.begin_backward()           zeroes that carried gradient: called once
+//                                before the latest step's backward
+//
+// Sequential (compose/) chains these in reverse at compile time, and
+// LoopOverTime keeps one tape per step and runs the reverse sweep (BPTT).
+// Stateless functions (relu, tanh, softmax) provide backward_into next to
+// their forward (nn/activations.hpp).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include "modyn/core/config.hpp"
+#include "modyn/core/kernel_args.hpp"
+#include "modyn/core/math.hpp"
+#include "modyn/core/tensor.hpp"
+#include "modyn/module/context.hpp"
+#include "modyn/module/transforms.hpp"
+
+namespace modyn {
+
+// Whether a backward call computes d loss / d input (the first layer of a
+// model rarely needs it, and it costs a GEMM).
+enum class InputGrad : bool { no = false, yes = true };
+
+// A module with a tape and a backward pass (see the top of this header).
+template <class M>
+concept Differentiable = requires {
+  typename std::remove_cvref_t<M>::tape_type;
+};
+
+// Whether M carries a gradient of its states across steps.
+template <class M>
+concept CarriesStateGrad = Differentiable<M> && requires(M& m) {
+  m.begin_backward();
+};
+
+// d value / d raw of a Param's transform (module/transforms.hpp), per
+// element: the transform's own derivative(raw) where it has one.
+template <class Transform, class Vec>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec transform_derivative(const Transform& t, const Vec& x) {
+  if constexpr (requires { t.derivative(x); }) {
+    return t.derivative(x);
+  } else if constexpr (std::is_same_v<Transform, transform::identity>) {
+    return Vec(1);
+  } else if constexpr (std::is_same_v<Transform, transform::softplus>) {
+    return math::sigmoid(x);
+  } else if constexpr (std::is_same_v<Transform, transform::exponential>) {
+    return math::exp(x);
+  } else if constexpr (std::is_same_v<Transform, transform::sigmoid>) {
+    const Vec s = math::sigmoid(x);
+    return Vec(t.upper - t.lower) * s * (Vec(1) - s);
+  } else if constexpr (std::is_same_v<Transform, transform::affine>) {
+    return Vec(t.scale);
+  } else if constexpr (std::is_same_v<Transform, transform::clip>) {
+    // 1 inside [lower, upper], 0 outside (PyTorch's clamp).
+    return math::select(x < Vec(t.lower), Vec(0), math::select(Vec(t.upper) < x, Vec(0), Vec(1)));
+  } else {
+    static_assert(sizeof(Transform) == 0,
+                  "modyn: this Param transform has no derivative; give it a member "
+                  "`template <class V> V derivative(const V& raw) const` (d value / d raw)");
+    return x;
+  }
+}
+
+namespace detail {
+
+// grad += g d value / d raw
+template <class Transform>
+struct add_through_transform {
+  Transform transform;
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& raw, const Vec& g, Vec& grad) const {
+    grad = grad + g * transform_derivative(transform, raw);
+  }
+};
+// y += x
+struct add_to {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& y) const {
+    y = y + x;
+  }
+};
+
+}  // namespace detail
+
+// p.grad() += d loss / d value, given as `value_grad` (value()'s size),
+// through the transform of p: d loss / d raw = value_grad * d value / d raw.
+template <class P, class T>
+void add_value_grad(P& p, const T* value_grad) {
+  using V = std::remove_cvref_t<decltype(p.raw())>;
+  using B = typename V::backend_type;
+  V& grad = p.grad();
+  if constexpr (std::is_same_v<typename P::transform_type, transform::identity>) {
+    B::map(grad.size(), detail::add_to{}, value_grad, grad.data());
+  } else {
+    B::map(grad.size(), detail::add_through_transform<typename P::transform_type>{p.transform()},
+           static_cast<const T*>(p.raw().data()), value_grad, grad.data());
+  }
+}
+
+// out (cols) += the sum of the rows of g (rows x cols): a bias's gradient.
+template <class B, class T>
+void add_row_sums(const T* g, std::size_t rows, std::size_t cols, T* out) {
+  for (std::size_t r = 0; r < rows; ++r) B::map(cols, detail::add_to{}, g + r * cols, out);
+}
+
+// tape_tensor = a copy of x (resized only when x's shape changed).
+template <class T, class B, TensorLike X>
+void keep_copy(Tensor<T, B>& tape_tensor, const X& x) {
+  tape_tensor.ensure_shape(x.shape());
+  B::copy(static_cast<const T*>(x.data()), tape_tensor.data(), x.size());
+}
+
+// An empty gradient: what backward returns with InputGrad::no.
+template <class T, class B>
+const Tensor<T, B>& no_input_grad(Tensor<T, B>& buffer) {
+  buffer.ensure_shape(Shape{0});
+  return buffer;
+}
+
+}  // namespace modyn
