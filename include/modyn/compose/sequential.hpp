@@ -27,6 +27,7 @@
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
@@ -38,6 +39,30 @@ namespace detail {
 // Stateless callables that Sequential runs into its own buffers.
 template <class E>
 inline constexpr bool is_buffered_function_v = is_activation_v<E>;
+
+// What Sequential keeps of a step of one entry for its backward: the
+// entry's own tape, or, for an activation, its input and output.
+template <class Tensor>
+struct function_tape {
+  Tensor input, output;
+};
+struct not_differentiable_entry {};
+template <class E, class Tensor>
+struct entry_tape {
+  using type = not_differentiable_entry;
+};
+template <class E, class Tensor>
+requires Differentiable<E>
+struct entry_tape<E, Tensor> {
+  using type = typename E::tape_type;
+};
+template <class E, class Tensor>
+requires is_activation_v<E>
+struct entry_tape<E, Tensor> {
+  using type = function_tape<Tensor>;
+};
+template <class E, class Tensor>
+using entry_tape_t = typename entry_tape<E, Tensor>::type;
 
 template <class E>
 constexpr std::size_t static_in_features() {
@@ -243,6 +268,30 @@ class Sequential : public Module<Sequential<Entries...>> {
     return run<Begin, End>(x, context);
   }
 
+  // ---- training (module/differentiable.hpp): every entry differentiable
+
+  // One tape per entry.
+  using tape_type = std::tuple<detail::entry_tape_t<unnamed_t<Entries>, tensor_type>...>;
+
+  // update(x, context), each entry recording its step into its tape (no
+  // fusion of a Dense with its activation: the activation keeps its input).
+  template <TensorLike X>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& context = {}) {
+    return train_forward<0>(x, tape, context);
+  }
+
+  // The entries' backward passes in reverse order; d loss / d x.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& context = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    return train_backward<size - 1>(tape, grad_out, context, input_grad);
+  }
+
+  // Zeroes the carried state gradients of the entries that have States.
+  void begin_backward() {
+    std::apply([](auto&... e) { (begin_entry_backward(unwrap(e)), ...); }, entries_);
+  }
+
   // Reflection: each entry under its name ("l1") or index ("0").
   template <class Self>
   static constexpr auto modyn_fields() {
@@ -373,6 +422,74 @@ class Sequential : public Module<Sequential<Entries...>> {
       throw device_error("modyn::Sequential '" + this->name() + "': entry " + std::string(entry_name<I>()) +
                          " (" + std::string(entry_kind<I>()) + "): " + e.what());
     }
+  }
+
+  template <std::size_t I>
+  static constexpr void check_differentiable() {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    static_assert(!std::is_same_v<detail::entry_tape_t<E, tensor_type>, detail::not_differentiable_entry>,
+                  "modyn::Sequential: training needs every entry to be differentiable (a module with "
+                  "tape_type, forward_train and backward, or one of modyn's activations); this entry is not");
+  }
+
+  template <std::size_t I, class X>
+  const tensor_type& train_forward(const X& x, tape_type& tape, const Context& context) {
+    check_differentiable<I>();
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    auto& entry_tape = std::get<I>(tape);
+    const tensor_type& y = [&]() -> const tensor_type& {
+      if constexpr (is_activation_v<E>) {
+        keep_copy(entry_tape.input, x);
+        entry_tape.output.ensure_shape(x.shape());
+        E::apply_into(entry_tape.input, entry_tape.output);
+        return entry_tape.output;
+      } else {
+        return guarded<I>(
+            [&]() -> const tensor_type& { return get<I>().forward_train(x, entry_tape, context); }, x);
+      }
+    }();
+    if constexpr (I + 1 == size)
+      return y;
+    else
+      return train_forward<I + 1>(y, tape, context);
+  }
+
+  template <std::size_t I, class G>
+  const tensor_type& train_backward(const tape_type& tape, const G& g, const Context& context,
+                                    InputGrad input_grad) {
+    using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
+    const InputGrad wanted = I == 0 ? input_grad : InputGrad::yes;
+    const auto& entry_tape = std::get<I>(tape);
+    const tensor_type& gx = [&]() -> const tensor_type& {
+      if constexpr (is_activation_v<E>) {
+        tensor_type& out = buffers_[I];
+        if (wanted == InputGrad::no) return no_input_grad(out);
+        if (!(g.shape() == entry_tape.output.shape())) {
+          throw shape_error("modyn::Sequential '" + this->name() + "': entry " +
+                            std::string(entry_name<I>()) + " (" + std::string(entry_kind<I>()) +
+                            "): backward expected a gradient of shape " +
+                            entry_tape.output.shape().to_string() + ", got " + g.shape().to_string());
+        }
+        out.ensure_shape(entry_tape.input.shape());
+        if constexpr (is_elementwise_v<E>)
+          E::backward_into(entry_tape.input, entry_tape.output, g, out);
+        else
+          E::backward_into(entry_tape.output, g, out);
+        return out;
+      } else {
+        return guarded<I>(
+            [&]() -> const tensor_type& { return get<I>().backward(entry_tape, g, context, wanted); }, g);
+      }
+    }();
+    if constexpr (I == 0)
+      return gx;
+    else
+      return train_backward<I - 1>(tape, gx, context, input_grad);
+  }
+
+  template <class E>
+  static void begin_entry_backward(E& entry) {
+    if constexpr (CarriesStateGrad<E>) entry.begin_backward();
   }
 
   template <class... Others, std::size_t... I>

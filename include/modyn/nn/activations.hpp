@@ -29,12 +29,24 @@ struct identity_kernel {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return x;
   }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return Vec(1);
+  }
 };
 struct exp_kernel {
   static constexpr std::string_view name = "exp";
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::exp(x);
+  }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return y;
   }
 };
 struct log_kernel {
@@ -43,12 +55,24 @@ struct log_kernel {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::log(x);
   }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return Vec(1) / x;
+  }
 };
 struct sqrt_kernel {
   static constexpr std::string_view name = "sqrt";
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::sqrt(x);
+  }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return Vec(0.5) / y;
   }
 };
 struct abs_kernel {
@@ -57,12 +81,25 @@ struct abs_kernel {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::abs(x);
   }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return math::select(x < Vec(0), Vec(-1),
+                        math::select(Vec(0) < x, Vec(1), Vec(0)));  // sign(x), as PyTorch
+  }
 };
 struct tanh_kernel {
   static constexpr std::string_view name = "tanh";
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::tanh(x);
+  }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return Vec(1) - y * y;
   }
 };
 struct sigmoid_kernel {
@@ -71,12 +108,24 @@ struct sigmoid_kernel {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::sigmoid(x);
   }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return y * (Vec(1) - y);
+  }
 };
 struct relu_kernel {
   static constexpr std::string_view name = "relu";
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return math::relu(x);
+  }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    return math::select(Vec(0) < x, Vec(1), Vec(0));  // 0 at 0, as PyTorch
   }
 };
 // x sigmoid(x) (PyTorch's SiLU / swish)
@@ -86,6 +135,13 @@ struct silu_kernel {
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return x * math::sigmoid(x);
   }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    const Vec s = math::sigmoid(x);
+    return s * (Vec(1) + x * (Vec(1) - s));
+  }
 };
 // x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (PyTorch's exact GELU)
 struct gelu_kernel {
@@ -93,6 +149,14 @@ struct gelu_kernel {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return Vec(0.5) * x * (Vec(1) + math::erf(x * Vec(0.70710678118654752440)));
+  }
+  // d y / d x, from the input x and the output y.
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad([[maybe_unused]] const Vec& x,
+                                                 [[maybe_unused]] const Vec& y) const {
+    // Phi(x) + x phi(x)
+    return Vec(0.5) * (Vec(1) + math::erf(x * Vec(0.70710678118654752440))) +
+           x * Vec(0.39894228040143267794) * math::exp(Vec(-0.5) * x * x);
   }
 };
 
@@ -109,6 +173,15 @@ struct apply_to {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& result) const {
     result = Kernel{}(x);
+  }
+};
+// gx = gy * d kernel(x) / dx
+template <class Kernel>
+struct chain_rule {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& y, const Vec& gy,
+                                                        Vec& gx) const {
+    gx = gy * Kernel{}.grad(x, y);
   }
 };
 }  // namespace detail
@@ -145,6 +218,16 @@ struct Elementwise {
       B::map(x.size(), detail::apply_to<Kernel>{}, static_cast<const T*>(x.data()), write_only(out.data()));
     }
   }
+
+  // Backward (module/differentiable.hpp): gx = gy * f'(x), from the input x
+  // and the output y of the forward; gx has x's size (it may be gy itself).
+  template <TensorLike X, TensorLike Y, TensorLike G, TensorLike Out>
+  static void backward_into(const X& x, const Y& y, const G& gy, Out& gx) {
+    using T = tensor_value_t<X>;
+    using B = tensor_backend_t<X>;
+    B::map(x.size(), detail::chain_rule<Kernel>{}, static_cast<const T*>(x.data()),
+           static_cast<const T*>(y.data()), static_cast<const T*>(gy.data()), write_only(gx.data()));
+  }
 };
 
 namespace detail {
@@ -162,6 +245,20 @@ struct scale_by {
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& x) const {
     x = x * Vec(factor);
+  }
+};
+struct product_of {
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& a, const Vec& b, Vec& out) const {
+    out = a * b;
+  }
+};
+template <class T>
+struct softmax_grad {
+  T dot;  // sum(gy y) of the row
+  template <class Vec>
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& y, const Vec& gy, Vec& gx) const {
+    gx = y * (gy - Vec(dot));
   }
 };
 }  // namespace detail
@@ -190,6 +287,23 @@ struct Softmax {
       B::map(n, detail::exp_shifted<T>{peak}, row, write_only(y));
       const T inv_sum = T(1) / B::reduce_sum(static_cast<const T*>(y), n);
       B::map(n, detail::scale_by<T>{inv_sum}, y);
+    }
+  }
+
+  // Backward (module/differentiable.hpp), row by row from the output y:
+  // gx = y (gy - sum(gy y)). gx must not be gy.
+  template <TensorLike Y, TensorLike G, TensorLike Out>
+  static void backward_into(const Y& y, const G& gy, Out& gx) {
+    using T = tensor_value_t<Y>;
+    using B = tensor_backend_t<Y>;
+    const std::size_t n = y.rank() == 0 ? 1 : y.shape(y.rank() - 1);
+    for (std::size_t offset = 0; n && offset < y.size(); offset += n) {
+      const T* yr = static_cast<const T*>(y.data()) + offset;
+      const T* gr = static_cast<const T*>(gy.data()) + offset;
+      T* out = gx.data() + offset;
+      B::map(n, detail::product_of{}, yr, gr, write_only(out));
+      const T dot = B::reduce_sum(static_cast<const T*>(out), n);
+      B::map(n, detail::softmax_grad<T>{dot}, yr, gr, write_only(out));
     }
   }
 };
