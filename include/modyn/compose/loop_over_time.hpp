@@ -33,15 +33,26 @@
 //   shape is first seen: a warm call allocates nothing. The returned
 //   references stay valid until the next call.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
+// - Training (BPTT): with LoopOptions::training, loop(x) over a
+//   differentiable model (module/differentiable.hpp) runs step by step
+//   through forward_train, keeping one tape per step, and
+//   loop.backward(grad_output) runs the model's backward from the last step
+//   to the first, adding into every Param's grad(). With
+//   checkpoint_every = k > 1, the loop keeps only the model's States at
+//   every k-th step and the tapes of k steps, and backward recomputes each
+//   stretch of k steps from its checkpoint before going back through it:
+//   about T / k + k steps of memory instead of T, for one more forward.
 // - The model's output of every step: loop(x) keeps it, (T, B, out);
 //   run_for keeps none (the output is (0,)) unless LoopOptions::record_output
 //   is true, as simulations are observed through monitors (Brian2, NEST) and
 //   a dense (T, N) copy of spikes is what runs out of memory.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -56,6 +67,7 @@
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn {
@@ -100,6 +112,8 @@ struct LoopOptions {
                                         // terminal = only when stderr is a terminal
   ExecutionInstances exec{};            // where kernels run (a cpu_instance team, a cuda_instance);
                                         // the instances must outlive the loop's runs
+  std::size_t checkpoint_every = 1;     // training: keep every step's tape (1), or the States of
+                                        // every k-th step and recompute the others in backward
 };
 
 // The monitors of a LoopOverTime, as one template argument:
@@ -169,6 +183,16 @@ constexpr bool monitors_then_options() {
 
 template <class T>
 inline constexpr bool is_loop_over_time_v = false;
+
+// The tapes a loop keeps for BPTT: none for a model that is not differentiable.
+template <class M>
+struct tape_store {
+  using type = std::tuple<>;
+};
+template <Differentiable M>
+struct tape_store<M> {
+  using type = std::vector<typename M::tape_type>;
+};
 
 }  // namespace detail
 
@@ -261,6 +285,65 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
                      [this, &input](const Context& c) -> decltype(auto) {
                        return detail::call_with_context(model_, input(c.t, c.i), c);
                      });
+  }
+
+  // ---- training (see the header comment)
+
+  // Back through the last training run: grad_output is d loss / d output,
+  // the shape of the output that run returned ((T, B, out), or (B, T, out)
+  // when not time major). Adds the gradients of every Param of the model to
+  // its grad(); returns d loss / d x with InputGrad::yes, else an empty
+  // tensor. A run is gone back through once: the next backward needs a new
+  // training run. The model's States are left as the forward left them.
+  const tensor_type& backward(const tensor_type& grad_output, InputGrad input_grad = InputGrad::no) {
+    static_assert(Differentiable<model_type>,
+                  "modyn::LoopOverTime::backward: the model is not differentiable (it needs tape_type, "
+                  "forward_train and backward: module/differentiable.hpp)");
+    if (!trained_) {
+      throw config_error(
+          "modyn::LoopOverTime::backward: no training run to go back through (run loop(x) with "
+          "LoopOptions::training = true first; each run can be gone back through once)");
+    }
+    const std::size_t steps = train_steps_;
+    const Shape expected = with_leading(steps, train_step_shape_);
+    const Shape given = options_.time_major ? grad_output.shape() : swapped_or_same(grad_output.shape());
+    if (!(given == expected)) {
+      throw shape_error("modyn::LoopOverTime::backward: expected d loss / d output of shape " +
+                        (options_.time_major ? expected : swapped(expected)).to_string() +
+                        " (the output's), got " + grad_output.shape().to_string());
+    }
+    trained_ = false;
+    const tensor_type* grad = &grad_output;
+    if (!options_.time_major) {
+      grad_time_major_.ensure_shape(expected);
+      to_time_major(grad_output, grad_time_major_);
+      grad = &grad_time_major_;
+    }
+    if (input_grad == InputGrad::yes) input_grad_.ensure_shape(train_input_shape_);
+    if constexpr (CarriesStateGrad<model_type>) model_.begin_backward();
+    const auto step_back = [&](std::size_t t, const auto& tape) {
+      const tensor_type& gx = model_.backward(tape, (*grad)[t], context_of(t), input_grad);
+      if (input_grad == InputGrad::yes) keep_step(input_grad_, t, gx);
+    };
+    if (train_every_ == 0) {
+      for (std::size_t t = steps; t-- > 0;) step_back(t, tapes_[t]);
+    } else {
+      const std::size_t every = train_every_, stretches = (steps + every - 1) / every;
+      for (std::size_t s = stretches; s-- > 0;) {
+        const std::size_t first = s * every, end = std::min(steps, first + every);
+        if (s + 1 != stretches) {  // the last stretch's tapes are still those of the forward
+          restore_states(checkpoint(s));
+          for (std::size_t t = first; t < end; ++t)
+            (void)model_.forward_train(train_input_[t], tapes_[t - first], context_of(t));
+        }
+        for (std::size_t t = end; t-- > first;) step_back(t, tapes_[t - first]);
+      }
+      restore_states(checkpoint(stretches));
+    }
+    if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
+    if (options_.time_major) return input_grad_;
+    to_batch_major(input_grad_, batch_major_input_grad_);
+    return batch_major_input_grad_;
   }
 
   // ---- reflection: the model's (see the header comment)
@@ -460,6 +543,9 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   decltype(auto) run_sequence(const X& x) {
     const std::size_t steps = x.shape(0);
     const bool record_output = options_.record_output.records(true);
+    if constexpr (Differentiable<model_type>) {
+      if (options_.training) return run_training(x, steps, record_output);
+    }
     if constexpr (head_size > 0 || project_first) {
       if (options_.hoist_stateless_head && steps > 0) {
         // The head sees the first step's context (it ignores contexts).
@@ -504,6 +590,127 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     }
   }
 
+  // ---- training
+
+  // Steps through forward_train, one tape per step, or (checkpoint_every =
+  // k > 1) the States of every k-th step, k tapes reused, and a copy of x
+  // to recompute from.
+  template <class X>
+  decltype(auto) run_training(const X& x, std::size_t steps, bool record_output) {
+    const std::size_t every = std::max<std::size_t>(options_.checkpoint_every, 1);
+    train_every_ = every < steps ? every : 0;
+    const std::size_t kept = train_every_ ? every : steps;
+    if (tapes_.size() < kept) tapes_.resize(kept);
+    train_steps_ = steps;
+    train_first_step_ = steps_;
+    train_input_shape_ = x.shape();
+    trained_ = false;
+    if (train_every_) {
+      keep_copy(train_input_, x);
+      count_states();
+      const std::size_t stretches = (steps + every - 1) / every;
+      if (checkpoints_.size() < (stretches + 1) * state_count_)
+        checkpoints_.resize((stretches + 1) * state_count_);
+      if (rng_checkpoints_.size() < (stretches + 1) * rng_count_)
+        rng_checkpoints_.resize((stretches + 1) * rng_count_);
+    }
+    std::size_t t = 0;
+    decltype(auto) result = run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
+      if (train_every_ && t % every == 0) save_states(t / every);
+      const std::size_t slot = train_every_ ? t % every : t;
+      const tensor_type& y = model_.forward_train(x[t], tapes_[slot], c);
+      if (t++ == 0) train_step_shape_ = y.shape();
+      return y;
+    });
+    if (train_every_) save_states((steps + every - 1) / every);  // the States the run leaves
+    trained_ = steps > 0;
+    return result;
+  }
+
+  // The context of step t of the last training run.
+  Context context_of(std::size_t t) const {
+    Context c = context_;
+    c.i = options_.i0 + train_first_step_ + t;
+    c.t = options_.t0 + static_cast<double>(train_first_step_ + t) * options_.dt;
+    c.dt = options_.dt;
+    c.training = true;
+    c.run_checked = true;
+    return c;
+  }
+
+  // How many States (and generators with an offset, nn::Dropout's) a checkpoint holds.
+  void count_states() {
+    state_count_ = 0;
+    rng_count_ = 0;
+    model_.for_each_state([&](std::string_view path, const auto& s) {
+      using V = std::remove_cvref_t<decltype(*s)>;
+      if constexpr (!std::is_same_v<V, tensor_type>) {
+        throw config_error(
+            "modyn::LoopOverTime: checkpoint_every > 1 recomputes from the States, and State '" +
+            std::string(path) + "' is not a " + std::string(short_type_name<tensor_type>()));
+      }
+      ++state_count_;
+    });
+    model_.for_each_module([&](std::string_view, auto& m, int) {
+      if constexpr (requires { m.rng_offset(); }) ++rng_count_;
+    });
+  }
+
+  struct checkpoint_ref {
+    std::size_t index;
+  };
+  static checkpoint_ref checkpoint(std::size_t index) { return {index}; }
+
+  void save_states(std::size_t index) {
+    std::size_t k = index * state_count_, r = index * rng_count_;
+    model_.for_each_state([&](std::string_view, const auto& s) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*s)>, tensor_type>)
+        keep_copy(checkpoints_[k++], *s);
+    });
+    model_.for_each_module([&](std::string_view, auto& m, int) {
+      if constexpr (requires { m.rng_offset(); }) rng_checkpoints_[r++] = m.rng_offset();
+    });
+  }
+
+  void restore_states(checkpoint_ref at) {
+    using B = typename tensor_type::backend_type;
+    std::size_t k = at.index * state_count_, r = at.index * rng_count_;
+    model_.for_each_state([&](std::string_view, auto& s) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(*s)>, tensor_type>) {
+        const tensor_type& saved = checkpoints_[k++];
+        if (!((*s).shape() == saved.shape())) s.reset_to(tensor_type::empty(saved.shape()));
+        B::copy(saved.data(), (*s).data(), saved.size());
+      }
+    });
+    model_.for_each_module([&](std::string_view, auto& m, int) {
+      if constexpr (requires { m.set_rng_offset(std::uint64_t{}); }) m.set_rng_offset(rng_checkpoints_[r++]);
+    });
+  }
+
+  // out[t] = step (the input gradient of one step).
+  template <class Step>
+  static void keep_step(tensor_type& out, std::size_t t, const Step& step) {
+    using B = typename tensor_type::backend_type;
+    auto row = out[t];
+    if (!(row.shape() == step.shape())) {
+      throw shape_error("modyn::LoopOverTime::backward: the model's input gradient of a step has shape " +
+                        step.shape().to_string() + ", its input " + row.shape().to_string());
+    }
+    B::copy(step.data(), row.data(), step.size());
+  }
+
+  Shape swapped_or_same(const Shape& s) const { return s.rank() < 2 ? s : swapped(s); }
+
+  void to_time_major(const tensor_type& batch_major, tensor_type& out) {
+    using T = typename tensor_type::value_type;
+    using B = typename tensor_type::backend_type;
+    const std::size_t batch = batch_major.shape(0), steps = batch_major.shape(1);
+    if (batch_major.size()) {
+      detail::swap_leading_axes<T, B>(batch_major.data(), out.data(), batch, steps,
+                                      batch_major.size() / (batch * steps));
+    }
+  }
+
   static constexpr bool can_project_first() {
     if constexpr (detail::is_sequential_v<model_type>) {
       if constexpr (head_size < model_type::size) {
@@ -526,6 +733,16 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   std::size_t steps_ = 0;
   tensor_type output_, time_major_input_, batch_major_output_;
   std::tuple<recorder<Monitors>...> recorders_;
+  // BPTT: the tapes of the last training run, its checkpoints, and what
+  // backward needs to know of it.
+  typename detail::tape_store<model_type>::type tapes_;
+  std::vector<tensor_type> checkpoints_;        // state_count_ States per checkpoint
+  std::vector<std::uint64_t> rng_checkpoints_;  // rng_count_ offsets per checkpoint
+  std::size_t state_count_ = 0, rng_count_ = 0;
+  std::size_t train_steps_ = 0, train_every_ = 0, train_first_step_ = 0;
+  bool trained_ = false;
+  Shape train_step_shape_, train_input_shape_;
+  tensor_type train_input_, grad_time_major_, input_grad_, batch_major_input_grad_;
 };
 
 namespace detail {
