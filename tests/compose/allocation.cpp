@@ -121,3 +121,32 @@ TEST_CASE("LoopOverTime with a Dense head and a short-named cell allocates nothi
   hoisted(x);
   CHECK(alloc_counter::allocations_in([&] { hoisted(x); }) == 0);
 }
+
+// A training step: forward through LoopOverTime in training, the loss,
+// BPTT (with and without recomputation), Adam. The first step sizes the
+// tapes, gradients and optimizer state; the next allocates nothing.
+TEST_CASE("a warm training step (forward, loss, BPTT, Adam) allocates nothing",
+          "[compose][loop][allocation][train]") {
+  for (const std::size_t every : {std::size_t(1), std::size_t(4)}) {
+    INFO("checkpoint_every = " << every);
+    Sequential seq{nn::Dense(10, 16), modyn::fn::tanh, nn::RNNCell(16, 12), modyn::relu, nn::RNNCell(12, 3)};
+    seq.get<0>().set_name("a");
+    seq.get<2>().set_name("b");
+    seq.get<4>().set_name("c");
+    LoopOverTime loop{seq, LoopOptions{.training = true, .checkpoint_every = every}};
+    modyn::train::Adam opt(seq, {.lr = 1e-3});
+    const auto x = Rng(6).normal<float>({12, 8, 10});
+    const auto target = Rng(7).normal<float>({12, 8, 3});
+    Tensor<float> grad;
+    const auto step = [&] {
+      loop.reset_state(8);
+      seq.zero_grad();
+      const auto& y = loop(x);
+      (void)modyn::train::mse_loss(y, target, grad);
+      loop.backward(grad);
+      opt.step();
+    };
+    step();
+    CHECK(alloc_counter::allocations_in(step) == 0);
+  }
+}

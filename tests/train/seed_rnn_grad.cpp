@@ -37,7 +37,8 @@ template <class T>
 Tensor<T> transposed(std::size_t rows, std::size_t cols, double scale, double freq, double phase) {
   auto t = Tensor<T>::empty({cols, rows});
   for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < cols; ++c) t.data()[c * rows + r] = T(pattern(r * cols + c, scale, freq, phase));
+    for (std::size_t c = 0; c < cols; ++c)
+      t.data()[c * rows + r] = T(pattern(r * cols + c, scale, freq, phase));
   return t;
 }
 
@@ -101,10 +102,12 @@ TEST_CASE("seed RNN: BPTT gradients equal PyTorch's, in double", "[train][grad][
   check_seed_rnn<double>(1, 1e-12);
 }
 
-TEST_CASE("seed RNN: BPTT gradients equal PyTorch's with recomputation every 4 steps", "[train][grad][torch]") {
+TEST_CASE("seed RNN: BPTT gradients equal PyTorch's with recomputation every 4 steps",
+          "[train][grad][torch]") {
   check_seed_rnn<double>(4, 1e-12);
 }
 
-TEST_CASE("seed RNN: BPTT gradients equal PyTorch's in float, within float rounding", "[train][grad][torch]") {
+TEST_CASE("seed RNN: BPTT gradients equal PyTorch's in float, within float rounding",
+          "[train][grad][torch]") {
   check_seed_rnn<float>(1, 2e-5);
 }

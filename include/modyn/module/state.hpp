@@ -39,8 +39,18 @@ class State : public detail::variable<V> {
   // never reset, a module's own reset hook).
   void reset_to(V value) { this->value_ = std::move(value); }
 
-  // The default re-initialisation: full((batch, sample_shape...), fill).
-  void reset(std::size_t batch_size) { this->value_ = V::full(batch_shape(batch_size), fill_); }
+  // The default re-initialisation: full((batch, sample_shape...), fill),
+  // into the same buffer when the shape stays (a training loop resets every
+  // batch and allocates nothing once warm).
+  void reset(std::size_t batch_size) {
+    const Shape shape = batch_shape(batch_size);
+    if (!(this->value_.shape() == shape)) {
+      this->value_ = V::full(shape, fill_);
+      return;
+    }
+    V::backend_type::map(this->value_.size(), detail::fill_kernel<element>{fill_},
+                         write_only(this->value_.data()));
+  }
 
   Shape batch_shape(std::size_t batch_size) const {
     if (batch_size == 0) return sample_shape_;
