@@ -3,8 +3,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
+#include <tuple>
 #include <vector>
 
+#include "modyn/backend/pseudo_device.hpp"
+#include "modyn/backend/serial.hpp"
+#include "modyn/core/tensor_transfer.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/layer_norm.hpp"
 #include "support/gradcheck.hpp"
 #include "support/helpers.hpp"
@@ -125,4 +130,30 @@ TEST_CASE("nn::LayerNorm backward: a gradient of the wrong shape names the layer
   });
   CHECK_THAT(message,
              Catch::Contains("(4, 5)") && Catch::Contains("(4, 6)") && Catch::Contains("nn::LayerNorm"));
+}
+
+TEMPLATE_TEST_CASE("nn::LayerNorm backward on another backend equals cpu", "[nn][grad][backends]",
+                   modyn::serial, modyn::pseudo_device) {
+  auto cpu_ln = random_layer(7);
+  auto ln = modyn::to<TestType>(cpu_ln);
+  const auto x = random_tensor({3, 7}, 8, -2.0, 2.0);
+  const auto gy = random_tensor({3, 7}, 9);
+  decltype(cpu_ln)::tape_type cpu_tape;
+  typename decltype(ln)::tape_type tape;
+  const std::vector<double> y = modyn::to<cpu>(ln.forward_train(modyn::to<TestType>(x), tape)).to_vector();
+  const std::vector<double> cpu_y = cpu_ln.forward_train(x, cpu_tape).to_vector();
+  ln.zero_grad();
+  cpu_ln.zero_grad();
+  const std::vector<double> gx = modyn::to<cpu>(ln.backward(tape, modyn::to<TestType>(gy))).to_vector();
+  const std::vector<double> cpu_gx = cpu_ln.backward(cpu_tape, gy).to_vector();
+  const auto close = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+    INFO(what);
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).epsilon(1e-12).margin(1e-14));
+  };
+  close(y, cpu_y, "output");
+  close(gx, cpu_gx, "input gradient");
+  close(modyn::to<cpu>(ln.weight.grad()).to_vector(), cpu_ln.weight.grad().to_vector(), "weight gradient");
+  close(modyn::to<cpu>(ln.bias.grad()).to_vector(), cpu_ln.bias.grad().to_vector(), "bias gradient");
+  CHECK(ln.backward(tape, modyn::to<TestType>(gy), Context{}, InputGrad::no).size() == 0);
 }
