@@ -56,7 +56,7 @@ class Dropout : public Module<Dropout<T, B>> {
     if constexpr (std::is_same_v<X, tensor_type>) {
       if (identity) return x;
     }
-    return identity ? copied(x) : dropped(x, mask_);
+    return identity ? copied(x) : masked(x, mask_);
   }
 
   // A temporary input: in evaluation its buffer becomes this layer's output
@@ -93,7 +93,7 @@ class Dropout : public Module<Dropout<T, B>> {
     tape.dropped = context.training && p != 0.0;
     if (!tape.dropped) return update(x, context);
     tape.scale = T(1.0 / (1.0 - p));
-    return dropped(x, tape.mask);
+    return masked(x, tape.mask);
   }
 
   // gx = gy mask / (1 - p) where the step dropped, gy (a copy) where it was
@@ -175,7 +175,7 @@ class Dropout : public Module<Dropout<T, B>> {
 
   // Draws the next mask into `mask`; out_ = x mask / (1 - p).
   template <TensorLike X>
-  const tensor_type& dropped(const X& x, tensor_type& mask) {
+  const tensor_type& masked(const X& x, tensor_type& mask) {
     const T* in = readable(x);
     out_.ensure_shape(x.shape());
     mask.ensure_shape(x.shape());
