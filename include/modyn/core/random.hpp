@@ -164,6 +164,10 @@ class Rng {
 
   // How many fills this generator has made.
   std::uint64_t fills() const noexcept { return fills_; }
+  // Makes the next fill the one that came after `fills` fills: a fill's
+  // numbers depend only on the key and its index, so this replays (or
+  // skips) draws exactly (a recomputation from a checkpoint replays masks).
+  void seek_fills(std::uint64_t fills) noexcept { fills_ = fills; }
 
   // ---- fills. `offset` is the global index of out's first element (see the
   // mapping at the top): out gets the elements offset .. offset + size - 1.

@@ -32,7 +32,7 @@ class Dropout : public Module<Dropout<T, B>> {
   MODYN_FIELDS(p)
 
   explicit Dropout(double probability = 0.5, std::optional<std::uint64_t> seed = std::nullopt)
-      : p(probability), rng_(seed ? Rng(*seed) : InitGenerator::instance().next()), origin_(rng_) {
+      : p(probability), rng_(seed ? Rng(*seed) : InitGenerator::instance().next()) {
     if (!(p >= 0.0 && p < 1.0)) {
       throw config_error("nn::Dropout: p = " + std::to_string(p) + " must be in [0, 1)");
     }
@@ -42,7 +42,7 @@ class Dropout : public Module<Dropout<T, B>> {
   // where the source's is, so a seeded layer draws the same masks there.
   template <class OtherBackend>
   Dropout(rebind_tag, const Dropout<T, OtherBackend>& source)
-      : Module<Dropout>(source.name()), p(source.p), rng_(source.rng_), origin_(source.origin_) {}
+      : Module<Dropout>(source.name()), p(source.p), rng_(source.rng_) {}
 
   // In evaluation (or with p = 0) a Tensor input is returned itself, as
   // PyTorch returns its input: no copy, valid as long as the input is. A
@@ -126,14 +126,8 @@ class Dropout : public Module<Dropout<T, B>> {
   std::uint64_t rng_offset() const noexcept { return rng_.fills(); }
 
   // Puts the generator where rng_offset() was `offset`: the next mask is the
-  // one drawn then. Cost: O(offset - rng_offset()) forward, O(offset) back
-  // (Rng exposes its fill count but no setter, so the generator is advanced
-  // by empty fills, a few nanoseconds each, from its start when going back).
-  void set_rng_offset(std::uint64_t offset) {
-    if (offset < rng_.fills()) rng_ = origin_;
-    tensor_type nothing;  // shape (0,): a fill that draws nothing but is counted
-    while (rng_.fills() < offset) rng_.bernoulli(nothing, 0.0);
-  }
+  // one drawn then.
+  void set_rng_offset(std::uint64_t offset) noexcept { rng_.seek_fills(offset); }
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
@@ -186,7 +180,6 @@ class Dropout : public Module<Dropout<T, B>> {
   }
 
   Rng rng_;
-  Rng origin_;  // rng_ as constructed: where set_rng_offset rewinds to
   tensor_type mask_, out_;
   tensor_type input_copy_;  // an input that overlapped out_
   tensor_type input_grad_;  // backward's d loss / d x
