@@ -2,9 +2,16 @@
 // of a loss over several steps: every Param, every step's input and the
 // initial hidden state (the carried h_grad() after the first step's backward).
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstddef>
+#include <string_view>
 #include <vector>
 
+#include "modyn/backend/cpu.hpp"
+#include "modyn/backend/pseudo_device.hpp"
+#include "modyn/backend/serial.hpp"
+#include "modyn/core/tensor_transfer.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/rnn_cell.hpp"
 #include "support/gradcheck.hpp"
 #include "support/helpers.hpp"
@@ -130,4 +137,59 @@ TEST_CASE("nn::RNNCell backward: a carried gradient of another shape asks for be
     cell.backward(tape, random_tensor({batch, hidden}, 3));
   });
   CHECK_THAT(message, Catch::Contains("begin_backward") && Catch::Contains("nn::RNNCell"));
+}
+
+namespace {
+
+std::vector<double> host_values(const auto& x) { return modyn::to<modyn::cpu>(x).to_vector(); }
+
+// Three steps of forward_train, then backward: every step's input gradient,
+// the carried state gradients and the Params' gradients, on the host.
+template <class C, class ToBackend>
+std::vector<std::vector<double>> run_backward(C& cell, ToBackend to_backend) {
+  constexpr std::size_t rows = 2, n_steps = 3;
+  cell.reset_state(rows);
+  std::vector<typename C::tape_type> tapes(n_steps);
+  for (std::size_t t = 0; t < n_steps; ++t) {
+    cell.forward_train(to_backend(random_tensor({rows, cell.in_features()}, 50 + t)), tapes[t]);
+  }
+  cell.zero_grad();
+  cell.begin_backward();
+  std::vector<std::vector<double>> out;
+  for (std::size_t t = n_steps; t-- > 0;) {
+    out.push_back(
+        host_values(cell.backward(tapes[t], to_backend(random_tensor({rows, cell.out_features()}, 60 + t)))));
+  }
+  out.push_back(host_values(cell.h_grad()));
+  if constexpr (requires { cell.c_grad(); }) out.push_back(host_values(cell.c_grad()));
+  cell.for_each_parameter([&](std::string_view, auto& p) { out.push_back(host_values(p.grad())); });
+  return out;
+}
+
+// The same steps and backward on modyn::serial and modyn::pseudo_device
+// (kernels on one lane, memory the host cannot touch: the device paths) give
+// cpu's gradients, to rounding.
+template <class OtherBackend>
+void check_backward_on(Cell& cpu_cell) {
+  auto cell = modyn::to<OtherBackend>(cpu_cell);
+  const auto want = run_backward(cpu_cell, [](const Tensor<double>& x) { return x; });
+  const auto got = run_backward(cell, [](const Tensor<double>& x) { return modyn::to<OtherBackend>(x); });
+  REQUIRE(got.size() == want.size());
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    REQUIRE(got[k].size() == want[k].size());
+    for (std::size_t i = 0; i < got[k].size(); ++i) {
+      INFO("gradient " << k << ", element " << i);
+      CHECK(std::abs(got[k][i] - want[k][i]) <= 1e-12 * (1.0 + std::abs(want[k][i])));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("nn::RNNCell backward on serial and pseudo_device equals cpu", "[nn][grad][rnn][backends]") {
+  for (const auto f : {nn::Nonlinearity::tanh, nn::Nonlinearity::relu}) {
+    Cell cpu_cell(5, 7, f);
+    check_backward_on<modyn::serial>(cpu_cell);
+    check_backward_on<modyn::pseudo_device>(cpu_cell);
+  }
 }

@@ -4,16 +4,41 @@
 //   n = tanh(x W_in + b_in + r (h W_hn + b_hn))
 //   h' = (1 - z) n + z h
 // Weights stored (in, 3 hidden) and (hidden, 3 hidden): PyTorch's transposed.
+// Differentiable (module/differentiable.hpp): its tape holds the input, h
+// before the step, r, z, n and h W_hn + b_hn; it carries d loss / d h
+// (h_grad()).
 #pragma once
 
 #include <cstddef>
 
+#include "modyn/core/error.hpp"
 #include "modyn/core/math.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
+
+namespace detail {
+
+// One GRU step of one element: returns h', and sets r, z, n and
+// hn = h W_hn + b_hn (what the backward reads).
+template <class Vec>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec gru_step(const Vec& gir, const Vec& giz, const Vec& gin,
+                                                   const Vec& ghr, const Vec& ghz, const Vec& ghn,
+                                                   const Vec& bir, const Vec& biz, const Vec& bin,
+                                                   const Vec& bhr, const Vec& bhz, const Vec& bhn,
+                                                   const Vec& state, Vec& reset, Vec& update, Vec& candidate,
+                                                   Vec& hidden_n) {
+  reset = math::sigmoid(gir + bir + ghr + bhr);
+  update = math::sigmoid(giz + biz + ghz + bhz);
+  hidden_n = ghn + bhn;
+  candidate = math::tanh(gin + bin + reset * hidden_n);
+  return (Vec(1) - update) * candidate + update * state;
+}
+
+}  // namespace detail
 
 template <class T = float, class B = default_backend>
 class GRUCell : public Module<GRUCell<T, B>> {
@@ -48,20 +73,14 @@ class GRUCell : public Module<GRUCell<T, B>> {
 
   template <TensorLike X>
   const tensor_type& update(const X& x) {
-    const std::size_t hidden = out_features();
-    const std::size_t rows = detail::checked_rows("nn::GRUCell", this->name(), x, in_features(), *h, hidden);
-    // The n gate needs h W_hn apart from x W_in: two GEMMs into two buffers.
-    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gi_, rows, false);
-    gh_.ensure_shape({rows, 3 * hidden});
-    B::gemm(Transpose::no, Transpose::no, rows, 3 * hidden, hidden, T(1), h->data(), hidden,
-            weight_hh.value().data(), 3 * hidden, T(0), gh_.data(), 3 * hidden);
+    const std::size_t rows = project(x);
+    const std::size_t hidden = out_features(), stride = 3 * hidden;
     const T* bi = bias_ih.value().data();
     const T* bh = bias_hh.value().data();
     // One pass over every row: the gates are rows of hidden, 3 hidden
     // apart; the biases are rows read by every row.
     const T* gi = gi_.data();
     const T* gh = gh_.data();
-    const std::size_t stride = 3 * hidden;
     B::map(rows * hidden, gates{}, strided_rows(gi, hidden, stride),
            strided_rows(gi + hidden, hidden, stride), strided_rows(gi + 2 * hidden, hidden, stride),
            strided_rows(gh, hidden, stride), strided_rows(gh + hidden, hidden, stride),
@@ -70,6 +89,92 @@ class GRUCell : public Module<GRUCell<T, B>> {
            broadcast_row(bh, hidden), broadcast_row(bh + hidden, hidden),
            broadcast_row(bh + 2 * hidden, hidden), h->data());
     return *h;
+  }
+
+  // ---- training (module/differentiable.hpp)
+
+  struct tape_type {
+    tensor_type input;     // x
+    tensor_type h_before;  // h before the step
+    tensor_type r, z, n;   // the gates, (rows, hidden) each
+    tensor_type hn;        // h W_hn + b_hn, which r multiplies
+  };
+
+  // update(x), recording the input, h before the step and the gates.
+  template <TensorLike X>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
+    keep_copy(tape.input, x);  // first: x may be this cell's own h
+    keep_copy(tape.h_before, *h);
+    const std::size_t rows = project(x);
+    const std::size_t hidden = out_features(), stride = 3 * hidden;
+    for (tensor_type* t : {&tape.r, &tape.z, &tape.n, &tape.hn}) t->ensure_shape({rows, hidden});
+    const T* bi = bias_ih.value().data();
+    const T* bh = bias_hh.value().data();
+    const T* gi = gi_.data();
+    const T* gh = gh_.data();
+    B::map(rows * hidden, gates_train{}, strided_rows(gi, hidden, stride),
+           strided_rows(gi + hidden, hidden, stride), strided_rows(gi + 2 * hidden, hidden, stride),
+           strided_rows(gh, hidden, stride), strided_rows(gh + hidden, hidden, stride),
+           strided_rows(gh + 2 * hidden, hidden, stride), broadcast_row(bi, hidden),
+           broadcast_row(bi + hidden, hidden), broadcast_row(bi + 2 * hidden, hidden),
+           broadcast_row(bh, hidden), broadcast_row(bh + hidden, hidden),
+           broadcast_row(bh + 2 * hidden, hidden), h->data(), write_only(tape.r.data()),
+           write_only(tape.z.data()), write_only(tape.n.data()), write_only(tape.hn.data()));
+    return *h;
+  }
+
+  // d loss / d h carried from the step after the one being differentiated:
+  // after a backward call, d loss / d (h before that call's step).
+  const tensor_type& h_grad() const noexcept { return h_grad_; }
+
+  // Zeroes h_grad() with the shape of h: once, before the latest step's backward.
+  void begin_backward() {
+    h_grad_.ensure_shape(h->shape());
+    h_grad_.view() = T(0);
+  }
+
+  // From gy = d loss / d h' of the recorded step and the carried h_grad()
+  // (dh' = gy + h_grad): the pre-activation gradients
+  //   d a_n = dh' (1 - z) (1 - n^2),   d a_z = dh' (h - n) z (1 - z),
+  //   d a_r = d a_n hn r (1 - r),      d hn = d a_n r
+  // of the input side [a_r | a_z | a_n] (x W_ih + b_ih) and of the hidden
+  // side [a_r | a_z | hn] (h W_hh + b_hh) give the Params' gradients;
+  // h_grad = dh' z + [d a_r | d a_z | d hn] W_hh^T; returns
+  // gx = [d a_r | d a_z | d a_n] W_ih^T.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    const std::size_t in = in_features(), hidden = out_features();
+    const Shape& expected = tape.h_before.shape();
+    if (!(grad_out.shape() == expected)) {
+      throw shape_error("nn::GRUCell '" + this->name() + "': backward expected a gradient of shape " +
+                        expected.to_string() + " (the output's), got " + grad_out.shape().to_string());
+    }
+    if (!(h_grad_.shape() == expected)) {
+      throw shape_error("nn::GRUCell '" + this->name() + "': the carried h gradient has shape " +
+                        h_grad_.shape().to_string() + " but the step's output has shape " +
+                        expected.to_string() + "; call begin_backward() before the first backward");
+    }
+    const std::size_t rows = tape.r.shape(0), n = rows * hidden;
+    gate_grad_.ensure_shape({4, rows, hidden});
+    T* d = gate_grad_.data();
+    // d a_r, d a_z, d a_n, d hn; h_grad_ becomes dh' z.
+    B::map(n, gates_grad{}, tape.r.data(), tape.z.data(), tape.n.data(), tape.hn.data(), tape.h_before.data(),
+           static_cast<const T*>(grad_out.data()), h_grad_.data(), write_only(d), write_only(d + n),
+           write_only(d + 2 * n), write_only(d + 3 * n));
+    const T* const input_side[3] = {d, d + n, d + 2 * n};
+    const T* const hidden_side[3] = {d, d + n, d + 3 * n};
+    detail::add_stacked_grads<T, B>(input_side, rows, hidden, tape.input.data(), in, weight_ih.grad().data(),
+                                    bias_ih.grad().data());
+    detail::add_stacked_grads<T, B>(hidden_side, rows, hidden, tape.h_before.data(), hidden,
+                                    weight_hh.grad().data(), bias_hh.grad().data());
+    detail::through_stacked_weight<T, B>(hidden_side, rows, hidden, weight_hh.value().data(), hidden, T(1),
+                                         h_grad_.data());
+    if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
+    input_grad_.ensure_shape(tape.input.shape());
+    detail::through_stacked_weight<T, B>(input_side, rows, hidden, weight_ih.value().data(), in, T(0),
+                                         input_grad_.data());
+    return input_grad_;
   }
 
  public:
@@ -82,15 +187,59 @@ class GRUCell : public Module<GRUCell<T, B>> {
                                                           const Vec& bir, const Vec& biz, const Vec& bin,
                                                           const Vec& bhr, const Vec& bhz, const Vec& bhn,
                                                           Vec& state) const {
-      const Vec reset = math::sigmoid(gir + bir + ghr + bhr);
-      const Vec update = math::sigmoid(giz + biz + ghz + bhz);
-      const Vec candidate = math::tanh(gin + bin + reset * (ghn + bhn));
-      state = (Vec(1) - update) * candidate + update * state;
+      Vec reset, update, candidate, hidden_n;
+      state = detail::gru_step(gir, giz, gin, ghr, ghz, ghn, bir, biz, bin, bhr, bhz, bhn, state, reset,
+                               update, candidate, hidden_n);
+    }
+  };
+  // The same, writing the gates for the tape.
+  struct gates_train {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gir, const Vec& giz, const Vec& gin,
+                                                          const Vec& ghr, const Vec& ghz, const Vec& ghn,
+                                                          const Vec& bir, const Vec& biz, const Vec& bin,
+                                                          const Vec& bhr, const Vec& bhz, const Vec& bhn,
+                                                          Vec& state, Vec& reset, Vec& update, Vec& candidate,
+                                                          Vec& hidden_n) const {
+      state = detail::gru_step(gir, giz, gin, ghr, ghz, ghn, bir, biz, bin, bhr, bhz, bhn, state, reset,
+                               update, candidate, hidden_n);
+    }
+  };
+  // The pre-activation gradients of a step (see backward); carried, dh'
+  // (gy + the carried gradient) on entry, leaves with dh' z.
+  struct gates_grad {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& r, const Vec& z, const Vec& n,
+                                                          const Vec& hn, const Vec& h_before, const Vec& gy,
+                                                          Vec& carried, Vec& d_r, Vec& d_z, Vec& d_in,
+                                                          Vec& d_hn) const {
+      const Vec dh = gy + carried;
+      d_in = dh * (Vec(1) - z) * (Vec(1) - n * n);
+      d_z = dh * (h_before - n) * z * (Vec(1) - z);
+      d_hn = d_in * r;
+      d_r = d_in * hn * r * (Vec(1) - r);
+      carried = dh * z;
     }
   };
 
  private:
+  // gi = x W_ih, gh = h W_hh (the n gate needs h W_hn apart from x W_in: two
+  // GEMMs into two buffers); returns the number of rows.
+  template <class X>
+  std::size_t project(const X& x) {
+    const std::size_t hidden = out_features();
+    const std::size_t rows = detail::checked_rows("nn::GRUCell", this->name(), x, in_features(), *h, hidden);
+    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gi_, rows, false);
+    gh_.ensure_shape({rows, 3 * hidden});
+    B::gemm(Transpose::no, Transpose::no, rows, 3 * hidden, hidden, T(1), h->data(), hidden,
+            weight_hh.value().data(), 3 * hidden, T(0), gh_.data(), 3 * hidden);
+    return rows;
+  }
+
   tensor_type gi_, gh_;
+  tensor_type h_grad_;      // the carried d loss / d h
+  tensor_type gate_grad_;   // (4, rows, hidden): d a_r, d a_z, d a_n, d hn
+  tensor_type input_grad_;  // backward's d loss / d x
 };
 
 }  // namespace modyn::nn

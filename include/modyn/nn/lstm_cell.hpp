@@ -3,17 +3,42 @@
 //   x W_ih + b_ih + h W_hh + b_hh
 //   c' = f c + i g,   h' = o tanh(c')
 // Weights stored (in, 4 hidden) and (hidden, 4 hidden): PyTorch's transposed.
+// Differentiable (module/differentiable.hpp): its tape holds the input, h and
+// c before the step, the gates and c after it; it carries d loss / d h and
+// d loss / d c (h_grad(), c_grad()).
 #pragma once
 
 #include <cstddef>
 
+#include "modyn/core/error.hpp"
 #include "modyn/core/math.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
+
+namespace detail {
+
+// One LSTM step of one element: updates h and c, and sets the gates (what
+// the backward reads).
+template <class Vec>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void lstm_step(const Vec& gi, const Vec& gf, const Vec& gg,
+                                                     const Vec& go, const Vec& bi, const Vec& bf,
+                                                     const Vec& bg, const Vec& bo, Vec& hidden_state,
+                                                     Vec& cell, Vec& input, Vec& forget, Vec& candidate,
+                                                     Vec& output) {
+  input = math::sigmoid(gi + bi);
+  forget = math::sigmoid(gf + bf);
+  candidate = math::tanh(gg + bg);
+  output = math::sigmoid(go + bo);
+  cell = forget * cell + input * candidate;
+  hidden_state = output * math::tanh(cell);
+}
+
+}  // namespace detail
 
 template <class T = float, class B = default_backend>
 class LSTMCell : public Module<LSTMCell<T, B>> {
@@ -50,23 +75,110 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
 
   template <TensorLike X>
   const tensor_type& update(const X& x) {
-    const std::size_t hidden = out_features();
-    const std::size_t rows = detail::checked_rows("nn::LSTMCell", this->name(), x, in_features(), *h, hidden);
-    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gates_, rows, true);
-    // b_ih + b_hh once per step, not once per row.
-    bias_.ensure_shape({4 * hidden});
-    B::map(4 * hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(),
-           write_only(bias_.data()));
+    const std::size_t rows = project(x);
+    const std::size_t hidden = out_features(), stride = 4 * hidden;
     // One pass over every row: gates are rows of hidden, 4 hidden apart.
     const T* b = bias_.data();
     const T* g = gates_.data();
-    const std::size_t stride = 4 * hidden;
     B::map(rows * hidden, cell_update{}, strided_rows(g, hidden, stride),
            strided_rows(g + hidden, hidden, stride), strided_rows(g + 2 * hidden, hidden, stride),
            strided_rows(g + 3 * hidden, hidden, stride), broadcast_row(b, hidden),
            broadcast_row(b + hidden, hidden), broadcast_row(b + 2 * hidden, hidden),
            broadcast_row(b + 3 * hidden, hidden), h->data(), c->data());
     return *h;
+  }
+
+  // ---- training (module/differentiable.hpp)
+
+  struct tape_type {
+    tensor_type input;       // x
+    tensor_type h_before;    // h before the step
+    tensor_type c_before;    // c before the step
+    tensor_type i, f, g, o;  // the gates, (rows, hidden) each
+    tensor_type c_after;     // c after the step
+  };
+
+  // update(x), recording the input, h and c before the step, the gates and c after it.
+  template <TensorLike X>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
+    keep_copy(tape.input, x);  // first: x may be this cell's own h
+    keep_copy(tape.h_before, *h);
+    keep_copy(tape.c_before, *c);
+    const std::size_t rows = project(x);
+    const std::size_t hidden = out_features(), stride = 4 * hidden;
+    for (tensor_type* t : {&tape.i, &tape.f, &tape.g, &tape.o}) t->ensure_shape({rows, hidden});
+    const T* b = bias_.data();
+    const T* g = gates_.data();
+    B::map(rows * hidden, cell_update_train{}, strided_rows(g, hidden, stride),
+           strided_rows(g + hidden, hidden, stride), strided_rows(g + 2 * hidden, hidden, stride),
+           strided_rows(g + 3 * hidden, hidden, stride), broadcast_row(b, hidden),
+           broadcast_row(b + hidden, hidden), broadcast_row(b + 2 * hidden, hidden),
+           broadcast_row(b + 3 * hidden, hidden), h->data(), c->data(), write_only(tape.i.data()),
+           write_only(tape.f.data()), write_only(tape.g.data()), write_only(tape.o.data()));
+    keep_copy(tape.c_after, *c);
+    return *h;
+  }
+
+  // d loss / d h and d loss / d c carried from the step after the one being
+  // differentiated: after a backward call, those of the states before that
+  // call's step.
+  const tensor_type& h_grad() const noexcept { return h_grad_; }
+  const tensor_type& c_grad() const noexcept { return c_grad_; }
+
+  // Zeroes h_grad() and c_grad() with the shapes of h and c: once, before
+  // the latest step's backward.
+  void begin_backward() {
+    h_grad_.ensure_shape(h->shape());
+    h_grad_.view() = T(0);
+    c_grad_.ensure_shape(c->shape());
+    c_grad_.view() = T(0);
+  }
+
+  // From gy = d loss / d h' of the recorded step and the carried h_grad(),
+  // c_grad() (dh' = gy + h_grad, dc' = c_grad):
+  //   dc = dc' + dh' o (1 - tanh(c')^2)
+  //   d a_i = dc g i (1 - i),   d a_f = dc c f (1 - f),
+  //   d a_g = dc i (1 - g^2),   d a_o = dh' tanh(c') o (1 - o)
+  // are the gradients of both x W_ih + b_ih and h W_hh + b_hh; with
+  // dG = [d a_i | d a_f | d a_g | d a_o]: h_grad = dG W_hh^T, c_grad = dc f;
+  // returns gx = dG W_ih^T.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    const std::size_t in = in_features(), hidden = out_features();
+    const Shape& expected = tape.h_before.shape();
+    if (!(grad_out.shape() == expected)) {
+      throw shape_error("nn::LSTMCell '" + this->name() + "': backward expected a gradient of shape " +
+                        expected.to_string() + " (the output's), got " + grad_out.shape().to_string());
+    }
+    if (!(h_grad_.shape() == expected) || !(c_grad_.shape() == tape.c_before.shape())) {
+      throw shape_error("nn::LSTMCell '" + this->name() + "': the carried gradients have shapes " +
+                        h_grad_.shape().to_string() + " and " + c_grad_.shape().to_string() +
+                        " but the step's h and c have shapes " + expected.to_string() + " and " +
+                        tape.c_before.shape().to_string() +
+                        "; call begin_backward() before the first backward");
+    }
+    const std::size_t rows = tape.i.shape(0), n = rows * hidden;
+    gate_grad_.ensure_shape({4, rows, hidden});
+    T* d = gate_grad_.data();
+    // d a_i, d a_f, d a_g, d a_o; c_grad_ becomes dc f.
+    B::map(n, cell_update_grad{}, tape.i.data(), tape.f.data(), tape.g.data(), tape.o.data(),
+           tape.c_before.data(), tape.c_after.data(), static_cast<const T*>(grad_out.data()),
+           static_cast<const T*>(h_grad_.data()), c_grad_.data(), write_only(d), write_only(d + n),
+           write_only(d + 2 * n), write_only(d + 3 * n));
+    const T* const gates[4] = {d, d + n, d + 2 * n, d + 3 * n};
+    detail::add_stacked_grads<T, B>(gates, rows, hidden, tape.input.data(), in, weight_ih.grad().data(),
+                                    bias_ih.grad().data());
+    detail::add_stacked_grads<T, B>(gates, rows, hidden, tape.h_before.data(), hidden,
+                                    weight_hh.grad().data(), bias_hh.grad().data());
+    // h_grad_ was read into the gate gradients: it now takes d loss / d (h before).
+    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_hh.value().data(), hidden, T(0),
+                                         h_grad_.data());
+    if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
+    input_grad_.ensure_shape(tape.input.shape());
+    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_ih.value().data(), in, T(0),
+                                         input_grad_.data());
+    return input_grad_;
   }
 
  public:
@@ -78,17 +190,59 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
                                                           const Vec& go, const Vec& bi, const Vec& bf,
                                                           const Vec& bg, const Vec& bo, Vec& hidden_state,
                                                           Vec& cell) const {
-      const Vec input = math::sigmoid(gi + bi);
-      const Vec forget = math::sigmoid(gf + bf);
-      const Vec candidate = math::tanh(gg + bg);
-      const Vec output = math::sigmoid(go + bo);
-      cell = forget * cell + input * candidate;
-      hidden_state = output * math::tanh(cell);
+      Vec input, forget, candidate, output;
+      detail::lstm_step(gi, gf, gg, go, bi, bf, bg, bo, hidden_state, cell, input, forget, candidate, output);
+    }
+  };
+  // The same, writing the gates for the tape.
+  struct cell_update_train {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gi, const Vec& gf, const Vec& gg,
+                                                          const Vec& go, const Vec& bi, const Vec& bf,
+                                                          const Vec& bg, const Vec& bo, Vec& hidden_state,
+                                                          Vec& cell, Vec& input, Vec& forget, Vec& candidate,
+                                                          Vec& output) const {
+      detail::lstm_step(gi, gf, gg, go, bi, bf, bg, bo, hidden_state, cell, input, forget, candidate, output);
+    }
+  };
+  // The pre-activation gradients of a step (see backward); carried_c, dc'
+  // on entry, leaves with dc f.
+  struct cell_update_grad {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& i, const Vec& f, const Vec& g,
+                                                          const Vec& o, const Vec& c_before,
+                                                          const Vec& c_after, const Vec& gy,
+                                                          const Vec& carried_h, Vec& carried_c, Vec& d_i,
+                                                          Vec& d_f, Vec& d_g, Vec& d_o) const {
+      const Vec dh = gy + carried_h;
+      const Vec tc = math::tanh(c_after);
+      const Vec dc = carried_c + dh * o * (Vec(1) - tc * tc);
+      d_i = dc * g * i * (Vec(1) - i);
+      d_f = dc * c_before * f * (Vec(1) - f);
+      d_g = dc * i * (Vec(1) - g * g);
+      d_o = dh * tc * o * (Vec(1) - o);
+      carried_c = dc * f;
     }
   };
 
  private:
+  // gates = x W_ih + h W_hh, bias = b_ih + b_hh; returns the number of rows.
+  template <class X>
+  std::size_t project(const X& x) {
+    const std::size_t hidden = out_features();
+    const std::size_t rows = detail::checked_rows("nn::LSTMCell", this->name(), x, in_features(), *h, hidden);
+    detail::input_and_hidden_gemm(x, weight_ih.value(), *h, weight_hh.value(), gates_, rows, true);
+    // b_ih + b_hh once per step, not once per row.
+    bias_.ensure_shape({4 * hidden});
+    B::map(4 * hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(),
+           write_only(bias_.data()));
+    return rows;
+  }
+
   tensor_type gates_, bias_;
+  tensor_type h_grad_, c_grad_;  // the carried d loss / d h and d loss / d c
+  tensor_type gate_grad_;        // (4, rows, hidden): d a_i, d a_f, d a_g, d a_o
+  tensor_type input_grad_;       // backward's d loss / d x
 };
 
 }  // namespace modyn::nn

@@ -1,5 +1,5 @@
-// What the recurrent cells share: input checks and the batched GEMMs of
-// x W_ih and h W_hh into a gate buffer.
+// What the recurrent cells share: input checks, the batched GEMMs of
+// x W_ih and h W_hh into a gate buffer, and the GEMMs of their backward.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
+#include "modyn/module/differentiable.hpp"
 
 namespace modyn::nn::detail {
 
@@ -46,6 +47,34 @@ void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T,
   if (accumulate_hidden) {
     B::gemm(Transpose::no, Transpose::no, rows, width, hidden, T(1), h.data(), hidden, w_hh.data(), width,
             T(1), gates.data(), width);
+  }
+}
+
+// The backward of a stacked GEMM a W, W of shape (k, G hidden) holding G
+// gates side by side, from the gradients of the G gates' pre-activations,
+// each its own (rows, hidden) array d[g] (an elementwise pass cannot write
+// the columns of a (rows, G hidden) array, so each gate is its own GEMM on
+// its columns of W, leading dimension G hidden):
+//   weight_grad[:, g hidden : (g + 1) hidden] += a^T d[g]
+//   bias_grad[g hidden : (g + 1) hidden] += the rows of d[g] summed
+template <class T, class B, std::size_t G>
+void add_stacked_grads(const T* const (&d)[G], std::size_t rows, std::size_t hidden, const T* a,
+                       std::size_t k, T* weight_grad, T* bias_grad) {
+  for (std::size_t g = 0; g < G; ++g) {
+    B::gemm(Transpose::yes, Transpose::no, k, hidden, rows, T(1), a, k, d[g], hidden, T(1),
+            weight_grad + g * hidden, G * hidden);
+    add_row_sums<B>(d[g], rows, hidden, bias_grad + g * hidden);
+  }
+}
+
+// out (rows, k) = beta out + sum over g of d[g] W[:, g hidden : (g + 1) hidden]^T:
+// the gradient that reaches a through the stacked GEMM a W.
+template <class T, class B, std::size_t G>
+void through_stacked_weight(const T* const (&d)[G], std::size_t rows, std::size_t hidden, const T* weight,
+                            std::size_t k, T beta, T* out) {
+  for (std::size_t g = 0; g < G; ++g) {
+    B::gemm(Transpose::no, Transpose::yes, rows, k, hidden, T(1), d[g], hidden, weight + g * hidden,
+            G * hidden, g == 0 ? beta : T(1), out, k);
   }
 }
 
