@@ -23,6 +23,10 @@
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/dense.hpp"
+#include "modyn/nn/dropout.hpp"
+#include "modyn/nn/gru_cell.hpp"
+#include "modyn/nn/layer_norm.hpp"
+#include "modyn/nn/lstm_cell.hpp"
 #include "modyn/nn/rnn_cell.hpp"
 
 namespace bptt_cases {
@@ -103,5 +107,19 @@ TEMPLATE_LIST_TEST_CASE("BPTT on each backend: Dense, RNNCell and activations gi
                              nn::RNNCell<float>(5, 4, nn::Nonlinearity::relu),
                              modyn::softmax,
                              nn::Dense(4, 2)};
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("BPTT on each backend: GRUCell, LayerNorm, LSTMCell and Dropout give cpu's gradients",
+                        "[train][backends][grad]", backends_under_test) {
+  namespace nn = modyn::nn;
+  bptt_cases::check_on<TestType>([] {
+    modyn::manual_seed(8);
+    return modyn::Sequential{nn::GRUCell<float>(bptt_cases::in, 6),
+                             nn::LayerNorm<float>(6),
+                             nn::Dropout<float>(0.25, 3),
+                             nn::LSTMCell<float>(6, 5),
+                             modyn::fn::sigmoid,
+                             nn::Dense(5, 2)};
   });
 }
