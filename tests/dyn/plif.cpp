@@ -3,9 +3,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <vector>
 
+#include "modyn/backend/serial.hpp"
+#include "modyn/compose/loop_over_time.hpp"
 #include "modyn/compose/sequential.hpp"
+#include "modyn/module/module_print.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/dense.hpp"
 #include "support/gradcheck.hpp"
 #include "support/helpers.hpp"
@@ -270,4 +275,56 @@ TEST_CASE("dyn::PLIF errors: input shape, gradient shape, backward before begin_
   CHECK_THAT(message,
              Catch::Contains("dyn::PLIF 'out'") && Catch::Contains("(2, 3)") && Catch::Contains("(2, 4)"));
   CHECK_THROWS_AS(dyn::PLIF<double>(3, {.tau = -1.0}), config_error);
+}
+
+TEST_CASE("dyn::PLIF in LoopOverTime equals stepping by hand", "[dyn][plif]") {
+  const Sequential net{nn::Dense<dynamic, dynamic, double>(4, 3),
+                       dyn::PLIF<double>(3, {.tau = 1.0, .reset = dyn::Reset::hard})};
+  auto by_hand = clone(net);
+  LoopOverTime loop{clone(net), LoopOptions{.dt = 0.5}};
+  loop.reset_state(2);
+  by_hand.reset_state(2);
+  const auto x = random_tensor({6, 2, 4}, 5, 0.0, 3.0);
+  const auto& out = loop(x);
+  REQUIRE(out.shape() == Shape{6, 2, 3});
+  double fired = 0;
+  for (std::size_t t = 0; t < 6; ++t) {
+    const auto& s = by_hand(slice(x, t, Shape{2, 4}), Context{.t = 0.5 * t, .i = t, .dt = 0.5});
+    for (std::size_t i = 0; i < 6; ++i) CHECK(out.data()[t * 6 + i] == s.data()[i]);
+    for (std::size_t i = 0; i < 6; ++i) fired += s.data()[i];
+  }
+  CHECK(fired > 0);
+}
+
+TEST_CASE("dyn::PLIF to another backend and printed keeps its options", "[dyn][plif]") {
+  dyn::PLIF<float> lif(3, {.tau = 2.0f,
+                           .tau_per_neuron = true,
+                           .V_th = 0.5f,
+                           .reset = dyn::Reset::hard,
+                           .detach_reset = true,
+                           .surrogate = {.alpha = 7.0}});
+  const auto moved = to<serial>(lif);
+  CHECK(moved.surrogate.alpha == 7.0);
+  CHECK(moved.reset == dyn::Reset::hard);
+  CHECK(moved.detach_reset);
+  CHECK(moved.V_th == 0.5f);
+  CHECK(moved.tau.raw().shape() == Shape{3});
+  // The same steps on the serial backend (one lane, as a GPU thread).
+  auto on_serial = moved;
+  lif.reset_state(2);
+  on_serial.reset_state(2);
+  const Context ctx{.dt = 0.5};
+  for (std::uint64_t step = 0; step < 4; ++step) {
+    auto x = Tensor<float>::empty({2, 3});
+    Rng(step).uniform(x, 0.0f, 2.0f);
+    const auto& a = lif(x, ctx);
+    const auto& b = on_serial(to<serial>(x), ctx);
+    for (std::size_t i = 0; i < 6; ++i) {
+      CHECK(a.data()[i] == b.data()[i]);
+      CHECK(lif.V->data()[i] == Approx(on_serial.V->data()[i]).epsilon(1e-6));
+    }
+  }
+  std::ostringstream os;
+  os << lif;
+  CHECK_THAT(os.str(), Catch::Contains("PLIF") && Catch::Contains("tau"));
 }
