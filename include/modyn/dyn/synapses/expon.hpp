@@ -22,6 +22,13 @@
 //   const auto& g = syn.update(weighted_spikes, ctx);   // (100,) or (B, 100)
 //   lif(ctx, coba(g));                                  // outputs.hpp
 //
+// Training (module/differentiable.hpp), for the tensor-input step
+// update(x, ctx): g is linear in x and in the previous g, so the tape needs
+// no copy of them, only the step's factor and shapes; backward adds the
+// step's output gradient to the carried g_grad(), returns it as d loss / d x
+// (summed over the batch for an input of the per-sample shape) and carries
+// it, times the factor, to the step before. tau is a constant (no Param).
+//
 // Units as everywhere in dyn/: ms, and g in the unit of x.
 #pragma once
 
@@ -40,6 +47,7 @@
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
 #include "modyn/module/context.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 
 namespace modyn::dyn {
@@ -139,6 +147,68 @@ class Expon : public Module<Expon<T, B, Method>> {
     return update(c, x);
   }
 
+  // ---- training (module/differentiable.hpp)
+
+  struct tape_type {
+    Shape input_shape;  // the step's input
+    Shape g_shape;      // g's, the output's
+    T decay = T(0);     // the step's g(t + dt) / g(t)
+  };
+
+  // update(x, c), the same pass, noting what backward needs.
+  template <TensorLike X>
+  requires std::is_same_v<tensor_value_t<X>, T>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& c) {
+    tape.input_shape = x.shape();
+    tape.g_shape = g->shape();
+    tape.decay = decay_factor(c.dt);
+    return update(c, x);
+  }
+
+  // d loss / d g, carried from step to step.
+  const tensor_type& g_grad() const noexcept { return g_grad_; }
+
+  void begin_backward() {
+    g_grad_.ensure_shape(g->shape());
+    B::map(g_grad_.size(), modyn::detail::fill_kernel<T>{T(0)}, write_only(g_grad_.data()));
+  }
+
+  // g(t + dt) = g(t) decay + x: d loss / d x = gy + g_grad (the output's and
+  // the next step's), and g_grad becomes that times decay.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    if (!(grad_out.shape() == tape.g_shape)) {
+      throw shape_error("dyn::Expon '" + this->name() + "': backward expected a gradient of shape " +
+                        tape.g_shape.to_string() + " (g's), got " + grad_out.shape().to_string());
+    }
+    if (!(g_grad_.shape() == tape.g_shape)) {
+      throw config_error("dyn::Expon '" + this->name() + "': the carried gradient has shape " +
+                         g_grad_.shape().to_string() + ", the step's g " + tape.g_shape.to_string() +
+                         ": call begin_backward() before the backward of the latest step");
+    }
+    const std::size_t total = g_grad_.size();
+    const T* gy = static_cast<const T*>(grad_out.data());
+    const backward_kernel kernel{tape.decay};
+    if (input_grad == InputGrad::no) {
+      B::map(total, kernel, gy, g_grad_.data());
+      return no_input_grad(empty_grad_);
+    }
+    const bool per_sample = !(tape.input_shape == tape.g_shape);
+    tensor_type& full = per_sample ? rows_grad_ : input_grad_;
+    full.ensure_shape(tape.g_shape);
+    B::map(total, kernel, gy, g_grad_.data(), write_only(full.data()));
+    if (per_sample) {
+      // An input of the per-sample shape, broadcast over the batch: its
+      // gradient is the sum over the batch.
+      const std::size_t n = tape.input_shape.size();
+      input_grad_.ensure_shape(tape.input_shape);
+      B::map(n, modyn::detail::fill_kernel<T>{T(0)}, write_only(input_grad_.data()));
+      add_row_sums<B>(rows_grad_.data(), total / n, n, input_grad_.data());
+    }
+    return input_grad_;
+  }
+
   // g(t + dt) / g(t) without input: one step of Method from g = 1.
   T decay_factor(double dt) const {
     const double slope = -1.0 / static_cast<double>(tau);
@@ -167,6 +237,22 @@ class Expon : public Module<Expon<T, B, Method>> {
     }
   };
 
+  // The backward pass of one element: (d loss / d g of the output, d loss /
+  // d g carried (in: after the step, out: before it), [d loss / d x]).
+  struct backward_kernel {
+    T decay;
+
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gy, Vec& carried, Vec& gx) const {
+      gx = gy + carried;
+      carried = gx * Vec(decay);
+    }
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gy, Vec& carried) const {
+      carried = (gy + carried) * Vec(decay);
+    }
+  };
+
  private:
   // A tensor input has the synapses' shape, or their per-sample shape when
   // they have a batch axis. (fused_update checks too, in words for neurons.)
@@ -183,6 +269,11 @@ class Expon : public Module<Expon<T, B, Method>> {
       throw shape_error(message);
     }
   }
+
+  tensor_type g_grad_;
+  tensor_type input_grad_;
+  tensor_type rows_grad_;   // d loss / d x per row, for an input of the per-sample shape
+  tensor_type empty_grad_;  // what backward returns with InputGrad::no
 };
 
 }  // namespace modyn::dyn
