@@ -20,6 +20,8 @@
 #include "modyn/compose/sequential.hpp"
 #include "modyn/core/random.hpp"
 #include "modyn/core/tensor_transfer.hpp"
+#include "modyn/dyn/neurons/alif.hpp"
+#include "modyn/dyn/neurons/plif.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/dense.hpp"
@@ -121,5 +123,22 @@ TEMPLATE_LIST_TEST_CASE("BPTT on each backend: GRUCell, LayerNorm, LSTMCell and 
                              nn::LSTMCell<float>(6, 5),
                              modyn::fn::sigmoid,
                              nn::Dense(5, 2)};
+  });
+}
+
+TEMPLATE_LIST_TEST_CASE("BPTT on each backend: PLIF and ALIF with surrogate spikes give cpu's gradients",
+                        "[train][backends][grad]", backends_under_test) {
+  namespace nn = modyn::nn;
+  namespace dyn = modyn::dyn;
+  bptt_cases::check_on<TestType>([] {
+    modyn::manual_seed(9);
+    // Inputs scaled up so that neurons cross threshold within the 5 steps.
+    return modyn::Sequential{nn::Dense(bptt_cases::in, 6, {.seed = 1}),
+                             modyn::fn::exp,
+                             dyn::PLIF<float>(6, {.tau = 1.5f, .tau_per_neuron = true, .V_th = 0.5f}),
+                             nn::Dense(6, 4, {.seed = 2}),
+                             modyn::fn::exp,
+                             dyn::ALIF<float>(4, {.tau = 2.0f, .V_th = 0.5f}),
+                             nn::Dense(4, 2, {.seed = 3})};
   });
 }
