@@ -39,6 +39,7 @@ struct Leaky : Module<Leaky> {
   };
   template <class X>
   const Tensor64& forward_train(const X& x, tape_type& tape, const Context& = {}) {
+    ++forward_train_calls;
     keep_copy(tape.h_before, *h);
     step(static_cast<const double*>(x.data()), x.size());
     keep_copy(tape.h_after, *h);
@@ -66,6 +67,7 @@ struct Leaky : Module<Leaky> {
   const Tensor64& h_grad() const { return h_grad_; }
 
   int backward_sweeps = 0;
+  int forward_train_calls = 0;
 
  private:
   const Tensor64& step(const double* x, std::size_t size) {
@@ -171,5 +173,20 @@ TEST_CASE("LoopOverTime backward: errors", "[compose][grad]") {
     loop(random_tensor({5, 2, 4}, 1));
     loop.backward(random_tensor({5, 2, 3}, 1));
     CHECK_THROWS_AS(loop.backward(random_tensor({5, 2, 3}, 1)), config_error);
+  }
+}
+
+TEST_CASE("LoopOverTime backward: what is recomputed", "[compose][grad]") {
+  // 7 steps in stretches of k: every stretch but the last is run again.
+  for (const auto& [every, forward_steps] : std::vector<std::pair<std::size_t, int>>{
+           {0, 7}, {1, 7}, {2, 7 + 6}, {3, 7 + 6}, {4, 7 + 4}, {7, 7}, {20, 7}}) {
+    INFO("checkpoint_every = " << every);
+    Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3)};
+    LoopOverTime loop{model, {.training = true, .checkpoint_every = every}};
+    loop.reset_state(2);
+    loop(random_tensor({7, 2, 4}, 1));
+    loop.backward(random_tensor({7, 2, 3}, 2));
+    CHECK(model.get<1>().forward_train_calls == forward_steps);
+    CHECK(model.get<1>().backward_sweeps == 1);
   }
 }

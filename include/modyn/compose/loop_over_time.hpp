@@ -598,7 +598,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   template <class X>
   decltype(auto) run_training(const X& x, std::size_t steps, bool record_output) {
     const std::size_t every = std::max<std::size_t>(options_.checkpoint_every, 1);
-    train_every_ = every < steps ? every : 0;
+    train_every_ = every > 1 && every < steps ? every : 0;  // 0: every tape kept
     const std::size_t kept = train_every_ ? every : steps;
     if (tapes_.size() < kept) tapes_.resize(kept);
     train_steps_ = steps;

@@ -4,17 +4,18 @@
 // it exists, inverse (value -> raw) to set a Param from a constrained value.
 #pragma once
 
+#include "modyn/core/config.hpp"
 #include "modyn/core/math.hpp"
 
 namespace modyn::transform {
 
 struct identity {
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     return x;
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     return y;
   }
 };
@@ -22,13 +23,13 @@ struct identity {
 // log(1 + e^x): positive values (time constants, conductances).
 struct softplus {
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     // max(x, 0) + log1p(e^-|x|): no overflow for large x, and positive (not
     // rounded to 0) for very negative x.
     return math::max(x, V(0)) + math::log1p(math::exp(-math::abs(x)));
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     // log(e^y - 1) = y + log(1 - e^-y)
     return y + math::log(V(1) - math::exp(-y));
   }
@@ -37,11 +38,11 @@ struct softplus {
 // e^x: positive values.
 struct exponential {
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     return math::exp(x);
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     return math::log(y);
   }
 };
@@ -50,11 +51,11 @@ struct exponential {
 struct sigmoid {
   double lower = 0.0, upper = 1.0;
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     return V(lower) + V(upper - lower) * math::sigmoid(x);
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     const V u = (y - V(lower)) / V(upper - lower);
     return math::log(u / (V(1) - u));
   }
@@ -64,11 +65,11 @@ struct sigmoid {
 struct affine {
   double scale = 1.0, shift = 0.0;
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     return V(scale) * x + V(shift);
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     return (y - V(shift)) / V(scale);
   }
 };
@@ -78,11 +79,11 @@ struct affine {
 struct clip {
   double lower, upper;
   template <class V>
-  V forward(const V& x) const {
+  MODYN_HOST_DEVICE V forward(const V& x) const {
     return math::clip(x, V(lower), V(upper));
   }
   template <class V>
-  V inverse(const V& y) const {
+  MODYN_HOST_DEVICE V inverse(const V& y) const {
     return y;
   }
 };
