@@ -2,6 +2,8 @@
 // (PyTorch's RNNCell, with weights stored (in, hidden) and (hidden, hidden):
 // the transposes of PyTorch's weight_ih / weight_hh). Initialised as PyTorch:
 // every weight and bias uniform in +-1/sqrt(hidden).
+// Differentiable (module/differentiable.hpp): its tape holds the input and
+// h before and after the step; it carries d loss / d h (h_grad()).
 #pragma once
 
 #include <algorithm>
@@ -9,6 +11,9 @@
 #include <span>
 #include <string>
 
+#include "modyn/core/error.hpp"
+#include "modyn/core/math.hpp"
+#include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
@@ -97,6 +102,96 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return activate(projected);
   }
 
+  // ---- training (module/differentiable.hpp)
+
+  struct tape_type {
+    tensor_type input;     // x
+    tensor_type h_before;  // h before the step
+    tensor_type h_after;   // h after it: f(pre), from which f'(pre) follows
+  };
+
+  // update(x), recording the input and h before and after the step.
+  template <TensorLike X>
+  const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
+    keep_copy(tape.input, x);  // first: x may be this cell's own h
+    keep_copy(tape.h_before, *h);
+    update(x);
+    keep_copy(tape.h_after, *h);
+    return *h;
+  }
+
+  // d loss / d h carried from the step after the one being differentiated:
+  // after a backward call, d loss / d (h before that call's step).
+  const tensor_type& h_grad() const noexcept { return h_grad_; }
+
+  // Zeroes h_grad() with the shape of h: once, before the latest step's backward.
+  void begin_backward() {
+    h_grad_.ensure_shape(h->shape());
+    h_grad_.view() = T(0);
+  }
+
+  // From gy = d loss / d h' of the recorded step and the carried h_grad():
+  // d pre = (gy + h_grad) f'(pre); dW_ih += x^T d pre, dW_hh += h^T d pre,
+  // db_ih and db_hh += the rows of d pre summed; h_grad = d pre W_hh^T;
+  // returns gx = d pre W_ih^T.
+  template <TensorLike G>
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+                              InputGrad input_grad = InputGrad::yes) {
+    const std::size_t in = in_features(), hidden = out_features();
+    const Shape& expected = tape.h_after.shape();
+    if (!(grad_out.shape() == expected)) {
+      throw shape_error("nn::RNNCell '" + this->name() + "': backward expected a gradient of shape " +
+                        expected.to_string() + " (the output's), got " + grad_out.shape().to_string());
+    }
+    if (!(h_grad_.shape() == expected)) {
+      throw shape_error("nn::RNNCell '" + this->name() + "': the carried h gradient has shape " +
+                        h_grad_.shape().to_string() + " but the step's output has shape " +
+                        expected.to_string() + "; call begin_backward() before the first backward");
+    }
+    const std::size_t rows = tape.h_after.size() / (hidden ? hidden : 1);
+    pre_grad_.ensure_shape({rows, hidden});
+    const T* gy = static_cast<const T*>(grad_out.data());
+    if (nonlinearity == Nonlinearity::tanh)
+      B::map(rows * hidden, tanh_grad{}, tape.h_after.data(), gy, h_grad_.data(),
+             write_only(pre_grad_.data()));
+    else
+      B::map(rows * hidden, relu_grad{}, tape.h_after.data(), gy, h_grad_.data(),
+             write_only(pre_grad_.data()));
+    const T* d = pre_grad_.data();
+    B::gemm(Transpose::yes, Transpose::no, in, hidden, rows, T(1), tape.input.data(), in, d, hidden, T(1),
+            weight_ih.grad().data(), hidden);
+    B::gemm(Transpose::yes, Transpose::no, hidden, hidden, rows, T(1), tape.h_before.data(), hidden, d,
+            hidden, T(1), weight_hh.grad().data(), hidden);
+    add_row_sums<B>(d, rows, hidden, bias_ih.grad().data());
+    add_row_sums<B>(d, rows, hidden, bias_hh.grad().data());
+    // h_grad_ was read into d pre: it now takes d loss / d (h before).
+    B::gemm(Transpose::no, Transpose::yes, rows, hidden, hidden, T(1), d, hidden, weight_hh.value().data(),
+            hidden, T(0), h_grad_.data(), hidden);
+    if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
+    input_grad_.ensure_shape(tape.input.shape());
+    B::gemm(Transpose::no, Transpose::yes, rows, in, hidden, T(1), d, hidden, weight_ih.value().data(),
+            hidden, T(0), input_grad_.data(), in);
+    return input_grad_;
+  }
+
+  // (Public: nvcc launches kernels only of accessible types.)
+  // d pre = (gy + carried) f'(pre), f' written with y = f(pre):
+  // tanh' = 1 - y^2, relu' = 1 where y > 0 (PyTorch's: 0 at 0).
+  struct tanh_grad {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& y, const Vec& gy, const Vec& carried,
+                                                          Vec& pre_grad) const {
+      pre_grad = (gy + carried) * (Vec(1) - y * y);
+    }
+  };
+  struct relu_grad {
+    template <class Vec>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& y, const Vec& gy, const Vec& carried,
+                                                          Vec& pre_grad) const {
+      pre_grad = math::select(Vec(0) < y, gy + carried, Vec(0));
+    }
+  };
+
  private:
   // out (rows, hidden) = (b_ih + b_hh) + x W_ih
   template <class X>
@@ -127,9 +222,12 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return *h;
   }
 
-  tensor_type pre_;        // b + x W_ih + h W_hh
-  tensor_type bias_;       // b_ih + b_hh
-  tensor_type projected_;  // project_input's result
+  tensor_type pre_;         // b + x W_ih + h W_hh
+  tensor_type bias_;        // b_ih + b_hh
+  tensor_type projected_;   // project_input's result
+  tensor_type h_grad_;      // the carried d loss / d h
+  tensor_type pre_grad_;    // backward's d loss / d pre
+  tensor_type input_grad_;  // backward's d loss / d x
 };
 
 }  // namespace modyn::nn
