@@ -43,7 +43,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <modyn/dyn/neurons/plif.hpp>  // (not yet in modyn.hpp)
 #include <modyn/io/safetensors.hpp>
 #include <modyn/modyn.hpp>
 #include <stdexcept>

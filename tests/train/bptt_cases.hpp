@@ -53,9 +53,11 @@ struct Gradients {
 };
 
 template <class Model>
-Gradients train_step(Model& model, std::size_t checkpoint_every) {
+Gradients train_step(Model& model, std::size_t checkpoint_every, bool hoist = true) {
   using B = typename Model::tensor_type::backend_type;
-  LoopOverTime loop{model, LoopOptions{.training = true, .checkpoint_every = checkpoint_every}};
+  LoopOverTime loop{
+      model,
+      LoopOptions{.training = true, .hoist_stateless_head = hoist, .checkpoint_every = checkpoint_every}};
   loop.reset_state(batch);
   model.zero_grad();
   const auto x = modyn::to<B>(uniform({steps, batch, in}, 1));
@@ -86,12 +88,15 @@ inline void check_close(const Gradients& a, const Gradients& b) {
 
 template <class B, class MakeModel>
 void check_on(MakeModel make_model) {
+  // The reference: cpu, step by step (no hoisting), every tape kept.
   auto on_cpu = make_model();
-  const auto reference = train_step(on_cpu, 1);
-  for (const std::size_t every : {std::size_t(1), std::size_t(2)}) {
-    INFO("checkpoint_every = " << every);
-    auto moved = modyn::to<B>(make_model());
-    check_close(reference, train_step(moved, every));
+  const auto reference = train_step(on_cpu, 1, false);
+  for (const bool hoist : {false, true}) {
+    for (const std::size_t every : {std::size_t(1), std::size_t(2)}) {
+      INFO("checkpoint_every = " << every << ", hoisted head and input half: " << hoist);
+      auto moved = modyn::to<B>(make_model());
+      check_close(reference, train_step(moved, every, hoist));
+    }
   }
 }
 

@@ -193,6 +193,14 @@ template <Differentiable M>
 struct tape_store<M> {
   using type = std::vector<typename M::tape_type>;
 };
+template <class M>
+struct head_tape_store {
+  using type = std::tuple<>;
+};
+template <Differentiable M>
+struct head_tape_store<M> {
+  using type = typename M::tape_type;
+};
 
 }  // namespace detail
 
@@ -321,25 +329,27 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     }
     if (input_grad == InputGrad::yes) input_grad_.ensure_shape(train_input_shape_);
     if constexpr (CarriesStateGrad<model_type>) model_.begin_backward();
-    const auto step_back = [&](std::size_t t, const auto& tape) {
-      const tensor_type& gx = model_.backward(tape, (*grad)[t], context_of(t), input_grad);
-      if (input_grad == InputGrad::yes) keep_step(input_grad_, t, gx);
-    };
+    if (train_hoisted_) begin_hoisted_backward();
     if (train_every_ == 0) {
-      for (std::size_t t = steps; t-- > 0;) step_back(t, tapes_[t]);
+      for (std::size_t t = steps; t-- > 0;) step_backward(t, (*grad)[t], input_grad);
     } else {
+      tensor_type* projected = nullptr;
+      if constexpr (project_first_in_training) {
+        if (train_hoisted_) projected = &model_.template get<head_size>().projected_input();
+      }
+      const tensor_type& in = train_hoisted_ && head_size > 0 ? head_out_ : train_input_;
       const std::size_t every = train_every_, stretches = (steps + every - 1) / every;
       for (std::size_t s = stretches; s-- > 0;) {
         const std::size_t first = s * every, end = std::min(steps, first + every);
         if (s + 1 != stretches) {  // the last stretch's tapes are still those of the forward
           restore_states(checkpoint(s));
-          for (std::size_t t = first; t < end; ++t)
-            (void)model_.forward_train(train_input_[t], tapes_[t - first], context_of(t));
+          for (std::size_t t = first; t < end; ++t) (void)step_forward(in, projected, t, context_of(t));
         }
-        for (std::size_t t = end; t-- > first;) step_back(t, tapes_[t - first]);
+        for (std::size_t t = end; t-- > first;) step_backward(t, (*grad)[t], input_grad);
       }
       restore_states(checkpoint(stretches));
     }
+    if (train_hoisted_) end_hoisted_backward(input_grad);
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     if (options_.time_major) return input_grad_;
     to_batch_major(input_grad_, batch_major_input_grad_);
@@ -594,7 +604,9 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
   // Steps through forward_train, one tape per step, or (checkpoint_every =
   // k > 1) the States of every k-th step, k tapes reused, and a copy of x
-  // to recompute from.
+  // to recompute from. A Sequential's stateless head runs once over every
+  // step, and the first recurrent cell's input half as one GEMM where the
+  // cell can (as in inference); their backward passes then run once too.
   template <class X>
   decltype(auto) run_training(const X& x, std::size_t steps, bool record_output) {
     const std::size_t every = std::max<std::size_t>(options_.checkpoint_every, 1);
@@ -605,8 +617,8 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     train_first_step_ = steps_;
     train_input_shape_ = x.shape();
     trained_ = false;
+    train_hoisted_ = hoists_in_training && options_.hoist_stateless_head && steps > 0;
     if (train_every_) {
-      keep_copy(train_input_, x);
       count_states();
       const std::size_t stretches = (steps + every - 1) / every;
       if (checkpoints_.size() < (stretches + 1) * state_count_)
@@ -614,17 +626,119 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       if (rng_checkpoints_.size() < (stretches + 1) * rng_count_)
         rng_checkpoints_.resize((stretches + 1) * rng_count_);
     }
+    // What the steps (or a recomputation, or the input half's backward) read.
+    if (train_every_ || (train_hoisted_ && head_size == 0)) keep_copy(train_input_, x);
+    if constexpr (hoists_in_training) {
+      if (train_hoisted_) {
+        if constexpr (head_size > 0) {
+          begin_step();  // the head sees the first step's context
+          keep_copy(head_out_, model_.template forward_train_range<0, head_size>(x, head_tape_, context_));
+          return train_steps_over(head_out_, steps, record_output);
+        } else {
+          return train_steps_over(train_input_, steps, record_output);
+        }
+      }
+    }
+    return train_steps_over(x, steps, record_output);
+  }
+
+  template <class In>
+  decltype(auto) train_steps_over(const In& in, std::size_t steps, bool record_output) {
+    tensor_type* projected = nullptr;
+    if constexpr (project_first_in_training) {
+      if (train_hoisted_) projected = &model_.template get<head_size>().project_input(in);
+    }
     std::size_t t = 0;
     decltype(auto) result = run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
-      if (train_every_ && t % every == 0) save_states(t / every);
-      const std::size_t slot = train_every_ ? t % every : t;
-      const tensor_type& y = model_.forward_train(x[t], tapes_[slot], c);
+      if (train_every_ && t % train_every_ == 0) save_states(t / train_every_);
+      const tensor_type& y = step_forward(in, projected, t, c);
       if (t++ == 0) train_step_shape_ = y.shape();
       return y;
     });
-    if (train_every_) save_states((steps + every - 1) / every);  // the States the run leaves
+    if (train_every_) save_states((steps + train_every_ - 1) / train_every_);  // the States the run leaves
     trained_ = steps > 0;
     return result;
+  }
+
+  // Step t of a training run, into its tape.
+  template <class In>
+  const tensor_type& step_forward(const In& in, tensor_type* projected, std::size_t t, const Context& c) {
+    auto& tape = tapes_[train_every_ ? t % train_every_ : t];
+    if constexpr (hoists_in_training) {
+      if (train_hoisted_) {
+        if constexpr (project_first_in_training) {
+          const tensor_type& h = model_.template get<head_size>().forward_train_projected(
+              (*projected)[t], std::get<head_size>(tape), c);
+          if constexpr (head_size + 1 == model_type::size)
+            return h;
+          else
+            return model_.template forward_train_range<head_size + 1, model_type::size>(h, tape, c);
+        } else {
+          return model_.template forward_train_range<head_size, model_type::size>(in[t], tape, c);
+        }
+      }
+    }
+    return model_.forward_train(in[t], tape, c);
+  }
+
+  // Back through step t of the last training run (see backward).
+  template <class Grad>
+  void step_backward(std::size_t t, const Grad& grad, InputGrad input_grad) {
+    const auto& tape = tapes_[train_every_ ? t % train_every_ : t];
+    const Context c = context_of(t);
+    if constexpr (hoists_in_training) {
+      if (train_hoisted_) {
+        if constexpr (project_first_in_training) {
+          auto& cell = model_.template get<head_size>();
+          if constexpr (head_size + 1 == model_type::size) {
+            keep_step(pre_grads_, t, cell.backward_projected(std::get<head_size>(tape), grad, c));
+          } else {
+            const tensor_type& g = model_.template backward_range<head_size + 1, model_type::size>(
+                tape, grad, c, InputGrad::yes);
+            keep_step(pre_grads_, t, cell.backward_projected(std::get<head_size>(tape), g, c));
+          }
+        } else {
+          keep_step(
+              head_grads_, t,
+              model_.template backward_range<head_size, model_type::size>(tape, grad, c, InputGrad::yes));
+        }
+        return;
+      }
+    }
+    const tensor_type& gx = model_.backward(tape, grad, c, input_grad);
+    if (input_grad == InputGrad::yes) keep_step(input_grad_, t, gx);
+  }
+
+  // Before the reverse sweep of a hoisted run: the buffers its steps fill,
+  // and the input half projected again where a recomputation needs it.
+  void begin_hoisted_backward() {
+    if constexpr (hoists_in_training) {
+      const tensor_type& in = head_size > 0 ? head_out_ : train_input_;
+      if constexpr (project_first_in_training) {
+        auto& cell = model_.template get<head_size>();
+        pre_grads_.ensure_shape(with_leading(train_steps_, cell.h->shape()));
+        if (train_every_) (void)cell.project_input(in);  // the forward's steps overwrote it
+      } else {
+        head_grads_.ensure_shape(in.shape());
+      }
+    }
+  }
+
+  // After the reverse sweep of a hoisted run: the input half of the first
+  // cell and the head, once over every step.
+  void end_hoisted_backward(InputGrad input_grad) {
+    if constexpr (hoists_in_training) {
+      const tensor_type& in = head_size > 0 ? head_out_ : train_input_;
+      const Context c = context_of(0);
+      const tensor_type* g = &head_grads_;
+      if constexpr (project_first_in_training) {
+        g = &model_.template get<head_size>().backward_projection(
+            in, pre_grads_, head_size > 0 ? InputGrad::yes : input_grad);
+      }
+      if constexpr (head_size > 0)
+        g = &model_.template backward_range<0, head_size>(head_tape_, *g, c, input_grad);
+      if (input_grad == InputGrad::yes) keep_copy(input_grad_, *g);
+    }
   }
 
   // The context of step t of the last training run.
@@ -727,6 +841,33 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   }
   static constexpr bool project_first = can_project_first();
 
+  // Whether training runs the head, or the first cell's input half, over
+  // every step at once: a Sequential with a stateless head (and steps
+  // after it), or whose first recurrent cell trains from a projected input.
+  static constexpr bool can_project_first_in_training() {
+    if constexpr (project_first) {
+      using Cell = std::remove_cvref_t<decltype(std::declval<model_type&>().template get<head_size>())>;
+      using T = typename tensor_type::value_type;
+      using B = typename tensor_type::backend_type;
+      return requires(Cell & cell, const tensor_type& x, TensorView<T, B> v, typename Cell::tape_type& tape,
+                      const Context& c) {
+        cell.forward_train_projected(v, tape, c);
+        cell.backward_projected(tape, x, c);
+        cell.backward_projection(x, x, InputGrad::yes);
+        cell.projected_input();
+      };
+    }
+    return false;
+  }
+  static constexpr bool project_first_in_training = can_project_first_in_training();
+  static constexpr bool hoists_in_training = [] {
+    if constexpr (detail::is_sequential_v<model_type>) {
+      if constexpr (Differentiable<model_type>)
+        return head_size < model_type::size && (head_size > 0 || project_first_in_training);
+    }
+    return false;
+  }();
+
   Model model_;
   LoopOptions options_;
   Context context_;
@@ -740,9 +881,14 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   std::vector<std::uint64_t> rng_checkpoints_;  // rng_count_ offsets per checkpoint
   std::size_t state_count_ = 0, rng_count_ = 0;
   std::size_t train_steps_ = 0, train_every_ = 0, train_first_step_ = 0;
-  bool trained_ = false;
+  bool trained_ = false, train_hoisted_ = false;
   Shape train_step_shape_, train_input_shape_;
   tensor_type train_input_, grad_time_major_, input_grad_, batch_major_input_grad_;
+  // A hoisted training run: the head's tape and output over every step, and
+  // the gradients of every step that its backward and the first cell's input
+  // half take at once.
+  typename detail::head_tape_store<model_type>::type head_tape_;
+  tensor_type head_out_, head_grads_, pre_grads_;
 };
 
 namespace detail {

@@ -277,14 +277,30 @@ class Sequential : public Module<Sequential<Entries...>> {
   // fusion of a Dense with its activation: the activation keeps its input).
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& context = {}) {
-    return train_forward<0>(x, tape, context);
+    return train_forward<0, size>(x, tape, context);
   }
 
   // The entries' backward passes in reverse order; d loss / d x.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& context = {},
                               InputGrad input_grad = InputGrad::yes) {
-    return train_backward<size - 1>(tape, grad_out, context, input_grad);
+    return train_backward<0, size - 1>(tape, grad_out, context, input_grad);
+  }
+
+  // Entries [Begin, End) only (their parts of the tape): LoopOverTime runs
+  // the stateless head once over all steps in training too.
+  template <std::size_t Begin, std::size_t End, TensorLike X>
+  const tensor_type& forward_train_range(const X& x, tape_type& tape, const Context& context) {
+    static_assert(Begin < End && End <= size,
+                  "modyn::Sequential::forward_train_range: empty or out-of-range entries");
+    return train_forward<Begin, End>(x, tape, context);
+  }
+  template <std::size_t Begin, std::size_t End, TensorLike G>
+  const tensor_type& backward_range(const tape_type& tape, const G& grad_out, const Context& context,
+                                    InputGrad input_grad) {
+    static_assert(Begin < End && End <= size,
+                  "modyn::Sequential::backward_range: empty or out-of-range entries");
+    return train_backward<Begin, End - 1>(tape, grad_out, context, input_grad);
   }
 
   // Zeroes the carried state gradients of the entries that have States.
@@ -432,7 +448,7 @@ class Sequential : public Module<Sequential<Entries...>> {
                   "tape_type, forward_train and backward, or one of modyn's activations); this entry is not");
   }
 
-  template <std::size_t I, class X>
+  template <std::size_t I, std::size_t End, class X>
   const tensor_type& train_forward(const X& x, tape_type& tape, const Context& context) {
     check_differentiable<I>();
     using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
@@ -448,17 +464,18 @@ class Sequential : public Module<Sequential<Entries...>> {
             [&]() -> const tensor_type& { return get<I>().forward_train(x, entry_tape, context); }, x);
       }
     }();
-    if constexpr (I + 1 == size)
+    if constexpr (I + 1 == End)
       return y;
     else
-      return train_forward<I + 1>(y, tape, context);
+      return train_forward<I + 1, End>(y, tape, context);
   }
 
-  template <std::size_t I, class G>
+  // Entries I, I - 1, ..., Begin; Begin gets `input_grad`.
+  template <std::size_t Begin, std::size_t I, class G>
   const tensor_type& train_backward(const tape_type& tape, const G& g, const Context& context,
                                     InputGrad input_grad) {
     using E = unnamed_t<std::tuple_element_t<I, std::tuple<Entries...>>>;
-    const InputGrad wanted = I == 0 ? input_grad : InputGrad::yes;
+    const InputGrad wanted = I == Begin ? input_grad : InputGrad::yes;
     const auto& entry_tape = std::get<I>(tape);
     const tensor_type& gx = [&]() -> const tensor_type& {
       if constexpr (is_activation_v<E>) {
@@ -481,10 +498,10 @@ class Sequential : public Module<Sequential<Entries...>> {
             [&]() -> const tensor_type& { return get<I>().backward(entry_tape, g, context, wanted); }, g);
       }
     }();
-    if constexpr (I == 0)
+    if constexpr (I == Begin)
       return gx;
     else
-      return train_backward<I - 1>(tape, gx, context, input_grad);
+      return train_backward<Begin, I - 1>(tape, gx, context, input_grad);
   }
 
   template <class E>

@@ -87,6 +87,9 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return projected_;
   }
 
+  // project_input's latest result (the buffer update_projected overwrites).
+  tensor_type& projected_input() noexcept { return projected_; }
+
   // One step from a projected input (a step of project_input's result, which
   // it overwrites): h = f(projected + h W_hh).
   const tensor_type& update_projected(TensorView<T, B> projected) {
@@ -135,9 +138,30 @@ class RNNCell : public Module<RNNCell<T, B>> {
   // db_ih and db_hh += the rows of d pre summed; h_grad = d pre W_hh^T;
   // returns gx = d pre W_ih^T.
   template <TensorLike G>
-  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
+  const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& context = {},
                               InputGrad input_grad = InputGrad::yes) {
-    const std::size_t in = in_features(), hidden = out_features();
+    const tensor_type& d = backward_projected(tape, grad_out, context);
+    return backward_projection(tape.input, d, input_grad);
+  }
+
+  // ---- training with the input half hoisted (LoopOverTime: project_input
+  // once over every step, then a step at a time)
+
+  // update_projected, recording h before and after the step (not the input).
+  const tensor_type& forward_train_projected(TensorView<T, B> projected, tape_type& tape,
+                                             const Context& = {}) {
+    keep_copy(tape.h_before, *h);
+    update_projected(projected);
+    keep_copy(tape.h_after, *h);
+    return *h;
+  }
+
+  // The recurrent half of backward: d pre = (gy + h_grad) f'(pre),
+  // dW_hh += h^T d pre, h_grad = d pre W_hh^T. Returns d pre (a buffer of
+  // this cell, until the next call), which backward_projection takes.
+  template <TensorLike G>
+  const tensor_type& backward_projected(const tape_type& tape, const G& grad_out, const Context& = {}) {
+    const std::size_t hidden = out_features();
     const Shape& expected = tape.h_after.shape();
     if (!(grad_out.shape() == expected)) {
       throw shape_error("nn::RNNCell '" + this->name() + "': backward expected a gradient of shape " +
@@ -158,17 +182,35 @@ class RNNCell : public Module<RNNCell<T, B>> {
       B::map(rows * hidden, relu_grad{}, tape.h_after.data(), gy, h_grad_.data(),
              write_only(pre_grad_.data()));
     const T* d = pre_grad_.data();
-    B::gemm(Transpose::yes, Transpose::no, in, hidden, rows, T(1), tape.input.data(), in, d, hidden, T(1),
-            weight_ih.grad().data(), hidden);
     B::gemm(Transpose::yes, Transpose::no, hidden, hidden, rows, T(1), tape.h_before.data(), hidden, d,
             hidden, T(1), weight_hh.grad().data(), hidden);
-    add_row_sums<B>(d, rows, hidden, bias_ih.grad().data());
-    add_row_sums<B>(d, rows, hidden, bias_hh.grad().data());
     // h_grad_ was read into d pre: it now takes d loss / d (h before).
     B::gemm(Transpose::no, Transpose::yes, rows, hidden, hidden, T(1), d, hidden, weight_hh.value().data(),
             hidden, T(0), h_grad_.data(), hidden);
+    return pre_grad_;
+  }
+
+  // The input half of backward, for one step or for every step at once:
+  // from x (..., in) and d pre (the same rows, hidden): dW_ih += x^T d pre,
+  // db_ih and db_hh += the rows of d pre summed; returns d loss / d x.
+  template <TensorLike X, TensorLike D>
+  const tensor_type& backward_projection(const X& x, const D& pre_grad,
+                                         InputGrad input_grad = InputGrad::yes) {
+    const std::size_t in = in_features(), hidden = out_features();
+    const std::size_t rows = pre_grad.size() / (hidden ? hidden : 1);
+    if (x.size() != rows * in) {
+      throw shape_error("nn::RNNCell '" + this->name() +
+                        "': backward of the input half got an input of shape " + x.shape().to_string() +
+                        " for " + std::to_string(rows) + " rows of d pre");
+    }
+    const T* d = static_cast<const T*>(pre_grad.data());
+    const T* input = static_cast<const T*>(x.data());
+    B::gemm(Transpose::yes, Transpose::no, in, hidden, rows, T(1), input, in, d, hidden, T(1),
+            weight_ih.grad().data(), hidden);
+    add_row_sums<B>(d, rows, hidden, bias_ih.grad().data());
+    add_row_sums<B>(d, rows, hidden, bias_hh.grad().data());
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
-    input_grad_.ensure_shape(tape.input.shape());
+    input_grad_.ensure_shape(x.shape());
     B::gemm(Transpose::no, Transpose::yes, rows, in, hidden, T(1), d, hidden, weight_ih.value().data(),
             hidden, T(0), input_grad_.data(), in);
     return input_grad_;
