@@ -23,8 +23,7 @@
 //                   x = 4 + U(-sqrt 3, sqrt 3) (T = 100, B = 64, 100); loss
 //                   MSE of each neuron's mean spike rate over the steps
 //                   against 0.1 (train::firing_rate_regularizer); Adam
-//                   (lr 1e-3). The loop runs the Dense step by step in
-//                   training (no hoisting of the stateless head).
+//                   (lr 1e-3).
 //
 // One step = zero_grad, reset_state, loop(x), loss, loop.backward(grad),
 // opt.step(): all of it timed.
@@ -145,30 +144,35 @@ constexpr double seed_lr = 0.1, adam_lr = 1e-3;
 constexpr double lif_target_rate = 0.1;  // spikes per step
 constexpr double lif_alpha = 4.0;        // the sigmoid surrogate's slope
 
-auto make_seed_loop() {
+// hoist: LoopOptions::hoist_in_training (the stateless head and the first
+// cell's input half once over every step); the /modyn rows run step by step
+// (the default), the /modyn_hoisted rows hoist.
+auto make_seed_loop(bool hoist) {
   using namespace modyn;
   return LoopOverTime{
       Sequential{nn::RNNCell(sz(bm::seed::in), sz(bm::seed::hidden1), nn::Nonlinearity::tanh), relu,
                  nn::RNNCell(sz(bm::seed::hidden1), sz(bm::seed::hidden2), nn::Nonlinearity::tanh)},
-      LoopOptions{.training = true, .checkpoint_every = sz(bm::seed::steps)}};  // every tape kept
+      LoopOptions{.training = true,
+                  .checkpoint_every = sz(bm::seed::steps),  // every tape kept
+                  .hoist_in_training = hoist}};
 }
 
-auto make_rnn512_loop(std::size_t checkpoint_every) {
+auto make_rnn512_loop(std::size_t checkpoint_every, bool hoist) {
   using namespace modyn;
   return LoopOverTime{
       Sequential{nn::RNNCell(sz(bm::rnn512::in), sz(bm::rnn512::hidden), nn::Nonlinearity::tanh), relu,
                  nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))},
-      LoopOptions{.training = true, .checkpoint_every = checkpoint_every}};
+      LoopOptions{.training = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
 }
 
 // The seed RNN: MSE of the last step's output, SGD.
 class SeedTrainer {
  public:
-  using Loop = decltype(make_seed_loop());
+  using Loop = decltype(make_seed_loop(true));
   static constexpr std::size_t steps = sz(bm::seed::steps), batch = sz(bm::seed::batch),
                                out = sz(bm::seed::hidden2);
 
-  SeedTrainer() {
+  explicit SeedTrainer(std::size_t hoist = 0) : loop_(make_seed_loop(hoist != 0)) {
     set_cell(loop_.model().get<0>(), 1);
     set_cell(loop_.model().get<2>(), 5);
   }
@@ -188,7 +192,7 @@ class SeedTrainer {
   }
 
  private:
-  Loop loop_ = make_seed_loop();
+  Loop loop_;
   modyn::train::SGD<ModelOf<Loop>> opt_{loop_.model(), {.lr = seed_lr}};
   Tensor x_ = det_tensor({steps, batch, sz(bm::seed::in)}, 9, -sqrt3, sqrt3);
   Tensor target_ = det_tensor({batch, out}, 10, -0.5, 0.5);
@@ -199,12 +203,13 @@ class SeedTrainer {
 // rnn-512: MSE over the whole output sequence, Adam.
 class Rnn512Trainer {
  public:
-  using Loop = decltype(make_rnn512_loop(1));
+  using Loop = decltype(make_rnn512_loop(1, true));
   static constexpr std::size_t steps = sz(bm::rnn512::steps), batch = sz(bm::rnn512::batch),
                                in = sz(bm::rnn512::in), hidden = sz(bm::rnn512::hidden),
                                out = sz(bm::rnn512::out);
 
-  explicit Rnn512Trainer(std::size_t checkpoint_every) : loop_(make_rnn512_loop(checkpoint_every)) {
+  explicit Rnn512Trainer(std::size_t checkpoint_every, std::size_t hoist = 0)
+      : loop_(make_rnn512_loop(checkpoint_every, hoist != 0)) {
     set_cell(loop_.model().get<0>(), 11);
     set_dense(loop_.model().get<2>(), 15);
   }
@@ -246,7 +251,7 @@ class Rnn512Trainer {
 // reset to 0, detached; sigmoid surrogate of slope 4.
 using Plif = modyn::dyn::PLIF<float, modyn::cpu, modyn::surrogate::sigmoid>;
 
-auto make_lif_loop() {
+auto make_lif_loop(bool hoist) {
   using namespace modyn;
   const Plif::Options options{.tau = 1.0f,
                               .V_th = 1.0f,
@@ -258,16 +263,21 @@ auto make_lif_loop() {
                               .surrogate = {.alpha = lif_alpha}};
   return LoopOverTime{
       Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), Plif(sz(bm::lif::hidden), options)},
-      LoopOptions{.dt = bm::lif::dt, .training = true, .checkpoint_every = sz(bm::lif::steps)}};
+      LoopOptions{.dt = bm::lif::dt,
+                  .training = true,
+                  .checkpoint_every = sz(bm::lif::steps),
+                  .hoist_in_training = hoist}};
 }
 
 // MSE of each neuron's spike rate (the mean over the steps) against 0.1, Adam.
 class LifTrainer {
  public:
-  using Loop = decltype(make_lif_loop());
+  using Loop = decltype(make_lif_loop(true));
   static constexpr std::size_t steps = sz(bm::lif::steps), batch = sz(bm::lif::batch), in = sz(bm::lif::in);
 
-  LifTrainer() { set_dense(loop_.model().get<0>(), 21); }
+  explicit LifTrainer(std::size_t hoist = 0) : loop_(make_lif_loop(hoist != 0)) {
+    set_dense(loop_.model().get<0>(), 21);
+  }
   LifTrainer(const LifTrainer&) = delete;
   LifTrainer& operator=(const LifTrainer&) = delete;
 
@@ -293,7 +303,7 @@ class LifTrainer {
   }
 
  private:
-  Loop loop_ = make_lif_loop();
+  Loop loop_;
   modyn::train::Adam<ModelOf<Loop>> opt_{loop_.model(), {.lr = adam_lr}};
   Tensor x_ = det_tensor({steps, batch, in}, 23, bm::lif::input_mean - sqrt3, bm::lif::input_mean + sqrt3);
   modyn::train::firing_rate_regularizer rate_loss_{.weight = 1.0, .target = lif_target_rate};
@@ -407,6 +417,9 @@ int main(int argc, char** argv) {
   reg("rnn512_train/modyn", bm_train<Rnn512Trainer, sz(bm::rnn512::steps)>);
   reg("rnn512_train/modyn_ckpt4", bm_train<Rnn512Trainer, 4>);
   reg("rnn512_train/modyn_ckpt10", bm_train<Rnn512Trainer, 10>);
+  reg("seed_rnn_train/modyn_hoisted", bm_train<SeedTrainer, 1>);
+  reg("rnn512_train/modyn_hoisted", bm_train<Rnn512Trainer, sz(bm::rnn512::steps), 1>);
+  reg("lif_snn_train/modyn_hoisted", bm_train<LifTrainer, 1>);
   reg("lif_snn_train/modyn", bm_train<LifTrainer>);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -113,6 +113,16 @@ TEST_CASE("LoopOverTime backward: a recurrent model over 6 steps, against finite
   check_loop(loop, {6, 2, 4}, {6, 2, 2}, 2);
 }
 
+TEST_CASE("LoopOverTime backward: the stateless head hoisted over every step, against finite differences",
+          "[compose][grad]") {
+  Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), fn::tanh, Leaky(3), fn::sigmoid,
+                   nn::Dense<dynamic, dynamic, double>(3, 2)};
+  LoopOverTime loop{model, {.training = true, .hoist_in_training = true}};
+  check_loop(loop, {6, 2, 4}, {6, 2, 2}, 2);
+  LoopOverTime recomputing{model, {.training = true, .checkpoint_every = 4, .hoist_in_training = true}};
+  check_loop(recomputing, {6, 2, 4}, {6, 2, 2}, 2);
+}
+
 TEST_CASE("LoopOverTime backward: batch-major input and output", "[compose][grad]") {
   Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3)};
   LoopOverTime loop{model, {.time_major = false, .training = true}};

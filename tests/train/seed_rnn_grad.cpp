@@ -67,11 +67,12 @@ void check_grad(const P& p, const double (&expected)[N], double tolerance) {
 }
 
 template <class T>
-void check_seed_rnn(std::size_t checkpoint_every, double tolerance) {
+void check_seed_rnn(std::size_t checkpoint_every, double tolerance, bool hoist = false) {
   Sequential model{named<"l1">(nn::RNNCell<T>(in, hidden)), relu, named<"l2">(nn::RNNCell<T>(hidden, out))};
   set_weights(model.template get<"l1">(), in, hidden, 0.0);
   set_weights(model.template get<"l2">(), hidden, out, 0.05);
-  LoopOverTime loop{model, {.training = true, .checkpoint_every = checkpoint_every}};
+  LoopOverTime loop{model,
+                    {.training = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
   loop.reset_state(batch);
   model.zero_grad();
   const auto x = filled<T>({steps, batch, in}, 1.0, 0.37, 0.3);
@@ -105,6 +106,11 @@ TEST_CASE("seed RNN: BPTT gradients equal PyTorch's, in double", "[train][grad][
 TEST_CASE("seed RNN: BPTT gradients equal PyTorch's with recomputation every 4 steps",
           "[train][grad][torch]") {
   check_seed_rnn<double>(4, 1e-12);
+}
+
+TEST_CASE("seed RNN: BPTT gradients equal PyTorch's with the input half hoisted", "[train][grad][torch]") {
+  check_seed_rnn<double>(1, 1e-12, true);
+  check_seed_rnn<double>(4, 1e-12, true);
 }
 
 TEST_CASE("seed RNN: BPTT gradients equal PyTorch's in float, within float rounding",

@@ -42,6 +42,10 @@
 //   every k-th step and the tapes of k steps, and backward recomputes each
 //   stretch of k steps from its checkpoint before going back through it:
 //   about T / k + k steps of memory instead of T, for one more forward.
+//   Training runs step by step, unless hoist_in_training asks for a
+//   Sequential's stateless head and first RNNCell's input half to run once
+//   over every step as in inference (a gain for large GEMMs, a loss where
+//   their output over every step leaves the cache: benchmarks/run_train).
 // - The model's output of every step: loop(x) keeps it, (T, B, out);
 //   run_for keeps none (the output is (0,)) unless LoopOptions::record_output
 //   is true, as simulations are observed through monitors (Brian2, NEST) and
@@ -114,6 +118,9 @@ struct LoopOptions {
                                         // the instances must outlive the loop's runs
   std::size_t checkpoint_every = 1;     // training: keep every step's tape (1), or the States of
                                         // every k-th step and recompute the others in backward
+  bool hoist_in_training = false;       // training: a Sequential's stateless head, and its first
+                                        // RNNCell's input half, once over every step (large GEMMs
+                                        // gain; an output that leaves the cache loses: benchmarks/run_train)
 };
 
 // The monitors of a LoopOverTime, as one template argument:
@@ -604,9 +611,10 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
   // Steps through forward_train, one tape per step, or (checkpoint_every =
   // k > 1) the States of every k-th step, k tapes reused, and a copy of x
-  // to recompute from. A Sequential's stateless head runs once over every
-  // step, and the first recurrent cell's input half as one GEMM where the
-  // cell can (as in inference); their backward passes then run once too.
+  // to recompute from. With hoist_in_training, a Sequential's stateless
+  // head runs once over every step, and the first recurrent cell's input
+  // half as one GEMM where the cell can (as in inference); their backward
+  // passes then run once too.
   template <class X>
   decltype(auto) run_training(const X& x, std::size_t steps, bool record_output) {
     const std::size_t every = std::max<std::size_t>(options_.checkpoint_every, 1);
@@ -617,7 +625,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     train_first_step_ = steps_;
     train_input_shape_ = x.shape();
     trained_ = false;
-    train_hoisted_ = hoists_in_training && options_.hoist_stateless_head && steps > 0;
+    train_hoisted_ = hoists_in_training && options_.hoist_in_training && steps > 0;
     if (train_every_) {
       count_states();
       const std::size_t stretches = (steps + every - 1) / every;
