@@ -153,6 +153,7 @@ auto make_seed_loop(bool hoist) {
       Sequential{nn::RNNCell(sz(bm::seed::in), sz(bm::seed::hidden1), nn::Nonlinearity::tanh), relu,
                  nn::RNNCell(sz(bm::seed::hidden1), sz(bm::seed::hidden2), nn::Nonlinearity::tanh)},
       LoopOptions{.training = true,
+                  .backprop = true,
                   .checkpoint_every = sz(bm::seed::steps),  // every tape kept
                   .hoist_in_training = hoist}};
 }
@@ -162,7 +163,10 @@ auto make_rnn512_loop(std::size_t checkpoint_every, bool hoist) {
   return LoopOverTime{
       Sequential{nn::RNNCell(sz(bm::rnn512::in), sz(bm::rnn512::hidden), nn::Nonlinearity::tanh), relu,
                  nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))},
-      LoopOptions{.training = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
+      LoopOptions{.training = true,
+                  .backprop = true,
+                  .checkpoint_every = checkpoint_every,
+                  .hoist_in_training = hoist}};
 }
 
 // The seed RNN: MSE of the last step's output, SGD.
@@ -265,6 +269,7 @@ auto make_lif_loop(bool hoist) {
       Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), Plif(sz(bm::lif::hidden), options)},
       LoopOptions{.dt = bm::lif::dt,
                   .training = true,
+                  .backprop = true,
                   .checkpoint_every = sz(bm::lif::steps),
                   .hoist_in_training = hoist}};
 }

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     Tensor<float> x, y, test_x, test_y, grad;
     make_batch(data.split(0), held_out_batch, test_x, test_y);  // held out: stream 0, training: 1, 2, ...
 
-    LoopOverTime loop{model, {.training = true}};
+    LoopOverTime loop{model, {.training = true, .backprop = true}};
     train::Adam opt(model, {.lr = 1e-2});
     train::ClipGradNorm clip(model, {.max_norm = 1.0});
     const std::int64_t warmup = 50;

@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
     Tensor<std::int64_t> labels, test_labels;
     make_batch(data.split(1), templates, held_out, test_x, test_labels);  // held out: 1; training: 2, 3, ...
 
-    LoopOverTime loop{model, {.dt = dt, .training = true}};
+    LoopOverTime loop{model, {.dt = dt, .training = true, .backprop = true}};
     train::Adam opt(model, {.lr = 1e-2});
     train::ClipGradNorm clip(model, {.max_norm = 1.0});
     train::LRScheduler schedule(

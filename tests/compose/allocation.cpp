@@ -133,7 +133,7 @@ TEST_CASE("a warm training step (forward, loss, BPTT, Adam) allocates nothing",
     seq.get<0>().set_name("a");
     seq.get<2>().set_name("b");
     seq.get<4>().set_name("c");
-    LoopOverTime loop{seq, LoopOptions{.training = true, .checkpoint_every = every}};
+    LoopOverTime loop{seq, LoopOptions{.training = true, .backprop = true, .checkpoint_every = every}};
     modyn::train::Adam opt(seq, {.lr = 1e-3});
     const auto x = Rng(6).normal<float>({12, 8, 10});
     const auto target = Rng(7).normal<float>({12, 8, 3});

@@ -109,7 +109,7 @@ TEST_CASE("LoopOverTime backward: a recurrent model over 6 steps, against finite
           "[compose][grad]") {
   Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3), fn::sigmoid,
                    nn::Dense<dynamic, dynamic, double>(3, 2)};
-  LoopOverTime loop{model, {.training = true}};
+  LoopOverTime loop{model, {.training = true, .backprop = true}};
   check_loop(loop, {6, 2, 4}, {6, 2, 2}, 2);
 }
 
@@ -117,15 +117,16 @@ TEST_CASE("LoopOverTime backward: the stateless head hoisted over every step, ag
           "[compose][grad]") {
   Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), fn::tanh, Leaky(3), fn::sigmoid,
                    nn::Dense<dynamic, dynamic, double>(3, 2)};
-  LoopOverTime loop{model, {.training = true, .hoist_in_training = true}};
+  LoopOverTime loop{model, {.training = true, .backprop = true, .hoist_in_training = true}};
   check_loop(loop, {6, 2, 4}, {6, 2, 2}, 2);
-  LoopOverTime recomputing{model, {.training = true, .checkpoint_every = 4, .hoist_in_training = true}};
+  LoopOverTime recomputing{
+      model, {.training = true, .backprop = true, .checkpoint_every = 4, .hoist_in_training = true}};
   check_loop(recomputing, {6, 2, 4}, {6, 2, 2}, 2);
 }
 
 TEST_CASE("LoopOverTime backward: batch-major input and output", "[compose][grad]") {
   Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3)};
-  LoopOverTime loop{model, {.time_major = false, .training = true}};
+  LoopOverTime loop{model, {.time_major = false, .training = true, .backprop = true}};
   check_loop(loop, {2, 5, 4}, {2, 5, 3}, 2);
 }
 
@@ -136,8 +137,8 @@ TEST_CASE("LoopOverTime backward: recomputation from checkpoints gives the same 
     Sequential kept{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3),
                     nn::Dense<dynamic, dynamic, double>(3, 2)};
     auto recomputed = kept;
-    LoopOverTime all{kept, {.training = true}};
-    LoopOverTime some{recomputed, {.training = true, .checkpoint_every = every}};
+    LoopOverTime all{kept, {.training = true, .backprop = true}};
+    LoopOverTime some{recomputed, {.training = true, .backprop = true, .checkpoint_every = every}};
     const auto x = random_tensor({7, 2, 4}, 3);
     const auto w = random_tensor({7, 2, 2}, 4);
     all.reset_state(2);
@@ -164,13 +165,13 @@ TEST_CASE("LoopOverTime backward: recomputation from checkpoints gives the same 
 
 TEST_CASE("LoopOverTime backward: errors", "[compose][grad]") {
   Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3)};
-  LoopOverTime loop{model, {.training = true}};
+  LoopOverTime loop{model, {.training = true, .backprop = true}};
   loop.reset_state(2);
   SECTION("no training run") {
     CHECK_THAT(modyn_test::message_of<config_error>([&] {
                  loop.backward(random_tensor({5, 2, 3}, 1));
                }),
-               Catch::Contains("no training run"));
+               Catch::Contains("no run to go back through"));
   }
   SECTION("a gradient of the wrong shape names both shapes") {
     loop(random_tensor({5, 2, 4}, 1));
@@ -178,6 +179,18 @@ TEST_CASE("LoopOverTime backward: errors", "[compose][grad]") {
                  loop.backward(random_tensor({5, 2, 2}, 1));
                }),
                Catch::Contains("(5, 2, 3)") && Catch::Contains("(5, 2, 2)"));
+  }
+  SECTION("tapes belong to a loop, and training alone keeps none") {
+    loop(random_tensor({5, 2, 4}, 1));
+    LoopOverTime<Sequential<nn::Dense<dynamic, dynamic, double>, Leaky>&> inference{model};
+    inference(random_tensor({3, 2, 4}, 1));  // another loop over the model: the first one's tapes stay
+    loop.backward(random_tensor({5, 2, 3}, 1));
+    LoopOverTime plain{model, {.training = true}};
+    plain(random_tensor({5, 2, 4}, 1));
+    CHECK_THAT(modyn_test::message_of<config_error>([&] {
+                 plain.backward(random_tensor({5, 2, 3}, 1));
+               }),
+               Catch::Contains("backprop"));
   }
   SECTION("a run is gone back through once") {
     loop(random_tensor({5, 2, 4}, 1));
@@ -192,11 +205,25 @@ TEST_CASE("LoopOverTime backward: what is recomputed", "[compose][grad]") {
            {0, 7}, {1, 7}, {2, 7 + 6}, {3, 7 + 6}, {4, 7 + 4}, {7, 7}, {20, 7}}) {
     INFO("checkpoint_every = " << every);
     Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), Leaky(3)};
-    LoopOverTime loop{model, {.training = true, .checkpoint_every = every}};
+    LoopOverTime loop{model, {.training = true, .backprop = true, .checkpoint_every = every}};
     loop.reset_state(2);
     loop(random_tensor({7, 2, 4}, 1));
     loop.backward(random_tensor({7, 2, 3}, 2));
     CHECK(model.get<1>().forward_train_calls == forward_steps);
     CHECK(model.get<1>().backward_sweeps == 1);
   }
+}
+
+TEST_CASE("LoopOverTime backward: a model that is not differentiable", "[compose][grad]") {
+  // A callable entry has no backward: the Sequential still runs, in training
+  // mode too, and asking for backprop is a config_error that says why.
+  Sequential model{nn::Dense<dynamic, dynamic, double>(4, 3), [](const Tensor64& x) { return Tensor64(x); }};
+  static_assert(!Differentiable<decltype(model)>);
+  LoopOverTime training{model, {.training = true}};
+  CHECK(training(random_tensor({5, 2, 4}, 1)).shape() == Shape{5, 2, 3});
+  LoopOverTime backprop{model, {.training = true, .backprop = true}};
+  CHECK_THAT(modyn_test::message_of<config_error>([&] {
+               backprop(random_tensor({5, 2, 4}, 1));
+             }),
+             Catch::Contains("not differentiable"));
 }

@@ -15,6 +15,7 @@
 // that d loss / d y = w reaches every output element with a different weight.
 #pragma once
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>

@@ -55,8 +55,10 @@ struct Gradients {
 template <class Model>
 Gradients train_step(Model& model, std::size_t checkpoint_every, bool hoist = true) {
   using B = typename Model::tensor_type::backend_type;
-  LoopOverTime loop{
-      model, LoopOptions{.training = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
+  LoopOverTime loop{model, LoopOptions{.training = true,
+                                       .backprop = true,
+                                       .checkpoint_every = checkpoint_every,
+                                       .hoist_in_training = hoist}};
   loop.reset_state(batch);
   model.zero_grad();
   const auto x = modyn::to<B>(uniform({steps, batch, in}, 1));

@@ -71,8 +71,9 @@ void check_seed_rnn(std::size_t checkpoint_every, double tolerance, bool hoist =
   Sequential model{named<"l1">(nn::RNNCell<T>(in, hidden)), relu, named<"l2">(nn::RNNCell<T>(hidden, out))};
   set_weights(model.template get<"l1">(), in, hidden, 0.0);
   set_weights(model.template get<"l2">(), hidden, out, 0.05);
-  LoopOverTime loop{model,
-                    {.training = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
+  LoopOverTime loop{
+      model,
+      {.training = true, .backprop = true, .checkpoint_every = checkpoint_every, .hoist_in_training = hoist}};
   loop.reset_state(batch);
   model.zero_grad();
   const auto x = filled<T>({steps, batch, in}, 1.0, 0.37, 0.3);

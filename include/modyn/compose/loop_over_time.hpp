@@ -33,7 +33,7 @@
 //   shape is first seen: a warm call allocates nothing. The returned
 //   references stay valid until the next call.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
-// - Training (BPTT): with LoopOptions::training, loop(x) over a
+// - Training (BPTT): with LoopOptions::backprop, loop(x) over a
 //   differentiable model (module/differentiable.hpp) runs step by step
 //   through forward_train, keeping one tape per step, and
 //   loop.backward(grad_output) runs the model's backward from the last step
@@ -41,7 +41,8 @@
 //   checkpoint_every = k > 1, the loop keeps only the model's States at
 //   every k-th step and the tapes of k steps, and backward recomputes each
 //   stretch of k steps from its checkpoint before going back through it:
-//   about T / k + k steps of memory instead of T, for one more forward.
+//   about T / k + k steps of tapes instead of T, for one more forward
+//   (what a hoisted run keeps of every step, below, stays).
 //   Training runs step by step, unless hoist_in_training asks for a
 //   Sequential's stateless head and first RNNCell's input half to run once
 //   over every step as in inference (a gain for large GEMMs, a loss where
@@ -109,6 +110,7 @@ struct LoopOptions {
   std::size_t i0 = 0;                   // index of the first step
   bool time_major = true;               // input (T, B, N); else (B, T, N)
   bool training = false;                // context.training
+  bool backprop = false;                // keep what loop.backward needs (a tape per step): BPTT
   bool hoist_stateless_head = true;     // run a Sequential's stateless head over all steps at once
   RecordOutput record_output{};         // keep the model's output of every step (else it is (0,)):
                                         // by default for loop(x), not for run_for
@@ -316,8 +318,8 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
                   "forward_train and backward: module/differentiable.hpp)");
     if (!trained_) {
       throw config_error(
-          "modyn::LoopOverTime::backward: no training run to go back through (run loop(x) with "
-          "LoopOptions::training = true first; each run can be gone back through once)");
+          "modyn::LoopOverTime::backward: no run to go back through (run loop(x) with "
+          "LoopOptions::backprop = true first; each run can be gone back through once)");
     }
     const std::size_t steps = train_steps_;
     const Shape expected = with_leading(steps, train_step_shape_);
@@ -346,13 +348,18 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       }
       const tensor_type& in = train_hoisted_ && head_size > 0 ? head_out_ : train_input_;
       const std::size_t every = train_every_, stretches = (steps + every - 1) / every;
-      for (std::size_t s = stretches; s-- > 0;) {
-        const std::size_t first = s * every, end = std::min(steps, first + every);
-        if (s + 1 != stretches) {  // the last stretch's tapes are still those of the forward
-          restore_states(checkpoint(s));
-          for (std::size_t t = first; t < end; ++t) (void)step_forward(in, projected, t, context_of(t));
+      try {
+        for (std::size_t s = stretches; s-- > 0;) {
+          const std::size_t first = s * every, end = std::min(steps, first + every);
+          if (s + 1 != stretches) {  // the last stretch's tapes are still those of the forward
+            restore_states(checkpoint(s));
+            for (std::size_t t = first; t < end; ++t) (void)step_forward(in, projected, t, context_of(t));
+          }
+          for (std::size_t t = end; t-- > first;) step_backward(t, (*grad)[t], input_grad);
         }
-        for (std::size_t t = end; t-- > first;) step_backward(t, (*grad)[t], input_grad);
+      } catch (...) {  // the States as the forward left them, whatever failed (gradients stay partial)
+        restore_states(checkpoint(stretches));
+        throw;
       }
       restore_states(checkpoint(stretches));
     }
@@ -534,6 +541,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   template <class StepFn>
   decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step) {
     if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
+    trained_ = false;                                // a run replaces the one backward would go through
     begin_step();
     std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
     begin_run();
@@ -561,7 +569,13 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     const std::size_t steps = x.shape(0);
     const bool record_output = options_.record_output.records(true);
     if constexpr (Differentiable<model_type>) {
-      if (options_.training) return run_training(x, steps, record_output);
+      if (options_.backprop) return run_training(x, steps, record_output);
+    } else {
+      if (options_.backprop) {
+        throw config_error(
+            "modyn::LoopOverTime: LoopOptions::backprop, but the model is not differentiable (every module "
+            "needs tape_type, forward_train and backward: module/differentiable.hpp)");
+      }
     }
     if constexpr (head_size > 0 || project_first) {
       if (options_.hoist_stateless_head && steps > 0) {
@@ -755,7 +769,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     c.i = options_.i0 + train_first_step_ + t;
     c.t = options_.t0 + static_cast<double>(train_first_step_ + t) * options_.dt;
     c.dt = options_.dt;
-    c.training = true;
+    c.training = options_.training;
     c.run_checked = true;
     return c;
   }

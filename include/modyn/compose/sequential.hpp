@@ -272,6 +272,11 @@ class Sequential : public Module<Sequential<Entries...>> {
 
   // One tape per entry.
   using tape_type = std::tuple<detail::entry_tape_t<unnamed_t<Entries>, tensor_type>...>;
+  // Whether every entry is (LoopOverTime trains only such a Sequential).
+  static constexpr bool is_differentiable =
+      (!std::is_same_v<detail::entry_tape_t<unnamed_t<Entries>, tensor_type>,
+                       detail::not_differentiable_entry> &&
+       ...);
 
   // update(x, context), each entry recording its step into its tape (no
   // fusion of a Dense with its activation: the activation keeps its input).

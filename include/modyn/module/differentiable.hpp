@@ -30,6 +30,10 @@
 //
 // Sequential (compose/) chains these in reverse at compile time, and
 // LoopOverTime keeps one tape per step and runs the reverse sweep (BPTT).
+// A recomputation from checkpoints (LoopOptions::checkpoint_every) restores
+// the States and replays generators with an rng_offset() (nn::Dropout):
+// everything else a step reads from earlier steps must be a State, or the
+// recomputed steps differ from the recorded ones.
 // Stateless functions (relu, tanh, softmax) provide backward_into next to
 // their forward (nn/activations.hpp).
 #pragma once
@@ -51,11 +55,24 @@ namespace modyn {
 // model rarely needs it, and it costs a GEMM).
 enum class InputGrad : bool { no = false, yes = true };
 
+namespace detail {
+// A container (Sequential) has a tape type whatever its entries, and says
+// with is_differentiable whether all of them are.
+template <class M>
+constexpr bool declares_differentiable() {
+  if constexpr (requires { M::is_differentiable; })
+    return M::is_differentiable;
+  else
+    return true;
+}
+}  // namespace detail
+
 // A module with a tape and a backward pass (see the top of this header).
 template <class M>
 concept Differentiable = requires {
   typename std::remove_cvref_t<M>::tape_type;
-};
+}
+&&detail::declares_differentiable<std::remove_cvref_t<M>>();
 
 // Whether M carries a gradient of its states across steps.
 template <class M>

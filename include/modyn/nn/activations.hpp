@@ -225,6 +225,10 @@ struct Elementwise {
   static void backward_into(const X& x, const Y& y, const G& gy, Out& gx) {
     using T = tensor_value_t<X>;
     using B = tensor_backend_t<X>;
+    static_assert(
+        requires(const Kernel& k, const T& v) { k.grad(v, v); },
+        "modyn::Elementwise::backward_into: this kernel has no derivative; give it a member "
+        "`template <class Vec> Vec grad(const Vec& x, const Vec& y) const` (d y / d x)");
     B::map(x.size(), detail::chain_rule<Kernel>{}, static_cast<const T*>(x.data()),
            static_cast<const T*>(y.data()), static_cast<const T*>(gy.data()), write_only(gx.data()));
   }
