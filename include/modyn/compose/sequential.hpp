@@ -499,8 +499,17 @@ class Sequential : public Module<Sequential<Entries...>> {
           E::backward_into(entry_tape.output, g, out);
         return out;
       } else {
-        return guarded<I>(
-            [&]() -> const tensor_type& { return get<I>().backward(entry_tape, g, context, wanted); }, g);
+        try {
+          return get<I>().backward(entry_tape, g, context, wanted);
+        } catch (const shape_error& e) {  // name the entry, and where its gradient came from
+          std::string where = "modyn::Sequential '" + this->name() + "': backward of entry " +
+                              std::string(entry_name<I>()) + " (" + std::string(entry_kind<I>()) + ")";
+          if constexpr (I + 1 < size) {
+            where += ", d loss / d output from entry " + std::string(entry_name<I + 1>()) + " (" +
+                     std::string(entry_kind<I + 1>()) + ")";
+          }
+          throw shape_error(where + " with shape " + g.shape().to_string() + ": " + e.what());
+        }
       }
     }();
     if constexpr (I == Begin)
