@@ -205,23 +205,26 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
 
   // ---- training (module/differentiable.hpp)
 
+  // V before the step and V_pre before the reset are all backward needs:
+  // the spike is surrogate.forward(V_pre - V_th) again, d V_pre / d x is
+  // R dt / tau, and d V_pre / d tau is -(V_pre - V) / tau.
   struct tape_type {
     tensor_type V;      // before the step
-    tensor_type input;  // the step's input
     tensor_type V_pre;  // before the reset
-    tensor_type spike;  // s
+    Shape input_shape;
     double dt = 0.0;
   };
 
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& c) {
     check_input(x);
-    keep_copy(tape.input, x);  // first: x may be this neuron's own spikes
     keep_copy(tape.V, *V);
     tape.V_pre.ensure_shape(V->shape());
+    tape.input_shape = x.shape();
     tape.dt = c.dt;
-    run_step(tape.input.data(), tape.V_pre.data(), c.dt);
-    keep_copy(tape.spike, *spike);
+    // (x may be this neuron's own spikes: the kernel reads each element of x
+    // before it writes the spike of that element.)
+    run_step(static_cast<const T*>(x.data()), tape.V_pre.data(), c.dt);
     return *spike;
   }
 
@@ -236,7 +239,7 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
-    detail::check_output_grad("dyn::PLIF", this->name(), tape.spike.shape(), grad_out.shape());
+    detail::check_output_grad("dyn::PLIF", this->name(), tape.V.shape(), grad_out.shape());
     detail::check_carried_grad("dyn::PLIF", this->name(), V_grad_.shape(), tape.V.shape());
     const std::size_t n = size().size(), total = tape.V.size();
     const T* tau_row = tau_rows_.row(tau, n);
@@ -245,13 +248,12 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
     const T* gy = static_cast<const T*>(grad_out.data());
     tau_grad_.ensure_shape(tape.V.shape());
     if (input_grad == InputGrad::yes) {
-      input_grad_.ensure_shape(tape.input.shape());
-      B::map(total, kernel, tape.V.data(), tape.input.data(), tape.V_pre.data(), tape.spike.data(),
-             broadcast_row(tau_row, n), gy, V_grad_.data(), write_only(input_grad_.data()),
-             write_only(tau_grad_.data()));
+      input_grad_.ensure_shape(tape.input_shape);
+      B::map(total, kernel, tape.V.data(), tape.V_pre.data(), broadcast_row(tau_row, n), gy, V_grad_.data(),
+             write_only(input_grad_.data()), write_only(tau_grad_.data()));
     } else {
-      B::map(total, kernel, tape.V.data(), tape.input.data(), tape.V_pre.data(), tape.spike.data(),
-             broadcast_row(tau_row, n), gy, V_grad_.data(), write_only(tau_grad_.data()));
+      B::map(total, kernel, tape.V.data(), tape.V_pre.data(), broadcast_row(tau_row, n), gy, V_grad_.data(),
+             write_only(tau_grad_.data()));
     }
     tau_rows_.add_grad(tau, tau_grad_, n);
     if (input_grad == InputGrad::no) return no_input_grad(empty_grad_);
@@ -317,7 +319,7 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
     }
   };
 
-  // The backward pass of one element: (V, x, V_pre, s, tau, d loss / d s,
+  // The backward pass of one element: (V, V_pre, tau, d loss / d s,
   // d loss / d V (in: after the step, out: before it), [d loss / d x,]
   // d loss / d tau).
   struct backward_kernel {
@@ -326,9 +328,10 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
     bool soft, detach;
 
     template <class Vec>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& v, const Vec& x, const Vec& v_pre,
-                                                          const Vec& s, const Vec& tau_value, const Vec& gy,
-                                                          Vec& gv, Vec& gx, Vec& gtau) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& v, const Vec& v_pre,
+                                                          const Vec& tau_value, const Vec& gy, Vec& gv,
+                                                          Vec& gx, Vec& gtau) const {
+      const Vec s = surrogate.forward(v_pre - Vec(v_th));  // the step's spike, again
       // Through the reset: V_after = soft ? V_pre - s (V_th - V_reset)
       //                                   : (1 - s) V_pre + s V_reset.
       Vec g_s = gy;
@@ -341,18 +344,19 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
       }
       // Through the spike, s = surrogate(V_pre - V_th).
       g_pre = g_pre + g_s * surrogate.grad(v_pre - Vec(v_th));
-      // Through V_pre = V + k (R x - (V - V_rest)), k = dt / tau.
+      // Through V_pre = V + k (R x - (V - V_rest)), k = dt / tau: d V_pre /
+      // d tau = -k / tau (R x - (V - V_rest)) = -(V_pre - V) / tau.
       const Vec k = Vec(dt) / tau_value;
-      gtau = Vec(0) - g_pre * k / tau_value * (Vec(r) * x - (v - Vec(v_rest)));
+      gtau = Vec(0) - g_pre * (v_pre - v) / tau_value;
       gx = g_pre * k * Vec(r);
       gv = g_pre * (Vec(1) - k);
     }
     template <class Vec>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& v, const Vec& x, const Vec& v_pre,
-                                                          const Vec& s, const Vec& tau_value, const Vec& gy,
-                                                          Vec& gv, Vec& gtau) const {
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& v, const Vec& v_pre,
+                                                          const Vec& tau_value, const Vec& gy, Vec& gv,
+                                                          Vec& gtau) const {
       Vec gx;
-      (*this)(v, x, v_pre, s, tau_value, gy, gv, gx, gtau);
+      (*this)(v, v_pre, tau_value, gy, gv, gx, gtau);
     }
   };
 };
