@@ -176,10 +176,10 @@ class RNNCell : public Module<RNNCell<T, B>> {
     pre_grad_.ensure_shape({rows, hidden});
     const T* gy = static_cast<const T*>(grad_out.data());
     if (nonlinearity == Nonlinearity::tanh)
-      B::map(rows * hidden, tanh_grad{}, tape.h_after.data(), gy, h_grad_.data(),
+      B::map(rows * hidden, chain_from_output<tanh_kernel>{}, tape.h_after.data(), gy, h_grad_.data(),
              write_only(pre_grad_.data()));
     else
-      B::map(rows * hidden, relu_grad{}, tape.h_after.data(), gy, h_grad_.data(),
+      B::map(rows * hidden, chain_from_output<relu_kernel>{}, tape.h_after.data(), gy, h_grad_.data(),
              write_only(pre_grad_.data()));
     const T* d = pre_grad_.data();
     B::gemm(Transpose::yes, Transpose::no, hidden, hidden, rows, T(1), tape.h_before.data(), hidden, d,
@@ -217,20 +217,15 @@ class RNNCell : public Module<RNNCell<T, B>> {
   }
 
   // (Public: nvcc launches kernels only of accessible types.)
-  // d pre = (gy + carried) f'(pre), f' written with y = f(pre):
-  // tanh' = 1 - y^2, relu' = 1 where y > 0 (PyTorch's: 0 at 0).
-  struct tanh_grad {
+  // d pre = (gy + carried) f'(pre), from y = f(pre) alone: the activation's
+  // own grad(x, y) (nn/activations.hpp), given y for x, which is exact for
+  // tanh (1 - y^2) and relu (y > 0 exactly where pre > 0; 0 at 0, as PyTorch).
+  template <class Kernel>
+  struct chain_from_output {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& y, const Vec& gy, const Vec& carried,
                                                           Vec& pre_grad) const {
-      pre_grad = (gy + carried) * (Vec(1) - y * y);
-    }
-  };
-  struct relu_grad {
-    template <class Vec>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& y, const Vec& gy, const Vec& carried,
-                                                          Vec& pre_grad) const {
-      pre_grad = math::select(Vec(0) < y, gy + carried, Vec(0));
+      pre_grad = (gy + carried) * Kernel{}.grad(y, y);
     }
   };
 
