@@ -104,6 +104,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "fma_peak.hpp"
 #include "modyn/backend/cpu.hpp"  // includes xsimd (and the intrinsics) with modyn's warning guards
 #include "modyn/core/tensor.hpp"
 #include "modyn/dyn/integrators.hpp"
@@ -610,42 +611,10 @@ void bm_copy(benchmark::State& state) {
 // ---- compute references ---------------------------------------------------------------
 // FP32 FMA peak (bench_gemm's loop): independent FMA chains, all in registers.
 
-constexpr int fma_chains = 16;
-constexpr std::int64_t fma_rounds = 4096;
-
-#if defined(__AVX512F__)
-[[gnu::noipa]] float fma_loop_512(std::int64_t rounds, float x, float y) {
-  __m512 acc[fma_chains];
-  for (int k = 0; k < fma_chains; ++k) acc[k] = _mm512_set1_ps(static_cast<float>(k) * 0.01f);
-  const __m512 vx = _mm512_set1_ps(x), vy = _mm512_set1_ps(y);
-  for (std::int64_t r = 0; r < rounds; ++r) {
-#pragma GCC unroll 16
-    for (int k = 0; k < fma_chains; ++k) acc[k] = _mm512_fmadd_ps(acc[k], vx, vy);
-  }
-  __m512 sum = acc[0];
-  for (int k = 1; k < fma_chains; ++k) sum = _mm512_add_ps(sum, acc[k]);
-  return _mm512_reduce_add_ps(sum);
-}
-#endif
-
-#if defined(__AVX2__) && defined(__FMA__)
-[[gnu::noipa]] float fma_loop_256(std::int64_t rounds, float x, float y) {
-  __m256 acc[fma_chains];
-  for (int k = 0; k < fma_chains; ++k) acc[k] = _mm256_set1_ps(static_cast<float>(k) * 0.01f);
-  const __m256 vx = _mm256_set1_ps(x), vy = _mm256_set1_ps(y);
-  for (std::int64_t r = 0; r < rounds; ++r) {
-#pragma GCC unroll 16
-    for (int k = 0; k < fma_chains; ++k) acc[k] = _mm256_fmadd_ps(acc[k], vx, vy);
-  }
-  __m256 sum = acc[0];
-  for (int k = 1; k < fma_chains; ++k) sum = _mm256_add_ps(sum, acc[k]);
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, sum);
-  float total = 0.0f;
-  for (const float lane : lanes) total += lane;
-  return total;
-}
-#endif
+using bench_peak::fma_loop_256;
+using bench_peak::fma_loop_512;  // benchmarks/fma_peak.hpp
+constexpr int fma_chains = bench_peak::chains;
+constexpr std::int64_t fma_rounds = bench_peak::rounds;
 
 template <float (*Loop)(std::int64_t, float, float), int Lanes>
 void bm_fma_peak(benchmark::State& state) {

@@ -208,3 +208,32 @@ TEST_CASE("cpu::gemm on a submatrix of a larger matrix", "[backend][cpu][gemm]")
   };
   CHECK(c == expected);
 }
+
+TEST_CASE("cpu::gemm names the library it runs on", "[backend][cpu][gemm]") {
+  if (MODYN_USE_LIBXSMM) {
+    CHECK(cpu::gemm_library == "libxsmm (JIT), else Eigen");
+  } else if (MODYN_USE_CBLAS) {
+    CHECK(cpu::gemm_library == "CBLAS");
+  } else {
+    CHECK(cpu::gemm_library == "Eigen");
+  }
+}
+
+#if MODYN_USE_LIBXSMM
+// The kernel table: a shape is dispatched once per thread, then found again.
+TEST_CASE("libxsmm kernels are dispatched once per shape and kept", "[backend][cpu][gemm]") {
+  using modyn::detail::xsmm_kernel_table;
+  using modyn::detail::xsmm_shape;
+  const xsmm_shape rows_128{20, 128, 20, 20, 20, 20, LIBXSMM_GEMM_FLAG_BETA_0};
+  const auto kernel = xsmm_kernel_table<float>::find(rows_128);
+  REQUIRE(kernel != nullptr);
+  CHECK(xsmm_kernel_table<float>::find(rows_128) == kernel);
+  // More shapes than the table's probe window holds at one home: all found again.
+  for (std::int32_t n = 1; n <= 300; ++n) {
+    const xsmm_shape s{n, 4, 3, n, 3, n, LIBXSMM_GEMM_FLAG_BETA_0};
+    const auto k = xsmm_kernel_table<double>::find(s);
+    CHECK(k != nullptr);
+    CHECK(xsmm_kernel_table<double>::find(s) == k);
+  }
+}
+#endif

@@ -1,9 +1,10 @@
 // "Once warm, a call allocates nothing": a second LoopOverTime call of the
-// same shapes, counted with the replaced global operator new
-// (allocation_counter.cpp). The cells are also checked one by one, so that a
+// same shapes, counted with the replaced global operator new and, outside
+// the sanitizer build, malloc (allocation_counter.cpp). The cells are also checked one by one, so that a
 // failure points at the allocating module.
 #include <catch2/catch.hpp>
 #include <cstddef>
+#include <cstdlib>
 #include <vector>
 
 #include "compose/allocation_counter.hpp"
@@ -31,6 +32,63 @@ TEST_CASE("the allocation counter counts operator new of every form", "[compose]
   // The compiler may elide a new / delete pair, but not the tensor's or the vector's.
   CHECK(n >= 2);
   CHECK(alloc_counter::allocations_in([] {}) == 0);
+}
+
+TEST_CASE("the allocation counter counts malloc where no sanitizer replaces it", "[compose][allocation]") {
+  if (!alloc_counter::counts_malloc) return;  // ASan and UBSan builds: operator new only
+  void* volatile p = nullptr;
+  const std::size_t n = alloc_counter::allocations_in([&] {
+    p = std::malloc(24);
+    std::free(p);
+    p = std::calloc(3, 8);
+    std::free(p);
+  });
+  CHECK(n == 2);
+}
+
+// Batch 1, the streaming case: Eigen 3.4 evaluates alpha * A * B with a
+// malloc'd temporary whenever A has one row, which cpu::gemm used to hit on
+// every GEMM of every step (operator new never saw it).
+TEST_CASE("at batch 1, gemm, the cells and their loop allocate nothing once warm", "[compose][allocation]") {
+  SECTION("cpu::gemm with one row, every transpose, beta 0 and 1") {
+    using modyn::Transpose;
+    const auto a = Rng(11).normal<float>({40, 40});
+    const auto b = Rng(12).normal<float>({40, 40});
+    auto c = Tensor<float>::zeros({40, 40});
+    for (const auto ta : {Transpose::no, Transpose::yes}) {
+      for (const auto tb : {Transpose::no, Transpose::yes}) {
+        for (const float beta : {0.0f, 1.0f}) {
+          const auto product = [&] {
+            modyn::cpu::gemm(ta, tb, 1, 24, 40, 1.0f, a.data(), 40, b.data(), 40, beta, c.data(), 40);
+          };
+          product();
+          CHECK(alloc_counter::allocations_in(product) == 0);
+        }
+      }
+    }
+  }
+  SECTION("cells and a Dense head called per sample") {
+    const auto one_step = [](auto model, std::size_t in) {
+      model.reset_state(1);
+      const auto x = Rng(13).normal<float>({1, in});
+      model(x);
+      return alloc_counter::allocations_in([&] { model(x); });
+    };
+    CHECK(one_step(Sequential{nn::GRUCell(1, 8), nn::Dense(8, 1)}, 1) == 0);
+    CHECK(one_step(Sequential{nn::LSTMCell(1, 32), nn::Dense(32, 1)}, 1) == 0);
+    CHECK(one_step(Sequential{nn::GRUCell(1, 40), nn::Dense(40, 1)}, 1) == 0);
+    CHECK(one_step(Sequential{nn::LSTMCell(8, 64), nn::Dense(64, 8)}, 8) == 0);
+    CHECK(one_step(Sequential{nn::RNNCell(3, 20), nn::Dense(20, 2)}, 3) == 0);
+  }
+  SECTION("LoopOverTime over a batch-1 sequence") {
+    Sequential seq{nn::GRUCell(1, 8), nn::Dense(8, 1)};
+    seq.get<0>().set_name("g");
+    LoopOverTime loop{seq};
+    loop.reset_state(1);
+    const auto x = Rng(14).normal<float>({64, 1, 1});
+    loop(x);
+    CHECK(alloc_counter::allocations_in([&] { loop(x); }) == 0);
+  }
 }
 
 // Regression: the recurrent cells used to build the std::string

@@ -1,7 +1,10 @@
 // Replaceable global operator new / delete that count allocations (see
 // allocation_counter.hpp). They allocate with std::malloc / std::aligned_alloc
 // and release with std::free, so sanitizers (which intercept malloc) still
-// see every block.
+// see every block. Without a sanitizer, the C allocation functions are
+// replaced too (glibc's documented way: malloc, free, calloc, realloc and
+// the aligned ones, forwarding to glibc's own), so that a library's malloc
+// (Eigen's temporaries, a BLAS's buffers) is counted as well.
 #include "compose/allocation_counter.hpp"
 
 #include <cstdlib>
@@ -20,13 +23,18 @@ void note() noexcept {
   }
 }
 
+// Where malloc itself is counted (below), operator new is counted there.
+void note_new() noexcept {
+  if constexpr (!alloc_counter::counts_malloc) note();
+}
+
 void* plain_allocate(std::size_t size) noexcept {
-  note();
+  note_new();
   return std::malloc(size ? size : 1);
 }
 
 void* aligned_allocate(std::size_t size, std::align_val_t align) noexcept {
-  note();
+  note_new();
   std::size_t alignment = static_cast<std::size_t>(align);
   if (alignment < sizeof(void*)) alignment = sizeof(void*);
   // aligned_alloc wants a size that is a multiple of the alignment (ASan checks it).
@@ -71,3 +79,42 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+#if MODYN_TEST_COUNTS_MALLOC
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+
+void* malloc(std::size_t size) {
+  note();
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) {
+  note();
+  return __libc_calloc(count, size);
+}
+void* realloc(void* p, std::size_t size) {
+  note();
+  return __libc_realloc(p, size);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+  note();
+  return __libc_memalign(alignment, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+  note();
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+  note();
+  void* p = __libc_memalign(alignment, size);
+  if (!p) return 12;  // ENOMEM
+  *out = p;
+  return 0;
+}
+void free(void* p) { __libc_free(p); }
+}
+#endif

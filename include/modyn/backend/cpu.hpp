@@ -1,4 +1,5 @@
-// The CPU backend: memory from the aligned heap, GEMM through Eigen, fused
+// The CPU backend: memory from the aligned heap, GEMM through Eigen (or the
+// library CMake's MODYN_BLAS chose: libxsmm, OpenBLAS, BLIS), fused
 // elementwise kernels vectorized with xsimd.
 //
 // map(n, kernel, args...) follows the contract of core/kernel_args.hpp. On
@@ -37,6 +38,9 @@
 
 #if MODYN_USE_CBLAS
 #include "modyn/backend/detail/cblas.hpp"
+#endif
+#if MODYN_USE_LIBXSMM
+#include "modyn/backend/detail/libxsmm.hpp"
 #endif
 
 namespace modyn {
@@ -199,6 +203,11 @@ struct cpu_instance {
 struct cpu {
   using memory_space = host_space;
   static constexpr std::string_view name = "cpu";
+  // The library gemm runs on (CMake's MODYN_BLAS); Eigen serves whatever
+  // libxsmm has no kernel for.
+  static constexpr std::string_view gemm_library = MODYN_USE_LIBXSMM ? "libxsmm (JIT), else Eigen"
+                                                   : MODYN_USE_CBLAS ? "CBLAS"
+                                                                     : "Eigen";
   static constexpr bool host_accessible = true;
   // Cache-line (and AVX-512 vector) alignment of every buffer.
   static constexpr std::size_t alignment = detail::aligned_heap::alignment;
@@ -246,6 +255,16 @@ struct cpu {
     const auto rows = [](std::size_t r) { return static_cast<Eigen::Index>(r); };
     if (m == 0 || n == 0) return;
     Map c_map(c, rows(m), rows(n), Eigen::OuterStride<>(rows(ldc)));
+    const auto add_bias = [&] {
+      using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+      if (bias) c_map.rowwise() += Eigen::Map<const RowVector>(bias, rows(n));
+    };
+#if MODYN_USE_LIBXSMM
+    if (k > 0 && detail::xsmm_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+      add_bias();
+      return;
+    }
+#endif
 #if MODYN_USE_CBLAS
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       if (k > 0) {
@@ -257,10 +276,7 @@ struct cpu {
         } else {
           cblas_dgemm(CblasRowMajor, ta, tb, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
         }
-        if (bias) {
-          using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-          c_map.rowwise() += Eigen::Map<const RowVector>(bias, rows(n));
-        }
+        add_bias();
         return;
       }
     }
@@ -270,47 +286,46 @@ struct cpu {
         c_map.setZero();
       else
         c_map *= beta;
-    } else if (trans_a == Transpose::no && trans_b == Transpose::no && lda == k && ldb == n && ldc == n) {
-      // Contiguous operands (the common case of the layers): plain maps,
-      // without the run-time stride's overhead on small products.
-      using PlainConst = Eigen::Map<const Matrix>;
-      Eigen::Map<Matrix> c_plain(c, rows(m), rows(n));
-      const PlainConst a_plain(a, rows(m), rows(k));
-      const PlainConst b_plain(b, rows(k), rows(n));
-      if (beta == T(0)) {
-        c_plain.noalias() = alpha * a_plain * b_plain;
-      } else {
-        if (beta != T(1)) c_plain *= beta;
-        c_plain.noalias() += alpha * a_plain * b_plain;
-      }
     } else {
-      const bool ta = trans_a == Transpose::yes;
-      const bool tb = trans_b == Transpose::yes;
-      const ConstMap a_map(a, rows(ta ? k : m), rows(ta ? m : k), Eigen::OuterStride<>(rows(lda)));
-      const ConstMap b_map(b, rows(tb ? n : k), rows(tb ? k : n), Eigen::OuterStride<>(rows(ldb)));
-      // Four spelled-out products keep every case a single Eigen GEMM call.
-      const auto product_into = [&](const auto& lhs, const auto& rhs) {
+      // Eigen evaluates `alpha * A * B` with a temporary when M = 1 (one
+      // malloc per call at batch 1): alpha = 1, the layers' case, is left out.
+      const auto product_into = [&](auto& out, const auto& lhs, const auto& rhs) {
         if (beta == T(0)) {
-          c_map.noalias() = alpha * lhs * rhs;
+          if (alpha == T(1))
+            out.noalias() = lhs * rhs;
+          else
+            out.noalias() = alpha * lhs * rhs;
         } else {
-          if (beta != T(1)) c_map *= beta;
-          c_map.noalias() += alpha * lhs * rhs;
+          if (beta != T(1)) out *= beta;
+          if (alpha == T(1))
+            out.noalias() += lhs * rhs;
+          else
+            out.noalias() += alpha * lhs * rhs;
         }
       };
-      if (!ta && !tb)
-        product_into(a_map, b_map);
-      else if (ta && !tb)
-        product_into(a_map.transpose(), b_map);
-      else if (!ta && tb)
-        product_into(a_map, b_map.transpose());
-      else
-        product_into(a_map.transpose(), b_map.transpose());
+      const bool ta = trans_a == Transpose::yes;
+      const bool tb = trans_b == Transpose::yes;
+      if (!ta && !tb && lda == k && ldb == n && ldc == n) {
+        // Contiguous operands (the common case of the layers): plain maps,
+        // without the run-time stride's overhead on small products.
+        using PlainConst = Eigen::Map<const Matrix>;
+        Eigen::Map<Matrix> c_plain(c, rows(m), rows(n));
+        product_into(c_plain, PlainConst(a, rows(m), rows(k)), PlainConst(b, rows(k), rows(n)));
+      } else {
+        const ConstMap a_map(a, rows(ta ? k : m), rows(ta ? m : k), Eigen::OuterStride<>(rows(lda)));
+        const ConstMap b_map(b, rows(tb ? n : k), rows(tb ? k : n), Eigen::OuterStride<>(rows(ldb)));
+        // Four spelled-out products keep every case a single Eigen GEMM call.
+        if (!ta && !tb)
+          product_into(c_map, a_map, b_map);
+        else if (ta && !tb)
+          product_into(c_map, a_map.transpose(), b_map);
+        else if (!ta && tb)
+          product_into(c_map, a_map, b_map.transpose());
+        else
+          product_into(c_map, a_map.transpose(), b_map.transpose());
+      }
     }
-    if (bias) {
-      using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-      const Eigen::Map<const RowVector> bias_row(bias, rows(n));
-      c_map.rowwise() += bias_row;
-    }
+    add_bias();
   }
 
   // ---- execution --------------------------------------------------------

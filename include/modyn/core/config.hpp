@@ -83,6 +83,12 @@
 #define MODYN_USE_CBLAS 0
 #endif
 
+// GEMM through libxsmm's JIT kernels where libxsmm has one for the shape,
+// else Eigen (CMake: -DMODYN_BLAS=libxsmm, or AUTO where libxsmm is found).
+#ifndef MODYN_USE_LIBXSMM
+#define MODYN_USE_LIBXSMM 0
+#endif
+
 namespace modyn {
 inline constexpr int version_major = 0;
 inline constexpr int version_minor = 1;

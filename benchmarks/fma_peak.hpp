@@ -1,0 +1,49 @@
+// The FP32 FMA peak of one core: independent FMA chains (more than latency x
+// ports), all in registers. Shared by bench_gemm, bench_neurons and
+// bench_gemm_libraries, which all report fractions of it.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace bench_peak {
+
+constexpr int chains = 16;
+constexpr std::int64_t rounds = 4096;
+
+#if defined(__AVX512F__)
+[[gnu::noipa]] inline float fma_loop_512(std::int64_t rounds, float x, float y) {
+  __m512 acc[chains];
+  for (int k = 0; k < chains; ++k) acc[k] = _mm512_set1_ps(static_cast<float>(k) * 0.01f);
+  const __m512 vx = _mm512_set1_ps(x), vy = _mm512_set1_ps(y);
+  for (std::int64_t r = 0; r < rounds; ++r) {
+#pragma GCC unroll 16
+    for (int k = 0; k < chains; ++k) acc[k] = _mm512_fmadd_ps(acc[k], vx, vy);
+  }
+  __m512 sum = acc[0];
+  for (int k = 1; k < chains; ++k) sum = _mm512_add_ps(sum, acc[k]);
+  return _mm512_reduce_add_ps(sum);
+}
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+[[gnu::noipa]] inline float fma_loop_256(std::int64_t rounds, float x, float y) {
+  __m256 acc[chains];
+  for (int k = 0; k < chains; ++k) acc[k] = _mm256_set1_ps(static_cast<float>(k) * 0.01f);
+  const __m256 vx = _mm256_set1_ps(x), vy = _mm256_set1_ps(y);
+  for (std::int64_t r = 0; r < rounds; ++r) {
+#pragma GCC unroll 16
+    for (int k = 0; k < chains; ++k) acc[k] = _mm256_fmadd_ps(acc[k], vx, vy);
+  }
+  __m256 sum = acc[0];
+  for (int k = 1; k < chains; ++k) sum = _mm256_add_ps(sum, acc[k]);
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, sum);
+  float total = 0.0f;
+  for (const float lane : lanes) total += lane;
+  return total;
+}
+#endif
+
+}  // namespace bench_peak
