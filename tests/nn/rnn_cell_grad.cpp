@@ -137,6 +137,41 @@ TEST_CASE("nn::RNNCell backward: a carried gradient of another shape asks for be
     cell.backward(tape, random_tensor({batch, hidden}, 3));
   });
   CHECK_THAT(message, Catch::Contains("begin_backward") && Catch::Contains("nn::RNNCell"));
+  // The input half alone, too: it needs the W_ih^T that begin_backward keeps.
+  const auto input_half = modyn_test::message_of<shape_error>([&] {
+    cell.backward_projection(random_tensor({batch, in}, 4), random_tensor({batch, hidden}, 5));
+  });
+  CHECK_THAT(input_half, Catch::Contains("begin_backward") && Catch::Contains("nn::RNNCell"));
+}
+
+// begin_backward keeps W^T for the sweep: a second sweep after the weights
+// changed uses the new weights (each sweep's own begin_backward).
+TEST_CASE("nn::RNNCell backward after a weight update uses the updated weights", "[nn][grad][rnn]") {
+  Cell cell(in, hidden);
+  const auto x = random_tensor({batch, in}, 6);
+  const auto gy = random_tensor({batch, hidden}, 7);
+  const auto sweep = [&] {
+    cell.reset_state(batch);
+    Cell::tape_type tape;
+    cell.forward_train(x, tape);
+    cell.begin_backward();
+    return modyn::to<modyn::cpu>(cell.backward(tape, gy)).to_vector();
+  };
+  const auto before = sweep();
+  cell.weight_ih.raw_mut().view() = 0.5;
+  const auto after = sweep();
+  Cell fresh(in, hidden);
+  fresh.weight_ih.raw_mut().view() = 0.5;
+  fresh.weight_hh = cell.weight_hh.raw();
+  fresh.bias_ih = cell.bias_ih.raw();
+  fresh.bias_hh = cell.bias_hh.raw();
+  fresh.reset_state(batch);
+  Cell::tape_type tape;
+  fresh.forward_train(x, tape);
+  fresh.begin_backward();
+  const auto expected = modyn::to<modyn::cpu>(fresh.backward(tape, gy)).to_vector();
+  CHECK(after == expected);
+  CHECK(after != before);
 }
 
 namespace {

@@ -168,6 +168,32 @@ void add_row_sums(const T* g, std::size_t rows, std::size_t cols, T* out) {
   for (; r < rows; ++r) B::map(cols, detail::add_to{}, g + r * cols, out);
 }
 
+namespace detail {
+template <class T>
+struct transpose_element {
+  const T* src;
+  T* dst;
+  std::size_t rows, cols;
+  MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(std::size_t i) const {
+    const std::size_t r = i / cols, c = i % cols;
+    dst[c * rows + r] = src[i];
+  }
+};
+}  // namespace detail
+
+// out (cols, rows) = the transpose of w (rows, cols), resized only when the
+// shape changed. Backward passes multiply by W^T at every step: with W^T
+// stored once per sweep, that is a plain product, which every GEMM library
+// runs at full speed (libxsmm 1.17 has no kernel for a transposed B at all).
+template <class T, class B>
+void keep_transpose(Tensor<T, B>& out, const Tensor<T, B>& w) {
+  const std::size_t rows = w.shape()[0], cols = w.shape()[1];
+  out.ensure_shape({cols, rows});
+  B::launch(B::default_instance(), rows * cols,
+            detail::transpose_element<T>{w.data(), out.data(), rows, cols}, touches(w.data(), rows * cols),
+            touches(out.data(), rows * cols));
+}
+
 // tape_tensor = a copy of x (resized only when x's shape changed).
 template <class T, class B, TensorLike X>
 void keep_copy(Tensor<T, B>& tape_tensor, const X& x) {

@@ -131,6 +131,8 @@ class GRUCell : public Module<GRUCell<T, B>> {
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
+    keep_transpose(weight_hh_t_, weight_hh.value());  // W^T for the sweep's products
+    keep_transpose(weight_ih_t_, weight_ih.value());
   }
 
   // From gy = d loss / d h' of the recorded step and the carried h_grad()
@@ -168,11 +170,11 @@ class GRUCell : public Module<GRUCell<T, B>> {
                                     bias_ih.grad().data());
     detail::add_stacked_grads<T, B>(hidden_side, rows, hidden, tape.h_before.data(), hidden,
                                     weight_hh.grad().data(), bias_hh.grad().data());
-    detail::through_stacked_weight<T, B>(hidden_side, rows, hidden, weight_hh.value().data(), hidden, T(1),
+    detail::through_stacked_weight<T, B>(hidden_side, rows, hidden, weight_hh_t_.data(), hidden, T(1),
                                          h_grad_.data());
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     input_grad_.ensure_shape(tape.input.shape());
-    detail::through_stacked_weight<T, B>(input_side, rows, hidden, weight_ih.value().data(), in, T(0),
+    detail::through_stacked_weight<T, B>(input_side, rows, hidden, weight_ih_t_.data(), in, T(0),
                                          input_grad_.data());
     return input_grad_;
   }
@@ -237,9 +239,10 @@ class GRUCell : public Module<GRUCell<T, B>> {
   }
 
   tensor_type gi_, gh_;
-  tensor_type h_grad_;      // the carried d loss / d h
-  tensor_type gate_grad_;   // (4, rows, hidden): d a_r, d a_z, d a_n, d hn
-  tensor_type input_grad_;  // backward's d loss / d x
+  tensor_type h_grad_;                     // the carried d loss / d h
+  tensor_type gate_grad_;                  // (4, rows, hidden): d a_r, d a_z, d a_n, d hn
+  tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
+  tensor_type input_grad_;                 // backward's d loss / d x
 };
 
 }  // namespace modyn::nn

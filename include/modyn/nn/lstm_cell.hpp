@@ -130,6 +130,8 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
+    keep_transpose(weight_hh_t_, weight_hh.value());  // W^T for the sweep's products
+    keep_transpose(weight_ih_t_, weight_ih.value());
     c_grad_.ensure_shape(c->shape());
     c_grad_.view() = T(0);
   }
@@ -172,11 +174,11 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     detail::add_stacked_grads<T, B>(gates, rows, hidden, tape.h_before.data(), hidden,
                                     weight_hh.grad().data(), bias_hh.grad().data());
     // h_grad_ was read into the gate gradients: it now takes d loss / d (h before).
-    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_hh.value().data(), hidden, T(0),
+    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_hh_t_.data(), hidden, T(0),
                                          h_grad_.data());
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     input_grad_.ensure_shape(tape.input.shape());
-    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_ih.value().data(), in, T(0),
+    detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_ih_t_.data(), in, T(0),
                                          input_grad_.data());
     return input_grad_;
   }
@@ -240,9 +242,10 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   }
 
   tensor_type gates_, bias_;
-  tensor_type h_grad_, c_grad_;  // the carried d loss / d h and d loss / d c
-  tensor_type gate_grad_;        // (4, rows, hidden): d a_i, d a_f, d a_g, d a_o
-  tensor_type input_grad_;       // backward's d loss / d x
+  tensor_type h_grad_, c_grad_;            // the carried d loss / d h and d loss / d c
+  tensor_type gate_grad_;                  // (4, rows, hidden): d a_i, d a_f, d a_g, d a_o
+  tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
+  tensor_type input_grad_;                 // backward's d loss / d x
 };
 
 }  // namespace modyn::nn

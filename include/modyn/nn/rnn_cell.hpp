@@ -127,10 +127,14 @@ class RNNCell : public Module<RNNCell<T, B>> {
   // after a backward call, d loss / d (h before that call's step).
   const tensor_type& h_grad() const noexcept { return h_grad_; }
 
-  // Zeroes h_grad() with the shape of h: once, before the latest step's backward.
+  // Zeroes h_grad() with the shape of h: once, before the latest step's
+  // backward. Also keeps W_hh^T and W_ih^T for the sweep (the weights must
+  // not change until it ends, as in any backward pass).
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
+    keep_transpose(weight_hh_t_, weight_hh.value());
+    keep_transpose(weight_ih_t_, weight_ih.value());
   }
 
   // From gy = d loss / d h' of the recorded step and the carried h_grad():
@@ -185,8 +189,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
     B::gemm(Transpose::yes, Transpose::no, hidden, hidden, rows, T(1), tape.h_before.data(), hidden, d,
             hidden, T(1), weight_hh.grad().data(), hidden);
     // h_grad_ was read into d pre: it now takes d loss / d (h before).
-    B::gemm(Transpose::no, Transpose::yes, rows, hidden, hidden, T(1), d, hidden, weight_hh.value().data(),
-            hidden, T(0), h_grad_.data(), hidden);
+    B::gemm(Transpose::no, Transpose::no, rows, hidden, hidden, T(1), d, hidden, weight_hh_t_.data(), hidden,
+            T(0), h_grad_.data(), hidden);
     return pre_grad_;
   }
 
@@ -203,6 +207,10 @@ class RNNCell : public Module<RNNCell<T, B>> {
                         "': backward of the input half got an input of shape " + x.shape().to_string() +
                         " for " + std::to_string(rows) + " rows of d pre");
     }
+    if (!(weight_ih_t_.shape() == Shape{hidden, in})) {
+      throw shape_error("nn::RNNCell '" + this->name() +
+                        "': backward before begin_backward() (W_ih^T for the sweep is missing)");
+    }
     const T* d = static_cast<const T*>(pre_grad.data());
     const T* input = static_cast<const T*>(x.data());
     B::gemm(Transpose::yes, Transpose::no, in, hidden, rows, T(1), input, in, d, hidden, T(1),
@@ -211,8 +219,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
     add_row_sums<B>(d, rows, hidden, bias_hh.grad().data());
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     input_grad_.ensure_shape(x.shape());
-    B::gemm(Transpose::no, Transpose::yes, rows, in, hidden, T(1), d, hidden, weight_ih.value().data(),
-            hidden, T(0), input_grad_.data(), in);
+    B::gemm(Transpose::no, Transpose::no, rows, in, hidden, T(1), d, hidden, weight_ih_t_.data(), in, T(0),
+            input_grad_.data(), in);
     return input_grad_;
   }
 
@@ -259,12 +267,13 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return *h;
   }
 
-  tensor_type pre_;         // b + x W_ih + h W_hh
-  tensor_type bias_;        // b_ih + b_hh
-  tensor_type projected_;   // project_input's result
-  tensor_type h_grad_;      // the carried d loss / d h
-  tensor_type pre_grad_;    // backward's d loss / d pre
-  tensor_type input_grad_;  // backward's d loss / d x
+  tensor_type pre_;                        // b + x W_ih + h W_hh
+  tensor_type bias_;                       // b_ih + b_hh
+  tensor_type projected_;                  // project_input's result
+  tensor_type h_grad_;                     // the carried d loss / d h
+  tensor_type pre_grad_;                   // backward's d loss / d pre
+  tensor_type input_grad_;                 // backward's d loss / d x
+  tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
 };
 
 }  // namespace modyn::nn

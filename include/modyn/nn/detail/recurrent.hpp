@@ -68,13 +68,15 @@ void add_stacked_grads(const T* const (&d)[G], std::size_t rows, std::size_t hid
 }
 
 // out (rows, k) = beta out + sum over g of d[g] W[:, g hidden : (g + 1) hidden]^T:
-// the gradient that reaches a through the stacked GEMM a W.
+// the gradient that reaches a through the stacked GEMM a W, from W^T
+// (G hidden, k), kept by the cell's begin_backward (module/differentiable.hpp,
+// keep_transpose): gate g's block of W^T is its rows g hidden .. (g + 1) hidden.
 template <class T, class B, std::size_t G>
-void through_stacked_weight(const T* const (&d)[G], std::size_t rows, std::size_t hidden, const T* weight,
+void through_stacked_weight(const T* const (&d)[G], std::size_t rows, std::size_t hidden, const T* weight_t,
                             std::size_t k, T beta, T* out) {
   for (std::size_t g = 0; g < G; ++g) {
-    B::gemm(Transpose::no, Transpose::yes, rows, k, hidden, T(1), d[g], hidden, weight + g * hidden,
-            G * hidden, g == 0 ? beta : T(1), out, k);
+    B::gemm(Transpose::no, Transpose::no, rows, k, hidden, T(1), d[g], hidden, weight_t + g * hidden * k, k,
+            g == 0 ? beta : T(1), out, k);
   }
 }
 
