@@ -1,6 +1,7 @@
-// What a field of a module is, decided from its type: Param, State, child
-// module, a std::array / std::vector / std::tuple of modules, or a plain
-// value.
+/// @file
+/// What a field of a module is, decided from its type: Param, State, child
+/// module, a std::array / std::vector / std::tuple of modules, or a plain
+/// value.
 #pragma once
 
 #include <array>
@@ -22,13 +23,13 @@ template <class D>
 void module_base_probe(const Module<D>&);
 }  // namespace detail
 
-// A type deriving from modyn::Module<Self>.
+/// A type deriving from modyn::Module<Self>.
 template <class T>
 concept ModuleType = requires(const std::remove_cvref_t<T>& m) {
   detail::module_base_probe(m);
 };
 
-// A module that declared its fields with MODYN_FIELDS.
+/// A module that declared its fields with MODYN_FIELDS.
 template <class T>
 concept ReflectedModule = ModuleType<T> && requires {
   std::remove_cvref_t<T>::template modyn_fields<std::remove_cvref_t<T>>();
@@ -44,7 +45,7 @@ inline constexpr bool is_state_v = false;
 template <class V>
 inline constexpr bool is_state_v<State<V>> = true;
 
-// std::array / std::vector / std::tuple whose elements are all modules.
+/// std::array / std::vector / std::tuple whose elements are all modules.
 template <class T>
 inline constexpr bool is_module_container_v = false;
 template <ModuleType M, std::size_t N>

@@ -1,10 +1,11 @@
-// State<V>: a dynamical field of a module (membrane potential, hidden state),
-// re-initialised by reset_state(batch_size).
-//
-// A State knows its per-sample shape and its initial fill value: by default
-// reset_state(b) sets it to full((b, shape...), fill), or full(shape, fill)
-// when b == 0 (no batch axis). A module with other needs (random initial
-// values) defines on_reset_state(batch_size), called after this default.
+/// @file
+/// State<V>: a dynamical field of a module (membrane potential, hidden state),
+/// re-initialised by reset_state(batch_size).
+///
+/// A State knows its per-sample shape and its initial fill value: by default
+/// reset_state(b) sets it to full((b, shape...), fill), or full(shape, fill)
+/// when b == 0 (no batch axis). A module with other needs (random initial
+/// values) defines on_reset_state(batch_size), called after this default.
 #pragma once
 
 #include <string_view>
@@ -21,27 +22,27 @@ class State : public detail::variable<V> {
 
  public:
   State() = default;
-  // Per-sample shape and fill value for reset_state; the initial value has
-  // the per-sample shape.
+  /// Per-sample shape and fill value for reset_state; the initial value has
+  /// the per-sample shape.
   explicit State(Shape sample_shape, element fill = element(0))
       : base(V::full(sample_shape, fill)), sample_shape_(sample_shape), fill_(fill) {}
-  // An initial value, whose shape is the per-sample shape.
+  /// An initial value, whose shape is the per-sample shape.
   explicit State(V initial, element fill = element(0))
       : base(std::move(initial)), sample_shape_(this->value_.shape()), fill_(fill) {}
 
-  // Replaces the data (same shape; throws shape_error naming the path).
+  /// Replaces the data (same shape; throws shape_error naming the path).
   State& operator=(const V& value) {
     this->assign_same_shape(value, "State");
     return *this;
   }
 
-  // Replaces the value whatever its shape (loading a state dict into a State
-  // never reset, a module's own reset hook).
+  /// Replaces the value whatever its shape (loading a state dict into a State
+  /// never reset, a module's own reset hook).
   void reset_to(V value) { this->value_ = std::move(value); }
 
-  // The default re-initialisation: full((batch, sample_shape...), fill),
-  // into the same buffer when the shape stays (a training loop resets every
-  // batch and allocates nothing once warm).
+  /// The default re-initialisation: full((batch, sample_shape...), fill),
+  /// into the same buffer when the shape stays (a training loop resets every
+  /// batch and allocates nothing once warm).
   void reset(std::size_t batch_size) {
     const Shape shape = batch_shape(batch_size);
     if (!(this->value_.shape() == shape)) {
@@ -65,8 +66,8 @@ class State : public detail::variable<V> {
     return Shape(std::span<const std::size_t>(extents, rank));
   }
 
-  // Whether a value of this shape can be loaded: the per-sample shape, with
-  // or without a leading batch axis of any size.
+  /// Whether a value of this shape can be loaded: the per-sample shape, with
+  /// or without a leading batch axis of any size.
   bool accepts(const Shape& shape) const {
     if (shape == sample_shape_) return true;
     if (shape.rank() != sample_shape_.rank() + 1) return false;

@@ -1,7 +1,8 @@
-// Param transforms: a Param stores an unconstrained value and exposes the
-// transformed one (BrainPy's ParamTransform / brainstate's Transform). Each
-// transform is an elementwise kernel pair: forward (raw -> value) and, where
-// it exists, inverse (value -> raw) to set a Param from a constrained value.
+/// @file
+/// Param transforms: a Param stores an unconstrained value and exposes the
+/// transformed one (BrainPy's ParamTransform / brainstate's Transform). Each
+/// transform is an elementwise kernel pair: forward (raw -> value) and, where
+/// it exists, inverse (value -> raw) to set a Param from a constrained value.
 #pragma once
 
 #include "modyn/core/config.hpp"
@@ -20,7 +21,7 @@ struct identity {
   }
 };
 
-// log(1 + e^x): positive values (time constants, conductances).
+/// log(1 + e^x): positive values (time constants, conductances).
 struct softplus {
   template <class V>
   MODYN_HOST_DEVICE V forward(const V& x) const {
@@ -35,7 +36,7 @@ struct softplus {
   }
 };
 
-// e^x: positive values.
+/// e^x: positive values.
 struct exponential {
   template <class V>
   MODYN_HOST_DEVICE V forward(const V& x) const {
@@ -47,7 +48,7 @@ struct exponential {
   }
 };
 
-// lower + (upper - lower) sigmoid(x): values in (lower, upper).
+/// lower + (upper - lower) sigmoid(x): values in (lower, upper).
 struct sigmoid {
   double lower = 0.0, upper = 1.0;
   template <class V>
@@ -61,7 +62,7 @@ struct sigmoid {
   }
 };
 
-// scale x + shift.
+/// scale x + shift.
 struct affine {
   double scale = 1.0, shift = 0.0;
   template <class V>
@@ -74,8 +75,8 @@ struct affine {
   }
 };
 
-// x clipped to [lower, upper]; the inverse is the identity (values inside the
-// interval are their own raw value).
+/// x clipped to [lower, upper]; the inverse is the identity (values inside the
+/// interval are their own raw value).
 struct clip {
   double lower, upper;
   template <class V>
