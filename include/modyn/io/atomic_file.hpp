@@ -58,6 +58,7 @@ class FileWriter {
       written_ += static_cast<std::size_t>(n);
     }
   }
+  /// Appends the characters of text.
   void write(std::string_view text) { write(std::as_bytes(std::span<const char>(text.data(), text.size()))); }
 
   /// Bytes written so far.

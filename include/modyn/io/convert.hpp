@@ -34,10 +34,11 @@
 
 namespace modyn::io {
 
+/// Which element-type conversions a load may make.
 enum class Conversion {
-  none,      // the dtypes must match
-  lossless,  // convert where no value changes
-  any,       // also narrow (round floats; integers only where they fit)
+  none,      ///< the dtypes must match
+  lossless,  ///< convert where no value changes
+  any,       ///< also narrow (round floats; integers only where they fit)
 };
 
 namespace detail {

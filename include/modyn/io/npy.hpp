@@ -765,6 +765,7 @@ void save_npy(const std::filesystem::path& path, TensorView<T, B> x) {
   }
 }
 
+/// Writes a tensor on any backend (a host copy) as a .npy array of its shape.
 template <class T, class B>
 void save_npy(const std::filesystem::path& path, const Tensor<T, B>& x) {
   save_npy(path, x.view());
@@ -776,6 +777,7 @@ void save_npy(const std::filesystem::path& path, std::span<T, Extent> values) {
   detail::npy_save_elements<std::remove_const_t<T>>(path, Shape{values.size()}, values.data());
 }
 
+/// A 1-D array of the values (not std::vector<bool>, whose bits are packed).
 template <class T, class Allocator>
 void save_npy(const std::filesystem::path& path, const std::vector<T, Allocator>& values) {
   static_assert(!std::is_same_v<T, bool>,

@@ -91,6 +91,7 @@
 
 namespace modyn::io {
 
+/// How load_pytorch and from_pytorch match and convert a PyTorch state dict.
 struct PytorchOptions {
   /// Keys of the PyTorch dict that no Param takes are a key_error (as
   /// PyTorch's load_state_dict(strict=True)); false lists them in the result.

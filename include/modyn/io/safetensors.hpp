@@ -66,10 +66,11 @@ using Metadata = std::map<std::string, std::string>;
 
 /// A file's tensors (in the order of its header) and metadata.
 struct SafetensorsFile {
-  StateDict tensors;
-  Metadata metadata;
+  StateDict tensors;  ///< The tensors, by key, in header order.
+  Metadata metadata;  ///< The "__metadata__" pairs.
 };
 
+/// Bounds the reader enforces on a file before it allocates.
 struct SafetensorsLimits {
   /// The reference implementation refuses headers above 100 MB; so do we, so
   /// that a corrupt length cannot make the reader allocate the file's size.
@@ -417,6 +418,8 @@ void save_safetensors(const std::filesystem::path& path, const M& model, Metadat
   save_safetensors(path, model.state_dict(), std::move(metadata));
 }
 
+/// The tensors and the metadata of a safetensors file (a hardened reader:
+/// a malformed file is an io_error naming what is wrong).
 inline SafetensorsFile read_safetensors(const std::filesystem::path& path, SafetensorsLimits limits = {}) {
   const std::string context = "modyn::io::load_safetensors: '" + path.string() + "'";
   const std::vector<std::byte> bytes = detail::read_whole_file(path, context);
@@ -430,6 +433,7 @@ inline StateDict load_safetensors(const std::filesystem::path& path, Safetensors
 
 // ---------------------------------------------------------------- one call
 
+/// How load_states matches and converts a file's entries.
 struct LoadStatesOptions {
   bool strict = true;                         ///< missing or unexpected keys are a key_error
   Conversion convert = Conversion::lossless;  ///< dtypes that differ from the model's

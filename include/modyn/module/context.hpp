@@ -21,12 +21,14 @@
 
 namespace modyn {
 
+/// What a step shares with the modules whose update accepts it: the time,
+/// the step index, dt, the training flag and the execution instances.
 struct Context {
-  double t = 0.0;         ///< time of the current step (ms)
-  std::size_t i = 0;      ///< index of the current step
-  double dt = 0.1;        ///< time step (ms)
-  bool training = false;  ///< dropout and similar modules act only when true
-  ExecutionInstances exec{};
+  double t = 0.0;             ///< time of the current step (ms)
+  std::size_t i = 0;          ///< index of the current step
+  double dt = 0.1;            ///< time step (ms)
+  bool training = false;      ///< dropout and similar modules act only when true
+  ExecutionInstances exec{};  ///< the instances kernels run on (null: each backend's default)
   /// True inside a run whose start called every module's begin_run(ctx)
   /// hook: what those hooks checked need not be checked again at each step
   /// (unless MODYN_CHECK_EVERY_STEP). A module called by hand checks itself.

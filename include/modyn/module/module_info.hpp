@@ -35,6 +35,9 @@ template <class T>
 inline constexpr char type_key = 0;
 }  // namespace detail
 
+/// A module found by named_modules() or children(): its name, short type
+/// name, parameter count, and a handle to act on it (is<M>(), get<M>()).
+/// @tparam Const whether the handle reads only (from a const model).
 template <bool Const>
 class basic_module_info {
   template <class M>
@@ -48,6 +51,7 @@ class basic_module_info {
 
   basic_module_info() = default;
 
+  /// The info of `module`, holding a handle to it.
   template <class M>
   requires(Const || !std::is_const_v<M>) static basic_module_info of(M& module) {
     basic_module_info info;
@@ -96,7 +100,7 @@ class basic_module_info {
   const void* type_key_ = nullptr;
 };
 
-using ModuleInfo = basic_module_info<false>;      // from a mutable model: acts on its modules
-using ConstModuleInfo = basic_module_info<true>;  // from a const model: reads them
+using ModuleInfo = basic_module_info<false>;      ///< From a mutable model: acts on its modules.
+using ConstModuleInfo = basic_module_info<true>;  ///< From a const model: reads them.
 
 }  // namespace modyn

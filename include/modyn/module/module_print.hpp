@@ -141,6 +141,7 @@ std::string module_repr(const M& m, std::size_t indent, bool dtypes) {
 
 }  // namespace detail
 
+/// Prints a module as a tree, as PyTorch's repr (the top of module_print.hpp).
 template <ModuleType M>
 std::ostream& operator<<(std::ostream& os, const M& module) {
   using types = detail::model_value_types_t<M, detail::value_filter::both>;

@@ -66,6 +66,12 @@ struct transform_inverse_kernel {
 
 }  // namespace detail
 
+/// A trainable field of a module: the raw (unconstrained) tensor that
+/// optimizers update and state dicts hold, its transformed value, its
+/// regularizer and its gradient buffer.
+/// @tparam V the tensor type (Tensor<float>, Tensor<double, cuda>, ...).
+/// @tparam Transform the transform from raw to value (module/transforms.hpp).
+/// @tparam Reg the regularizer of the value (module/regularizers.hpp).
 template <class V, class Transform = transform::identity, class Reg = reg::none>
 class Param : public detail::variable<V> {
   using base = detail::variable<V>;
@@ -74,8 +80,8 @@ class Param : public detail::variable<V> {
   static constexpr bool transformed = !std::is_same_v<Transform, transform::identity>;
 
  public:
-  using transform_type = Transform;
-  using regularizer_type = Reg;
+  using transform_type = Transform;  ///< The transform from raw to value.
+  using regularizer_type = Reg;      ///< The regularizer.
   /// The cache_version() of a Param whose transformed value was never computed.
   static constexpr std::uint64_t no_cache = ~std::uint64_t(0);
 
@@ -92,6 +98,7 @@ class Param : public detail::variable<V> {
 
   /// Copies keep the source's version and cache; assigning a Param to another
   /// counts as a write of the target (its version grows past both).
+  /// @{
   Param(const Param&) = default;
   Param(Param&&) noexcept = default;
   Param& operator=(const Param& other) {
@@ -102,6 +109,7 @@ class Param : public detail::variable<V> {
     if (this != &other) assign_param(std::move(other));
     return *this;
   }
+  /// @}
   ~Param() = default;
 
   /// Replaces the raw data (same shape; throws shape_error naming the path).
@@ -116,7 +124,7 @@ class Param : public detail::variable<V> {
     *this = apply(value, detail::transform_inverse_kernel<Transform>{transform_});
   }
 
-  const V& raw() const noexcept { return this->value_; }
+  const V& raw() const noexcept { return this->value_; }  ///< The raw (unconstrained) data.
   /// Mutable access to the raw data (for optimizers and loaders). Counts as a
   /// write now; a write through the reference after a later value() needs
   /// mark_modified() (see the top of this header).
@@ -156,13 +164,16 @@ class Param : public detail::variable<V> {
       return cache_;
     }
   }
+  /// The transformed value, as value().
+  /// @{
   const V& operator*() const { return value(); }
   const V* operator->() const { return &value(); }
+  /// @}
 
-  double reg_loss() const { return regularizer_.loss(value()); }
+  double reg_loss() const { return regularizer_.loss(value()); }  ///< The regularizer's term of value().
 
-  const Transform& transform() const noexcept { return transform_; }
-  const Reg& regularizer() const noexcept { return regularizer_; }
+  const Transform& transform() const noexcept { return transform_; }  ///< The transform.
+  const Reg& regularizer() const noexcept { return regularizer_; }    ///< The regularizer.
 
   // ---- gradient (training)
   //
@@ -175,6 +186,8 @@ class Param : public detail::variable<V> {
   /// Whether the buffer exists (a mutable grad() was called) with raw()'s shape.
   bool has_grad() const noexcept { return grad_allocated_ && grad_.shape() == this->value_.shape(); }
 
+  /// The gradient d loss / d raw, allocated (zero-filled) by the first call
+  /// and again when raw()'s shape changed.
   V& grad() {
     if (!has_grad()) {
       grad_ = V::zeros(this->value_.shape());

@@ -50,11 +50,14 @@
 
 namespace modyn {
 
+/// The type T rebuilt on backend B (the top of module/rebind.hpp): by
+/// default T itself (a type with no backend argument).
 template <class T, class B>
 struct rebind_backend {
-  using type = T;
+  using type = T;  ///< The rebound type.
 };
 
+/// The type T rebuilt on backend B: rebind_backend<T, B>::type.
 template <class T, class B>
 using rebind_backend_t = typename rebind_backend<T, B>::type;
 
@@ -63,22 +66,26 @@ template <class Arg, class B>
 using rebind_arg_t = std::conditional_t<Backend<Arg>, B, rebind_backend_t<Arg, B>>;
 }  // namespace detail
 
+/// A type that declares its rebound type: T::rebind_backend<B>.
 template <class T, class B>
 requires requires { typename T::template rebind_backend<B>; }
 struct rebind_backend<T, B> {
-  using type = typename T::template rebind_backend<B>;
+  using type = typename T::template rebind_backend<B>;  ///< The rebound type.
 };
 
+/// A template of types: every argument that is a backend becomes B, every
+/// other argument is rebound in turn.
 template <template <class...> class Tmpl, class... Args, class B>
 requires(!requires {
   typename Tmpl<Args...>::template rebind_backend<B>;
 }) struct rebind_backend<Tmpl<Args...>, B> {
-  using type = Tmpl<detail::rebind_arg_t<Args, B>...>;
+  using type = Tmpl<detail::rebind_arg_t<Args, B>...>;  ///< The rebound type.
 };
 
+/// A std::array: its element type rebound.
 template <class T, std::size_t N, class B>
 struct rebind_backend<std::array<T, N>, B> {
-  using type = std::array<rebind_backend_t<T, B>, N>;
+  using type = std::array<rebind_backend_t<T, B>, N>;  ///< The rebound type.
 };
 
 /// Selects the constructor by which `to<B>` builds a module from its source on

@@ -112,7 +112,9 @@ constexpr auto make_field(Getter, Accessor accessor) {
       [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
       [](auto& self) -> auto& { return self.name; })
 
-// The reflection macro: place it inside the module's class body.
+/// The reflection macro: place it inside the module's class body, naming
+/// the data members that are the module's fields, in order:
+/// MODYN_FIELDS(weight, bias). See the top of module/reflection.hpp.
 #define MODYN_FIELDS(...)                                                           \
   template <class ModynSelf_>                                                       \
   static constexpr auto modyn_fields() {                                            \

@@ -20,11 +20,14 @@
 
 namespace modyn::reg {
 
+/// No term (the default): reg_loss() leaves the Param out.
 struct none {
+  /// The term: 0.
   template <TensorLike X>
   double loss(const X&) const {
     return 0.0;
   }
+  /// d term / d x: 0.
   template <class Vec>
   requires(!TensorLike<Vec>) MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec&)
   const { return Vec(0); }
@@ -32,7 +35,9 @@ struct none {
 
 /// weight * sum |v|
 struct L1 {
+  /// The term's factor.
   double weight = 1.0;
+  /// The term of a tensor v, summed on the host in double.
   template <TensorLike X>
   double loss(const X& v) const {
     double s = 0.0;
@@ -47,7 +52,9 @@ struct L1 {
 
 /// weight * sum v^2
 struct L2 {
+  /// The term's factor.
   double weight = 1.0;
+  /// The term of a tensor v, summed on the host in double.
   template <TensorLike X>
   double loss(const X& v) const {
     double s = 0.0;

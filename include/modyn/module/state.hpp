@@ -15,6 +15,9 @@
 
 namespace modyn {
 
+/// A dynamical field of a module (membrane potential, hidden state), with
+/// the per-sample shape and fill value that reset_state(batch_size) uses.
+/// @tparam V the tensor type (Tensor<float>, Tensor<std::int32_t>, ...).
 template <class V>
 class State : public detail::variable<V> {
   using base = detail::variable<V>;
@@ -53,6 +56,7 @@ class State : public detail::variable<V> {
                          write_only(this->value_.data()));
   }
 
+  /// (batch_size, sample_shape...), or sample_shape when batch_size is 0.
   Shape batch_shape(std::size_t batch_size) const {
     if (batch_size == 0) return sample_shape_;
     if (sample_shape_.rank() == Shape::max_rank) {
@@ -74,15 +78,18 @@ class State : public detail::variable<V> {
     return shape.drop_front() == sample_shape_;
   }
 
-  const Shape& sample_shape() const noexcept { return sample_shape_; }
-  element fill() const noexcept { return fill_; }
+  const Shape& sample_shape() const noexcept { return sample_shape_; }  ///< The per-sample shape.
+  element fill() const noexcept { return fill_; }                       ///< The value reset fills with.
 
+  /// The tensor.
+  /// @{
   const V& value() const noexcept { return this->value_; }
   V& value() noexcept { return this->value_; }
   const V& operator*() const noexcept { return this->value_; }
   V& operator*() noexcept { return this->value_; }
   const V* operator->() const noexcept { return &this->value_; }
   V* operator->() noexcept { return &this->value_; }
+  /// @}
 
  private:
   Shape sample_shape_{0};

@@ -36,6 +36,8 @@
 
 namespace modyn {
 
+/// One tensor of a StateDict, of any element type, held as host bytes with
+/// its dtype and shape.
 class StateEntry {
  public:
   /// An empty float32 entry of shape (0,), like an empty Tensor<float>.
@@ -62,6 +64,7 @@ class StateEntry {
   /// Copies carry the key. Assigning replaces the dtype, shape and bytes but
   /// keeps the key of an entry that has one: the entry under "l1.weight" of a
   /// dict stays "l1.weight", as a Param keeps its path when assigned.
+  /// @{
   StateEntry(const StateEntry&) = default;
   StateEntry(StateEntry&&) noexcept = default;
   StateEntry& operator=(const StateEntry& other) {
@@ -72,16 +75,18 @@ class StateEntry {
     if (this != &other) assign(other.dtype_, other.shape_, std::move(other.bytes_), std::move(other.key_));
     return *this;
   }
+  /// @}
+  /// Replaces the entry by a host copy of a tensor (keeping the key).
   template <HasDType T, class B>
   StateEntry& operator=(const Tensor<T, B>& tensor) {
     return *this = StateEntry(tensor);
   }
   ~StateEntry() = default;
 
-  DType dtype() const noexcept { return dtype_; }
-  const Shape& shape() const noexcept { return shape_; }
-  std::size_t rank() const noexcept { return shape_.rank(); }
-  std::size_t size() const noexcept { return shape_.size(); }  // elements
+  DType dtype() const noexcept { return dtype_; }              ///< The element type.
+  const Shape& shape() const noexcept { return shape_; }       ///< The shape.
+  std::size_t rank() const noexcept { return shape_.rank(); }  ///< The number of axes.
+  std::size_t size() const noexcept { return shape_.size(); }  ///< The number of elements.
   /// The elements' bytes, row-major, in host memory.
   std::span<const std::byte> bytes() const noexcept { return bytes_; }
   /// The key it is stored under in a StateDict ("" for an entry of its own).
@@ -142,9 +147,12 @@ class StateEntry {
   std::string key_;
 };
 
+/// The parameters and states of a model by dot-separated path, in traversal
+/// order, as PyTorch's state_dict: what checkpoints are written from and
+/// loaded into.
 class StateDict {
  public:
-  using value_type = std::pair<std::string, StateEntry>;
+  using value_type = std::pair<std::string, StateEntry>;  ///< A (key, entry) pair.
 
   /// Inserts, or replaces the entry under an existing key (keeping its place).
   void insert_or_assign(std::string key, StateEntry entry) {
@@ -162,11 +170,15 @@ class StateDict {
     insert_or_assign(std::move(key), StateEntry(tensor));
   }
 
-  bool contains(std::string_view key) const { return index_.contains(std::string(key)); }
+  bool contains(std::string_view key) const {
+    return index_.contains(std::string(key));
+  }  ///< Whether key is there.
 
   /// The entry under key; throws key_error naming the key.
+  /// @{
   const StateEntry& at(std::string_view key) const { return entries_[position(key)].second; }
   StateEntry& at(std::string_view key) { return entries_[position(key)].second; }
+  /// @}
 
   /// A copy of the entry under key as a Tensor<T, B>: key_error if there is
   /// none, type_error naming the key and both dtypes unless it holds T.
@@ -181,6 +193,7 @@ class StateDict {
     return it == index_.end() ? nullptr : &entries_[it->second].second;
   }
 
+  /// Removes the entry under key (the later ones keep their order); throws key_error naming the key.
   void erase(std::string_view key) {
     const std::size_t pos = position(key);
     entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(pos));
@@ -191,6 +204,7 @@ class StateDict {
     }
   }
 
+  /// The keys, in order.
   std::vector<std::string> keys() const {
     std::vector<std::string> k;
     k.reserve(entries_.size());
@@ -198,13 +212,15 @@ class StateDict {
     return k;
   }
 
-  std::size_t size() const noexcept { return entries_.size(); }
-  bool empty() const noexcept { return entries_.empty(); }
+  std::size_t size() const noexcept { return entries_.size(); }  ///< The number of entries.
+  bool empty() const noexcept { return entries_.empty(); }       ///< Whether there are none.
   /// (key, entry) pairs in order; the keys must not be changed through them.
+  /// @{
   auto begin() const noexcept { return entries_.begin(); }
   auto end() const noexcept { return entries_.end(); }
   auto begin() noexcept { return entries_.begin(); }
   auto end() noexcept { return entries_.end(); }
+  /// @}
 
   /// The same keys in the same order, with bit-exact equal entries.
   friend bool operator==(const StateDict& a, const StateDict& b) { return a.entries_ == b.entries_; }
@@ -224,7 +240,9 @@ class StateDict {
 struct LoadResult {
   std::vector<std::string> missing_keys;     ///< in the model, not in the dict
   std::vector<std::string> unexpected_keys;  ///< in the dict, not in the model
-  bool ok() const noexcept { return missing_keys.empty() && unexpected_keys.empty(); }
+  bool ok() const noexcept {
+    return missing_keys.empty() && unexpected_keys.empty();
+  }  ///< Everything matched.
 };
 
 }  // namespace modyn
