@@ -170,56 +170,52 @@ class Module {
   // (Self defers naming Derived until the call: clang checks constraints of
   // a non-template-dependent form while Derived is still incomplete.)
   /// Calling a module is calling its update.
-  /// @{
   template <class... Args, class Self = Derived>
   requires requires(Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) {
     return static_cast<Self&>(*this).update(std::forward<Args>(args)...);
   }
+  /// The same, on a const module (const references).
   template <class... Args, class Self = Derived>
   requires requires(const Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) const {
     return static_cast<const Self&>(*this).update(std::forward<Args>(args)...);
   }
-  /// @}
 
   // ---- visitors: f(path, field) for each field; static dispatch, no allocation
 
   /// f(path, param) for each Param, this module's and below, in traversal order.
-  /// @{
   template <class F>
   void for_each_parameter(F&& f) {
     visit_params(derived(), f);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_parameter(F&& f) const {
     visit_params(derived(), f);
   }
-  /// @}
 
   /// f(path, state) for each State, this module's and below, in traversal order.
-  /// @{
   template <class F>
   void for_each_state(F&& f) {
     visit_states(derived(), f);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_state(F&& f) const {
     visit_states(derived(), f);
   }
-  /// @}
 
   /// f(path, module, depth) for this module (path "") and every module below.
-  /// @{
   template <class F>
   void for_each_module(F&& f, bool include_self = true) {
     visit_modules(derived(), f, include_self);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_module(F&& f, bool include_self = true) const {
     visit_modules(derived(), f, include_self);
   }
-  /// @}
 
   // ---- lists (these allocate; for set-up code, not hot loops)
   //
@@ -236,78 +232,72 @@ class Module {
   /// (path, reference) of every Param, this module's and below, in traversal order:
   /// a std::reference_wrapper of the tensor, or a std::variant of them when
   /// the tensor types differ; `filter` selects (filters.hpp).
-  /// @{
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) {
     return collect<detail::collected::params>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) const {
     return collect<detail::collected::params>(derived(), filter);
   }
-  /// @}
   /// The references of named_parameters(filter), without the paths.
-  /// @{
   template <class Filter = detail::no_filter>
   auto parameters(Filter filter = {}) {
     return values_of(named_parameters(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto parameters(Filter filter = {}) const {
     return values_of(named_parameters(filter));
   }
-  /// @}
 
   /// (path, reference) of every State, this module's and below, in traversal
   /// order, with the reference types of named_parameters; `filter` selects
   /// (filters.hpp).
-  /// @{
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) {
     return collect<detail::collected::states>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) const {
     return collect<detail::collected::states>(derived(), filter);
   }
-  /// @}
   /// The references of named_states(filter), without the paths.
-  /// @{
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) {
     return values_of(named_states(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) const {
     return values_of(named_states(filter));
   }
-  /// @}
 
   /// The gradient buffer of every Param (Param::grad()), with the paths and
   /// in the order of named_parameters(), and the same reference types. The
   /// mutable form allocates the buffers that do not exist yet (zero-filled);
   /// the const form throws config_error naming a Param that has none.
-  /// @{
   template <class Filter = detail::no_filter>
   auto named_gradients(Filter filter = {}) {
     return collect<detail::collected::gradients>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_gradients(Filter filter = {}) const {
     return collect<detail::collected::gradients>(derived(), filter);
   }
-  /// @}
   /// The references of named_gradients(filter), without the paths.
-  /// @{
   template <class Filter = detail::no_filter>
   auto gradients(Filter filter = {}) {
     return values_of(named_gradients(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto gradients(Filter filter = {}) const {
     return values_of(named_gradients(filter));
   }
-  /// @}
 
   /// Sets the gradient of every Param below to zero (Param::zero_grad()).
   void zero_grad() {
@@ -318,40 +308,36 @@ class Module {
   /// traversal order: name, type, parameter count and a handle to act on the
   /// module (module_info.hpp). Filters as for named_parameters, on the
   /// modules' paths and depths.
-  /// @{
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ModuleInfo>> named_modules(bool include_self = true,
                                                                 Filter filter = {}) {
     return list_modules<ModuleInfo>(derived(), include_self, filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ConstModuleInfo>> named_modules(bool include_self = true,
                                                                      Filter filter = {}) const {
     return list_modules<ConstModuleInfo>(derived(), include_self, filter);
   }
-  /// @}
   /// The ModuleInfo of named_modules(include_self), without the paths.
-  /// @{
   std::vector<ModuleInfo> modules(bool include_self = true) { return values_of(named_modules(include_self)); }
+  /// The same, on a const module (const references).
   std::vector<ConstModuleInfo> modules(bool include_self = true) const {
     return values_of(named_modules(include_self));
   }
-  /// @}
 
   /// named_modules of the direct children only (depth 1).
-  /// @{
   std::vector<std::pair<std::string, ModuleInfo>> named_children() {
     return named_modules(false, max_depth{1});
   }
+  /// The same, on a const module (const references).
   std::vector<std::pair<std::string, ConstModuleInfo>> named_children() const {
     return named_modules(false, max_depth{1});
   }
-  /// @}
   /// The ModuleInfo of named_children(), without the paths.
-  /// @{
   std::vector<ModuleInfo> children() { return values_of(named_children()); }
+  /// The same, on a const module (const references).
   std::vector<ConstModuleInfo> children() const { return values_of(named_children()); }
-  /// @}
 
   /// Number of trainable scalars (raw Param sizes) in this module and below.
   std::size_t num_parameters() const {
