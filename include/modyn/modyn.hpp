@@ -1,6 +1,7 @@
-// modyn: composable neural and dynamical modules. This umbrella header
-// includes every component but the optional ones (the CUDA backend comes
-// with it only in .cu files built against modyn::cuda).
+/// @file
+/// modyn: composable neural and dynamical modules. This umbrella header
+/// includes every component but the optional ones (the CUDA backend comes
+/// with it only in .cu files built against modyn::cuda).
 #pragma once
 
 #include "modyn/backend/backend.hpp"
@@ -78,3 +79,45 @@
 #include "modyn/train/losses.hpp"
 #include "modyn/train/optimizers.hpp"
 #include "modyn/train/schedules.hpp"
+
+// The namespaces, for the API reference (scripts/docs).
+
+/// @namespace modyn
+/// Everything of modyn: tensors, backends, the module system, composition,
+/// brain dynamics, layers, training and files.
+
+/// @namespace modyn::dyn
+/// Brain dynamics: neuron models, synapses, inputs, projections,
+/// connectivity, spike delays and records.
+
+/// @namespace modyn::dyn::inputs
+/// Input currents for neuron populations.
+
+/// @namespace modyn::nn
+/// ANN layers, activations and recurrent cells.
+
+/// @namespace modyn::train
+/// Training: losses, optimizers, gradient clipping and learning-rate
+/// schedules.
+
+/// @namespace modyn::init
+/// Parameter initializers, as PyTorch's torch.nn.init.
+
+/// @namespace modyn::surrogate
+/// Surrogate spike functions: a Heaviside step forward, a smooth derivative
+/// backward.
+
+/// @namespace modyn::io
+/// Files: safetensors checkpoints (PyTorch's included), NumPy `.npy` and
+/// `.npz` arrays, atomic writes.
+
+/// @namespace modyn::math
+/// The functions of elementwise kernels, written once for every value type
+/// a kernel sees (numbers, SIMD vectors, a user's own).
+
+/// @namespace modyn::reg
+/// Param regularizers: terms that module.reg_loss() adds to the loss.
+
+/// @namespace modyn::transform
+/// Param transforms: the constrained value a Param exposes from the raw one
+/// it stores.

@@ -1,6 +1,7 @@
-// Backends: the Backend concept and the backends available in this build.
-// modyn::cpu is always there; modyn::cuda (backend/cuda.hpp) in .cu files
-// built against the CUDA component (CMake target modyn::cuda).
+/// @file
+/// Backends: the Backend concept and the backends available in this build.
+/// modyn::cpu is always there; modyn::cuda (backend/cuda.hpp) in .cu files
+/// built against the CUDA component (CMake target modyn::cuda).
 #pragma once
 
 #include "modyn/backend/cpu.hpp"

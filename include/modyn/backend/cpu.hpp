@@ -1,16 +1,17 @@
-// The CPU backend: memory from the aligned heap, GEMM through Eigen (or the
-// library CMake's MODYN_BLAS chose: libxsmm, OpenBLAS, BLIS), fused
-// elementwise kernels vectorized with xsimd.
-//
-// map(n, kernel, args...) follows the contract of core/kernel_args.hpp. On
-// this backend a kernel call sees V = xsimd::batch<T>, the widest vector of
-// the architecture chosen by -march, on full vectors; the remaining tail of
-// each row is one more vector, padded by repeating the row's last element
-// (padding lanes are computed, never stored, never emitted). Every element
-// thus gets the same arithmetic, bit for bit, wherever it lies: a
-// population updated row by row equals the same population updated at once.
-// The kernel is also compiled, not run, with V = T, the form of the serial
-// backend and of a CUDA thread.
+/// @file
+/// The CPU backend: memory from the aligned heap, GEMM through Eigen (or the
+/// library CMake's MODYN_BLAS chose: libxsmm, OpenBLAS, BLIS), fused
+/// elementwise kernels vectorized with xsimd.
+///
+/// map(n, kernel, args...) follows the contract of core/kernel_args.hpp. On
+/// this backend a kernel call sees V = xsimd::batch<T>, the widest vector of
+/// the architecture chosen by -march, on full vectors; the remaining tail of
+/// each row is one more vector, padded by repeating the row's last element
+/// (padding lanes are computed, never stored, never emitted). Every element
+/// thus gets the same arithmetic, bit for bit, wherever it lies: a
+/// population updated row by row equals the same population updated at once.
+/// The kernel is also compiled, not run, with V = T, the form of the serial
+/// backend and of a CUDA thread.
 #pragma once
 
 #include <algorithm>
@@ -45,7 +46,7 @@
 
 namespace modyn {
 
-// Memory the host can address directly.
+/// Memory the host can address directly.
 struct host_space {};
 
 namespace detail {
@@ -172,21 +173,24 @@ T reduce(const T* x, std::size_t n, T identity, Combine combine) {
 
 }  // namespace detail
 
-// The CPU's execution instance: the calling thread, or a team of threads
-// (the OpenMP component, modyn::openmp) over which a pass of at least
-// threads x grain elements is split, each thread one contiguous range, with
-// results bit-identical to one thread's (backend/detail/parallel_map.hpp).
-// Shorter passes run on the calling thread: starting a team costs about a
-// microsecond, more than a short pass. Event delivery (dyn::SparseConn) is
-// split by postsynaptic neuron on the same team.
-//
-//   modyn::cpu_instance team{.threads = 2};
-//   LoopOverTime loop{net, {.dt = 0.1, .exec = {.cpu = &team}}};
+/// The CPU's execution instance: the calling thread, or a team of threads
+/// (the OpenMP component, modyn::openmp) over which a pass of at least
+/// threads x grain elements is split, each thread one contiguous range, with
+/// results bit-identical to one thread's (backend/detail/parallel_map.hpp).
+/// Shorter passes run on the calling thread: starting a team costs about a
+/// microsecond, more than a short pass. Event delivery (dyn::SparseConn) is
+/// split by postsynaptic neuron on the same team.
+///
+/// @code
+///   modyn::cpu_instance team{.threads = 2};
+///   LoopOverTime loop{net, {.dt = 0.1, .exec = {.cpu = &team}}};
+/// @endcode
 struct cpu_instance {
+  /// Threads of the team; 1 runs every pass on the calling thread.
   int threads = 1;
-  std::size_t grain = 16384;  // elements per thread below which a pass stays on one thread
+  std::size_t grain = 16384;  ///< elements per thread below which a pass stays on one thread
 
-  // Whether a pass of n elements runs on the team.
+  /// Whether a pass of n elements runs on the team.
   bool splits(std::size_t n) const {
     if (threads <= 1) return false;
 #if !MODYN_WITH_OPENMP
@@ -200,40 +204,51 @@ struct cpu_instance {
   }
 };
 
+/// The CPU backend: aligned host memory, fused kernels on xsimd vectors of
+/// the -march architecture, GEMM through Eigen (or libxsmm, or CBLAS), and a thread team
+/// with the OpenMP component.
 struct cpu {
+  /// The memory space of its buffers.
   using memory_space = host_space;
+  /// The backend's name, as messages and printed types spell it.
   static constexpr std::string_view name = "cpu";
-  // The library gemm runs on (CMake's MODYN_BLAS); Eigen serves whatever
-  // libxsmm has no kernel for.
+  /// The library gemm runs on (CMake's MODYN_BLAS); Eigen serves whatever
+  /// libxsmm has no kernel for.
   static constexpr std::string_view gemm_library = MODYN_USE_LIBXSMM ? "libxsmm (JIT), else Eigen"
                                                    : MODYN_USE_CBLAS ? "CBLAS"
                                                                      : "Eigen";
+  /// Whether the host may touch its memory (element access, printing, ==).
   static constexpr bool host_accessible = true;
-  // Cache-line (and AVX-512 vector) alignment of every buffer.
+  /// Cache-line (and AVX-512 vector) alignment of every buffer.
   static constexpr std::size_t alignment = detail::aligned_heap::alignment;
 
   // ---- memory -------------------------------------------------------------
 
+  /// Memory for n elements of T, uninitialised.
   template <class T>
   static T* allocate(std::size_t n) {
     return detail::aligned_heap::allocate<T>(n);
   }
 
+  /// Frees what allocate<T>(n) gave.
   template <class T>
   static void deallocate(T* p, std::size_t n) noexcept {
     detail::aligned_heap::deallocate(p, n);
   }
 
+  /// Copies n elements from src to dst, both in this backend's memory.
   template <class T>
   static void copy(const T* src, T* dst, std::size_t n) noexcept {
     if (n) std::memmove(dst, src, n * sizeof(T));
   }
 
+  /// Copies n elements from this backend's memory to host memory.
   template <class T>
   static void copy_to_host(const T* src, T* host_dst, std::size_t n) noexcept {
     copy(src, host_dst, n);
   }
 
+  /// Copies n elements from host memory to this backend's memory.
   template <class T>
   static void copy_from_host(const T* host_src, T* dst, std::size_t n) noexcept {
     copy(host_src, dst, n);
@@ -241,10 +256,10 @@ struct cpu {
 
   // ---- kernels ------------------------------------------------------------
 
-  // Row-major C(m, n) = alpha op(A) op(B) + beta C, then C += bias (a row of n,
-  // broadcast over the m rows) when bias is not null. op(A) is (m, k): A is
-  // stored (m, k) with row stride lda, or (k, m) when transposed; likewise B.
-  // With beta == 0, C is not read (it may hold garbage or NaN).
+  /// Row-major C(m, n) = alpha op(A) op(B) + beta C, then C += bias (a row of n,
+  /// broadcast over the m rows) when bias is not null. op(A) is (m, k): A is
+  /// stored (m, k) with row stride lda, or (k, m) when transposed; likewise B.
+  /// With beta == 0, C is not read (it may hold garbage or NaN).
   template <class T>
   static void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
                    const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
@@ -330,24 +345,26 @@ struct cpu {
 
   // ---- execution --------------------------------------------------------
 
-  // The execution instance: the calling thread runs the kernels (the
-  // thread team of a network run will be one of these).
+  /// The execution instance: the calling thread runs the kernels (the
+  /// thread team of a network run will be one of these).
   using instance = cpu_instance;
+  /// The instance kernels run on when a Context names none.
   static const instance& default_instance() noexcept;
+  /// The instance `instances` names for this backend, or the default one.
   static const instance& instance_of(const ExecutionInstances& instances) noexcept {
     return instances.cpu ? *instances.cpu : default_instance();
   }
 
-  // kernel(i) for i = 0 .. n - 1, in order, on the calling thread
-  // (core/kernel_args.hpp, touches).
+  /// kernel(i) for i = 0 .. n - 1, in order, on the calling thread
+  /// (core/kernel_args.hpp, touches).
   template <class Kernel, class... Touched>
   static void launch(const instance& /*on*/, std::size_t n, const Kernel& kernel,
                      const touches_arg<Touched>&... /*memory*/) {
     for (std::size_t i = 0; i < n; ++i) kernel(i);
   }
 
-  // Runs `kernel` once over n elements of every argument (the contract of
-  // core/kernel_args.hpp; this backend's lanes at the top of this file).
+  /// Runs `kernel` once over n elements of every argument (the contract of
+  /// core/kernel_args.hpp; this backend's lanes at the top of this file).
   template <class Kernel, class... Args>
   static void map(const instance& on, std::size_t n, const Kernel& kernel, const Args&... args) {
     static_assert(detail::check_map_args<Args...>());
@@ -373,17 +390,19 @@ struct cpu {
     // backends without vectors.
     [[maybe_unused]] constexpr auto scalar_form = &detail::run_map<detail::scalar_lanes, Kernel, Args...>;
   }
+  /// map on the default instance.
   template <class Kernel, class... Args>
   static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
     map(default_instance(), n, kernel, args...);
   }
 
+  /// The sum of n elements (0 when n == 0).
   template <class T>
   static T reduce_sum(const T* x, std::size_t n) {
     return detail::reduce(x, n, T(0), [](const auto& a, const auto& b) { return a + b; });
   }
 
-  // The largest element; -infinity (or the lowest value of T) when n == 0.
+  /// The largest element; -infinity (or the lowest value of T) when n == 0.
   template <class T>
   static T reduce_max(const T* x, std::size_t n) {
     constexpr T lowest = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()

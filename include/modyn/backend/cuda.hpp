@@ -1,63 +1,66 @@
-// modyn::cuda: the CUDA backend (optional component CUDA; compiled by nvcc).
-//
-//   Tensor<float, cuda> x({n});                    // device memory
-//   auto model = modyn::to<modyn::cuda>(cpu_model); // parameters and states copied
-//
-// Execution instance (Kokkos' sense): modyn::cuda_instance owns a CUDA
-// stream, a cuBLAS handle bound to it and the device it belongs to, and a
-// grow-only workspace (emit scans, reductions) so that a warm step allocates
-// nothing. cuda::default_instance() is created on first use on the current
-// device; a Context can name another (ExecutionInstances::cuda). Kernels of
-// one instance run in order on its stream. Memory comes from
-// cudaMallocAsync / cudaFreeAsync on the default instance's stream (the
-// device's stream-ordered pool; never managed memory): a kernel run on
-// another instance must be fenced before the default instance frees or
-// reads what it wrote.
-//
-// Synchronisation: map, gemm and device-to-device copies are asynchronous
-// on the instance's stream. copy_to_host and copy_from_host return when the
-// copy is complete (a host buffer is free to reuse or read). A map with an
-// emit channel, and a reduction returning a number, wait for the stream:
-// their result (the emitted count, the sum) is a host value. reduce_*_into
-// keeps the result in device memory and does not wait. fence() waits.
-//
-// Errors: every CUDA and cuBLAS call is checked; a failure throws
-// modyn::device_error naming the call and the runtime's error name and text
-// (Sequential adds the path of the module that ran it). A launch is checked
-// with cudaGetLastError; an error inside a kernel surfaces at the next
-// synchronising call, as CUDA reports it.
-//
-// Floating-point contract. A kernel (a function object, core/kernel_args.hpp)
-// runs per element with Vec = T, as on modyn::serial and in each lane of
-// modyn::cpu's vectors, so the same arithmetic gives the same bits on all
-// three when the compilers evaluate it as written:
-// - FMA contraction: nvcc contracts a * b + c into one fma by default
-//   (-fmad=true); g++ does with -ffp-contract=fast, its default for the
-//   gnu++ dialects when -march has FMA (and 15-25% faster neuron steps on
-//   the CPU). Bitwise agreement needs -fmad=false on the device and
-//   -ffp-contract=off on the host (modyn's CUDA tests build so), or each
-//   fma written as math::fma, which is one fused operation everywhere (also
-//   on AVX-512, where xsimd 8's is not).
-// - math::exp, expm1 and tanh: by default each backend's own (CUDA's expf
-//   on the device, 2 ulps; xsimd's and glibc's on the host), which agree to
-//   a few ulps. With MODYN_BITWISE_MATH=1 (core/config.hpp) they, and
-//   sigmoid, are modyn's own (math::portable, core/detail/portable_math.hpp)
-//   on every backend: one implementation for numbers, xsimd vectors and
-//   device threads, the same bits everywhere, within 1 (exp), 2 (expm1) and
-//   2.5 (tanh) ulps of the correctly rounded value, and immune to
-//   contraction. +, -, *, / and sqrt are correctly rounded on both (nvcc's
-//   defaults -prec-div=true, -prec-sqrt=true; never -use_fast_math). The
-//   other functions (log, log1p, erf) are the platform's: glibc's on the
-//   host, CUDA's on the device (within the ulps of the CUDA Programming
-//   Guide's tables), so they may differ in the last bits.
-// - GEMM through cuBLAS accumulates in its own order: it agrees with the CPU
-//   backend to rounding (a relative error of a few k 2^-24 for FP32), not
-//   bitwise. FP32 by default; TF32 tensor cores only for an instance made
-//   with cuda_options{.allow_tf32 = true} (about 2^-11 relative per product).
-// - Reductions (CUB) sum in a tree: within n 2^-24 relative of a serial sum.
-// - Random numbers (modyn::Rng on a cuda tensor) are drawn by Philox on the
-//   device: uniform, bernoulli and randint bit for bit as on the CPU; normal
-//   to a few ulps (its double log, cos and sin are CUDA's).
+/// @file
+/// modyn::cuda: the CUDA backend (optional component CUDA; compiled by nvcc).
+///
+/// @code
+///   Tensor<float, cuda> x({n});                    // device memory
+///   auto model = modyn::to<modyn::cuda>(cpu_model); // parameters and states copied
+/// @endcode
+///
+/// Execution instance (Kokkos' sense): modyn::cuda_instance owns a CUDA
+/// stream, a cuBLAS handle bound to it and the device it belongs to, and a
+/// grow-only workspace (emit scans, reductions) so that a warm step allocates
+/// nothing. cuda::default_instance() is created on first use on the current
+/// device; a Context can name another (ExecutionInstances::cuda). Kernels of
+/// one instance run in order on its stream. Memory comes from
+/// cudaMallocAsync / cudaFreeAsync on the default instance's stream (the
+/// device's stream-ordered pool; never managed memory): a kernel run on
+/// another instance must be fenced before the default instance frees or
+/// reads what it wrote.
+///
+/// Synchronisation: map, gemm and device-to-device copies are asynchronous
+/// on the instance's stream. copy_to_host and copy_from_host return when the
+/// copy is complete (a host buffer is free to reuse or read). A map with an
+/// emit channel, and a reduction returning a number, wait for the stream:
+/// their result (the emitted count, the sum) is a host value. reduce_*_into
+/// keeps the result in device memory and does not wait. fence() waits.
+///
+/// Errors: every CUDA and cuBLAS call is checked; a failure throws
+/// modyn::device_error naming the call and the runtime's error name and text
+/// (Sequential adds the path of the module that ran it). A launch is checked
+/// with cudaGetLastError; an error inside a kernel surfaces at the next
+/// synchronising call, as CUDA reports it.
+///
+/// Floating-point contract. A kernel (a function object, core/kernel_args.hpp)
+/// runs per element with Vec = T, as on modyn::serial and in each lane of
+/// modyn::cpu's vectors, so the same arithmetic gives the same bits on all
+/// three when the compilers evaluate it as written:
+/// - FMA contraction: nvcc contracts a * b + c into one fma by default
+///   (-fmad=true); g++ does with -ffp-contract=fast, its default for the
+///   gnu++ dialects when -march has FMA (and 15-25% faster neuron steps on
+///   the CPU). Bitwise agreement needs -fmad=false on the device and
+///   -ffp-contract=off on the host (modyn's CUDA tests build so), or each
+///   fma written as math::fma, which is one fused operation everywhere (also
+///   on AVX-512, where xsimd 8's is not).
+/// - math::exp, expm1 and tanh: by default each backend's own (CUDA's expf
+///   on the device, 2 ulps; xsimd's and glibc's on the host), which agree to
+///   a few ulps. With MODYN_BITWISE_MATH=1 (core/config.hpp) they, and
+///   sigmoid, are modyn's own (math::portable, core/detail/portable_math.hpp)
+///   on every backend: one implementation for numbers, xsimd vectors and
+///   device threads, the same bits everywhere, within 1 (exp), 2 (expm1) and
+///   2.5 (tanh) ulps of the correctly rounded value, and immune to
+///   contraction. +, -, *, / and sqrt are correctly rounded on both (nvcc's
+///   defaults -prec-div=true, -prec-sqrt=true; never -use_fast_math). The
+///   other functions (log, log1p, erf) are the platform's: glibc's on the
+///   host, CUDA's on the device (within the ulps of the CUDA Programming
+///   Guide's tables), so they may differ in the last bits.
+/// - GEMM through cuBLAS accumulates in its own order: it agrees with the CPU
+///   backend to rounding (a relative error of a few k 2^-24 for FP32), not
+///   bitwise. FP32 by default; TF32 tensor cores only for an instance made
+///   with cuda_options{.allow_tf32 = true} (about 2^-11 relative per product).
+/// - Reductions (CUB) sum in a tree: within n 2^-24 relative of a serial sum.
+/// - Random numbers (modyn::Rng on a cuda tensor) are drawn by Philox on the
+///   device: uniform, bernoulli and randint bit for bit as on the CPU; normal
+///   to a few ulps (its double log, cos and sin are CUDA's).
 #pragma once
 
 #if !defined(__CUDACC__)
@@ -90,7 +93,7 @@
 
 namespace modyn {
 
-// Memory of a CUDA device.
+/// Memory of a CUDA device.
 struct cuda_space {};
 
 namespace detail::cuda_check {
@@ -130,21 +133,23 @@ class device_scope {
 
 }  // namespace detail::cuda_check
 
-// How an instance is made.
+/// How an instance is made.
 struct cuda_options {
-  // The device; -1: the current one (cudaGetDevice).
+  /// The device; -1: the current one (cudaGetDevice).
   int device = -1;
-  // Let cuBLAS use TF32 tensor cores for FP32 GEMM (about 10 bits of
-  // mantissa in the products): faster, and no longer FP32-accurate.
+  /// Let cuBLAS use TF32 tensor cores for FP32 GEMM (about 10 bits of
+  /// mantissa in the products): faster, and no longer FP32-accurate.
   bool allow_tf32 = false;
 };
 
-// A stream, a cuBLAS handle on it, a device, and the scratch memory of the
-// backend's multi-pass kernels on that stream. Not copyable: contexts and
-// ExecutionInstances refer to it by address. Use from one host thread at a
-// time, as a CUDA stream.
+/// A stream, a cuBLAS handle on it, a device, and the scratch memory of the
+/// backend's multi-pass kernels on that stream. Not copyable: contexts and
+/// ExecutionInstances refer to it by address. Use from one host thread at a
+/// time, as a CUDA stream.
 class cuda_instance {
  public:
+  /// Creates the stream, the cuBLAS handle and the result words on the
+  /// options' device (the current one by default); throws cuda_error.
   explicit cuda_instance(cuda_options options = {}) : allow_tf32_(options.allow_tf32) {
     using detail::cuda_check::check;
     device_ = options.device;
@@ -169,18 +174,19 @@ class cuda_instance {
   cuda_instance& operator=(const cuda_instance&) = delete;
   ~cuda_instance() { release(); }
 
-  cudaStream_t stream() const noexcept { return stream_; }
-  cublasHandle_t blas() const noexcept { return blas_; }
-  int device() const noexcept { return device_; }
+  cudaStream_t stream() const noexcept { return stream_; }  ///< The stream its kernels and copies go to.
+  cublasHandle_t blas() const noexcept { return blas_; }    ///< The cuBLAS handle bound to the stream.
+  int device() const noexcept { return device_; }           ///< The device it belongs to.
+  /// The device's multiprocessor count (grid sizes).
   unsigned multiprocessors() const noexcept { return static_cast<unsigned>(multiprocessors_); }
-  bool allows_tf32() const noexcept { return allow_tf32_; }
+  bool allows_tf32() const noexcept { return allow_tf32_; }  ///< cuda_options::allow_tf32.
 
-  // Waits until everything queued on this instance has run.
+  /// Waits until everything queued on this instance has run.
   void fence() const { detail::cuda_check::check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
 
-  // At least `bytes` of device scratch memory, valid until the next call of
-  // workspace on this instance; grows (a new allocation) only when a pass
-  // needs more than any before it.
+  /// At least `bytes` of device scratch memory, valid until the next call of
+  /// workspace on this instance; grows (a new allocation) only when a pass
+  /// needs more than any before it.
   void* workspace(std::size_t bytes) const {
     if (bytes > workspace_bytes_) {
       using detail::cuda_check::check;
@@ -195,10 +201,12 @@ class cuda_instance {
     return workspace_;
   }
 
-  // A pinned host word the backend reads device results into, and the
-  // device word they come from.
+  /// A pinned host word the backend reads device results into, and the
+  /// device word they come from.
+  /// @{
   std::uint64_t* host_word() const noexcept { return host_word_; }
   void* device_word() const noexcept { return device_word_; }
+  /// @}
 
  private:
   void release() noexcept {
@@ -305,18 +313,24 @@ __global__ void store_value(T* out, T value) {
 
 }  // namespace detail::cuda_kernels
 
+/// The CUDA backend: device memory, kernels compiled by nvcc and run on a
+/// cuda_instance's stream, GEMM through cuBLAS, reductions through CUB.
 struct cuda {
+  /// The memory space of its buffers.
   using memory_space = cuda_space;
+  /// The backend's name, as messages and printed types spell it.
   static constexpr std::string_view name = "cuda";
+  /// Whether the host may touch its memory (element access, printing, ==).
   static constexpr bool host_accessible = false;
-  // cudaMallocAsync's pool hands out 256-byte-aligned blocks.
+  /// cudaMallocAsync's pool hands out 256-byte-aligned blocks.
   static constexpr std::size_t alignment = 256;
 
+  /// The execution instance kernels run on.
   using instance = cuda_instance;
 
   // ---- devices --------------------------------------------------------------
 
-  // How many CUDA devices this process sees (0 without a driver or device).
+  /// How many CUDA devices this process sees (0 without a driver or device).
   static int device_count() noexcept {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess) {
@@ -325,24 +339,29 @@ struct cuda {
     }
     return count;
   }
-  static bool available() noexcept { return device_count() > 0; }
+  static bool available() noexcept { return device_count() > 0; }  ///< Whether a CUDA device is visible.
 
   // ---- execution ------------------------------------------------------------
 
-  // Made on first use, on the device current then.
+  /// Made on first use, on the device current then.
   static const instance& default_instance() {
     static const cuda_instance the_default{};
     return the_default;
   }
+  /// The instance `instances` names for this backend, or the default one.
   static const instance& instance_of(const ExecutionInstances& instances) {
     return instances.cuda ? *instances.cuda : default_instance();
   }
 
+  /// Waits until everything queued on the instance (the default one) has run.
+  /// @{
   static void fence() { default_instance().fence(); }
   static void fence(const instance& on) { on.fence(); }
+  /// @}
 
   // ---- memory ---------------------------------------------------------------
 
+  /// Memory for n elements of T, uninitialised.
   template <class T>
   static T* allocate(std::size_t n) {
     static_assert(std::is_trivially_copyable_v<T>, "modyn::cuda holds trivially copyable elements only");
@@ -355,6 +374,7 @@ struct cuda {
     return static_cast<T*>(p);
   }
 
+  /// Frees what allocate<T>(n) gave.
   template <class T>
   static void deallocate(T* p, std::size_t /*n*/) noexcept {
     if (!p) return;
@@ -362,10 +382,12 @@ struct cuda {
     (void)cudaFreeAsync(const_cast<std::remove_const_t<T>*>(p), default_instance_or_null());
   }
 
+  /// Copies n elements from src to dst, both in this backend's memory.
   template <class T>
   static void copy(const T* src, T* dst, std::size_t n) {
     copy(default_instance(), src, dst, n);
   }
+  /// copy, ordered on the instance's stream.
   template <class T>
   static void copy(const instance& on, const T* src, T* dst, std::size_t n) {
     if (n == 0 || src == dst) return;
@@ -373,10 +395,12 @@ struct cuda {
                               "cudaMemcpyAsync(device to device)");
   }
 
+  /// Copies n elements from this backend's memory to host memory.
   template <class T>
   static void copy_to_host(const T* src, T* host_dst, std::size_t n) {
     copy_to_host(default_instance(), src, host_dst, n);
   }
+  /// copy_to_host, ordered on the instance's stream.
   template <class T>
   static void copy_to_host(const instance& on, const T* src, T* host_dst, std::size_t n) {
     if (n == 0) return;
@@ -386,10 +410,12 @@ struct cuda {
     on.fence();
   }
 
+  /// Copies n elements from host memory to this backend's memory.
   template <class T>
   static void copy_from_host(const T* host_src, T* dst, std::size_t n) {
     copy_from_host(default_instance(), host_src, dst, n);
   }
+  /// copy_from_host, ordered on the instance's stream.
   template <class T>
   static void copy_from_host(const instance& on, const T* host_src, T* dst, std::size_t n) {
     if (n == 0) return;
@@ -401,10 +427,10 @@ struct cuda {
 
   // ---- kernels --------------------------------------------------------------
 
-  // core/kernel_args.hpp's contract: one element per thread (Vec = T) in a
-  // grid-stride loop. An emit channel (at most one per pass) is ordered:
-  // ballot words, an exclusive scan of their popcounts, a scatter; the call
-  // then waits for the count.
+  /// core/kernel_args.hpp's contract: one element per thread (Vec = T) in a
+  /// grid-stride loop. An emit channel (at most one per pass) is ordered:
+  /// ballot words, an exclusive scan of their popcounts, a scatter; the call
+  /// then waits for the count.
   template <class Kernel, class... Args>
   static void map(const instance& on, std::size_t n, const Kernel& kernel, const Args&... args) {
     static_assert(detail::check_map_args<Args...>());
@@ -427,14 +453,15 @@ struct cuda {
       map_with_emit<Pass, has_rows>(on, n, row, kernel, emit_of(args...), args...);
     }
   }
+  /// map on the default instance.
   template <class Kernel, class... Args>
   static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
     map(default_instance(), n, kernel, args...);
   }
 
-  // kernel(i) for i = 0 .. n - 1, concurrently, in any order, on the
-  // instance's stream (core/kernel_args.hpp, touches; the arrays are the
-  // kernel's own device pointers). Asynchronous, as map without an emit.
+  /// kernel(i) for i = 0 .. n - 1, concurrently, in any order, on the
+  /// instance's stream (core/kernel_args.hpp, touches; the arrays are the
+  /// kernel's own device pointers). Asynchronous, as map without an emit.
   template <class Kernel, class... Touched>
   static void launch(const instance& on, std::size_t n, const Kernel& kernel,
                      const touches_arg<Touched>&... /*memory*/) {
@@ -448,10 +475,11 @@ struct cuda {
     detail::cuda_check::check(cudaGetLastError(), "launch kernel");
   }
 
-  // Row-major C(m, n) = alpha op(A) op(B) + beta C, then C += bias (cpu::gemm's
-  // contract) through cuBLAS: a row-major matrix is the column-major
-  // transpose, so C^T = op(B)^T op(A)^T is one column-major GEMM with the
-  // operands swapped. FP32 and FP64.
+  /// @{
+  /// Row-major C(m, n) = alpha op(A) op(B) + beta C, then C += bias (cpu::gemm's
+  /// contract) through cuBLAS: a row-major matrix is the column-major
+  /// transpose, so C^T = op(B)^T op(A)^T is one column-major GEMM with the
+  /// operands swapped. FP32 and FP64.
   template <class T>
   static void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
                    const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
@@ -494,8 +522,11 @@ struct cuda {
     }
   }
 
-  // Reductions whose result stays in device memory (*result on this
-  // device); asynchronous on the instance's stream.
+  /// @}
+
+  /// Reductions whose result stays in device memory (*result on this
+  /// device); asynchronous on the instance's stream.
+  /// @{
   template <class T>
   static void reduce_sum_into(const instance& on, const T* x, std::size_t n, T* result) {
     reduce_into(
@@ -508,22 +539,26 @@ struct cuda {
         on, x, n, result, [](auto&&... a) { return cub::DeviceReduce::Max(a...); }, lowest<T>(),
         "cub::DeviceReduce::Max");
   }
+  /// @}
 
-  // The sum / the largest element (-infinity or the lowest T when n == 0),
-  // as a host value: waits for the stream.
+  /// The sum / the largest element (-infinity or the lowest T when n == 0),
+  /// as a host value: waits for the stream.
   template <class T>
   static T reduce_sum(const T* x, std::size_t n) {
     return reduce_sum(default_instance(), x, n);
   }
+  /// The sum of n elements (0 when n == 0), on the instance's stream.
   template <class T>
   static T reduce_sum(const instance& on, const T* x, std::size_t n) {
     if (n == 0) return T(0);
     return to_host_value<T>(on, [&](T* result) { reduce_sum_into(on, x, n, result); });
   }
+  /// The largest of n elements, on the default instance.
   template <class T>
   static T reduce_max(const T* x, std::size_t n) {
     return reduce_max(default_instance(), x, n);
   }
+  /// The largest of n elements, on the instance's stream.
   template <class T>
   static T reduce_max(const instance& on, const T* x, std::size_t n) {
     if (n == 0) return lowest<T>();
@@ -537,8 +572,8 @@ struct cuda {
                                                 : std::numeric_limits<T>::lowest();
   }
 
-  // The default instance's stream if it exists, for frees at any time
-  // (0, the legacy stream, before it does: nothing was allocated then).
+  /// The default instance's stream if it exists, for frees at any time
+  /// (0, the legacy stream, before it does: nothing was allocated then).
   static cudaStream_t default_instance_or_null() noexcept {
     try {
       return default_instance().stream();
@@ -555,7 +590,7 @@ struct cuda {
       return emit_of(rest...);
   }
 
-  // Bytes rounded up to 256, so the workspace's parts stay aligned.
+  /// Bytes rounded up to 256, so the workspace's parts stay aligned.
   static constexpr std::size_t aligned(std::size_t bytes) { return (bytes + 255) / 256 * 256; }
 
   template <class Pass, bool HasRows, class Kernel, class Index, class... Args>
@@ -614,8 +649,8 @@ struct cuda {
     check(reduce(on.workspace(bytes), bytes, x, result, items, on.stream()), call);
   }
 
-  // Runs `produce(slot)`, slot a device word of the instance, and returns
-  // its value on the host.
+  /// Runs `produce(slot)`, slot a device word of the instance, and returns
+  /// its value on the host.
   template <class T, class Produce>
   static T to_host_value(const instance& on, Produce produce) {
     static_assert(sizeof(T) <= sizeof(std::uint64_t));

@@ -1,23 +1,24 @@
-// modyn::pseudo_device: a test backend whose memory the host must not touch,
-// as a GPU's: it runs the device paths of the library on a machine without
-// one, and makes every host access to device memory fail.
-//
-// - host_accessible = false, so Tensor element access, printing and ==
-//   (core/tensor.hpp) do not compile on it: modules must go through
-//   copy_to_host / copy_from_host, the only ways in and out.
-// - Memory is mapped in whole pages (mmap) and kept PROT_NONE. The backend
-//   opens (PROT_READ | PROT_WRITE) the allocations a call is given, found in
-//   a registry of live allocations, for the duration of that call only (map,
-//   gemm, reductions, copies), then closes them again. A dereference of
-//   data() from host code, anywhere else, is a SIGSEGV at run time.
-// - A call given a pointer that is not (inside) a live allocation of this
-//   backend, where device memory is required, throws modyn::error: on a GPU
-//   that would be a host pointer handed to a kernel. So does a range that
-//   runs past the end of its allocation.
-// - Kernels run with one lane (Vec = T, detail::scalar_lanes), as a CUDA
-//   thread sees them, and gemm / reductions are those of modyn::serial.
-//
-// Linux only (mmap, mprotect). A test backend: not in the umbrella header.
+/// @file
+/// modyn::pseudo_device: a test backend whose memory the host must not touch,
+/// as a GPU's: it runs the device paths of the library on a machine without
+/// one, and makes every host access to device memory fail.
+///
+/// - host_accessible = false, so Tensor element access, printing and ==
+///   (core/tensor.hpp) do not compile on it: modules must go through
+///   copy_to_host / copy_from_host, the only ways in and out.
+/// - Memory is mapped in whole pages (mmap) and kept PROT_NONE. The backend
+///   opens (PROT_READ | PROT_WRITE) the allocations a call is given, found in
+///   a registry of live allocations, for the duration of that call only (map,
+///   gemm, reductions, copies), then closes them again. A dereference of
+///   data() from host code, anywhere else, is a SIGSEGV at run time.
+/// - A call given a pointer that is not (inside) a live allocation of this
+///   backend, where device memory is required, throws modyn::error: on a GPU
+///   that would be a host pointer handed to a kernel. So does a range that
+///   runs past the end of its allocation.
+/// - Kernels run with one lane (Vec = T, detail::scalar_lanes), as a CUDA
+///   thread sees them, and gemm / reductions are those of modyn::serial.
+///
+/// Linux only (mmap, mprotect). A test backend: not in the umbrella header.
 #pragma once
 
 #if !defined(__linux__)
@@ -49,7 +50,7 @@
 
 namespace modyn {
 
-// Memory of the pseudo-device: not addressable by the host.
+/// Memory of the pseudo-device: not addressable by the host.
 struct pseudo_device_space {};
 
 namespace detail::pseudo_device_memory {
@@ -234,14 +235,19 @@ range range_of(const Arg& arg, std::size_t n, std::size_t row) {
 
 }  // namespace detail::pseudo_device_memory
 
+/// The pseudo-device test backend: memory the host must not touch, as a
+/// GPU's, to run the device paths on a machine without one.
 struct pseudo_device {
+  /// The memory space of its buffers.
   using memory_space = pseudo_device_space;
+  /// The backend's name, as messages and printed types spell it.
   static constexpr std::string_view name = "pseudo_device";
+  /// Whether the host may touch its memory (element access, printing, ==).
   static constexpr bool host_accessible = false;
 
   // ---- memory -------------------------------------------------------------
 
-  // Whole pages, PROT_NONE until a call of this backend opens them.
+  /// Whole pages, PROT_NONE until a call of this backend opens them.
   template <class T>
   static T* allocate(std::size_t n) {
     static_assert(std::is_trivially_copyable_v<T>,
@@ -250,14 +256,16 @@ struct pseudo_device {
     return static_cast<T*>(registry().allocate(n * sizeof(T)));
   }
 
+  /// Frees what allocate<T>(n) gave.
   template <class T>
   static void deallocate(T* p, std::size_t /*n*/) noexcept {
     if (p) registry().deallocate(const_cast<std::remove_const_t<T>*>(p));
   }
 
-  // Whether p points into a live allocation of this backend (for tests).
+  /// Whether p points into a live allocation of this backend (for tests).
   static bool owns(const void* p) { return registry().owns(p); }
 
+  /// Copies n elements from src to dst, both in this backend's memory.
   template <class T>
   static void copy(const T* src, T* dst, std::size_t n) {
     if (n == 0) return;
@@ -266,6 +274,7 @@ struct pseudo_device {
     std::memmove(static_cast<void*>(dst), static_cast<const void*>(src), n * sizeof(T));
   }
 
+  /// Copies n elements from this backend's memory to host memory.
   template <class T>
   static void copy_to_host(const T* src, T* host_dst, std::size_t n) {
     if (n == 0) return;
@@ -274,6 +283,7 @@ struct pseudo_device {
     std::memcpy(static_cast<void*>(host_dst), static_cast<const void*>(src), n * sizeof(T));
   }
 
+  /// Copies n elements from host memory to this backend's memory.
   template <class T>
   static void copy_from_host(const T* host_src, T* dst, std::size_t n) {
     if (n == 0) return;
@@ -284,7 +294,7 @@ struct pseudo_device {
 
   // ---- kernels ------------------------------------------------------------
 
-  // cpu::gemm's contract (serial.hpp's triple loop) on the opened operands.
+  /// cpu::gemm's contract (serial.hpp's triple loop) on the opened operands.
   template <class T>
   static void gemm(Transpose trans_a, Transpose trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
                    const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc,
@@ -307,18 +317,20 @@ struct pseudo_device {
 
   // ---- execution ----------------------------------------------------------
 
-  // modyn::serial's: the calling thread runs every call. Like serial, a test
-  // backend adds no member to ExecutionInstances (core would then name test
-  // code) and has one stateless instance, which every Context gets.
+  /// modyn::serial's: the calling thread runs every call. Like serial, a test
+  /// backend adds no member to ExecutionInstances (core would then name test
+  /// code) and has one stateless instance, which every Context gets.
   using instance = serial::instance;
+  /// The instance kernels run on when a Context names none.
   static const instance& default_instance() noexcept { return serial::default_instance(); }
+  /// The instance `instances` names for this backend, or the default one.
   static const instance& instance_of(const ExecutionInstances& instances) noexcept {
     return serial::instance_of(instances);
   }
 
-  // core/kernel_args.hpp's contract, one element per call (Vec = T), with the
-  // arrays of the pass opened for its duration. Every array must be memory
-  // of this backend (an emit channel's count stays on the host).
+  /// core/kernel_args.hpp's contract, one element per call (Vec = T), with the
+  /// arrays of the pass opened for its duration. Every array must be memory
+  /// of this backend (an emit channel's count stays on the host).
   template <class Kernel, class... Args>
   static void map(const instance& /*on*/, std::size_t n, const Kernel& kernel, const Args&... args) {
     static_assert(detail::check_map_args<Args...>());
@@ -330,13 +342,14 @@ struct pseudo_device {
                    detail::pseudo_device_memory::range_of(args, n, row)...});
     detail::run_map<detail::scalar_lanes>(n, kernel, args...);
   }
+  /// map on the default instance.
   template <class Kernel, class... Args>
   static void map(std::size_t n, const Kernel& kernel, const Args&... args) {
     map(default_instance(), n, kernel, args...);
   }
 
-  // serial's launch, with the arrays the kernel touches opened for its
-  // duration; each must be memory of this backend.
+  /// serial's launch, with the arrays the kernel touches opened for its
+  /// duration; each must be memory of this backend.
   template <class Kernel, class... Touched>
   static void launch(const instance& on, std::size_t n, const Kernel& kernel,
                      const touches_arg<Touched>&... memory) {
@@ -347,6 +360,7 @@ struct pseudo_device {
     serial::launch(on, n, kernel, memory...);
   }
 
+  /// The sum of n elements (0 when n == 0).
   template <class T>
   static T reduce_sum(const T* x, std::size_t n) {
     if (n == 0) return T(0);
@@ -354,7 +368,7 @@ struct pseudo_device {
     return serial::reduce_sum(x, n);
   }
 
-  // The largest element; -infinity (or the lowest value of T) when n == 0.
+  /// The largest element; -infinity (or the lowest value of T) when n == 0.
   template <class T>
   static T reduce_max(const T* x, std::size_t n) {
     if (n == 0) return serial::reduce_max(x, n);
@@ -372,8 +386,8 @@ struct pseudo_device {
     return detail::pseudo_device_memory::elements(p, n);
   }
 
-  // A host-side argument of a copy must not be device memory (on a GPU the
-  // copy would read or write the wrong space).
+  /// A host-side argument of a copy must not be device memory (on a GPU the
+  /// copy would read or write the wrong space).
   static void require_host_pointer(std::string_view call, const void* p) {
     if (owns(p)) {
       throw error("modyn::pseudo_device::" + std::string(call) +

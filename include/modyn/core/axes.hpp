@@ -1,5 +1,6 @@
-// The leading axes of time-major and batch-major sequences: a (T, B, ...)
-// history seen as (B, T, ...), and shapes with an axis put in front.
+/// @file
+/// The leading axes of time-major and batch-major sequences: a (T, B, ...)
+/// history seen as (B, T, ...), and shapes with an axis put in front.
 #pragma once
 
 #include <algorithm>

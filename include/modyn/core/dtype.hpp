@@ -1,10 +1,11 @@
-// DType: the element type of a tensor as a run-time value, for what holds
-// tensors of any element type (state-dict entries, files).
-//
-// The values map 1:1 onto the dtypes of safetensors (dtype_name gives its
-// spelling: "F32", "I32", ...), so a state dict is written and read without
-// a table. F16 and BF16 have no C++20 element type: entries of those dtypes
-// come from files and are held as bytes.
+/// @file
+/// DType: the element type of a tensor as a run-time value, for what holds
+/// tensors of any element type (state-dict entries, files).
+///
+/// The values map 1:1 onto the dtypes of safetensors (dtype_name gives its
+/// spelling: "F32", "I32", ...), so a state dict is written and read without
+/// a table. F16 and BF16 have no C++20 element type: entries of those dtypes
+/// come from files and are held as bytes.
 #pragma once
 
 #include <cstddef>
@@ -15,28 +16,30 @@
 
 namespace modyn {
 
+/// The element type of a tensor as a value; one per safetensors dtype.
 enum class DType : std::uint8_t {
-  float32,
-  float64,
-  float16,
-  bfloat16,
-  int8,
-  int16,
-  int32,
-  int64,
-  uint8,
-  uint16,
-  uint32,
-  uint64,
-  boolean,
+  float32,   ///< float ("F32")
+  float64,   ///< double ("F64")
+  float16,   ///< IEEE half, held as bytes ("F16")
+  bfloat16,  ///< bfloat16, held as bytes ("BF16")
+  int8,      ///< std::int8_t ("I8")
+  int16,     ///< std::int16_t ("I16")
+  int32,     ///< std::int32_t ("I32")
+  int64,     ///< std::int64_t ("I64")
+  uint8,     ///< std::uint8_t ("U8")
+  uint16,    ///< std::uint16_t ("U16")
+  uint32,    ///< std::uint32_t ("U32")
+  uint64,    ///< std::uint64_t ("U64")
+  boolean,   ///< bool, one byte ("BOOL")
 };
 
+/// Every DType, in declaration order (for loops over dtypes in tests and readers).
 inline constexpr DType all_dtypes[] = {DType::float32, DType::float64, DType::float16, DType::bfloat16,
                                        DType::int8,    DType::int16,   DType::int32,   DType::int64,
                                        DType::uint8,   DType::uint16,  DType::uint32,  DType::uint64,
                                        DType::boolean};
 
-// The safetensors name: "F32", "F64", "F16", "BF16", "I8", ..., "U64", "BOOL".
+/// The safetensors name: "F32", "F64", "F16", "BF16", "I8", ..., "U64", "BOOL".
 constexpr std::string_view dtype_name(DType d) noexcept {
   switch (d) {
     case DType::float32:
@@ -69,7 +72,7 @@ constexpr std::string_view dtype_name(DType d) noexcept {
   return "?";
 }
 
-// The dtype a safetensors name denotes, if any.
+/// The dtype a safetensors name denotes, if any.
 constexpr std::optional<DType> dtype_from_name(std::string_view name) noexcept {
   for (const DType d : all_dtypes) {
     if (dtype_name(d) == name) return d;
@@ -77,7 +80,7 @@ constexpr std::optional<DType> dtype_from_name(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-// The readable name, as numpy and PyTorch print it: "float32", "int32", "bool".
+/// The readable name, as numpy and PyTorch print it: "float32", "int32", "bool".
 constexpr std::string_view to_string(DType d) noexcept {
   switch (d) {
     case DType::float32:
@@ -110,7 +113,7 @@ constexpr std::string_view to_string(DType d) noexcept {
   return "?";
 }
 
-// Bytes per element.
+/// Bytes per element.
 constexpr std::size_t dtype_size(DType d) noexcept {
   switch (d) {
     case DType::float64:
@@ -166,13 +169,13 @@ constexpr std::optional<DType> dtype_of_element() noexcept {
 
 }  // namespace detail
 
-// Whether T is an element type with a DType: bool, float, double, and the
-// signed and unsigned integers of 8 to 64 bits (not char, long double).
+/// Whether T is an element type with a DType: bool, float, double, and the
+/// signed and unsigned integers of 8 to 64 bits (not char, long double).
 template <class T>
 concept HasDType = detail::dtype_of_element<T>()
 .has_value();
 
-// The DType of element type T: dtype_v<float> == DType::float32.
+/// The DType of element type T: dtype_v<float> == DType::float32.
 template <HasDType T>
 inline constexpr DType dtype_v = *detail::dtype_of_element<T>();
 

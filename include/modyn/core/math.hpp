@@ -1,26 +1,27 @@
-// modyn::math: the functions of elementwise kernels (exp, tanh, select, fma,
-// ...), written once for every value type a kernel sees.
-//
-// A kernel is instantiated with plain T (the serial test backend, and
-// modyn::cuda: one element per thread), with SIMD vectors (xsimd::batch<T>
-// on the CPU), and with whatever else a user brings (a dual number for
-// forward-mode derivatives). math:: is the customization point that lets
-// them all in:
-//
-// - arithmetic types go to the standard library (std::exp, ...), but with
-//   MODYN_BITWISE_MATH (core/config.hpp) exp, expm1 and tanh of float and
-//   double, numbers or vectors, are modyn's own (math::portable::exp, ...,
-//   core/detail/portable_math.hpp): the same bits on the CPU's vectors, on
-//   one lane and on a GPU (and vector types plug into them through
-//   math::exact_ops); fma of float and double always rounds once;
-// - any other type is called unqualified, so argument-dependent lookup finds
-//   the functions of the type's own namespace: xsimd::exp for xsimd::batch,
-//   mylib::exp for mylib::Dual. A new value type plugs in by declaring exp,
-//   log, tanh, ..., select(mask, a, b), max, min, fma next to itself; nothing
-//   here needs editing, and nothing here includes xsimd.
-//
-// Composite functions (sigmoid, relu, clip) are built on the primitives and
-// so work for every value type that has them.
+/// @file
+/// modyn::math: the functions of elementwise kernels (exp, tanh, select, fma,
+/// ...), written once for every value type a kernel sees.
+///
+/// A kernel is instantiated with plain T (the serial test backend, and
+/// modyn::cuda: one element per thread), with SIMD vectors (xsimd::batch<T>
+/// on the CPU), and with whatever else a user brings (a dual number for
+/// forward-mode derivatives). math:: is the customization point that lets
+/// them all in:
+///
+/// - arithmetic types go to the standard library (std::exp, ...), but with
+///   MODYN_BITWISE_MATH (core/config.hpp) exp, expm1 and tanh of float and
+///   double, numbers or vectors, are modyn's own (math::portable::exp, ...,
+///   core/detail/portable_math.hpp): the same bits on the CPU's vectors, on
+///   one lane and on a GPU (and vector types plug into them through
+///   math::exact_ops); fma of float and double always rounds once;
+/// - any other type is called unqualified, so argument-dependent lookup finds
+///   the functions of the type's own namespace: xsimd::exp for xsimd::batch,
+///   mylib::exp for mylib::Dual. A new value type plugs in by declaring exp,
+///   log, tanh, ..., select(mask, a, b), max, min, fma next to itself; nothing
+///   here needs editing, and nothing here includes xsimd.
+///
+/// Composite functions (sigmoid, relu, clip) are built on the primitives and
+/// so work for every value type that has them.
 #pragma once
 
 #include <cmath>
@@ -43,19 +44,19 @@ struct scalar_of<V> {
 };
 }  // namespace detail
 
-// Whether V is a kernel value type of several lanes (a SIMD vector) rather
-// than one number.
+/// Whether V is a kernel value type of several lanes (a SIMD vector) rather
+/// than one number.
 template <class V>
 inline constexpr bool is_vector_v = !std::is_arithmetic_v<std::remove_cvref_t<V>>;
 
-// The element type of a kernel value type: T for T and for xsimd::batch<T>.
+/// The element type of a kernel value type: T for T and for xsimd::batch<T>.
 template <class V>
 using scalar_t = typename detail::scalar_of<std::remove_cvref_t<V>>::type;
 
 namespace adl {
-// Calls from a namespace whose own functions of these names are deleted and
-// take no arguments: ordinary lookup finds nothing usable, so
-// argument-dependent lookup decides (xsimd::exp for xsimd::batch, ...).
+/// Calls from a namespace whose own functions of these names are deleted and
+/// take no arguments: ordinary lookup finds nothing usable, so
+/// argument-dependent lookup decides (xsimd::exp for xsimd::batch, ...).
 void exp() = delete;
 void log() = delete;
 void log1p() = delete;
@@ -121,13 +122,13 @@ struct call {
 };
 }  // namespace adl
 
-// A faster exp for a vector type than its own, where a backend has one
-// (backend/detail/xsimd.hpp: AVX-512 float vectors): fast_exp<V>::of(x).
+/// A faster exp for a vector type than its own, where a backend has one
+/// (backend/detail/xsimd.hpp: AVX-512 float vectors): fast_exp<V>::of(x).
 template <class Vec>
 struct fast_exp;
 
-// The primitives: std:: for numbers, the value type's own function
-// otherwise.
+/// The exponential. Like every primitive: std:: for numbers, the value
+/// type's own function otherwise (modyn's own with MODYN_BITWISE_MATH).
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
   if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
@@ -140,6 +141,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec exp(const Vec& x) {
     return adl::call::exp_of(x);
 }
 
+/// The natural logarithm.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log(const Vec& x) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -148,7 +150,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log(const Vec& x) {
     return adl::call::log_of(x);
 }
 
-// log(1 + x), accurate for small x.
+/// log(1 + x), accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p(const Vec& x) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -157,7 +159,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec log1p(const Vec& x) {
     return adl::call::log1p_of(x);
 }
 
-// exp(x) - 1, accurate for small x.
+/// exp(x) - 1, accurate for small x.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1(const Vec& x) {
   if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
@@ -168,6 +170,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec expm1(const Vec& x) {
     return adl::call::expm1_of(x);
 }
 
+/// The square root.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sqrt(const Vec& x) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -176,6 +179,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sqrt(const Vec& x) {
     return adl::call::sqrt_of(x);
 }
 
+/// The absolute value.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -184,6 +188,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
     return adl::call::abs_of(x);
 }
 
+/// The hyperbolic tangent (modyn's own with MODYN_BITWISE_MATH).
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
   if constexpr (MODYN_BITWISE_MATH && portable::supported<Vec>)
@@ -194,6 +199,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
     return adl::call::tanh_of(x);
 }
 
+/// The error function.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec erf(const Vec& x) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -202,6 +208,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec erf(const Vec& x) {
     return adl::call::erf_of(x);
 }
 
+/// The larger of a and b, per element.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec max(const Vec& a, const Vec& b) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -210,6 +217,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec max(const Vec& a, const Vec& b) {
     return adl::call::max_of(a, b);
 }
 
+/// The smaller of a and b, per element.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min(const Vec& a, const Vec& b) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -218,7 +226,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec min(const Vec& a, const Vec& b) {
     return adl::call::min_of(a, b);
 }
 
-// a * b + c, fused where the hardware has FMA.
+/// a * b + c, fused where the hardware has FMA.
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec fma(const Vec& a, const Vec& b, const Vec& c) {
   if constexpr (portable::supported<Vec>)
@@ -229,7 +237,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec fma(const Vec& a, const Vec& b, const 
     return adl::call::fma_of(a, b, c);
 }
 
-// mask ? a : b per element; mask is what comparing two Vec gives.
+/// mask ? a : b per element; mask is what comparing two Vec gives.
 template <class Mask, class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec select(const Mask& mask, const Vec& a, const Vec& b) {
   if constexpr (std::is_arithmetic_v<Vec>)
@@ -238,16 +246,19 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec select(const Mask& mask, const Vec& a,
     return adl::call::select_of(mask, a, b);
 }
 
+/// The logistic function 1 / (1 + exp(-x)).
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec sigmoid(const Vec& x) {
   return Vec(1) / (Vec(1) + exp(-x));
 }
 
+/// max(x, 0).
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec relu(const Vec& x) {
   return max(x, Vec(0));
 }
 
+/// x limited to [lo, hi].
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec clip(const Vec& x, const Vec& lo, const Vec& hi) {
   return min(max(x, lo), hi);

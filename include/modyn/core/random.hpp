@@ -1,39 +1,42 @@
-// modyn::Rng: counter-based random numbers (Philox4x32-10, Salmon et al.
-// 2011, Random123's philox4x32 with 10 rounds).
-//
-// Every number is a pure function of (key, fill number, global element
-// index), so a seed gives the same tensors whatever the thread count or
-// backend, a slice of a tensor can be drawn on its own (another MPI rank,
-// another thread) with the numbers of the whole, and a generator can be split
-// into independent streams (one per module path, one per step) without
-// drawing from it. The mapping below is part of the API: the same seed gives
-// the same numbers in every future version of modyn.
-//
-//   key        {seed & 0xffffffff, seed >> 32}; split(id) replaces it by the
-//              first two words of Philox({id_lo, id_hi, 0x5eed5eed, 0x5eed5eed}, key)
-//   path       for_path(p) = split(fnv1a_64(p)): FNV-1a, 64 bits, of the bytes
-//              of the dot-separated module path p ("" for a model's root, "l1",
-//              "encoder.0"); offset basis 0xcbf29ce484222325, prime 0x100000001b3
-//   counter    {block_lo, block_hi, fill_lo, fill_hi} where `fill` counts the
-//              fills this generator has made, and global element i of a fill
-//              takes word i % 4 of block i / 4 (normal: pair i / 2 of the
-//              block's two, cos for even i, sin for odd i)
-//   offset     a fill given an element offset o writes global elements
-//              o .. o + n - 1 of that fill into its n elements (o = 0 when not
-//              given): a slice of a population drawn with its offset equals
-//              the same slice of the whole population's draw
-//   uniform    low + (high - low) * u, u = (word >> 8) * 2^-24 for float,
-//              u = word * 2^-32 for double; in [low, high) (a value rounded
-//              up to high is replaced by the float just below it)
-//   normal     Box-Muller in double: r = sqrt(-2 ln((w0 + 1) 2^-32)),
-//              z0 = r cos(2 pi w1 2^-32), z1 = r sin(2 pi w1 2^-32)
-//   bernoulli  1 when word * 2^-32 < p
-//   randint    low + floor(word * (high - low) / 2^32)
-//
-// On the host the blocks are computed 16 at a time in AVX2 / AVX-512 vectors
-// when -march allows (detail/philox.hpp), with the same numbers as the scalar
-// form. Fills of tensors the host cannot address (modyn::cuda) are drawn
-// where they are stored, one element per thread, with the same numbers.
+/// @file
+/// modyn::Rng: counter-based random numbers (Philox4x32-10, Salmon et al.
+/// 2011, Random123's philox4x32 with 10 rounds).
+///
+/// Every number is a pure function of (key, fill number, global element
+/// index), so a seed gives the same tensors whatever the thread count or
+/// backend, a slice of a tensor can be drawn on its own (another MPI rank,
+/// another thread) with the numbers of the whole, and a generator can be split
+/// into independent streams (one per module path, one per step) without
+/// drawing from it. The mapping below is part of the API: the same seed gives
+/// the same numbers in every future version of modyn.
+///
+/// @code
+///   key        {seed & 0xffffffff, seed >> 32}; split(id) replaces it by the
+///              first two words of Philox({id_lo, id_hi, 0x5eed5eed, 0x5eed5eed}, key)
+///   path       for_path(p) = split(fnv1a_64(p)): FNV-1a, 64 bits, of the bytes
+///              of the dot-separated module path p ("" for a model's root, "l1",
+///              "encoder.0"); offset basis 0xcbf29ce484222325, prime 0x100000001b3
+///   counter    {block_lo, block_hi, fill_lo, fill_hi} where `fill` counts the
+///              fills this generator has made, and global element i of a fill
+///              takes word i % 4 of block i / 4 (normal: pair i / 2 of the
+///              block's two, cos for even i, sin for odd i)
+///   offset     a fill given an element offset o writes global elements
+///              o .. o + n - 1 of that fill into its n elements (o = 0 when not
+///              given): a slice of a population drawn with its offset equals
+///              the same slice of the whole population's draw
+///   uniform    low + (high - low) * u, u = (word >> 8) * 2^-24 for float,
+///              u = word * 2^-32 for double; in [low, high) (a value rounded
+///              up to high is replaced by the float just below it)
+///   normal     Box-Muller in double: r = sqrt(-2 ln((w0 + 1) 2^-32)),
+///              z0 = r cos(2 pi w1 2^-32), z1 = r sin(2 pi w1 2^-32)
+///   bernoulli  1 when word * 2^-32 < p
+///   randint    low + floor(word * (high - low) / 2^32)
+/// @endcode
+///
+/// On the host the blocks are computed 16 at a time in AVX2 / AVX-512 vectors
+/// when -march allows (detail/philox.hpp), with the same numbers as the scalar
+/// form. Fills of tensors the host cannot address (modyn::cuda) are drawn
+/// where they are stored, one element per thread, with the same numbers.
 #pragma once
 
 #include <algorithm>
@@ -58,8 +61,8 @@
 
 namespace modyn {
 
-// FNV-1a, 64 bits (Fowler, Noll, Vo): the stable hash that keys path streams.
-// (Not std::hash, which may differ between standard libraries and versions.)
+/// FNV-1a, 64 bits (Fowler, Noll, Vo): the stable hash that keys path streams.
+/// (Not std::hash, which may differ between standard libraries and versions.)
 constexpr std::uint64_t fnv1a_64(std::string_view bytes) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ull;
   for (const char c : bytes) {
@@ -135,14 +138,18 @@ struct fill_kernel {
 
 }  // namespace detail::rng
 
+/// A counter-based random number generator (Philox4x32-10): every number is
+/// a pure function of the seed, the fill number and the element's global
+/// index (see the top of core/random.hpp), on every backend.
 class Rng {
  public:
-  using block = std::array<std::uint32_t, 4>;
+  using block = std::array<std::uint32_t, 4>;  ///< A Philox counter, key or output: four 32-bit words.
 
+  /// The generator of a seed (its key); no fill made yet.
   explicit Rng(std::uint64_t seed = 0) noexcept : key_{lo(seed), hi(seed)} {}
 
-  // An independent generator for stream `id` (a module, a neuron, a thread);
-  // it depends only on this generator's key, not on what it has drawn.
+  /// An independent generator for stream `id` (a module, a neuron, a thread);
+  /// it depends only on this generator's key, not on what it has drawn.
   Rng split(std::uint64_t id) const noexcept {
     const block derived = raw({lo(id), hi(id), split_tag, split_tag});
     Rng child;
@@ -150,28 +157,29 @@ class Rng {
     return child;
   }
 
-  // The stream of the module at `path` ("" for the root): split(fnv1a_64(path)).
-  // What init::reset_parameters(model, seed) gives each layer, so a layer
-  // draws the same numbers wherever and whenever it was built.
+  /// The stream of the module at `path` ("" for the root): split(fnv1a_64(path)).
+  /// What init::reset_parameters(model, seed) gives each layer, so a layer
+  /// draws the same numbers wherever and whenever it was built.
   Rng for_path(std::string_view path) const noexcept { return split(fnv1a_64(path)); }
 
-  // The raw Philox4x32-10 block for a counter under this generator's key.
+  /// The raw Philox4x32-10 block for a counter under this generator's key.
   block raw(const block& counter) const noexcept {
     block out;
     detail::philox::block(counter[0], counter[1], counter[2], counter[3], key_[0], key_[1], out.data());
     return out;
   }
 
-  // How many fills this generator has made.
+  /// How many fills this generator has made.
   std::uint64_t fills() const noexcept { return fills_; }
-  // Makes the next fill the one that came after `fills` fills: a fill's
-  // numbers depend only on the key and its index, so this replays (or
-  // skips) draws exactly (a recomputation from a checkpoint replays masks).
+  /// Makes the next fill the one that came after `fills` fills: a fill's
+  /// numbers depend only on the key and its index, so this replays (or
+  /// skips) draws exactly (a recomputation from a checkpoint replays masks).
   void seek_fills(std::uint64_t fills) noexcept { fills_ = fills; }
 
   // ---- fills. `offset` is the global index of out's first element (see the
   // mapping at the top): out gets the elements offset .. offset + size - 1.
 
+  /// Numbers uniform in [low, high).
   template <class T, class B>
   void uniform(Tensor<T, B>& out, T low = T(0), T high = T(1), std::uint64_t offset = 0) {
     static_assert(std::is_floating_point_v<T>, "modyn::Rng::uniform fills floating-point tensors");
@@ -179,6 +187,7 @@ class Rng {
     fill(out, detail::rng::uniform_maker<T>{low, high}, offset);
   }
 
+  /// Numbers from the normal distribution N(mean, stddev^2).
   template <class T, class B>
   void normal(Tensor<T, B>& out, T mean = T(0), T stddev = T(1), std::uint64_t offset = 0) {
     static_assert(std::is_floating_point_v<T>, "modyn::Rng::normal fills floating-point tensors");
@@ -186,7 +195,7 @@ class Rng {
     fill(out, detail::rng::normal_maker<T>{mean, stddev}, offset);
   }
 
-  // 1 with probability p, else 0.
+  /// 1 with probability p, else 0.
   template <class T, class B>
   void bernoulli(Tensor<T, B>& out, double p, std::uint64_t offset = 0) {
     if (!(p >= 0.0 && p <= 1.0)) {
@@ -195,7 +204,7 @@ class Rng {
     fill(out, detail::rng::bernoulli_maker<T>{p}, offset);
   }
 
-  // Integers uniform in [low, high).
+  /// Integers uniform in [low, high).
   template <class T, class B>
   void randint(Tensor<T, B>& out, std::int64_t low, std::int64_t high, std::uint64_t offset = 0) {
     if (!(low < high) || high - low > (std::int64_t(1) << 32)) {
@@ -205,7 +214,9 @@ class Rng {
     fill(out, detail::rng::randint_maker<T>{low, std::uint64_t(high - low)}, offset);
   }
 
-  // Allocating forms: rng.uniform<float>({2, 3}), rng.uniform<float>({n}, 0.f, 1.f, offset).
+  /// Allocating forms: rng.uniform<float>({2, 3}), rng.uniform<float>({n}, 0.f, 1.f, offset).
+  /// A new tensor of `shape` filled as by the filling form of the same name.
+  /// @{
   template <class T, class B = default_backend>
   Tensor<T, B> uniform(Shape shape, T low = T(0), T high = T(1), std::uint64_t offset = 0) {
     auto t = Tensor<T, B>::empty(shape);
@@ -230,11 +241,12 @@ class Rng {
     randint(t, low, high, offset);
     return t;
   }
+  /// @}
 
-  // The building block of fused draws (dyn::PoissonSpikes): for k < n,
-  // dst[k] = from_word(w, k), w the word of global element offset + k of fill
-  // number `fill` (the mapping above). Host memory; counts no fill; one pass,
-  // the blocks computed in vectors. from_word(std::uint32_t, std::size_t).
+  /// The building block of fused draws (dyn::PoissonSpikes): for k < n,
+  /// dst[k] = from_word(w, k), w the word of global element offset + k of fill
+  /// number `fill` (the mapping above). Host memory; counts no fill; one pass,
+  /// the blocks computed in vectors. from_word(std::uint32_t, std::size_t).
   template <class T, class FromWord>
   void generate_words(T* dst, std::size_t n, std::uint64_t offset, std::uint64_t fill,
                       FromWord from_word) const {
@@ -249,8 +261,8 @@ class Rng {
   static constexpr std::uint32_t lo(std::uint64_t x) noexcept { return std::uint32_t(x); }
   static constexpr std::uint32_t hi(std::uint64_t x) noexcept { return std::uint32_t(x >> 32); }
 
-  // dst[k] = make(words, j, k) for k < n, where words[j] is the word of
-  // global element offset + k of fill `fill`, in chunks of whole blocks.
+  /// dst[k] = make(words, j, k) for k < n, where words[j] is the word of
+  /// global element offset + k of fill `fill`, in chunks of whole blocks.
   template <class T, class Make>
   void generate(T* dst, std::size_t n, std::uint64_t offset, std::uint64_t fill, Make make) const {
     constexpr std::size_t chunk_blocks = detail::philox::group_blocks, chunk = 4 * chunk_blocks;
@@ -274,7 +286,7 @@ class Rng {
     }
   }
 
-  // One fill (counted): out gets the global elements offset .. offset + size - 1.
+  /// One fill (counted): out gets the global elements offset .. offset + size - 1.
   template <class T, class B, class Make>
   void fill(Tensor<T, B>& out, Make make, std::uint64_t offset) {
     const std::uint64_t fill_index = fills_++;
@@ -301,25 +313,27 @@ class Rng {
   std::uint64_t fills_ = 0;
 };
 
-// The generator that initialisers use when given no seed: a fixed default
-// seed, and one split stream per initialisation in construction order, so a
-// program builds the same model every run (torch.manual_seed's role). For
-// numbers that do not depend on the construction order, initialise by path
-// (init::reset_parameters(model, seed), nn/init.hpp).
+/// The generator that initialisers use when given no seed: a fixed default
+/// seed, and one split stream per initialisation in construction order, so a
+/// program builds the same model every run (torch.manual_seed's role). For
+/// numbers that do not depend on the construction order, initialise by path
+/// (init::reset_parameters(model, seed), nn/init.hpp).
 class InitGenerator {
  public:
+  /// The process's one generator.
   static InitGenerator& instance() {
     static InitGenerator generator;
     return generator;
   }
+  /// Restarts the streams from seed `s` (torch.manual_seed).
   void seed(std::uint64_t s) {
     const std::lock_guard lock(mutex_);
     root_ = Rng(s);
     streams_ = 0;
   }
-  // Thread-safe, as the default module names' counters: models built on
-  // several threads get distinct streams (which thread gets which follows
-  // the order of the calls).
+  /// Thread-safe, as the default module names' counters: models built on
+  /// several threads get distinct streams (which thread gets which follows
+  /// the order of the calls).
   Rng next() {
     const std::lock_guard lock(mutex_);
     return root_.split(streams_++);
@@ -331,7 +345,7 @@ class InitGenerator {
   std::uint64_t streams_ = 0;
 };
 
-// Re-seeds the default generator of initialisers.
+/// Re-seeds the default generator of initialisers.
 inline void manual_seed(std::uint64_t seed) { InitGenerator::instance().seed(seed); }
 
 }  // namespace modyn

@@ -1,4 +1,5 @@
-// Shape: the extents of a tensor of rank 0 to 4, as a small value type.
+/// @file
+/// Shape: the extents of a tensor of rank 0 to 4, as a small value type.
 #pragma once
 
 #include <array>
@@ -12,21 +13,23 @@
 
 namespace modyn {
 
-// A feature size known only at run time (Eigen's Dynamic): nn::Dense<> is
-// nn::Dense<dynamic, dynamic>, nn::Dense<100, 10> has static sizes that
-// Sequential checks at compile time.
+/// A feature size known only at run time (Eigen's Dynamic): nn::Dense<> is
+/// nn::Dense<dynamic, dynamic>, nn::Dense<100, 10> has static sizes that
+/// Sequential checks at compile time.
 inline constexpr std::size_t dynamic = static_cast<std::size_t>(-1);
 
+/// The extents of a tensor, rank 0 to 4, held by value (no allocation).
 class Shape {
  public:
-  static constexpr std::size_t max_rank = 4;
+  static constexpr std::size_t max_rank = 4;  ///< The highest rank a tensor may have.
 
-  constexpr Shape() = default;  // rank 0: a scalar
+  constexpr Shape() = default;  ///< Rank 0: a scalar.
 
+  /// From extents, outermost first: Shape{batch, features}.
   constexpr Shape(std::initializer_list<std::size_t> extents)
       : Shape(std::span<const std::size_t>(extents.begin(), extents.size())) {}
 
-  // From a run of extents, such as a shape read from a file.
+  /// From a run of extents, such as a shape read from a file.
   explicit constexpr Shape(std::span<const std::size_t> extents) : Shape() {
     if (extents.size() > max_rank) {
       throw shape_error("modyn::Shape: rank " + std::to_string(extents.size()) + " requested, at most " +
@@ -35,9 +38,10 @@ class Shape {
     for (const std::size_t e : extents) extents_[rank_++] = e;
   }
 
+  /// Number of axes.
   constexpr std::size_t rank() const noexcept { return rank_; }
 
-  // Extent of axis i; throws index_error when i >= rank().
+  /// Extent of axis i; throws index_error when i >= rank().
   constexpr std::size_t operator[](std::size_t i) const {
     if (i >= rank_) {
       throw index_error("modyn::Shape: axis " + std::to_string(i) + " of a shape of rank " +
@@ -46,14 +50,14 @@ class Shape {
     return extents_[i];
   }
 
-  // Number of elements: the product of the extents (1 for rank 0).
+  /// Number of elements: the product of the extents (1 for rank 0).
   constexpr std::size_t size() const noexcept {
     std::size_t n = 1;
     for (std::size_t i = 0; i < rank_; ++i) n *= extents_[i];
     return n;
   }
 
-  // The shape without its first axis: the shape of x[t].
+  /// The shape without its first axis: the shape of x[t].
   constexpr Shape drop_front() const {
     if (rank_ == 0) throw shape_error("modyn::Shape: cannot index into a rank-0 tensor");
     Shape s;
@@ -61,16 +65,20 @@ class Shape {
     return s;
   }
 
-  // Row-major stride of axis i, in elements.
+  /// Row-major stride of axis i, in elements.
   constexpr std::size_t stride(std::size_t i) const noexcept {
     std::size_t s = 1;
     for (std::size_t k = i + 1; k < rank_; ++k) s *= extents_[k];
     return s;
   }
 
+  /// The extents as a range, for range-for and algorithms.
+  /// @{
   constexpr const std::size_t* begin() const noexcept { return extents_.data(); }
   constexpr const std::size_t* end() const noexcept { return extents_.data() + rank_; }
+  /// @}
 
+  /// Same rank and extents.
   friend constexpr bool operator==(const Shape& a, const Shape& b) noexcept {
     if (a.rank_ != b.rank_) return false;
     for (std::size_t i = 0; i < a.rank_; ++i)
@@ -78,7 +86,7 @@ class Shape {
     return true;
   }
 
-  // "(2, 3)", "(5,)" and "()" as numpy and PyTorch print shapes.
+  /// "(2, 3)", "(5,)" and "()" as numpy and PyTorch print shapes.
   std::string to_string() const {
     std::string s = "(";
     for (std::size_t i = 0; i < rank_; ++i) {
@@ -89,6 +97,7 @@ class Shape {
     return s + ")";
   }
 
+  /// Writes to_string().
   friend std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.to_string(); }
 
  private:

@@ -1,8 +1,9 @@
-// Tensor<T, B>: an owning, contiguous, row-major, 64-byte aligned buffer of
-// rank 0 to 4 on backend B; TensorView<T, B>: the same without ownership.
-//
-// Batches are (batch, features); sequences are time-major (time, batch,
-// features), and x[t] is the (batch, features) view of step t.
+/// @file
+/// Tensor<T, B>: an owning, contiguous, row-major, 64-byte aligned buffer of
+/// rank 0 to 4 on backend B; TensorView<T, B>: the same without ownership.
+///
+/// Batches are (batch, features); sequences are time-major (time, batch,
+/// features), and x[t] is the (batch, features) view of step t.
 #pragma once
 
 #include <algorithm>
@@ -206,32 +207,37 @@ bool same_elements(const X& a, const Y& b) noexcept {
 template <class T, class B>
 class Tensor;
 
+/// A non-owning view of a tensor's elements (a step x[t] of a sequence, a
+/// reshaped tensor), as std::span is of an array.
+/// @tparam T the element type; const T for a read-only view.
+/// @tparam B the backend the elements live on.
 template <class T, class B = default_backend>
 class TensorView {
   static_assert(check_backend<B>());
 
  public:
-  using value_type = T;
-  using backend_type = B;
+  using value_type = T;    ///< The element type (const for a read-only view).
+  using backend_type = B;  ///< The backend of the elements.
 
-  constexpr TensorView() = default;
+  constexpr TensorView() = default;  ///< A view of nothing, of shape (0,).
+  /// A view of the elements at `data` (B's memory) with this shape.
   constexpr TensorView(T* data, Shape shape) noexcept : data_(data), shape_(shape) {}
 
-  // A view of mutable elements converts to a view of const elements.
+  /// A view of mutable elements converts to a view of const elements.
   template <class U>
   requires(std::is_const_v<T>&& std::is_same_v<const U, T>) constexpr TensorView(
       TensorView<U, B> other) noexcept
       : data_(other.data()), shape_(other.shape()) {}
 
-  constexpr TensorView(const TensorView&) noexcept = default;
-  // A named view is a handle: v = w makes v view w's elements, as std::span.
+  constexpr TensorView(const TensorView&) noexcept = default;  ///< Views the same elements.
+  /// A named view is a handle: v = w makes v view w's elements, as std::span.
   constexpr TensorView& operator=(const TensorView&) & noexcept = default;
 
-  // Assigning to a temporary view writes its elements, as numpy does:
-  // x[0] = y copies y (of this view's shape, or a trailing part of it
-  // repeated over the leading axes: a row) into step 0 of x; x[0] = 0.f fills
-  // it. A right-hand side that overlaps the view is read as it was before the
-  // assignment (x[0] = x[0][1] repeats the old row), as numpy reads a copy.
+  /// Assigning to a temporary view writes its elements, as numpy does:
+  /// x[0] = y copies y (of this view's shape, or a trailing part of it
+  /// repeated over the leading axes: a row) into step 0 of x; x[0] = 0.f fills
+  /// it. A right-hand side that overlaps the view is read as it was before the
+  /// assignment (x[0] = x[0][1] repeats the old row), as numpy reads a copy.
   template <TensorLike Y>
   TensorView operator=(const Y& y) && {
     static_assert(!std::is_const_v<T>, "modyn::TensorView: a view of const elements cannot be assigned to");
@@ -257,31 +263,35 @@ class TensorView {
       B::map(size(), detail::copy_kernel{}, broadcast_row(src, y.size()), write_only(data_));
     return *this;
   }
+  /// Assigning a value to a temporary view fills it: x[0] = 0.f.
   TensorView operator=(const T& value) && {
     static_assert(!std::is_const_v<T>, "modyn::TensorView: a view of const elements cannot be assigned to");
     B::map(size(), detail::fill_kernel<T>{value}, write_only(data_));
     return *this;
   }
 
-  constexpr const Shape& shape() const noexcept { return shape_; }
-  constexpr std::size_t shape(std::size_t axis) const { return shape_[axis]; }
-  constexpr std::size_t rank() const noexcept { return shape_.rank(); }
-  constexpr std::size_t size() const noexcept { return shape_.size(); }
-  constexpr T* data() const noexcept { return data_; }
+  constexpr const Shape& shape() const noexcept { return shape_; }              ///< The shape.
+  constexpr std::size_t shape(std::size_t axis) const { return shape_[axis]; }  ///< The extent of an axis.
+  constexpr std::size_t rank() const noexcept { return shape_.rank(); }         ///< The number of axes.
+  constexpr std::size_t size() const noexcept { return shape_.size(); }         ///< The number of elements.
+  constexpr T* data() const noexcept { return data_; }  ///< The first element (B's memory).
 
+  /// The element at (i, j, ...), bounds-checked when MODYN_BOUNDS_CHECK is 1
+  /// (host-accessible backends only).
   template <class... Index>
   T& operator()(Index... index) const {
     detail::require_host<B>();
     return data_[detail::checked_offset(shape_, MODYN_BOUNDS_CHECK, index...)];
   }
 
+  /// The element at (i, j, ...), always bounds-checked (index_error).
   template <class... Index>
   T& at(Index... index) const {
     detail::require_host<B>();
     return data_[detail::checked_offset(shape_, true, index...)];
   }
 
-  // The sub-tensor at index i of the first axis, without copying.
+  /// The sub-tensor at index i of the first axis, without copying.
   TensorView operator[](std::size_t i) const {
     const Shape inner = shape_.drop_front();
     if (i >= shape_[0]) {
@@ -291,7 +301,7 @@ class TensorView {
     return TensorView(data_ + i * inner.size(), inner);
   }
 
-  // The same elements seen with another shape of the same size.
+  /// The same elements seen with another shape of the same size.
   TensorView reshape(Shape shape) const {
     if (shape.size() != size()) {
       throw shape_error("modyn::Tensor::reshape: cannot view a tensor of shape " + shape_.to_string() + " (" +
@@ -301,6 +311,7 @@ class TensorView {
     return TensorView(data_, shape);
   }
 
+  /// The elements as a span, row-major.
   std::span<T> span() const noexcept { return {data_, size()}; }
 
  private:
@@ -308,22 +319,26 @@ class TensorView {
   Shape shape_{0};
 };
 
+/// An owning, contiguous, row-major, 64-byte aligned buffer of rank 0 to 4.
+/// Copies copy the elements; moves take the buffer.
+/// @tparam T the element type, arithmetic (float, double, std::int32_t, ...).
+/// @tparam B the backend whose memory holds the elements (modyn::cpu by default).
 template <class T, class B = default_backend>
 class Tensor {
   static_assert(check_backend<B>());
   static_assert(std::is_arithmetic_v<T>, "modyn::Tensor<T, B>: T must be an arithmetic type such as float");
 
  public:
-  using value_type = T;
-  using backend_type = B;
-  using view_type = TensorView<T, B>;
-  using const_view_type = TensorView<const T, B>;
+  using value_type = T;                            ///< The element type.
+  using backend_type = B;                          ///< The backend of the elements.
+  using view_type = TensorView<T, B>;              ///< A view of the elements.
+  using const_view_type = TensorView<const T, B>;  ///< A read-only view of the elements.
 
-  // An empty tensor of shape (0,).
+  /// An empty tensor of shape (0,).
   Tensor() = default;
 
-  // A tensor of the given shape holding `values` (row-major); their number
-  // must match the shape.
+  /// A tensor of the given shape holding `values` (row-major); their number
+  /// must match the shape.
   Tensor(Shape shape, std::span<const T> values) : Tensor(allocate_uninitialized(shape)) {
     if (values.size() != shape.size()) {
       throw shape_error("modyn::Tensor: " + std::to_string(values.size()) + " values given for shape " +
@@ -331,15 +346,16 @@ class Tensor {
     }
     B::copy_from_host(values.data(), data(), values.size());
   }
+  /// A tensor of the given shape holding `values` (row-major): Tensor<float>({2, 2}, {1, 2, 3, 4}).
   Tensor(Shape shape, std::initializer_list<T> values)
       : Tensor(shape, std::span<const T>(values.begin(), values.size())) {}
 
-  // From nested lists, as torch.tensor and numpy.array do: the depth of
-  // the numbers is the rank. Tensor<float>{1, 2} is (2,), {{1, 2}, {3, 4}}
-  // (2, 2), {{2}, {1}} (2, 1), {{1}} (1, 1); Tensor<float>({2, 3}) is the
-  // values 2 and 3, not a shape (zeros({2, 3}) or empty({2, 3}) for that).
-  // A flat list of one number type goes straight through; others through
-  // the nested form.
+  /// From nested lists, as torch.tensor and numpy.array do: the depth of
+  /// the numbers is the rank. Tensor<float>{1, 2} is (2,), {{1, 2}, {3, 4}}
+  /// (2, 2), {{2}, {1}} (2, 1), {{1}} (1, 1); Tensor<float>({2, 3}) is the
+  /// values 2 and 3, not a shape (zeros({2, 3}) or empty({2, 3}) for that).
+  /// A flat list of one number type goes straight through; others through
+  /// the nested form.
   template <class U>
   requires std::is_arithmetic_v<U> Tensor(std::initializer_list<U> values)
       : Tensor(allocate_uninitialized(Shape{values.size()})) {
@@ -350,40 +366,45 @@ class Tensor {
       B::copy_from_host(converted.data(), data(), converted.size());
     }
   }
+  /// From nested lists of numbers of several types ({{1, 2.5}, {3, 4}}), as above.
   Tensor(std::initializer_list<detail::nested_init<T>> list) : Tensor(from_nested(list)) {}
-  // A nested std::initializer_list object of T (a helper's parameter).
+  /// A nested std::initializer_list object of T (a helper's parameter).
   template <class List>
   requires(detail::list_depth_v<List, T> >= 2 && detail::list_depth_v<List, T> <= Shape::max_rank)
       Tensor(const List& list)
       : Tensor(from_list(list)) {}
 
-  // A copy of the viewed elements.
+  /// A copy of the viewed elements.
   template <class U>
   requires std::is_same_v<std::remove_const_t<U>, T>
   explicit Tensor(TensorView<U, B> view) : Tensor(allocate_uninitialized(view.shape())) {
     B::copy(view.data(), data(), size());
   }
 
-  // Uninitialised elements: for kernels that write every element.
+  /// Uninitialised elements: for kernels that write every element.
   static Tensor empty(Shape shape) { return allocate_uninitialized(shape); }
+  /// Every element `value`.
   static Tensor full(Shape shape, T value) {
     Tensor t = allocate_uninitialized(shape);
     B::map(t.size(), detail::fill_kernel<T>{value}, write_only(t.data()));
     return t;
   }
-  static Tensor zeros(Shape shape) { return full(shape, T(0)); }
-  static Tensor ones(Shape shape) { return full(shape, T(1)); }
+  static Tensor zeros(Shape shape) { return full(shape, T(0)); }  ///< Every element 0.
+  static Tensor ones(Shape shape) { return full(shape, T(1)); }   ///< Every element 1.
 
+  /// A copy of the elements, in a new buffer.
   Tensor(const Tensor& other) : Tensor(allocate_uninitialized(other.shape_)) {
     B::copy(other.data(), data(), size());
   }
-  // A moved-from tensor is empty, of shape (0,), like a default-constructed one.
+  /// A moved-from tensor is empty, of shape (0,), like a default-constructed one.
   Tensor(Tensor&& other) noexcept
       : shape_(std::exchange(other.shape_, Shape{0})), buffer_(std::move(other.buffer_)) {}
+  /// Copies the elements into a new buffer.
   Tensor& operator=(const Tensor& other) {
     if (this != &other) *this = Tensor(other);
     return *this;
   }
+  /// Takes other's buffer; other is left empty, of shape (0,).
   Tensor& operator=(Tensor&& other) noexcept {
     shape_ = std::exchange(other.shape_, Shape{0});
     buffer_ = std::move(other.buffer_);
@@ -391,18 +412,27 @@ class Tensor {
   }
   ~Tensor() = default;
 
-  const Shape& shape() const noexcept { return shape_; }
-  std::size_t shape(std::size_t axis) const { return shape_[axis]; }
-  std::size_t rank() const noexcept { return shape_.rank(); }
-  std::size_t size() const noexcept { return shape_.size(); }
+  const Shape& shape() const noexcept { return shape_; }              ///< The shape.
+  std::size_t shape(std::size_t axis) const { return shape_[axis]; }  ///< The extent of an axis.
+  std::size_t rank() const noexcept { return shape_.rank(); }         ///< The number of axes.
+  std::size_t size() const noexcept { return shape_.size(); }         ///< The number of elements.
+  /// The first element (B's memory).
+  /// @{
   T* data() noexcept { return buffer_.get(); }
   const T* data() const noexcept { return buffer_.get(); }
+  /// @}
 
+  /// A view of all the elements (const for a const tensor); tensors convert to their views.
+  /// @{
   view_type view() noexcept { return {data(), shape_}; }
   const_view_type view() const noexcept { return {data(), shape_}; }
   operator view_type() noexcept { return view(); }
   operator const_view_type() const noexcept { return view(); }
+  /// @}
 
+  /// The element at (i, j, ...), bounds-checked when MODYN_BOUNDS_CHECK is 1
+  /// (host-accessible backends only).
+  /// @{
   template <class... Index>
   T& operator()(Index... index) {
     return view()(index...);
@@ -411,6 +441,9 @@ class Tensor {
   const T& operator()(Index... index) const {
     return view()(index...);
   }
+  /// @}
+  /// The element at (i, j, ...), always bounds-checked (index_error).
+  /// @{
   template <class... Index>
   T& at(Index... index) {
     return view().at(index...);
@@ -419,28 +452,34 @@ class Tensor {
   const T& at(Index... index) const {
     return view().at(index...);
   }
+  /// @}
 
+  /// The sub-tensor at index i of the first axis, as a view: x[t] is step t of a sequence.
+  /// @{
   view_type operator[](std::size_t i) { return view()[i]; }
   const_view_type operator[](std::size_t i) const { return view()[i]; }
+  /// @}
 
-  // The same elements with another shape of the same size: a copy from an
-  // lvalue, the same buffer from an rvalue.
+  /// The same elements with another shape of the same size: a copy from an
+  /// lvalue, the same buffer from an rvalue.
+  /// @{
   Tensor reshape(Shape shape) const& { return Tensor(*this).reshape(shape); }
   Tensor reshape(Shape shape) && {
     view().reshape(shape);  // checks the sizes
     shape_ = shape;
     return std::move(*this);
   }
+  /// @}
 
-  // Gives the tensor this shape, keeping the buffer (and its contents, read
-  // row-major) when the size is unchanged; otherwise a new uninitialised
-  // buffer. Layers use it for their output buffers: no allocation once warm.
+  /// Gives the tensor this shape, keeping the buffer (and its contents, read
+  /// row-major) when the size is unchanged; otherwise a new uninitialised
+  /// buffer. Layers use it for their output buffers: no allocation once warm.
   void ensure_shape(Shape shape) {
     if (shape.size() != size()) *this = allocate_uninitialized(shape);
     shape_ = shape;
   }
 
-  // The single element of a tensor of size 1.
+  /// The single element of a tensor of size 1.
   T item() const {
     if (size() != 1) {
       throw shape_error("modyn::Tensor::item: the tensor has shape " + shape_.to_string() +
@@ -451,6 +490,7 @@ class Tensor {
     return value;
   }
 
+  /// A host copy of the elements, row-major.
   std::vector<T> to_vector() const {
     std::vector<T> out(size());
     B::copy_to_host(data(), out.data(), size());
@@ -497,8 +537,9 @@ class Tensor {
   std::unique_ptr<T[], deleter> buffer_;
 };
 
-// Tensor{1.f, 2.f} is a Tensor<float>; so are {{2.f}, {1.f}} and deeper
-// lists of one number type.
+/// Tensor{1.f, 2.f} is a Tensor<float>; so are {{2.f}, {1.f}} and deeper
+/// lists of one number type.
+/// @{
 template <class T>
 requires std::is_arithmetic_v<T> Tensor(std::initializer_list<T>)
 ->Tensor<T>;
@@ -513,8 +554,11 @@ template <class T>
 requires std::is_arithmetic_v<T> Tensor(
     std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>>)
 ->Tensor<T>;
+/// @}
 
-// Factories, as numpy and torch spell them: zeros<float>({2, 3}).
+/// Factories, as numpy and torch spell them: zeros<float>({2, 3}).
+/// A new tensor of `shape` filled with 0, 1 or `value`.
+/// @{
 template <class T, class B = default_backend>
 Tensor<T, B> zeros(Shape shape) {
   return Tensor<T, B>::zeros(shape);
@@ -527,8 +571,9 @@ template <class T, class B = default_backend>
 Tensor<T, B> full(Shape shape, T value) {
   return Tensor<T, B>::full(shape, value);
 }
+/// @}
 
-// Exact equality of shapes and elements.
+/// Exact equality of shapes and elements.
 template <TensorLike X, TensorLike Y>
 bool operator==(const X& a, const Y& b) {
   detail::require_host<tensor_backend_t<X>>();

@@ -1,4 +1,5 @@
-// Concepts over tensors and their views.
+/// @file
+/// Concepts over tensors and their views.
 #pragma once
 
 #include <concepts>
@@ -9,8 +10,8 @@
 
 namespace modyn {
 
-// Anything with a shape, a contiguous row-major buffer and a backend: an
-// owning Tensor or a TensorView.
+/// Anything with a shape, a contiguous row-major buffer and a backend: an
+/// owning Tensor or a TensorView.
 template <class X>
 concept TensorLike = requires(const X& x) {
   typename std::remove_cvref_t<X>::value_type;
@@ -20,9 +21,11 @@ concept TensorLike = requires(const X& x) {
   x.data();
 };
 
+/// The element type of a tensor or view, without const.
 template <TensorLike X>
 using tensor_value_t = std::remove_const_t<typename std::remove_cvref_t<X>::value_type>;
 
+/// The backend of a tensor or view.
 template <TensorLike X>
 using tensor_backend_t = typename std::remove_cvref_t<X>::backend_type;
 

@@ -1,6 +1,7 @@
-// Arithmetic and math on whole tensors, for user convenience. Every operation
-// runs on its backend's kernels (map, gemm, reduce) and returns a new Tensor;
-// modules use the kernels directly to fuse their updates into one pass.
+/// @file
+/// Arithmetic and math on whole tensors, for user convenience. Every operation
+/// runs on its backend's kernels (map, gemm, reduce) and returns a new Tensor;
+/// modules use the kernels directly to fuse their updates into one pass.
 #pragma once
 
 #include <algorithm>
@@ -228,6 +229,9 @@ X& tensor_in_place(const char* name, X& a, const Y& b, Op op) {
 
 }  // namespace detail
 
+/// Elementwise sum: of two tensors of one shape (a new tensor), of a
+/// tensor and a number, and in place (operator+=, which returns a).
+/// @{
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator+(const X& a, const Y& b) {
   return detail::map_binary("operator+", a, b, detail::add{});
@@ -248,7 +252,11 @@ template <detail::MutableTensor X>
 X& operator+=(X& a, tensor_value_t<X> s) {
   return detail::scalar_in_place(a, s, detail::add{});
 }
+/// @}
 
+/// Elementwise difference: of two tensors of one shape (a new tensor), of a
+/// tensor and a number, and in place (operator-=, which returns a).
+/// @{
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator-(const X& a, const Y& b) {
   return detail::map_binary("operator-", a, b, detail::subtract{});
@@ -269,7 +277,11 @@ template <detail::MutableTensor X>
 X& operator-=(X& a, tensor_value_t<X> s) {
   return detail::scalar_in_place(a, s, detail::subtract{});
 }
+/// @}
 
+/// Elementwise product: of two tensors of one shape (a new tensor), of a
+/// tensor and a number, and in place (operator*=, which returns a).
+/// @{
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator*(const X& a, const Y& b) {
   return detail::map_binary("operator*", a, b, detail::multiply{});
@@ -290,7 +302,11 @@ template <detail::MutableTensor X>
 X& operator*=(X& a, tensor_value_t<X> s) {
   return detail::scalar_in_place(a, s, detail::multiply{});
 }
+/// @}
 
+/// Elementwise quotient: of two tensors of one shape (a new tensor), of a
+/// tensor and a number, and in place (operator/=, which returns a).
+/// @{
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> operator/(const X& a, const Y& b) {
   return detail::map_binary("operator/", a, b, detail::divide{});
@@ -311,8 +327,10 @@ template <detail::MutableTensor X>
 X& operator/=(X& a, tensor_value_t<X> s) {
   return detail::scalar_in_place(a, s, detail::divide{});
 }
+/// @}
 
-// A view is a handle: x[t] += y updates the elements of step t in x.
+/// A view is a handle: x[t] += y updates the elements of step t in x.
+/// @{
 template <class T, class B, class Y>
 requires(!std::is_const_v<T>) TensorView<T, B>
 operator+=(TensorView<T, B>&& a, const Y& b) { return a += b; }
@@ -325,25 +343,28 @@ operator*=(TensorView<T, B>&& a, const Y& b) { return a *= b; }
 template <class T, class B, class Y>
 requires(!std::is_const_v<T>) TensorView<T, B>
 operator/=(TensorView<T, B>&& a, const Y& b) { return a /= b; }
+/// @}
 
+/// Elementwise negation: a new tensor.
 template <TensorLike X>
 detail::owning_t<X> operator-(const X& a) {
   return detail::map_unary(a, detail::negate{});
 }
 
+/// The sum of the elements (0 for an empty tensor).
 template <TensorLike X>
 tensor_value_t<X> sum(const X& x) {
   return tensor_backend_t<X>::reduce_sum(static_cast<const tensor_value_t<X>*>(x.data()), x.size());
 }
 
-// The largest element; throws shape_error on an empty tensor.
+/// The largest element; throws shape_error on an empty tensor.
 template <TensorLike X>
 tensor_value_t<X> max(const X& x) {
   if (x.size() == 0) throw shape_error("modyn::max: the tensor " + x.shape().to_string() + " is empty");
   return tensor_backend_t<X>::reduce_max(static_cast<const tensor_value_t<X>*>(x.data()), x.size());
 }
 
-// Matrix product of a (m, k) and b (k, n): a (m, n) tensor.
+/// Matrix product of a (m, k) and b (k, n): a (m, n) tensor.
 template <TensorLike X, TensorLike Y>
 detail::owning_t<X> matmul(const X& a, const Y& b) {
   static_assert(std::is_same_v<tensor_value_t<X>, tensor_value_t<Y>>,
@@ -362,8 +383,8 @@ detail::owning_t<X> matmul(const X& a, const Y& b) {
   return out;
 }
 
-// numpy.allclose: |a - b| <= atol + rtol |b| for every element (NaN never
-// close). Shapes must be equal.
+/// numpy.allclose: |a - b| <= atol + rtol |b| for every element (NaN never
+/// close). Shapes must be equal.
 template <TensorLike X, TensorLike Y>
 bool allclose(const X& a, const Y& b, double rtol = 1e-5, double atol = 1e-8) {
   detail::require_same_shape("allclose", a, b);

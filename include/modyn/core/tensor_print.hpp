@@ -1,6 +1,7 @@
-// Printing tensors as numpy prints arrays: `[[1. 2.]\n [3. 4.]]`, elements
-// right-aligned to a common width, the middle of large tensors (more than
-// 1000 elements) elided as "..." with 3 items kept at each edge.
+/// @file
+/// Printing tensors as numpy prints arrays (rows in brackets, "[[1. 2.]" then " [3. 4.]]"), elements
+/// right-aligned to a common width, the middle of large tensors (more than
+/// 1000 elements) elided as "..." with 3 items kept at each edge.
 #pragma once
 
 #include <cmath>
@@ -135,6 +136,7 @@ void print_axis(std::ostream& os, const T* data, const Shape& shape, std::size_t
 
 }  // namespace detail
 
+/// Prints x as numpy's str(array) does (host-accessible backends only).
 template <class T, class B>
 std::ostream& operator<<(std::ostream& os, const TensorView<T, B>& x) {
   detail::require_host<B>();
@@ -151,6 +153,7 @@ std::ostream& operator<<(std::ostream& os, const TensorView<T, B>& x) {
   return os;
 }
 
+/// Prints x as numpy's str(array) does (host-accessible backends only).
 template <class T, class B>
 std::ostream& operator<<(std::ostream& os, const Tensor<T, B>& x) {
   return os << x.view();

@@ -1,4 +1,5 @@
-// Moving tensors between backends: to<cuda>(cpu_tensor) and back.
+/// @file
+/// Moving tensors between backends: to<cuda>(cpu_tensor) and back.
 #pragma once
 
 #include <vector>
@@ -7,8 +8,8 @@
 
 namespace modyn {
 
-// A copy of x on backend To (through host memory when neither side is the
-// other's memory space).
+/// A copy of x on backend To (through host memory when neither side is the
+/// other's memory space).
 template <Backend To, class T, class From>
 Tensor<T, To> to(const Tensor<T, From>& x) {
   if constexpr (std::is_same_v<To, From>) {

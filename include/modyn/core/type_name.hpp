@@ -1,12 +1,16 @@
-// Readable type names at compile time, from the compiler's function
-// signature (no RTTI): type_name<nn::Dense<float>>() is
-// "modyn::nn::Dense<float, modyn::cpu>", short_type_name "Dense".
+/// @file
+/// Readable type names at compile time, from the compiler's function
+/// signature (no RTTI): type_name<nn::Dense<float>>() is
+/// "modyn::nn::Dense<float, modyn::cpu>", short_type_name "Dense".
 #pragma once
 
 #include <string_view>
 
 namespace modyn {
 
+/// The qualified name of T with its template arguments, as the compiler
+/// spells it ("modyn::nn::Dense<float, modyn::cpu>"); "module" on a compiler
+/// that is neither g++ nor clang.
 template <class T>
 constexpr std::string_view type_name() {
 #if defined(__clang__) || defined(__GNUC__)
@@ -22,8 +26,8 @@ constexpr std::string_view type_name() {
 #endif
 }
 
-// The unqualified name without template arguments: the last "::" segment
-// outside angle brackets ("Outer<int>::Inner<float>" -> "Inner").
+/// The unqualified name without template arguments: the last "::" segment
+/// outside angle brackets ("Outer<int>::Inner<float>" -> "Inner").
 template <class T>
 constexpr std::string_view short_type_name() {
   constexpr std::string_view full = type_name<T>();

@@ -1,17 +1,20 @@
-// write_file_atomically: a file that appears whole or not at all.
-//
-//   io::write_file_atomically(path, [&](io::FileWriter& out) {
-//     out.write(header);
-//     out.write(data);
-//   });
-//
-// The bytes go to a temporary file in the same directory ("<name>.tmp-XXXXXX",
-// so that the final rename stays within one filesystem), which is flushed to
-// the disk (fsync) and then renamed over `path`. A write that fails (a full
-// disk, a file-size limit, an exception thrown by the callback) removes the
-// temporary file and throws io_error naming the path and the system's reason;
-// a file already at `path` is left as it was. POSIX only, like the rest of
-// modyn's file I/O.
+/// @file
+/// write_file_atomically: a file that appears whole or not at all.
+///
+/// @code
+///   io::write_file_atomically(path, [&](io::FileWriter& out) {
+///     out.write(header);
+///     out.write(data);
+///   });
+/// @endcode
+///
+/// The bytes go to a temporary file in the same directory ("<name>.tmp-XXXXXX",
+/// so that the final rename stays within one filesystem), which is flushed to
+/// the disk (fsync) and then renamed over `path`. A write that fails (a full
+/// disk, a file-size limit, an exception thrown by the callback) removes the
+/// temporary file and throws io_error naming the path and the system's reason;
+/// a file already at `path` is left as it was. POSIX only, like the rest of
+/// modyn's file I/O.
 #pragma once
 
 #include <fcntl.h>
@@ -32,13 +35,13 @@
 
 namespace modyn::io {
 
-// The open temporary file that write_file_atomically's callback fills.
+/// The open temporary file that write_file_atomically's callback fills.
 class FileWriter {
  public:
   FileWriter(const FileWriter&) = delete;
   FileWriter& operator=(const FileWriter&) = delete;
 
-  // Appends the bytes; a failing write throws io_error with the system's reason.
+  /// Appends the bytes; a failing write throws io_error with the system's reason.
   void write(std::span<const std::byte> bytes) {
     const auto* data = bytes.data();
     std::size_t left = bytes.size();
@@ -55,9 +58,10 @@ class FileWriter {
       written_ += static_cast<std::size_t>(n);
     }
   }
+  /// Appends the characters of text.
   void write(std::string_view text) { write(std::as_bytes(std::span<const char>(text.data(), text.size()))); }
 
-  // Bytes written so far.
+  /// Bytes written so far.
   std::size_t written() const noexcept { return written_; }
 
  private:
@@ -109,9 +113,9 @@ class TemporaryFile {
 
 }  // namespace detail
 
-// Calls fill(FileWriter&) to write the file's bytes, then puts the file in
-// place of `path` in one step. `who` names the caller in messages
-// ("modyn::io::save_safetensors").
+/// Calls fill(FileWriter&) to write the file's bytes, then puts the file in
+/// place of `path` in one step. `who` names the caller in messages
+/// ("modyn::io::save_safetensors").
 template <class Fill>
 void write_file_atomically(const std::filesystem::path& path, Fill&& fill, std::string_view who) {
   const std::string context = std::string(who) + ": '" + path.string() + "'";

@@ -1,20 +1,23 @@
-// Element-type conversion of state-dict entries, for loading a file whose
-// dtypes are not the model's: a float16 checkpoint into a float32 model, a
-// float64 one into float32 when asked.
-//
-//   io::is_lossless(DType::float16, DType::float32);          // true
-//   io::convert(entry, DType::float32, Conversion::lossless);  // float16 -> float32
-//   io::convert(entry, DType::float32, Conversion::any);       // float64 -> float32, rounded
-//
-// Lossless means every value of the source type is a value of the target
-// type: float16 and bfloat16 to float32 and float64, float32 to float64,
-// integers to wider integers of a range that contains theirs, small
-// integers to the floats that hold them exactly, bool to any number.
-// Conversion::any also narrows: floats round to nearest even (to infinity
-// past the largest finite value, as IEEE casts do); integers, and floats
-// holding whole numbers, go to integers only when the value fits, and to
-// bool only when it is 0 or 1 (else type_error naming the key, the element
-// and the value: nothing is truncated or wraps around silently).
+/// @file
+/// Element-type conversion of state-dict entries, for loading a file whose
+/// dtypes are not the model's: a float16 checkpoint into a float32 model, a
+/// float64 one into float32 when asked.
+///
+/// @code
+///   io::is_lossless(DType::float16, DType::float32);          // true
+///   io::convert(entry, DType::float32, Conversion::lossless);  // float16 -> float32
+///   io::convert(entry, DType::float32, Conversion::any);       // float64 -> float32, rounded
+/// @endcode
+///
+/// Lossless means every value of the source type is a value of the target
+/// type: float16 and bfloat16 to float32 and float64, float32 to float64,
+/// integers to wider integers of a range that contains theirs, small
+/// integers to the floats that hold them exactly, bool to any number.
+/// Conversion::any also narrows: floats round to nearest even (to infinity
+/// past the largest finite value, as IEEE casts do); integers, and floats
+/// holding whole numbers, go to integers only when the value fits, and to
+/// bool only when it is 0 or 1 (else type_error naming the key, the element
+/// and the value: nothing is truncated or wraps around silently).
 #pragma once
 
 #include <bit>
@@ -31,10 +34,11 @@
 
 namespace modyn::io {
 
+/// Which element-type conversions a load may make.
 enum class Conversion {
-  none,      // the dtypes must match
-  lossless,  // convert where no value changes
-  any,       // also narrow (round floats; integers only where they fit)
+  none,      ///< the dtypes must match
+  lossless,  ///< convert where no value changes
+  any,       ///< also narrow (round floats; integers only where they fit)
 };
 
 namespace detail {
@@ -235,7 +239,7 @@ inline std::string entry_name(const std::string& key) {
 
 }  // namespace detail
 
-// Whether every value of `from` is a value of `to`.
+/// Whether every value of `from` is a value of `to`.
 constexpr bool is_lossless(DType from, DType to) {
   using namespace detail;
   if (from == to) return true;
@@ -254,8 +258,8 @@ constexpr bool is_lossless(DType from, DType to) {
   return is_signed_dtype(to) && magnitude_bits(to) >= magnitude_bits(from);  // signed to signed
 }
 
-// `entry` as elements of `to` under `rule`; type_error naming the entry's key
-// when the rule forbids it or a value does not fit.
+/// `entry` as elements of `to` under `rule`; type_error naming the entry's key
+/// when the rule forbids it or a value does not fit.
 inline StateEntry convert(const StateEntry& entry, DType to, Conversion rule) {
   using namespace detail;
   const DType from = entry.dtype();

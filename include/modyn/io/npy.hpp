@@ -1,30 +1,35 @@
-// save_npy / load_npy: tensors to and from NumPy's .npy files, so that a
-// recording opens with np.load(path) and an array saved by numpy loads into
-// a Tensor.
-//
-//   io::save_npy("v.npy", tensor);                     // a Tensor<T> on any backend
-//   const auto v = io::load_npy<float>("v.npy");       // the file must hold float32
-//   io::save_npy("w.npy", dict.at("l1.weight"));       // a StateEntry of any dtype
-//   const StateEntry e = io::load_npy_entry("w.npy");  // whatever dtype the file holds
-//
-// The format (numpy.lib.format, "NEP 1"): the magic string "\x93NUMPY", a
-// version (1.0: a 16-bit header length; 2.0 and 3.0: 32-bit), the little-
-// endian header length, then a Python dict literal such as
-//   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
-// padded with spaces and a final '\n' to a multiple of 64 bytes, then the
-// elements in row-major (C) order.
-//
-// Every DType but bfloat16 has a numpy dtype ('<f2' is float16). Plain numpy
-// has no bfloat16 (only the ml_dtypes package adds one), so saving such an
-// entry is an io_error that points to safetensors, which stores it.
-//
-// save_npy writes the bytes numpy 1.24 writes for the same array, so files
-// compare equal to np.save's, and writes them atomically (io/atomic_file.hpp):
-// a failed save leaves the previous file in place. load_npy trusts nothing
-// in the file: every length is checked against the file size before it is
-// used, and each problem throws modyn::io_error naming the file and what is
-// wrong. to_npy and from_npy do the same in memory; the .npz archives of
-// io/npz.hpp hold their members in this form and parse them with this code.
+/// @file
+/// save_npy / load_npy: tensors to and from NumPy's .npy files, so that a
+/// recording opens with np.load(path) and an array saved by numpy loads into
+/// a Tensor.
+///
+/// @code
+///   io::save_npy("v.npy", tensor);                     // a Tensor<T> on any backend
+///   const auto v = io::load_npy<float>("v.npy");       // the file must hold float32
+///   io::save_npy("w.npy", dict.at("l1.weight"));       // a StateEntry of any dtype
+///   const StateEntry e = io::load_npy_entry("w.npy");  // whatever dtype the file holds
+/// @endcode
+///
+/// The format (numpy.lib.format, "NEP 1"): the magic string "\x93NUMPY", a
+/// version (1.0: a 16-bit header length; 2.0 and 3.0: 32-bit), the little-
+/// endian header length, then a Python dict literal such as
+/// @code
+///   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+/// @endcode
+/// padded with spaces and a final '\n' to a multiple of 64 bytes, then the
+/// elements in row-major (C) order.
+///
+/// Every DType but bfloat16 has a numpy dtype ('<f2' is float16). Plain numpy
+/// has no bfloat16 (only the ml_dtypes package adds one), so saving such an
+/// entry is an io_error that points to safetensors, which stores it.
+///
+/// save_npy writes the bytes numpy 1.24 writes for the same array, so files
+/// compare equal to np.save's, and writes them atomically (io/atomic_file.hpp):
+/// a failed save leaves the previous file in place. load_npy trusts nothing
+/// in the file: every length is checked against the file size before it is
+/// used, and each problem throws modyn::io_error naming the file and what is
+/// wrong. to_npy and from_npy do the same in memory; the .npz archives of
+/// io/npz.hpp hold their members in this form and parse them with this code.
 #pragma once
 
 #include <algorithm>
@@ -745,9 +750,9 @@ inline StateEntry npy_decode(std::span<const std::byte> bytes, std::string conte
 
 // ---------------------------------------------------------------- saving
 
-// Saves the elements of x, row-major, as a .npy file numpy reads with
-// np.load(path). Elements are bool, integers of 1 to 8 bytes, float or
-// double. A tensor on a device backend is copied to the host first.
+/// Saves the elements of x, row-major, as a .npy file numpy reads with
+/// np.load(path). Elements are bool, integers of 1 to 8 bytes, float or
+/// double. A tensor on a device backend is copied to the host first.
 template <class T, class B>
 void save_npy(const std::filesystem::path& path, TensorView<T, B> x) {
   using V = std::remove_const_t<T>;
@@ -760,17 +765,19 @@ void save_npy(const std::filesystem::path& path, TensorView<T, B> x) {
   }
 }
 
+/// Writes a tensor on any backend (a host copy) as a .npy array of its shape.
 template <class T, class B>
 void save_npy(const std::filesystem::path& path, const Tensor<T, B>& x) {
   save_npy(path, x.view());
 }
 
-// A 1-D array of the values.
+/// A 1-D array of the values.
 template <class T, std::size_t Extent>
 void save_npy(const std::filesystem::path& path, std::span<T, Extent> values) {
   detail::npy_save_elements<std::remove_const_t<T>>(path, Shape{values.size()}, values.data());
 }
 
+/// A 1-D array of the values (not std::vector<bool>, whose bits are packed).
 template <class T, class Allocator>
 void save_npy(const std::filesystem::path& path, const std::vector<T, Allocator>& values) {
   static_assert(!std::is_same_v<T, bool>,
@@ -778,10 +785,12 @@ void save_npy(const std::filesystem::path& path, const std::vector<T, Allocator>
   save_npy(path, std::span<const T>(values));
 }
 
-// Saves the events of a record as an int64 array of shape (K, 2), one row
-// (step, index) per event, in the record's order:
-//   events = np.load(path); steps, indices = events[:, 0], events[:, 1]
-// The record's shape, num_steps, t0 and dt are not stored.
+/// Saves the events of a record as an int64 array of shape (K, 2), one row
+/// (step, index) per event, in the record's order:
+/// @code
+///   events = np.load(path); steps, indices = events[:, 0], events[:, 1]
+/// @endcode
+/// The record's shape, num_steps, t0 and dt are not stored.
 inline void save_npy(const std::filesystem::path& path, const SpikeRecord& record) {
   if (record.steps.size() != record.indices.size()) {
     throw io_error(detail::npy_save_context(path) + ": the SpikeRecord has " +
@@ -797,8 +806,8 @@ inline void save_npy(const std::filesystem::path& path, const SpikeRecord& recor
   detail::npy_save_elements(path, Shape{k, 2}, rows.data());
 }
 
-// The bytes of the .npy file that holds the entry, as np.save writes them.
-// Throws io_error for a bfloat16 entry, which numpy cannot hold.
+/// The bytes of the .npy file that holds the entry, as np.save writes them.
+/// Throws io_error for a bfloat16 entry, which numpy cannot hold.
 inline std::vector<std::byte> to_npy(const StateEntry& entry) {
   const detail::npy_encoded npy = detail::npy_encode(entry, "modyn::io::to_npy");
   std::vector<std::byte> out(npy.size());
@@ -808,8 +817,8 @@ inline std::vector<std::byte> to_npy(const StateEntry& entry) {
   return out;
 }
 
-// Saves an entry of any dtype but bfloat16 (an io_error: numpy has none) as
-// a .npy file, atomically.
+/// Saves an entry of any dtype but bfloat16 (an io_error: numpy has none) as
+/// a .npy file, atomically.
 inline void save_npy(const std::filesystem::path& path, const StateEntry& entry) {
   const detail::npy_encoded npy = detail::npy_encode(entry, detail::npy_save_context(path));
   detail::npy_write_file(path, npy.header(), npy.data());
@@ -817,10 +826,10 @@ inline void save_npy(const std::filesystem::path& path, const StateEntry& entry)
 
 // ---------------------------------------------------------------- loading
 
-// Loads a .npy file holding a C-order array of T of rank 0 to 4. Throws
-// io_error, naming the file and the problem, when the file cannot be read,
-// is not a .npy file, holds another dtype, another byte order, a column-major
-// array, or data of another length than its shape requires.
+/// Loads a .npy file holding a C-order array of T of rank 0 to 4. Throws
+/// io_error, naming the file and the problem, when the file cannot be read,
+/// is not a .npy file, holds another dtype, another byte order, a column-major
+/// array, or data of another length than its shape requires.
 template <class T, class B = default_backend>
 Tensor<T, B> load_npy(const std::filesystem::path& path) {
   detail::npy_input in(path);
@@ -836,22 +845,22 @@ Tensor<T, B> load_npy(const std::filesystem::path& path) {
   }
 }
 
-// Loads a .npy file of any dtype modyn has (bool, int8 to int64, uint8 to
-// uint64, float16, float32, float64) as an entry; the same checks as
-// load_npy, and an io_error naming the dtype for any other.
+/// Loads a .npy file of any dtype modyn has (bool, int8 to int64, uint8 to
+/// uint64, float16, float32, float64) as an entry; the same checks as
+/// load_npy, and an io_error naming the dtype for any other.
 inline StateEntry load_npy_entry(const std::filesystem::path& path) {
   detail::npy_input in(path);
   return detail::npy_read_entry(in);
 }
 
-// The entry of a .npy file held in memory; `name` names it in messages.
+/// The entry of a .npy file held in memory; `name` names it in messages.
 inline StateEntry from_npy(std::span<const std::byte> file, std::string_view name = "<memory>") {
   return detail::npy_decode(file, "modyn::io::load_npy: '" + std::string(name) + "'", "file");
 }
 
-// Loads the events save_npy(path, record) wrote: an int64 array of shape
-// (K, 2). The file does not hold the record's shape, num_steps, t0 and dt:
-// they keep their defaults, for the caller to set.
+/// Loads the events save_npy(path, record) wrote: an int64 array of shape
+/// (K, 2). The file does not hold the record's shape, num_steps, t0 and dt:
+/// they keep their defaults, for the caller to set.
 inline SpikeRecord load_npy_record(const std::filesystem::path& path) {
   const Tensor<std::int64_t, cpu> rows = load_npy<std::int64_t, cpu>(path);
   if (rows.rank() != 2 || rows.shape(1) != 2) {

@@ -1,31 +1,34 @@
-// save_npz / load_npz: several arrays in one NumPy .npz archive, so that the
-// records of a run open in Python as a dict of arrays.
-//
-//   StateDict run;
-//   run.insert_or_assign("lif.V", v_history);       // tensors of any dtype but bfloat16
-//   io::insert_spike_record(run, "spikes", record);  // spikes.steps, spikes.indices, ...
-//   io::save_npz("run.npz", run);
-//   >>> run = np.load("run.npz"); run["lif.V"], run["spikes.steps"]
-//   const StateDict back = io::load_npz("run.npz");  // np.savez's archives too
-//
-// An .npz file is a ZIP archive with one member "<name>.npy" per array, each
-// a .npy file (io/npy.hpp). save_npz writes the bytes np.savez writes (numpy
-// 1.24 with Python 3.11's zipfile): members stored, not compressed, in the
-// dict's order, dated 1980-01-01 00:00, each with its CRC-32. Like np.savez,
-// every local header carries a zip64 extra field, and the 32-bit fields,
-// the central directory and the end record take their zip64 forms when a
-// size or an offset passes 2^31 - 1 (Python's limit: readers that take the
-// fields as signed still work) or there are more than 65535 members. The
-// file is written atomically (io/atomic_file.hpp).
-//
-// load_npz reads stored members (np.savez), not deflated ones
-// (np.savez_compressed: modyn has no zlib), and trusts nothing in the file:
-// the end record is looked for in the last 64 KiB only, every offset and
-// size (zip64 ones included) is checked against the file before it is used,
-// each local header must agree with its central directory entry, members
-// must not overlap, each CRC-32 must match, names must end in ".npy" and
-// appear once, and each member is parsed by load_npy's checks. Every problem
-// is an io_error naming the file, the member and the byte offset.
+/// @file
+/// save_npz / load_npz: several arrays in one NumPy .npz archive, so that the
+/// records of a run open in Python as a dict of arrays.
+///
+/// @code
+///   StateDict run;
+///   run.insert_or_assign("lif.V", v_history);       // tensors of any dtype but bfloat16
+///   io::insert_spike_record(run, "spikes", record);  // spikes.steps, spikes.indices, ...
+///   io::save_npz("run.npz", run);
+///   >>> run = np.load("run.npz"); run["lif.V"], run["spikes.steps"]
+///   const StateDict back = io::load_npz("run.npz");  // np.savez's archives too
+/// @endcode
+///
+/// An .npz file is a ZIP archive with one member "<name>.npy" per array, each
+/// a .npy file (io/npy.hpp). save_npz writes the bytes np.savez writes (numpy
+/// 1.24 with Python 3.11's zipfile): members stored, not compressed, in the
+/// dict's order, dated 1980-01-01 00:00, each with its CRC-32. Like np.savez,
+/// every local header carries a zip64 extra field, and the 32-bit fields,
+/// the central directory and the end record take their zip64 forms when a
+/// size or an offset passes 2^31 - 1 (Python's limit: readers that take the
+/// fields as signed still work) or there are more than 65535 members. The
+/// file is written atomically (io/atomic_file.hpp).
+///
+/// load_npz reads stored members (np.savez), not deflated ones
+/// (np.savez_compressed: modyn has no zlib), and trusts nothing in the file:
+/// the end record is looked for in the last 64 KiB only, every offset and
+/// size (zip64 ones included) is checked against the file before it is used,
+/// each local header must agree with its central directory entry, members
+/// must not overlap, each CRC-32 must match, names must end in ".npy" and
+/// appear once, and each member is parsed by load_npy's checks. Every problem
+/// is an io_error naming the file, the member and the byte offset.
 #pragma once
 
 #include <algorithm>
@@ -770,23 +773,23 @@ StateEntry npz_record_entry(const Shape& shape, std::span<const T> values) {
 
 // ---------------------------------------------------------------- public
 
-// The bytes of the .npz archive of `arrays` (in its order), as np.savez
-// writes them. Throws io_error for a bfloat16 entry (numpy has no bfloat16)
-// and for an empty name.
+/// The bytes of the .npz archive of `arrays` (in its order), as np.savez
+/// writes them. Throws io_error for a bfloat16 entry (numpy has no bfloat16)
+/// and for an empty name.
 inline std::vector<std::byte> to_npz(const StateDict& arrays) {
   return detail::npz_bytes(arrays, detail::zip64_limit);
 }
 
-// The arrays of an .npz archive held in memory, in its central directory's
-// order, each under its member's name less ".npy"; `name` names the archive
-// in messages.
+/// The arrays of an .npz archive held in memory, in its central directory's
+/// order, each under its member's name less ".npy"; `name` names the archive
+/// in messages.
 inline StateDict from_npz(std::span<const std::byte> file, std::string_view name = "<memory>") {
   detail::npz_memory_source source(file);
   return detail::npz_reader<detail::npz_memory_source>(source, detail::npz_load_context(name)).read();
 }
 
-// Writes `arrays` to `path` as an .npz archive, atomically: np.load(path)
-// gives a dict-like NpzFile with one array per key.
+/// Writes `arrays` to `path` as an .npz archive, atomically: np.load(path)
+/// gives a dict-like NpzFile with one array per key.
 inline void save_npz(const std::filesystem::path& path, const StateDict& arrays) {
   const std::string context = "modyn::io::save_npz: '" + path.string() + "'";
   write_file_atomically(
@@ -794,7 +797,7 @@ inline void save_npz(const std::filesystem::path& path, const StateDict& arrays)
       "modyn::io::save_npz");
 }
 
-// The arrays of an .npz archive (np.savez's, or save_npz's), in its order.
+/// The arrays of an .npz archive (np.savez's, or save_npz's), in its order.
 inline StateDict load_npz(const std::filesystem::path& path) {
   const std::string context = detail::npz_load_context(path.string());
   detail::npz_file_source source(path, context);
@@ -803,12 +806,14 @@ inline StateDict load_npz(const std::filesystem::path& path) {
 
 // ---------------------------------------------------------------- spike records
 
-// Adds a SpikeRecord to `dict` as the arrays an archive holds, under
-// "<name>.": steps and indices (int64, (K,), the events), shape (int64,
-// (rank,), the monitored State's), num_steps (int64, ()), t0 and dt
-// (float64, (), ms). In numpy:
-//   run = np.load("run.npz")
-//   times = run["spikes.t0"] + run["spikes.steps"] * run["spikes.dt"]
+/// Adds a SpikeRecord to `dict` as the arrays an archive holds, under
+/// "<name>.": steps and indices (int64, (K,), the events), shape (int64,
+/// (rank,), the monitored State's), num_steps (int64, ()), t0 and dt
+/// (float64, (), ms). In numpy:
+/// @code
+///   run = np.load("run.npz")
+///   times = run["spikes.t0"] + run["spikes.steps"] * run["spikes.dt"]
+/// @endcode
 inline void insert_spike_record(StateDict& dict, const std::string& name, const SpikeRecord& record) {
   if (record.steps.size() != record.indices.size()) {
     throw shape_error("modyn::io::insert_spike_record: '" + name + "': the SpikeRecord has " +
@@ -828,11 +833,11 @@ inline void insert_spike_record(StateDict& dict, const std::string& name, const 
   dict.insert_or_assign(name + ".dt", npz_record_entry(Shape{}, std::span(&record.dt, 1)));
 }
 
-// The SpikeRecord insert_spike_record stored under `name`. "<name>.steps"
-// and "<name>.indices" must be there (key_error); shape, num_steps, t0 and
-// dt keep their defaults where absent (an archive written in Python may hold
-// only the events). A dtype or rank other than insert_spike_record's is a
-// type_error or shape_error naming the key.
+/// The SpikeRecord insert_spike_record stored under `name`. "<name>.steps"
+/// and "<name>.indices" must be there (key_error); shape, num_steps, t0 and
+/// dt keep their defaults where absent (an archive written in Python may hold
+/// only the events). A dtype or rank other than insert_spike_record's is a
+/// type_error or shape_error naming the key.
 inline SpikeRecord spike_record_from(const StateDict& dict, std::string_view name) {
   using detail::npz_record_values;
   const std::string prefix(name);

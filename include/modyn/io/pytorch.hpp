@@ -1,65 +1,70 @@
-// PyTorch checkpoints in modyn models: parameters under PyTorch's names and
-// in PyTorch's layouts, to and from state dicts and safetensors files.
-//
-//   # Python: a model trained with PyTorch
-//   safetensors.torch.save_file(cell.state_dict(), "gru.safetensors")
-//
-//   nn::GRUCell<> cell(in, hidden);
-//   io::load_pytorch(cell, "gru.safetensors");     // or io::from_pytorch(cell, dict)
-//   io::save_pytorch(cell, "back.safetensors");    // torch's load_state_dict(strict=True) takes it
-//   const StateDict torch_dict = io::to_pytorch(cell);
-//
-// The layout rule
-// ---------------
-// modyn stores weights (in, out), so that a layer computes x W; PyTorch
-// stores them (out, in) and computes x W^T. So every rank-2 Param whose
-// path ends in "weight", "weight_ih" or "weight_hh" (the last dot-separated
-// segment) is transposed on the way in and out; every other Param (biases,
-// rank-1 weights) is copied as it is. With that rule, and since the names
-// and gate orders are PyTorch's, these modules map one to one:
-//
-//   modyn                        PyTorch                keys
-//   nn::Dense                    nn.Linear              weight, bias
-//   nn::RNNCell (tanh, relu)     nn.RNNCell             weight_ih, weight_hh, bias_ih, bias_hh
-//   nn::GRUCell (r, z, n)        nn.GRUCell             the same
-//   nn::LSTMCell (i, f, g, o)    nn.LSTMCell            the same
-//   nn::LayerNorm                nn.LayerNorm           weight, bias (rank 1: not transposed)
-//
-// The rule also transposes any other rank-2 Param named weight (a
-// dyn::DenseConn's (pre, post) weight becomes a bias-free Linear's
-// (post, pre)). A Param with a transform (Param<V, softplus>) is read and
-// written as its raw value, the tensor the state dict holds. States (a
-// cell's h and c) are not parameters, and PyTorch's state dicts lack them:
-// from_pytorch leaves them as they are and to_pytorch omits them.
-//
-// Paths and keys
-// --------------
-// A module's path is its fields' names joined by dots, as PyTorch joins its
-// attributes: a model with MODYN_FIELDS(enc, dec) has "enc.weight" where a
-// torch.nn.Module with self.enc, self.dec has "enc.weight". modyn's
-// Sequential names an unnamed entry by its position, counting function
-// entries as torch.nn.Sequential counts its activation modules:
-// Sequential{Dense, relu, Dense} has "0.weight", "0.bias", "2.weight",
-// "2.bias", the keys of torch.nn.Sequential(Linear, ReLU, Linear). Entries
-// named with named<"l1">(...) and other differences need renames:
-// options.renames maps a modyn path, or a prefix of paths ending before a
-// dot, to the PyTorch key or key prefix replacing it; the longest matching
-// prefix wins, "" matches every path, and an empty replacement drops the
-// prefix. {"l1", "0"} maps "l1.weight" to "0.weight"; {"", "model"} maps
-// "weight" to "model.weight".
-//
-// Checks (from_pytorch): a key the model needs and the dict lacks is a
-// key_error naming every missing key; a key of the dict that no Param takes
-// is a key_error too unless options.strict is false (then it is listed in
-// the LoadResult's unexpected_keys); a shape other than the Param's is a
-// shape_error naming the key and the expected shape in PyTorch's layout and
-// in modyn's; an entry of another dtype is converted with io::convert under
-// options.convert (by default only where no value changes: a float16 or
-// bfloat16 checkpoint loads into a float32 model, a float64 one needs
-// Conversion::any), else a type_error. Nothing changes unless all succeeds.
-//
-// Needs nlohmann_json (the optional component modyn::io,
-// find_package(modyn COMPONENTS io)) for the safetensors files.
+/// @file
+/// PyTorch checkpoints in modyn models: parameters under PyTorch's names and
+/// in PyTorch's layouts, to and from state dicts and safetensors files.
+///
+/// @code
+///   # Python: a model trained with PyTorch
+///   safetensors.torch.save_file(cell.state_dict(), "gru.safetensors")
+///
+///   nn::GRUCell<> cell(in, hidden);
+///   io::load_pytorch(cell, "gru.safetensors");     // or io::from_pytorch(cell, dict)
+///   io::save_pytorch(cell, "back.safetensors");    // torch's load_state_dict(strict=True) takes it
+///   const StateDict torch_dict = io::to_pytorch(cell);
+/// @endcode
+///
+/// The layout rule
+/// ---------------
+/// modyn stores weights (in, out), so that a layer computes x W; PyTorch
+/// stores them (out, in) and computes x W^T. So every rank-2 Param whose
+/// path ends in "weight", "weight_ih" or "weight_hh" (the last dot-separated
+/// segment) is transposed on the way in and out; every other Param (biases,
+/// rank-1 weights) is copied as it is. With that rule, and since the names
+/// and gate orders are PyTorch's, these modules map one to one:
+///
+/// @code
+///   modyn                        PyTorch                keys
+///   nn::Dense                    nn.Linear              weight, bias
+///   nn::RNNCell (tanh, relu)     nn.RNNCell             weight_ih, weight_hh, bias_ih, bias_hh
+///   nn::GRUCell (r, z, n)        nn.GRUCell             the same
+///   nn::LSTMCell (i, f, g, o)    nn.LSTMCell            the same
+///   nn::LayerNorm                nn.LayerNorm           weight, bias (rank 1: not transposed)
+/// @endcode
+///
+/// The rule also transposes any other rank-2 Param named weight (a
+/// dyn::DenseConn's (pre, post) weight becomes a bias-free Linear's
+/// (post, pre)). A Param with a transform (Param<V, softplus>) is read and
+/// written as its raw value, the tensor the state dict holds. States (a
+/// cell's h and c) are not parameters, and PyTorch's state dicts lack them:
+/// from_pytorch leaves them as they are and to_pytorch omits them.
+///
+/// Paths and keys
+/// --------------
+/// A module's path is its fields' names joined by dots, as PyTorch joins its
+/// attributes: a model with MODYN_FIELDS(enc, dec) has "enc.weight" where a
+/// torch.nn.Module with self.enc, self.dec has "enc.weight". modyn's
+/// Sequential names an unnamed entry by its position, counting function
+/// entries as torch.nn.Sequential counts its activation modules:
+/// Sequential{Dense, relu, Dense} has "0.weight", "0.bias", "2.weight",
+/// "2.bias", the keys of torch.nn.Sequential(Linear, ReLU, Linear). Entries
+/// named with named<"l1">(...) and other differences need renames:
+/// options.renames maps a modyn path, or a prefix of paths ending before a
+/// dot, to the PyTorch key or key prefix replacing it; the longest matching
+/// prefix wins, "" matches every path, and an empty replacement drops the
+/// prefix. {"l1", "0"} maps "l1.weight" to "0.weight"; {"", "model"} maps
+/// "weight" to "model.weight".
+///
+/// Checks (from_pytorch): a key the model needs and the dict lacks is a
+/// key_error naming every missing key; a key of the dict that no Param takes
+/// is a key_error too unless options.strict is false (then it is listed in
+/// the LoadResult's unexpected_keys); a shape other than the Param's is a
+/// shape_error naming the key and the expected shape in PyTorch's layout and
+/// in modyn's; an entry of another dtype is converted with io::convert under
+/// options.convert (by default only where no value changes: a float16 or
+/// bfloat16 checkpoint loads into a float32 model, a float64 one needs
+/// Conversion::any), else a type_error. Nothing changes unless all succeeds.
+///
+/// Needs nlohmann_json (the optional component modyn::io,
+/// find_package(modyn COMPONENTS io)) for the safetensors files.
 #pragma once
 
 #include <algorithm>
@@ -86,18 +91,19 @@
 
 namespace modyn::io {
 
+/// How load_pytorch and from_pytorch match and convert a PyTorch state dict.
 struct PytorchOptions {
-  // Keys of the PyTorch dict that no Param takes are a key_error (as
-  // PyTorch's load_state_dict(strict=True)); false lists them in the result.
-  // Missing keys are an error either way.
+  /// Keys of the PyTorch dict that no Param takes are a key_error (as
+  /// PyTorch's load_state_dict(strict=True)); false lists them in the result.
+  /// Missing keys are an error either way.
   bool strict = true;
-  // Entries whose dtype differs from the Param's (see io/convert.hpp).
+  /// Entries whose dtype differs from the Param's (see io/convert.hpp).
   Conversion convert = Conversion::lossless;
-  // modyn path (or path prefix) -> PyTorch key (or key prefix); see the top.
+  /// modyn path (or path prefix) -> PyTorch key (or key prefix); see the top.
   std::map<std::string, std::string> renames{};
 };
 
-// Whether the layout rule transposes a Param of this path and rank (see the top).
+/// Whether the layout rule transposes a Param of this path and rank (see the top).
 constexpr bool pytorch_transposes(std::string_view path, std::size_t rank) noexcept {
   if (rank != 2) return false;
   const std::size_t dot = path.rfind('.');
@@ -105,7 +111,7 @@ constexpr bool pytorch_transposes(std::string_view path, std::size_t rank) noexc
   return last == "weight" || last == "weight_ih" || last == "weight_hh";
 }
 
-// The PyTorch key of a modyn parameter path under options.renames.
+/// The PyTorch key of a modyn parameter path under options.renames.
 inline std::string pytorch_key(std::string_view path, const PytorchOptions& options = {}) {
   const std::pair<const std::string, std::string>* best = nullptr;
   for (const auto& rename : options.renames) {
@@ -180,10 +186,10 @@ std::vector<PytorchParam> pytorch_params(const M& model, const PytorchOptions& o
 
 }  // namespace detail
 
-// Loads PyTorch-named and -laid-out parameters (a torch state_dict) into the
-// model's Params; see the top for the rule, the renames and the checks.
-// States are left as they are. Returns the dict's keys that no Param took
-// (unexpected_keys; empty when strict) and no missing keys (those throw).
+/// Loads PyTorch-named and -laid-out parameters (a torch state_dict) into the
+/// model's Params; see the top for the rule, the renames and the checks.
+/// States are left as they are. Returns the dict's keys that no Param took
+/// (unexpected_keys; empty when strict) and no missing keys (those throw).
 template <ModuleType M>
 LoadResult from_pytorch(M& model, const StateDict& torch_dict, const PytorchOptions& options = {}) {
   constexpr std::string_view context = "modyn::io::from_pytorch";
@@ -234,8 +240,8 @@ LoadResult from_pytorch(M& model, const StateDict& torch_dict, const PytorchOpti
   return result;
 }
 
-// The model's Params under PyTorch's keys and in its layouts, in traversal
-// order (which, for the modules of the table at the top, is PyTorch's).
+/// The model's Params under PyTorch's keys and in its layouts, in traversal
+/// order (which, for the modules of the table at the top, is PyTorch's).
 template <ModuleType M>
 StateDict to_pytorch(const M& model, const PytorchOptions& options = {}) {
   (void)detail::pytorch_params(model, options, "modyn::io::to_pytorch");  // checks the renames
@@ -248,8 +254,8 @@ StateDict to_pytorch(const M& model, const PytorchOptions& options = {}) {
   return dict;
 }
 
-// from_pytorch of a safetensors file (safetensors.torch.save_file(
-// module.state_dict(), path)); errors name the file.
+/// from_pytorch of a safetensors file (safetensors.torch.save_file(
+/// module.state_dict(), path)); errors name the file.
 template <ModuleType M>
 LoadResult load_pytorch(M& model, const std::filesystem::path& path, const PytorchOptions& options = {}) {
   const StateDict dict = load_safetensors(path);
@@ -267,10 +273,10 @@ LoadResult load_pytorch(M& model, const std::filesystem::path& path, const Pytor
   }
 }
 
-// Writes to_pytorch(model) as a safetensors file that
-// module.load_state_dict(safetensors.torch.load_file(path)) takes. The
-// metadata records "format": "pt" (as safetensors.torch.save_model writes),
-// the model's C++ type ("modyn.model") and the modyn version.
+/// Writes to_pytorch(model) as a safetensors file that
+/// module.load_state_dict(safetensors.torch.load_file(path)) takes. The
+/// metadata records "format": "pt" (as safetensors.torch.save_model writes),
+/// the model's C++ type ("modyn.model") and the modyn version.
 template <ModuleType M>
 void save_pytorch(const M& model, const std::filesystem::path& path, const PytorchOptions& options = {},
                   Metadata metadata = {}) {

@@ -1,32 +1,35 @@
-// State dicts to and from safetensors files, the checkpoint format that
-// PyTorch (safetensors.torch), JAX (safetensors.flax) and numpy read.
-//
-//   io::save_safetensors("model.safetensors", model);   // or a StateDict
-//   const StateDict dict = io::load_safetensors("model.safetensors");
-//   model.load_state_dict(dict);
-//
-//   io::save_states(model, "run.safetensors");          // brainpy's one-call forms
-//   io::load_states(model, "run.safetensors");          // float16 files load into float32 models
-//
-// The format: an 8-byte little-endian header length N, N bytes of a JSON
-// object { name: {"dtype": "F32", "shape": [2, 3], "data_offsets": [b, e]},
-// ..., "__metadata__": {string: string} }, then the tensors' bytes,
-// little-endian and row-major, where [b, e) is relative to the end of the
-// header. Writers pad the header with spaces to a multiple of 8 bytes; we
-// also place the tensors by decreasing element size so that each starts
-// aligned for its type. Saved metadata records the modyn version
-// ("modyn.version") and, for a model, its C++ type ("modyn.model").
-//
-// Reading trusts nothing in the file: the header length against the file
-// size and a limit, the JSON (duplicate keys included), every dtype, shape
-// (element counts that overflow) and data offset (out of range, overlapping,
-// holes, trailing bytes) is checked before any tensor is built, and each
-// problem throws io_error naming the file, the tensor and the byte offset.
-// Writing is atomic (io/atomic_file.hpp): a failed save leaves the previous
-// file in place. Entries on device backends are copied through the host.
-//
-// Needs nlohmann_json (the optional component modyn::io,
-// find_package(modyn COMPONENTS io)).
+/// @file
+/// State dicts to and from safetensors files, the checkpoint format that
+/// PyTorch (safetensors.torch), JAX (safetensors.flax) and numpy read.
+///
+/// @code
+///   io::save_safetensors("model.safetensors", model);   // or a StateDict
+///   const StateDict dict = io::load_safetensors("model.safetensors");
+///   model.load_state_dict(dict);
+///
+///   io::save_states(model, "run.safetensors");          // brainpy's one-call forms
+///   io::load_states(model, "run.safetensors");          // float16 files load into float32 models
+/// @endcode
+///
+/// The format: an 8-byte little-endian header length N, N bytes of a JSON
+/// object { name: {"dtype": "F32", "shape": [2, 3], "data_offsets": [b, e]},
+/// ..., "__metadata__": {string: string} }, then the tensors' bytes,
+/// little-endian and row-major, where [b, e) is relative to the end of the
+/// header. Writers pad the header with spaces to a multiple of 8 bytes; we
+/// also place the tensors by decreasing element size so that each starts
+/// aligned for its type. Saved metadata records the modyn version
+/// ("modyn.version") and, for a model, its C++ type ("modyn.model").
+///
+/// Reading trusts nothing in the file: the header length against the file
+/// size and a limit, the JSON (duplicate keys included), every dtype, shape
+/// (element counts that overflow) and data offset (out of range, overlapping,
+/// holes, trailing bytes) is checked before any tensor is built, and each
+/// problem throws io_error naming the file, the tensor and the byte offset.
+/// Writing is atomic (io/atomic_file.hpp): a failed save leaves the previous
+/// file in place. Entries on device backends are copied through the host.
+///
+/// Needs nlohmann_json (the optional component modyn::io,
+/// find_package(modyn COMPONENTS io)).
 #pragma once
 
 #include <algorithm>
@@ -58,18 +61,19 @@
 
 namespace modyn::io {
 
-// The free-form string pairs of "__metadata__".
+/// The free-form string pairs of "__metadata__".
 using Metadata = std::map<std::string, std::string>;
 
-// A file's tensors (in the order of its header) and metadata.
+/// A file's tensors (in the order of its header) and metadata.
 struct SafetensorsFile {
-  StateDict tensors;
-  Metadata metadata;
+  StateDict tensors;  ///< The tensors, by key, in header order.
+  Metadata metadata;  ///< The "__metadata__" pairs.
 };
 
+/// Bounds the reader enforces on a file before it allocates.
 struct SafetensorsLimits {
-  // The reference implementation refuses headers above 100 MB; so do we, so
-  // that a corrupt length cannot make the reader allocate the file's size.
+  /// The reference implementation refuses headers above 100 MB; so do we, so
+  /// that a corrupt length cannot make the reader allocate the file's size.
   std::uint64_t max_header_bytes = 100'000'000;
 };
 
@@ -370,7 +374,7 @@ inline std::vector<std::byte> read_whole_file(const std::filesystem::path& path,
 
 // ---------------------------------------------------------------- public
 
-// The bytes of a safetensors file holding `dict` (in its order) and `metadata`.
+/// The bytes of a safetensors file holding `dict` (in its order) and `metadata`.
 inline std::vector<std::byte> to_safetensors(const StateDict& dict, const Metadata& metadata = {}) {
   std::vector<std::pair<std::size_t, std::uint64_t>> layout;
   const std::string header = detail::safetensors_header(dict, metadata, layout);
@@ -389,16 +393,16 @@ inline std::vector<std::byte> to_safetensors(const StateDict& dict, const Metada
   return out;
 }
 
-// The tensors and metadata of a safetensors file held in memory; `name`
-// names it in messages.
+/// The tensors and metadata of a safetensors file held in memory; `name`
+/// names it in messages.
 inline SafetensorsFile from_safetensors(std::span<const std::byte> file, std::string_view name = "<memory>",
                                         SafetensorsLimits limits = {}) {
   return detail::SafetensorsReader(file, "modyn::io::load_safetensors: '" + std::string(name) + "'", limits)
       .read();
 }
 
-// Writes `dict` to `path` atomically. The metadata always records
-// "modyn.version".
+/// Writes `dict` to `path` atomically. The metadata always records
+/// "modyn.version".
 inline void save_safetensors(const std::filesystem::path& path, const StateDict& dict,
                              Metadata metadata = {}) {
   metadata.emplace("modyn.version", MODYN_VERSION_STRING);
@@ -407,41 +411,44 @@ inline void save_safetensors(const std::filesystem::path& path, const StateDict&
       path, [&](FileWriter& out) { out.write(bytes); }, "modyn::io::save_safetensors");
 }
 
-// Writes the model's state dict, with its C++ type as "modyn.model".
+/// Writes the model's state dict, with its C++ type as "modyn.model".
 template <ModuleType M>
 void save_safetensors(const std::filesystem::path& path, const M& model, Metadata metadata = {}) {
   metadata.emplace("modyn.model", std::string(type_name<M>()));
   save_safetensors(path, model.state_dict(), std::move(metadata));
 }
 
+/// The tensors and the metadata of a safetensors file (a hardened reader:
+/// a malformed file is an io_error naming what is wrong).
 inline SafetensorsFile read_safetensors(const std::filesystem::path& path, SafetensorsLimits limits = {}) {
   const std::string context = "modyn::io::load_safetensors: '" + path.string() + "'";
   const std::vector<std::byte> bytes = detail::read_whole_file(path, context);
   return detail::SafetensorsReader(bytes, context, limits).read();
 }
 
-// The tensors of a safetensors file, in the order of its header.
+/// The tensors of a safetensors file, in the order of its header.
 inline StateDict load_safetensors(const std::filesystem::path& path, SafetensorsLimits limits = {}) {
   return read_safetensors(path, limits).tensors;
 }
 
 // ---------------------------------------------------------------- one call
 
+/// How load_states matches and converts a file's entries.
 struct LoadStatesOptions {
-  bool strict = true;                         // missing or unexpected keys are a key_error
-  Conversion convert = Conversion::lossless;  // dtypes that differ from the model's
+  bool strict = true;                         ///< missing or unexpected keys are a key_error
+  Conversion convert = Conversion::lossless;  ///< dtypes that differ from the model's
 };
 
-// Saves the model's parameters and states (brainpy's save_states).
+/// Saves the model's parameters and states (brainpy's save_states).
 template <ModuleType M>
 void save_states(const M& model, const std::filesystem::path& path, Metadata metadata = {}) {
   save_safetensors(path, model, std::move(metadata));
 }
 
-// Loads a file written by save_states (or by PyTorch, with matching names)
-// into the model: entries whose dtype differs from the model's are converted
-// under options.convert (by default only where no value changes), then
-// load_state_dict checks keys and shapes. Nothing changes unless all loads.
+/// Loads a file written by save_states (or by PyTorch, with matching names)
+/// into the model: entries whose dtype differs from the model's are converted
+/// under options.convert (by default only where no value changes), then
+/// load_state_dict checks keys and shapes. Nothing changes unless all loads.
 template <ModuleType M>
 LoadResult load_states(M& model, const std::filesystem::path& path, LoadStatesOptions options = {}) {
   StateDict dict = load_safetensors(path);

@@ -1,15 +1,16 @@
-// Context: the module-call protocol. What a step shares with every module
-// whose update accepts it ({t, i, dt, training}, BrainPy's share.load('t'),
-// ...), and the execution instances its kernels run on.
-//
-// Execution instances, in Kokkos' sense: a backend runs its kernels on an
-// instance of its execution space (the CPU's thread team, a CUDA stream with
-// its cuBLAS handle and device). A Context carries, for each backend, a
-// pointer to the instance to use, null for that backend's default instance;
-// a module reaches it with execution_instance<B>(ctx) and passes it on to
-// B::map(instance, n, kernel, args...). Instances are owned by whoever runs
-// the model (a LoopOverTime, the user), never by the Context, which is a
-// small value copied into every call.
+/// @file
+/// Context: the module-call protocol. What a step shares with every module
+/// whose update accepts it ({t, i, dt, training}, BrainPy's share.load('t'),
+/// ...), and the execution instances its kernels run on.
+///
+/// Execution instances, in Kokkos' sense: a backend runs its kernels on an
+/// instance of its execution space (the CPU's thread team, a CUDA stream with
+/// its cuBLAS handle and device). A Context carries, for each backend, a
+/// pointer to the instance to use, null for that backend's default instance;
+/// a module reaches it with `execution_instance<B>(ctx)` and passes it on to
+/// B::map(instance, n, kernel, args...). Instances are owned by whoever runs
+/// the model (a LoopOverTime, the user), never by the Context, which is a
+/// small value copied into every call.
 #pragma once
 
 #include <cstddef>
@@ -20,24 +21,26 @@
 
 namespace modyn {
 
+/// What a step shares with the modules whose update accepts it: the time,
+/// the step index, dt, the training flag and the execution instances.
 struct Context {
-  double t = 0.0;         // time of the current step (ms)
-  std::size_t i = 0;      // index of the current step
-  double dt = 0.1;        // time step (ms)
-  bool training = false;  // dropout and similar modules act only when true
-  ExecutionInstances exec{};
-  // True inside a run whose start called every module's begin_run(ctx)
-  // hook: what those hooks checked need not be checked again at each step
-  // (unless MODYN_CHECK_EVERY_STEP). A module called by hand checks itself.
+  double t = 0.0;             ///< time of the current step (ms)
+  std::size_t i = 0;          ///< index of the current step
+  double dt = 0.1;            ///< time step (ms)
+  bool training = false;      ///< dropout and similar modules act only when true
+  ExecutionInstances exec{};  ///< the instances kernels run on (null: each backend's default)
+  /// True inside a run whose start called every module's begin_run(ctx)
+  /// hook: what those hooks checked need not be checked again at each step
+  /// (unless MODYN_CHECK_EVERY_STEP). A module called by hand checks itself.
   bool run_checked = false;
 };
 
-// Whether a module may skip a check that its begin_run hook made at the
-// start of this run.
+/// Whether a module may skip a check that its begin_run hook made at the
+/// start of this run.
 inline bool checked_at_start(const Context& c) noexcept { return c.run_checked && !MODYN_CHECK_EVERY_STEP; }
 
-// The instance of backend B that a module called with `c` runs its kernels
-// on: the one the caller put in the context, or B's default instance.
+/// The instance of backend B that a module called with `c` runs its kernels
+/// on: the one the caller put in the context, or B's default instance.
 template <class B>
 decltype(auto) execution_instance(const Context& c) {
   return B::instance_of(c.exec);

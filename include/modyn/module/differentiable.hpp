@@ -1,41 +1,46 @@
-// The training protocol: reverse-mode gradients, one step at a time.
-//
-// A differentiable module M (a layer, a recurrent cell, a neuron model)
-// provides, beside its update:
-//
-//   typename M::tape_type        what its backward needs of one step: a
-//                                struct of tensors, default-constructible,
-//                                which the first forward sizes and later
-//                                forwards reuse (no allocation once warm)
-//   y  = m.forward_train(x, tape, ctx)
-//                                update(x), which also records into `tape`
-//                                (a copy of the input, pre-activations, the
-//                                membrane potential before the reset, a
-//                                dropout mask), never pointers to the caller's
-//                                data: a tape stays valid whatever happens to x
-//   gx = m.backward(tape, gy, ctx, input_grad)
-//                                from gy = d loss / d y of the step that
-//                                recorded `tape`: adds d loss / d raw to the
-//                                grad() of each of M's Params, and returns
-//                                d loss / d x (a buffer of M; empty, shape
-//                                (0,), with InputGrad::no)
-//
-// A module with States (a cell, a neuron) also carries d loss / d (its
-// states) from one backward call to the one before it in time: backward
-// calls run in reverse time order, each adding the gradient it finds for the
-// states before its step, and
-//
-//   m.begin_backward()           zeroes that carried gradient: called once
-//                                before the latest step's backward
-//
-// Sequential (compose/) chains these in reverse at compile time, and
-// LoopOverTime keeps one tape per step and runs the reverse sweep (BPTT).
-// A recomputation from checkpoints (LoopOptions::checkpoint_every) restores
-// the States and replays generators with an rng_offset() (nn::Dropout):
-// everything else a step reads from earlier steps must be a State, or the
-// recomputed steps differ from the recorded ones.
-// Stateless functions (relu, tanh, softmax) provide backward_into next to
-// their forward (nn/activations.hpp).
+/// @file
+/// The training protocol: reverse-mode gradients, one step at a time.
+///
+/// A differentiable module M (a layer, a recurrent cell, a neuron model)
+/// provides, beside its update:
+///
+/// @code
+///   typename M::tape_type        what its backward needs of one step: a
+///                                struct of tensors, default-constructible,
+///                                which the first forward sizes and later
+///                                forwards reuse (no allocation once warm)
+///   y  = m.forward_train(x, tape, ctx)
+///                                update(x), which also records into `tape`
+///                                (a copy of the input, pre-activations, the
+///                                membrane potential before the reset, a
+///                                dropout mask), never pointers to the caller's
+///                                data: a tape stays valid whatever happens to x
+///   gx = m.backward(tape, gy, ctx, input_grad)
+///                                from gy = d loss / d y of the step that
+///                                recorded `tape`: adds d loss / d raw to the
+///                                grad() of each of M's Params, and returns
+///                                d loss / d x (a buffer of M; empty, shape
+///                                (0,), with InputGrad::no)
+/// @endcode
+///
+/// A module with States (a cell, a neuron) also carries d loss / d (its
+/// states) from one backward call to the one before it in time: backward
+/// calls run in reverse time order, each adding the gradient it finds for the
+/// states before its step, and
+///
+/// @code
+///   m.begin_backward()           zeroes that carried gradient: called once
+///                                before the latest step's backward
+/// @endcode
+///
+/// Sequential (compose/) chains these in reverse at compile time, and
+/// LoopOverTime keeps one tape per step and runs the reverse sweep (BPTT).
+/// A recomputation from checkpoints (LoopOptions::checkpoint_every) restores
+/// the States and replays generators with an rng_offset() (nn::Dropout):
+/// everything else a step reads from earlier steps must be a State, or the
+/// recomputed steps differ from the recorded ones.
+/// Stateless functions (relu, tanh, softmax) provide backward_into next to
+/// their forward (nn/activations.hpp).
 #pragma once
 
 #include <concepts>
@@ -51,8 +56,8 @@
 
 namespace modyn {
 
-// Whether a backward call computes d loss / d input (the first layer of a
-// model rarely needs it, and it costs a GEMM).
+/// Whether a backward call computes d loss / d input (the first layer of a
+/// model rarely needs it, and it costs a GEMM).
 enum class InputGrad : bool { no = false, yes = true };
 
 namespace detail {
@@ -67,21 +72,21 @@ constexpr bool declares_differentiable() {
 }
 }  // namespace detail
 
-// A module with a tape and a backward pass (see the top of this header).
+/// A module with a tape and a backward pass (see the top of this header).
 template <class M>
 concept Differentiable = requires {
   typename std::remove_cvref_t<M>::tape_type;
 }
 &&detail::declares_differentiable<std::remove_cvref_t<M>>();
 
-// Whether M carries a gradient of its states across steps.
+/// Whether M carries a gradient of its states across steps.
 template <class M>
 concept CarriesStateGrad = Differentiable<M> && requires(M& m) {
   m.begin_backward();
 };
 
-// d value / d raw of a Param's transform (module/transforms.hpp), per
-// element: the transform's own derivative(raw) where it has one.
+/// d value / d raw of a Param's transform (module/transforms.hpp), per
+/// element: the transform's own derivative(raw) where it has one.
 template <class Transform, class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec transform_derivative(const Transform& t, const Vec& x) {
   if constexpr (requires { t.derivative(x); }) {
@@ -129,8 +134,8 @@ struct add_to {
 
 }  // namespace detail
 
-// p.grad() += d loss / d value, given as `value_grad` (value()'s size),
-// through the transform of p: d loss / d raw = value_grad * d value / d raw.
+/// p.grad() += d loss / d value, given as `value_grad` (value()'s size),
+/// through the transform of p: d loss / d raw = value_grad * d value / d raw.
 template <class P, class T>
 void add_value_grad(P& p, const T* value_grad) {
   using V = std::remove_cvref_t<decltype(p.raw())>;
@@ -156,7 +161,7 @@ struct add_eight {
 };
 }  // namespace detail
 
-// out (cols) += the sum of the rows of g (rows x cols): a bias's gradient.
+/// out (cols) += the sum of the rows of g (rows x cols): a bias's gradient.
 template <class B, class T>
 void add_row_sums(const T* g, std::size_t rows, std::size_t cols, T* out) {
   std::size_t r = 0;
@@ -181,10 +186,10 @@ struct transpose_element {
 };
 }  // namespace detail
 
-// out (cols, rows) = the transpose of w (rows, cols), resized only when the
-// shape changed. Backward passes multiply by W^T at every step: with W^T
-// stored once per sweep, that is a plain product, which every GEMM library
-// runs at full speed (libxsmm 1.17 has no kernel for a transposed B at all).
+/// out (cols, rows) = the transpose of w (rows, cols), resized only when the
+/// shape changed. Backward passes multiply by W^T at every step: with W^T
+/// stored once per sweep, that is a plain product, which every GEMM library
+/// runs at full speed (libxsmm 1.17 has no kernel for a transposed B at all).
 template <class T, class B>
 void keep_transpose(Tensor<T, B>& out, const Tensor<T, B>& w) {
   const std::size_t rows = w.shape()[0], cols = w.shape()[1];
@@ -194,14 +199,14 @@ void keep_transpose(Tensor<T, B>& out, const Tensor<T, B>& w) {
             touches(out.data(), rows * cols));
 }
 
-// tape_tensor = a copy of x (resized only when x's shape changed).
+/// tape_tensor = a copy of x (resized only when x's shape changed).
 template <class T, class B, TensorLike X>
 void keep_copy(Tensor<T, B>& tape_tensor, const X& x) {
   tape_tensor.ensure_shape(x.shape());
   B::copy(static_cast<const T*>(x.data()), tape_tensor.data(), x.size());
 }
 
-// An empty gradient: what backward returns with InputGrad::no.
+/// An empty gradient: what backward returns with InputGrad::no.
 template <class T, class B>
 const Tensor<T, B>& no_input_grad(Tensor<T, B>& buffer) {
   buffer.ensure_shape(Shape{0});

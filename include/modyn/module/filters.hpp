@@ -1,16 +1,19 @@
-// Filters for the lists of a module (named_parameters, named_states,
-// named_gradients, named_modules and their unnamed forms):
-//
-//   model.named_parameters(max_depth{1})                 // the root and its children
-//   model.named_states(depth_range{1, 2})                // brainstate's allowed_hierarchy=(1, 2)
-//   model.named_parameters(with_transform<transform::softplus>)
-//   model.named_parameters(regularized)                  // every Param with a regularizer
-//   model.named_parameters(all_of{max_depth{1}, transformed})
-//   model.named_parameters([](std::string_view path) { return path.ends_with("bias"); })
-//   model.named_parameters([](std::string_view path, const auto& param) { return param.size() > 10; })
-//
-// Depth is the module's: the root is 0, its children 1, ...; a Param or
-// State has the depth of the module that holds it.
+/// @file
+/// Filters for the lists of a module (named_parameters, named_states,
+/// named_gradients, named_modules and their unnamed forms):
+///
+/// @code
+///   model.named_parameters(max_depth{1})                 // the root and its children
+///   model.named_states(depth_range{1, 2})                // brainstate's allowed_hierarchy=(1, 2)
+///   model.named_parameters(with_transform<transform::softplus>)
+///   model.named_parameters(regularized)                  // every Param with a regularizer
+///   model.named_parameters(all_of{max_depth{1}, transformed})
+///   model.named_parameters([](std::string_view path) { return path.ends_with("bias"); })
+///   model.named_parameters([](std::string_view path, const auto& param) { return param.size() > 10; })
+/// @endcode
+///
+/// Depth is the module's: the root is 0, its children 1, ...; a Param or
+/// State has the depth of the module that holds it.
 #pragma once
 
 #include <concepts>
@@ -24,45 +27,48 @@
 
 namespace modyn {
 
-// Modules at most this deep (brainstate's nodes(level=...)).
+/// Modules at most this deep (brainstate's nodes(level=...)).
 struct max_depth {
-  int value;
+  int value;  ///< The deepest depth listed (the root is depth 0).
 };
 
-// Modules from depth `min` to depth `max` (inclusive; a negative max has no
-// upper bound), as brainstate's allowed_hierarchy=(min, max).
+/// Modules from depth `min` to depth `max` (inclusive; a negative max has no
+/// upper bound), as brainstate's allowed_hierarchy=(min, max).
 struct depth_range {
-  int min = 0;
-  int max = -1;
+  int min = 0;   ///< The shallowest depth listed.
+  int max = -1;  ///< The deepest depth listed; negative: no bound.
 };
 
-// Params whose transform is of type Transform (transform::softplus, ...).
+/// Params whose transform is of type Transform (transform::softplus, ...).
 template <class Transform>
 struct with_transform_t {
-  using type = Transform;
+  using type = Transform;  ///< The transform type accepted.
 };
+/// The filter with_transform_t<Transform>: named_parameters(with_transform<transform::softplus>).
 template <class Transform>
 inline constexpr with_transform_t<Transform> with_transform{};
 
-// Params whose regularizer is of type Reg (reg::L1, reg::L2).
+/// Params whose regularizer is of type Reg (reg::L1, reg::L2).
 template <class Reg>
 struct with_regularizer_t {
-  using type = Reg;
+  using type = Reg;  ///< The regularizer type accepted.
 };
+/// The filter with_regularizer_t<Reg>: named_parameters(with_regularizer<reg::L2>).
 template <class Reg>
 inline constexpr with_regularizer_t<Reg> with_regularizer{};
 
-// Params with any transform but the identity; with any regularizer.
+/// Params with any transform but the identity.
 struct transformed_t {};
-inline constexpr transformed_t transformed{};
+inline constexpr transformed_t transformed{};  ///< The filter transformed_t.
+/// Params with any regularizer.
 struct regularized_t {};
-inline constexpr regularized_t regularized{};
+inline constexpr regularized_t regularized{};  ///< The filter regularized_t.
 
-// Fields every one of the filters accepts.
+/// Fields every one of the filters accepts.
 template <class... Filters>
 struct all_of {
-  std::tuple<Filters...> filters;
-  explicit all_of(Filters... fs) : filters(fs...) {}
+  std::tuple<Filters...> filters;                     ///< The filters, in order.
+  explicit all_of(Filters... fs) : filters(fs...) {}  ///< all_of{max_depth{1}, transformed}.
 };
 
 namespace detail {

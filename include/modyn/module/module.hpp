@@ -1,14 +1,17 @@
-// modyn::Module<Derived>: the CRTP base of every module.
-//
-//   struct Scale : modyn::Module<Scale> {
-//     float factor = 2;
-//     auto update(const auto& x) const { return x * factor; }
-//   };
-//
-// A module with MODYN_FIELDS(...) gets, from one traversal of its fields
-// (detail/traversal.hpp), everything brainstate's and PyTorch's modules give:
-// named parameters, states and modules, state dicts, reset_state, reg_loss,
-// parameter counts and printing. Everything is static: no virtual calls.
+/// @file
+/// modyn::Module<Derived>: the CRTP base of every module.
+///
+/// @code
+///   struct Scale : modyn::Module<Scale> {
+///     float factor = 2;
+///     auto update(const auto& x) const { return x * factor; }
+///   };
+/// @endcode
+///
+/// A module with MODYN_FIELDS(...) gets, from one traversal of its fields
+/// (detail/traversal.hpp), everything brainstate's and PyTorch's modules give:
+/// named parameters, states and modules, state dicts, reset_state, reg_loss,
+/// parameter counts and printing. Everything is static: no virtual calls.
 #pragma once
 
 #include <cstddef>
@@ -143,30 +146,36 @@ struct collector : visitor_base {
 
 }  // namespace detail
 
+/// The CRTP base of every module: names, the lists of parameters, states
+/// and sub-modules, state dicts, reset_state, reg_loss and printing, from
+/// one traversal of the fields MODYN_FIELDS declares. No virtual calls.
+/// @tparam Derived the module that derives from it: struct Net : Module<Net>.
 template <class Derived>
 class Module {
  public:
-  // A unique default name, as BrainPy's unique_name: the type name and a
-  // per-type counter ("Dense0", "Dense1", ...).
+  /// A unique default name, as BrainPy's unique_name: the type name and a
+  /// per-type counter ("Dense0", "Dense1", ...).
   Module()
       : name_(std::string(short_type_name<Derived>()) +
               std::to_string(detail::next_instance_number(short_type_name<Derived>()))) {}
-  explicit Module(std::string name) : name_(std::move(name)) {}
+  explicit Module(std::string name) : name_(std::move(name)) {}  ///< A module with this name.
 
-  const std::string& name() const noexcept { return name_; }
+  const std::string& name() const noexcept { return name_; }  ///< The module's name.
+  /// Renames the module; returns it, for chaining.
   Derived& set_name(std::string name) {
     name_ = std::move(name);
     return derived();
   }
 
-  // Calling a module is calling its update.
   // (Self defers naming Derived until the call: clang checks constraints of
   // a non-template-dependent form while Derived is still incomplete.)
+  /// Calling a module is calling its update.
   template <class... Args, class Self = Derived>
   requires requires(Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) {
     return static_cast<Self&>(*this).update(std::forward<Args>(args)...);
   }
+  /// The same, on a const module (const references).
   template <class... Args, class Self = Derived>
   requires requires(const Self& d, Args&&... args) { d.update(std::forward<Args>(args)...); }
   decltype(auto) operator()(Args&&... args) const {
@@ -175,29 +184,34 @@ class Module {
 
   // ---- visitors: f(path, field) for each field; static dispatch, no allocation
 
+  /// f(path, param) for each Param, this module's and below, in traversal order.
   template <class F>
   void for_each_parameter(F&& f) {
     visit_params(derived(), f);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_parameter(F&& f) const {
     visit_params(derived(), f);
   }
 
+  /// f(path, state) for each State, this module's and below, in traversal order.
   template <class F>
   void for_each_state(F&& f) {
     visit_states(derived(), f);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_state(F&& f) const {
     visit_states(derived(), f);
   }
 
-  // f(path, module, depth) for this module (path "") and every module below.
+  /// f(path, module, depth) for this module (path "") and every module below.
   template <class F>
   void for_each_module(F&& f, bool include_self = true) {
     visit_modules(derived(), f, include_self);
   }
+  /// The same, on a const module (const references).
   template <class F>
   void for_each_module(F&& f, bool include_self = true) const {
     visit_modules(derived(), f, include_self);
@@ -215,102 +229,124 @@ class Module {
   //   for (const auto& [path, ref] : mixed.named_states())
   //     std::visit([](auto t) { std::cout << t.get().shape() << "\n"; }, ref);
 
+  /// (path, reference) of every Param, this module's and below, in traversal order:
+  /// a std::reference_wrapper of the tensor, or a std::variant of them when
+  /// the tensor types differ; `filter` selects (filters.hpp).
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) {
     return collect<detail::collected::params>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_parameters(Filter filter = {}) const {
     return collect<detail::collected::params>(derived(), filter);
   }
+  /// The references of named_parameters(filter), without the paths.
   template <class Filter = detail::no_filter>
   auto parameters(Filter filter = {}) {
     return values_of(named_parameters(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto parameters(Filter filter = {}) const {
     return values_of(named_parameters(filter));
   }
 
+  /// (path, reference) of every State, this module's and below, in traversal
+  /// order, with the reference types of named_parameters; `filter` selects
+  /// (filters.hpp).
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) {
     return collect<detail::collected::states>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_states(Filter filter = {}) const {
     return collect<detail::collected::states>(derived(), filter);
   }
+  /// The references of named_states(filter), without the paths.
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) {
     return values_of(named_states(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto states(Filter filter = {}) const {
     return values_of(named_states(filter));
   }
 
-  // The gradient buffer of every Param (Param::grad()), with the paths and
-  // in the order of named_parameters(), and the same reference types. The
-  // mutable form allocates the buffers that do not exist yet (zero-filled);
-  // the const form throws config_error naming a Param that has none.
+  /// The gradient buffer of every Param (Param::grad()), with the paths and
+  /// in the order of named_parameters(), and the same reference types. The
+  /// mutable form allocates the buffers that do not exist yet (zero-filled);
+  /// the const form throws config_error naming a Param that has none.
   template <class Filter = detail::no_filter>
   auto named_gradients(Filter filter = {}) {
     return collect<detail::collected::gradients>(derived(), filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto named_gradients(Filter filter = {}) const {
     return collect<detail::collected::gradients>(derived(), filter);
   }
+  /// The references of named_gradients(filter), without the paths.
   template <class Filter = detail::no_filter>
   auto gradients(Filter filter = {}) {
     return values_of(named_gradients(filter));
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   auto gradients(Filter filter = {}) const {
     return values_of(named_gradients(filter));
   }
 
-  // Sets the gradient of every Param below to zero (Param::zero_grad()).
+  /// Sets the gradient of every Param below to zero (Param::zero_grad()).
   void zero_grad() {
     for_each_parameter([](std::string_view, auto& p) { p.zero_grad(); });
   }
 
-  // (path, ModuleInfo) of this module ("") and every module below, in
-  // traversal order: name, type, parameter count and a handle to act on the
-  // module (module_info.hpp). Filters as for named_parameters, on the
-  // modules' paths and depths.
+  /// (path, ModuleInfo) of this module ("") and every module below, in
+  /// traversal order: name, type, parameter count and a handle to act on the
+  /// module (module_info.hpp). Filters as for named_parameters, on the
+  /// modules' paths and depths.
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ModuleInfo>> named_modules(bool include_self = true,
                                                                 Filter filter = {}) {
     return list_modules<ModuleInfo>(derived(), include_self, filter);
   }
+  /// The same, on a const module (const references).
   template <class Filter = detail::no_filter>
   std::vector<std::pair<std::string, ConstModuleInfo>> named_modules(bool include_self = true,
                                                                      Filter filter = {}) const {
     return list_modules<ConstModuleInfo>(derived(), include_self, filter);
   }
+  /// The ModuleInfo of named_modules(include_self), without the paths.
   std::vector<ModuleInfo> modules(bool include_self = true) { return values_of(named_modules(include_self)); }
+  /// The same, on a const module (const references).
   std::vector<ConstModuleInfo> modules(bool include_self = true) const {
     return values_of(named_modules(include_self));
   }
 
+  /// named_modules of the direct children only (depth 1).
   std::vector<std::pair<std::string, ModuleInfo>> named_children() {
     return named_modules(false, max_depth{1});
   }
+  /// The same, on a const module (const references).
   std::vector<std::pair<std::string, ConstModuleInfo>> named_children() const {
     return named_modules(false, max_depth{1});
   }
+  /// The ModuleInfo of named_children(), without the paths.
   std::vector<ModuleInfo> children() { return values_of(named_children()); }
+  /// The same, on a const module (const references).
   std::vector<ConstModuleInfo> children() const { return values_of(named_children()); }
 
-  // Number of trainable scalars (raw Param sizes) in this module and below.
+  /// Number of trainable scalars (raw Param sizes) in this module and below.
   std::size_t num_parameters() const {
     std::size_t n = 0;
     for_each_parameter([&n](std::string_view, const auto& p) { n += p.size(); });
     return n;
   }
 
-  // Sum of the regularization terms of every regularized Param below.
+  /// Sum of the regularization terms of every regularized Param below.
   double reg_loss() const {
     double loss = 0.0;
     for_each_parameter([&loss](std::string_view, const auto& p) { loss += p.reg_loss(); });
@@ -319,8 +355,8 @@ class Module {
 
   // ---- state dicts
 
-  // Host copies of the raw Params and the States, by path, in traversal
-  // order; each entry keeps its field's dtype (see state_dict.hpp).
+  /// Host copies of the raw Params and the States, by path, in traversal
+  /// order; each entry keeps its field's dtype (see state_dict.hpp).
   StateDict state_dict() const {
     StateDict dict;
     for_each_parameter(
@@ -330,12 +366,12 @@ class Module {
     return dict;
   }
 
-  // Loads Params and States from `dict`. An entry of another element type
-  // than its field throws type_error naming the path and both dtypes
-  // (nothing is converted); a shape mismatch throws shape_error naming the
-  // path and both shapes; both even when not strict. With strict, missing
-  // or unexpected keys throw key_error listing them all. Nothing is changed
-  // unless the whole load succeeds.
+  /// Loads Params and States from `dict`. An entry of another element type
+  /// than its field throws type_error naming the path and both dtypes
+  /// (nothing is converted); a shape mismatch throws shape_error naming the
+  /// path and both shapes; both even when not strict. With strict, missing
+  /// or unexpected keys throw key_error listing them all. Nothing is changed
+  /// unless the whole load succeeds.
   LoadResult load_state_dict(const StateDict& dict, bool strict = true) {
     LoadResult result;
     std::unordered_set<std::string> matched;
@@ -379,9 +415,9 @@ class Module {
 
   // ---- reset
 
-  // Re-initialises every State below: the State's default (full of its fill
-  // value, with a batch axis of batch_size unless it is 0), then the owning
-  // module's on_reset_state(batch_size) where it defines one.
+  /// Re-initialises every State below: the State's default (full of its fill
+  /// value, with a batch axis of batch_size unless it is 0), then the owning
+  /// module's on_reset_state(batch_size) where it defines one.
   void reset_state(std::size_t batch_size = 0) {
     detail::state_resetter visitor(batch_size);
     detail::walk(derived(), visitor);
@@ -420,7 +456,7 @@ class Module {
     return out;
   }
 
-  // The entry as the tensor type of a Param or State (its dtype was checked).
+  /// The entry as the tensor type of a Param or State (its dtype was checked).
   template <class Field>
   static auto as_tensor_of(const Field&, const StateEntry& entry) {
     using V = typename Field::value_type;
@@ -461,7 +497,7 @@ class Module {
   std::string name_;
 };
 
-// x >> module is module(x); chains read left to right: x >> l1 >> l2.
+/// x >> module is module(x); chains read left to right: x >> l1 >> l2.
 template <class X, ModuleType M>
 decltype(auto) operator>>(X&& x, M&& module) {
   return std::forward<M>(module)(std::forward<X>(x));

@@ -1,16 +1,19 @@
-// Printing a module as a tree, like PyTorch's repr:
-//
-//   Net(  # 1230 parameters
-//     (l1): Dense(weight: Param (100, 10), bias: Param (10,))  # 1010 parameters
-//     (cells): [
-//       (0): LIF(v: State (7, 4), tau=10)
-//     ]
-//   )
-//
-// A model whose Params and States hold several element types prints each
-// field's dtype after its shape ("V: State (7, 4) float32, counter: State
-// (7, 4) int32"); a model of one element type prints none, as PyTorch
-// prints a module.
+/// @file
+/// Printing a module as a tree, like PyTorch's repr:
+///
+/// @code
+///   Net(  # 1230 parameters
+///     (l1): Dense(weight: Param (100, 10), bias: Param (10,))  # 1010 parameters
+///     (cells): [
+///       (0): LIF(v: State (7, 4), tau=10)
+///     ]
+///   )
+/// @endcode
+///
+/// A model whose Params and States hold several element types prints each
+/// field's dtype after its shape ("V: State (7, 4) float32, counter: State
+/// (7, 4) int32"); a model of one element type prints none, as PyTorch
+/// prints a module.
 #pragma once
 
 #include <cstddef>
@@ -138,6 +141,7 @@ std::string module_repr(const M& m, std::size_t indent, bool dtypes) {
 
 }  // namespace detail
 
+/// Prints a module as a tree, as PyTorch's repr (the top of module_print.hpp).
 template <ModuleType M>
 std::ostream& operator<<(std::ostream& os, const M& module) {
   using types = detail::model_value_types_t<M, detail::value_filter::both>;

@@ -1,34 +1,37 @@
-// clone(model) and to<Backend>(model): the same model, copied, or rebuilt on
-// another backend.
-//
-// rebind_backend_t<M, B> replaces every template argument of M that is a
-// backend by B, recursively (nn::Dense<float, cpu> -> nn::Dense<float, serial>,
-// and the same inside Sequential<...>, std::vector<...>, ...; Named<"l1", M>
-// rebinds M, see compose/named.hpp). A module whose template parameters are
-// not all types (e.g. sizes) declares the rebound type itself:
-//   template <class B> using rebind_backend = MyModule<..., B>;
-//
-// How to<B>(source) builds the rebound module (the contract):
-//  1. Construction: Target(modyn::rebind_tag{}, source) when Target has that
-//     constructor, otherwise Target{} (default construction). A module with
-//     neither does not compile; the message says what to add.
-//  2. Copy, over whatever step 1 made, of what reflection knows: the name,
-//     then each MODYN_FIELDS field in order:
-//       Param   its value (moved to B), transform, regularizer and path;
-//       State   its per-sample shape, fill and value (moved to B), and path;
-//       module  a child, or a std::array / std::vector / std::tuple of them,
-//               by these same three steps (a child whose type does not change
-//               is copied whole, reflected members or not);
-//       plain   the same type is copied, a Tensor is moved to B, a type that
-//               converts itself by assignment is assigned; any other type
-//               that changes with the backend is a compile error.
-//  3. target.on_rebind(source), when the module has that member: for what
-//     step 2 does not copy.
-// Not copied: data members that are not in MODYN_FIELDS (buffers, caches,
-// options, random generators). They keep what step 1 gave them: for a module
-// without a rebind constructor or on_rebind, their default values. A module
-// whose unreflected members matter (a seeded Rng, as nn::Dropout's) provides
-// one of the two hooks.
+/// @file
+/// clone(model) and to<Backend>(model): the same model, copied, or rebuilt on
+/// another backend.
+///
+/// rebind_backend_t<M, B> replaces every template argument of M that is a
+/// backend by B, recursively (nn::Dense<float, cpu> -> nn::Dense<float, serial>,
+/// and the same inside Sequential<...>, std::vector<...>, ...; Named<"l1", M>
+/// rebinds M, see compose/named.hpp). A module whose template parameters are
+/// not all types (e.g. sizes) declares the rebound type itself:
+/// @code
+///   template <class B> using rebind_backend = MyModule<..., B>;
+/// @endcode
+///
+/// How `to<B>(source)` builds the rebound module (the contract):
+///  1. Construction: Target(modyn::rebind_tag{}, source) when Target has that
+///     constructor, otherwise Target{} (default construction). A module with
+///     neither does not compile; the message says what to add.
+///  2. Copy, over whatever step 1 made, of what reflection knows: the name,
+///     then each MODYN_FIELDS field in order:
+///       Param   its value (moved to B), transform, regularizer and path;
+///       State   its per-sample shape, fill and value (moved to B), and path;
+///       module  a child, or a std::array / std::vector / std::tuple of them,
+///               by these same three steps (a child whose type does not change
+///               is copied whole, reflected members or not);
+///       plain   the same type is copied, a Tensor is moved to B, a type that
+///               converts itself by assignment is assigned; any other type
+///               that changes with the backend is a compile error.
+///  3. target.on_rebind(source), when the module has that member: for what
+///     step 2 does not copy.
+/// Not copied: data members that are not in MODYN_FIELDS (buffers, caches,
+/// options, random generators). They keep what step 1 gave them: for a module
+/// without a rebind constructor or on_rebind, their default values. A module
+/// whose unreflected members matter (a seeded Rng, as nn::Dropout's) provides
+/// one of the two hooks.
 #pragma once
 
 #include <array>
@@ -47,11 +50,14 @@
 
 namespace modyn {
 
+/// The type T rebuilt on backend B (the top of module/rebind.hpp): by
+/// default T itself (a type with no backend argument).
 template <class T, class B>
 struct rebind_backend {
-  using type = T;
+  using type = T;  ///< The rebound type.
 };
 
+/// The type T rebuilt on backend B: rebind_backend<T, B>::type.
 template <class T, class B>
 using rebind_backend_t = typename rebind_backend<T, B>::type;
 
@@ -60,26 +66,30 @@ template <class Arg, class B>
 using rebind_arg_t = std::conditional_t<Backend<Arg>, B, rebind_backend_t<Arg, B>>;
 }  // namespace detail
 
+/// A type that declares its rebound type: T::rebind_backend<B>.
 template <class T, class B>
 requires requires { typename T::template rebind_backend<B>; }
 struct rebind_backend<T, B> {
-  using type = typename T::template rebind_backend<B>;
+  using type = typename T::template rebind_backend<B>;  ///< The rebound type.
 };
 
+/// A template of types: every argument that is a backend becomes B, every
+/// other argument is rebound in turn.
 template <template <class...> class Tmpl, class... Args, class B>
 requires(!requires {
   typename Tmpl<Args...>::template rebind_backend<B>;
 }) struct rebind_backend<Tmpl<Args...>, B> {
-  using type = Tmpl<detail::rebind_arg_t<Args, B>...>;
+  using type = Tmpl<detail::rebind_arg_t<Args, B>...>;  ///< The rebound type.
 };
 
+/// A std::array: its element type rebound.
 template <class T, std::size_t N, class B>
 struct rebind_backend<std::array<T, N>, B> {
-  using type = std::array<rebind_backend_t<T, B>, N>;
+  using type = std::array<rebind_backend_t<T, B>, N>;  ///< The rebound type.
 };
 
-// Selects the constructor by which to<B> builds a module from its source on
-// another backend: Module(modyn::rebind_tag, const Source&).
+/// Selects the constructor by which `to<B>` builds a module from its source on
+/// another backend: Module(modyn::rebind_tag, const Source&).
 struct rebind_tag {
   explicit rebind_tag() = default;
 };
@@ -91,34 +101,34 @@ namespace detail {
 struct not_a_rebind_tag {};
 }  // namespace detail
 
-// Target has the rebind constructor for Source (step 1 above).
+/// Target has the rebind constructor for Source (step 1 above).
 template <class Target, class Source>
 concept RebindConstructible = std::constructible_from<Target, rebind_tag, const Source&> &&
     !std::constructible_from<Target, detail::not_a_rebind_tag, const Source&>;
 
-// Target has the hook called after its reflected fields are copied (step 3).
+/// Target has the hook called after its reflected fields are copied (step 3).
 template <class Target, class Source>
 concept HasRebindHook = requires(Target& target, const Source& source) {
   target.on_rebind(source);
 };
 
-// A module whose rebind constructor copies everything itself, its reflected
-// fields included (Sequential rebuilds each entry from the source's): to<B>
-// skips step 2 for it, which would rebuild each child a second time.
+/// A module whose rebind constructor copies everything itself, its reflected
+/// fields included (Sequential rebuilds each entry from the source's): `to<B>`
+/// skips step 2 for it, which would rebuild each child a second time.
 template <class M>
 concept RebindConstructorCopiesFields = requires {
   requires M::rebind_constructor_copies_fields;
 };
 
-// A module that refers to a model it does not own (a LoopOverTime built from
-// an lvalue): a copy of it, or a move to another backend, would share that
-// model or leave it behind.
+/// A module that refers to a model it does not own (a LoopOverTime built from
+/// an lvalue): a copy of it, or a move to another backend, would share that
+/// model or leave it behind.
 template <class M>
 concept RefersToSharedModel = requires {
   requires M::refers_to_shared_model;
 };
 
-// A deep copy of a model: parameters, states, name and plain fields.
+/// A deep copy of a model: parameters, states, name and plain fields.
 template <ModuleType M>
 std::remove_cvref_t<M> clone(const M& model) {
   static_assert(
@@ -249,7 +259,7 @@ void copy_module_across(Dst& dst, const Src& src) {
 
 }  // namespace detail
 
-// The model rebuilt on backend B (see the contract at the top of this file).
+/// The model rebuilt on backend B (see the contract at the top of this file).
 template <Backend B, ModuleType M>
 rebind_backend_t<std::remove_cvref_t<M>, B> to(const M& model) {
   static_assert(!RefersToSharedModel<std::remove_cvref_t<M>>,

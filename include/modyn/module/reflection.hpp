@@ -1,28 +1,31 @@
-// MODYN_FIELDS: declares, inside a module, which data members are its fields,
-// with their names, in order, without repeating them.
-//
-//   struct Dense : modyn::Module<Dense> {
-//     modyn::Param<Tensor<float>> weight, bias;
-//     MODYN_FIELDS(weight, bias)
-//   };
-//
-// The kind of each field comes from its type (see module_concepts.hpp):
-// Param, State, child module, std::array / std::vector / std::tuple of
-// modules; any other type is a plain value, copied by clone and to<B>() but
-// not reflected as a parameter or state.
-//
-// What is checked at compile time: a name that is not a non-static data
-// member (one error, naming it); and, for a module that is an aggregate (public
-// members, no constructors of its own, the usual form of a user's module), a
-// Param, State or child module that MODYN_FIELDS leaves out, or a module that
-// holds one and declares no MODYN_FIELDS at all (module/detail/unreflected.hpp).
-// A module with constructors is not probed: there, a member left out of
-// MODYN_FIELDS is silently not reflected.
-//
-// A module cannot be a local class (a class defined inside a function):
-// MODYN_FIELDS declares a member template, which C++ forbids in local classes.
-// Define modules at namespace scope (an unnamed namespace keeps them local to
-// a file).
+/// @file
+/// MODYN_FIELDS: declares, inside a module, which data members are its fields,
+/// with their names, in order, without repeating them.
+///
+/// @code
+///   struct Dense : modyn::Module<Dense> {
+///     modyn::Param<Tensor<float>> weight, bias;
+///     MODYN_FIELDS(weight, bias)
+///   };
+/// @endcode
+///
+/// The kind of each field comes from its type (see module_concepts.hpp):
+/// Param, State, child module, std::array / std::vector / std::tuple of
+/// modules; any other type is a plain value, copied by clone and `to<B>()` but
+/// not reflected as a parameter or state.
+///
+/// What is checked at compile time: a name that is not a non-static data
+/// member (one error, naming it); and, for a module that is an aggregate (public
+/// members, no constructors of its own, the usual form of a user's module), a
+/// Param, State or child module that MODYN_FIELDS leaves out, or a module that
+/// holds one and declares no MODYN_FIELDS at all (module/detail/unreflected.hpp).
+/// A module with constructors is not probed: there, a member left out of
+/// MODYN_FIELDS is silently not reflected.
+///
+/// A module cannot be a local class (a class defined inside a function):
+/// MODYN_FIELDS declares a member template, which C++ forbids in local classes.
+/// Define modules at namespace scope (an unnamed namespace keeps them local to
+/// a file).
 #pragma once
 
 #include <cstddef>
@@ -109,7 +112,9 @@ constexpr auto make_field(Getter, Accessor accessor) {
       [](auto* self) -> decltype(&std::remove_pointer_t<decltype(self)>::name) { return nullptr; }, \
       [](auto& self) -> auto& { return self.name; })
 
-// The reflection macro: place it inside the module's class body.
+/// The reflection macro: place it inside the module's class body, naming
+/// the data members that are the module's fields, in order:
+/// MODYN_FIELDS(weight, bias). See the top of module/reflection.hpp.
 #define MODYN_FIELDS(...)                                                           \
   template <class ModynSelf_>                                                       \
   static constexpr auto modyn_fields() {                                            \

@@ -1,12 +1,13 @@
-// What a CUDA thread of modyn::cuda's map does, as plain host-device C++:
-// the launch configuration, the element a thread of a grid-stride loop
-// handles, one kernel call on one element, and the ordered emit (a warp's
-// ballot word per 32 elements, an exclusive scan of their popcounts, then
-// each word's set bits written at its offset, in order).
-//
-// None of it needs the CUDA runtime or nvcc: the host test suite runs these
-// functions, simulating the grid, warp by warp (tests/backend/cuda_launch.cpp),
-// and backend/cuda.hpp's kernels are thin loops around them.
+/// @file
+/// What a CUDA thread of modyn::cuda's map does, as plain host-device C++:
+/// the launch configuration, the element a thread of a grid-stride loop
+/// handles, one kernel call on one element, and the ordered emit (a warp's
+/// ballot word per 32 elements, an exclusive scan of their popcounts, then
+/// each word's set bits written at its offset, in order).
+///
+/// None of it needs the CUDA runtime or nvcc: the host test suite runs these
+/// functions, simulating the grid, warp by warp (tests/backend/cuda_launch.cpp),
+/// and backend/cuda.hpp's kernels are thin loops around them.
 #pragma once
 
 #include <algorithm>
