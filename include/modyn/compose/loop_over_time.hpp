@@ -77,56 +77,65 @@
 
 namespace modyn {
 
-// When a run keeps the model's output of every step. automatic: loop(x)
-// keeps it, run_for does not. A bool converts: true is always, false never.
+/// When a run keeps the model's output of every step. automatic: loop(x)
+/// keeps it, run_for does not. A bool converts: true is always, false never.
 class RecordOutput {
  public:
+  /// automatic: loop(x) keeps the output, run_for does not; always; never.
   enum class When { automatic, always, never };
-  static constexpr When automatic = When::automatic;
-  static constexpr When always = When::always;
-  static constexpr When never = When::never;
+  static constexpr When automatic = When::automatic;  ///< RecordOutput::When::automatic
+  static constexpr When always = When::always;        ///< RecordOutput::When::always
+  static constexpr When never = When::never;          ///< RecordOutput::When::never
 
+  /// When::automatic.
   constexpr RecordOutput() noexcept = default;
+  /// From a When: record_output = RecordOutput::never.
   constexpr RecordOutput(When when) noexcept : when_(when) {}  // NOLINT: implicit by design
-  template <std::same_as<bool> Bool>                           // a bool, not what converts to one
-  constexpr RecordOutput(Bool record) noexcept                 // NOLINT: implicit by design
+  /// From a bool: true is always, false never.
+  template <std::same_as<bool> Bool>            // a bool, not what converts to one
+  constexpr RecordOutput(Bool record) noexcept  // NOLINT: implicit by design
       : when_(record ? When::always : When::never) {}
 
+  /// The When it holds.
   constexpr When when() const noexcept { return when_; }
-  // Whether a run keeps the output: a run over an input sequence (loop(x))
-  // or a simulation (run_for).
+  /// Whether a run keeps the output: a run over an input sequence (loop(x))
+  /// or a simulation (run_for).
   constexpr bool records(bool input_sequence) const noexcept {
     return when_ == When::always || (when_ == When::automatic && input_sequence);
   }
+  /// Equal when their Whens are.
   friend constexpr bool operator==(RecordOutput, RecordOutput) noexcept = default;
 
  private:
   When when_ = When::automatic;
 };
 
+/// How a LoopOverTime runs: the time step, the axes of its input, training
+/// and checkpointing, where kernels run. Every field has a default, so
+/// LoopOptions{.dt = 0.05} sets one.
 struct LoopOptions {
-  double dt = 0.1;                      // ms
-  double t0 = 0.0;                      // time of the first step
-  std::size_t i0 = 0;                   // index of the first step
-  bool time_major = true;               // input (T, B, N); else (B, T, N)
-  bool training = false;                // context.training
-  bool backprop = false;                // keep what loop.backward needs (a tape per step): BPTT
-  bool hoist_stateless_head = true;     // run a Sequential's stateless head over all steps at once
-  RecordOutput record_output{};         // keep the model's output of every step (else it is (0,)):
-                                        // by default for loop(x), not for run_for
-  Progress progress = Progress::never;  // a progress bar on stderr (compose/progress.hpp):
-                                        // terminal = only when stderr is a terminal
-  ExecutionInstances exec{};            // where kernels run (a cpu_instance team, a cuda_instance);
-                                        // the instances must outlive the loop's runs
-  std::size_t checkpoint_every = 1;     // training: keep every step's tape (1), or the States of
-                                        // every k-th step and recompute the others in backward
-  bool hoist_in_training = false;       // training: a Sequential's stateless head, and its first
-                                        // RNNCell's input half, once over every step (large GEMMs
-                                        // gain; an output that leaves the cache loses: benchmarks/run_train)
+  double dt = 0.1;                      ///< ms
+  double t0 = 0.0;                      ///< time of the first step
+  std::size_t i0 = 0;                   ///< index of the first step
+  bool time_major = true;               ///< input (T, B, N); else (B, T, N)
+  bool training = false;                ///< context.training
+  bool backprop = false;                ///< keep what loop.backward needs (a tape per step): BPTT
+  bool hoist_stateless_head = true;     ///< run a Sequential's stateless head over all steps at once
+  RecordOutput record_output{};         ///< keep the model's output of every step (else it is (0,)):
+                                        ///< by default for loop(x), not for run_for
+  Progress progress = Progress::never;  ///< a progress bar on stderr (compose/progress.hpp):
+                                        ///< terminal = only when stderr is a terminal
+  ExecutionInstances exec{};            ///< where kernels run (a cpu_instance team, a cuda_instance);
+                                        ///< the instances must outlive the loop's runs
+  std::size_t checkpoint_every = 1;     ///< training: keep every step's tape (1), or the States of
+                                        ///< every k-th step and recompute the others in backward
+  bool hoist_in_training = false;       ///< training: a Sequential's stateless head, and its first
+                                        ///< RNNCell's input half, once over every step (large GEMMs
+  ///< gain; an output that leaves the cache loses: benchmarks/run_train)
 };
 
-// The monitors of a LoopOverTime, as one template argument:
-// LoopOverTime<Model, monitor_list<Monitor<"l1.h">>>.
+/// The monitors of a LoopOverTime, as one template argument:
+/// LoopOverTime<Model, monitor_list<Monitor<"l1.h">>>.
 template <MonitorSpec... Monitors>
 struct monitor_list {};
 
@@ -216,7 +225,16 @@ struct head_tape_store<M> {
 template <class Model, class Monitors = monitor_list<>>
 class LoopOverTime;  // defined for a monitor_list below
 
-// Model: the model's type (owned), or an lvalue reference to it (shared).
+/// Runs a single-step model over a time axis (brainpy.LoopOverTime), with
+/// monitors recording its States, and back through time for training (see
+/// the top of compose/loop_over_time.hpp):
+///
+///     LoopOverTime loop{model, monitor<"l1.h">, {.dt = 0.1}};
+///     auto [out, h] = loop(x);
+///
+/// Model: the model's type (owned), or an lvalue reference to it (shared);
+/// Monitors: the monitor specs (Monitor, StateMonitor, SpikeMonitor), usually
+/// deduced.
 template <class Model, class... Monitors>
 class LoopOverTime<Model, monitor_list<Monitors...>>
     : public Module<LoopOverTime<Model, monitor_list<Monitors...>>> {
@@ -225,13 +243,14 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
                 "modyn::LoopOverTime: a run updates its model, which cannot be const");
 
  public:
+  /// The tensor type of the model's input and output.
   using tensor_type = typename detail::model_tensor<model_type>::type;
-  // A loop over a shared model is not cloned or moved to another backend
-  // (module/rebind.hpp): the copy would share the model, or leave it behind.
+  /// A loop over a shared model is not cloned or moved to another backend
+  /// (module/rebind.hpp): the copy would share the model, or leave it behind.
   static constexpr bool refers_to_shared_model = std::is_reference_v<Model>;
 
-  // A model convertible to Model (an lvalue for a shared model), the
-  // monitors, the options.
+  /// A model convertible to Model (an lvalue for a shared model), the
+  /// monitors, the options.
   template <class M>
   requires std::is_constructible_v<Model, M&&>
   explicit LoopOverTime(M&& model, Monitors... monitors, LoopOptions options = {})
@@ -241,19 +260,23 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     reset_time();
   }
 
+  /// The model it runs (owned, or the caller's for a shared model).
   model_type& model() noexcept { return model_; }
+  /// The model it runs (owned, or the caller's for a shared model).
   const model_type& model() const noexcept { return model_; }
+  /// The options it was built with.
   const LoopOptions& options() const noexcept { return options_; }
+  /// The context of the last step run (its t, i, dt, training).
   const Context& context() const noexcept { return context_; }
 
-  // Back to t0 and i0.
+  /// Back to t0 and i0.
   void reset_time() {
     context_ = Context{options_.t0, options_.i0, options_.dt, options_.training, options_.exec};
     steps_ = 0;
   }
 
-  // Runs the model over the time axis of x: the output (T, B, out), or a
-  // tuple (output, histories...) with monitors ((B, T, ...) when not time major).
+  /// Runs the model over the time axis of x: the output (T, B, out), or a
+  /// tuple (output, histories...) with monitors ((B, T, ...) when not time major).
   template <TensorLike X>
   decltype(auto) update(const X& x) {
     if (x.rank() < 2) {
@@ -278,7 +301,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
         recorders_);
   }
 
-  // loop(100.0): a number is not an input sequence.
+  /// loop(100.0): a number is not an input sequence.
   template <class Number>
   requires std::is_arithmetic_v<Number>
   void update(Number) {
@@ -287,14 +310,14 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
                   "duration, use loop.run_for(duration)");
   }
 
-  // Runs for `duration` (ms) with no input: the model's update takes only
-  // the context (or nothing).
+  /// Runs for `duration` (ms) with no input: the model's update takes only
+  /// the context (or nothing).
   decltype(auto) run_for(double duration) {
     return run_steps(step_count(duration), options_.record_output.records(false),
                      [this](const Context& c) -> decltype(auto) { return call_model(c); });
   }
 
-  // Runs for `duration` with input(t, i) fed to the model at each step.
+  /// Runs for `duration` with input(t, i) fed to the model at each step.
   template <class Input>
   requires std::is_invocable_v<Input&, double, std::size_t>
   decltype(auto) run_for(double duration, Input&& input) {
@@ -306,12 +329,12 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
   // ---- training (see the header comment)
 
-  // Back through the last training run: grad_output is d loss / d output,
-  // the shape of the output that run returned ((T, B, out), or (B, T, out)
-  // when not time major). Adds the gradients of every Param of the model to
-  // its grad(); returns d loss / d x with InputGrad::yes, else an empty
-  // tensor. A run is gone back through once: the next backward needs a new
-  // training run. The model's States are left as the forward left them.
+  /// Back through the last training run: grad_output is d loss / d output,
+  /// the shape of the output that run returned ((T, B, out), or (B, T, out)
+  /// when not time major). Adds the gradients of every Param of the model to
+  /// its grad(); returns d loss / d x with InputGrad::yes, else an empty
+  /// tensor. A run is gone back through once: the next backward needs a new
+  /// training run. The model's States are left as the forward left them.
   const tensor_type& backward(const tensor_type& grad_output, InputGrad input_grad = InputGrad::no) {
     static_assert(Differentiable<model_type>,
                   "modyn::LoopOverTime::backward: the model is not differentiable (it needs tape_type, "
@@ -372,8 +395,8 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
 
   // ---- reflection: the model's (see the header comment)
 
-  // The model's fields, with the model's paths: loop.state_dict() ==
-  // loop.model().state_dict().
+  /// The model's fields, with the model's paths: loop.state_dict() ==
+  /// loop.model().state_dict().
   template <class Self>
   static constexpr auto modyn_fields() {
     if constexpr (!ReflectedModule<model_type>) {
@@ -395,15 +418,16 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     }
   }
 
-  // Called by reset_state after every State below is reset and every
-  // module below the model had its own hook: the model's hook, which the
-  // traversal would not reach (it sees the model's fields, not the model).
+  /// Called by reset_state after every State below is reset and every
+  /// module below the model had its own hook: the model's hook, which the
+  /// traversal would not reach (it sees the model's fields, not the model).
   void on_reset_state(std::size_t batch_size) {
     if constexpr (requires { model_.on_reset_state(batch_size); }) model_.on_reset_state(batch_size);
   }
 
-  // The model and the modules below it, at the model's paths (a model
-  // that is not a Module: the loop alone).
+  /// @{
+  /// The model and the modules below it, at the model's paths (a model
+  /// that is not a Module: the loop alone).
   template <class F>
   void for_each_module(F&& f, bool include_self = true) {
     module_root().for_each_module(std::forward<F>(f), include_self);
@@ -426,6 +450,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   auto named_children() const { return module_root().named_children(); }
   auto children() { return module_root().children(); }
   auto children() const { return module_root().children(); }
+  /// @}
 
  private:
   using module_base = Module<LoopOverTime<Model, monitor_list<Monitors...>>>;
@@ -918,15 +943,16 @@ template <class Model, class Monitors>
 inline constexpr bool is_loop_over_time_v<LoopOverTime<Model, Monitors>> = true;
 }  // namespace detail
 
-// Any number of monitors, then optionally a LoopOptions (typed:
-// LoopOptions{.dt = 0.1}, or a variable).
+/// Any number of monitors, then optionally a LoopOptions (typed:
+/// LoopOptions{.dt = 0.1}, or a variable).
 template <class M, class... Args>
 requires(!detail::is_loop_over_time_v<std::remove_cvref_t<M>> && detail::monitors_then_options<Args...>())
     LoopOverTime(M&&, Args...)
 ->LoopOverTime<detail::stored_model_t<M>, detail::monitor_list_of_t<Args...>>;
 
-// Options as a bare braced list, {.dt = 0.1}, after up to 8 monitors (see
-// the header comment).
+/// @{
+/// Options as a bare braced list, {.dt = 0.1}, after up to 8 monitors (see
+/// the header comment).
 template <class M>
 LoopOverTime(M&&, LoopOptions) -> LoopOverTime<detail::stored_model_t<M>>;
 template <class M, MonitorSpec A>
@@ -952,5 +978,6 @@ template <class M, MonitorSpec A, MonitorSpec B, MonitorSpec C, MonitorSpec D, M
           MonitorSpec G, MonitorSpec H>
 LoopOverTime(M&&, A, B, C, D, E, F, G, H, LoopOptions)
     -> LoopOverTime<detail::stored_model_t<M>, monitor_list<A, B, C, D, E, F, G, H>>;
+/// @}
 
 }  // namespace modyn

@@ -46,20 +46,24 @@ template <fixed_string Path, class Tensor>
 class spike_recorder;
 }  // namespace detail
 
-// A State recorded at selected steps and for selected neurons.
+/// A State recorded at selected steps and for selected neurons.
+/// Path: the dot-separated path of the State in the model ("l1.h").
 template <fixed_string Path>
 struct StateMonitor {
-  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
+  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;  ///< the path, as a fixed_string
+  /// The path of the State in the model, dot-separated ("l1.h", "pops.0.V").
   static constexpr std::string_view path = Path.view();
 
-  std::vector<std::size_t> selected;  // indices along the last axis; empty: all
-  std::size_t stride = 1;             // record steps 0, stride, 2 stride, ...
+  std::vector<std::size_t> selected;  ///< indices along the last axis; empty: all
+  std::size_t stride = 1;             ///< record steps 0, stride, 2 stride, ...
 
+  /// This monitor, recording only the elements at `indices` along the last axis.
   StateMonitor neurons(std::vector<std::size_t> indices) const {
     StateMonitor m = *this;
     m.selected = std::move(indices);
     return m;
   }
+  /// This monitor, recording every k-th step (k >= 1).
   StateMonitor every(std::size_t k) const {
     if (k == 0) throw config_error("modyn::monitor<\"" + std::string(path) + "\">.every(k): k must be >= 1");
     StateMonitor m = *this;
@@ -67,43 +71,56 @@ struct StateMonitor {
     return m;
   }
 
+  /// What records it in a LoopOverTime with tensors of type Tensor.
   template <class Tensor>
   using recorder = detail::state_recorder<Path, Tensor>;
 };
 
-// The whole State at every step; .neurons() and .every() refine it.
+/// The whole State at every step; .neurons() and .every() refine it.
+/// Path: the dot-separated path of the State in the model ("l1.h").
 template <fixed_string Path>
 struct Monitor {
-  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
+  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;  ///< the path, as a fixed_string
+  /// The path of the State in the model, dot-separated ("l1.h", "pops.0.V").
   static constexpr std::string_view path = Path.view();
 
+  /// A StateMonitor of this path, recording only the elements at `indices` along
+  /// the last axis.
   StateMonitor<Path> neurons(std::vector<std::size_t> indices) const {
     return StateMonitor<Path>{}.neurons(std::move(indices));
   }
+  /// A StateMonitor of this path, recording every k-th step (k >= 1).
   StateMonitor<Path> every(std::size_t k) const { return StateMonitor<Path>{}.every(k); }
 
+  /// What records it in a LoopOverTime with tensors of type Tensor.
   template <class Tensor>
   using recorder = detail::state_recorder<Path, Tensor>;
 };
 
-// The non-zero elements of a State (spikes) at every step, as a SpikeRecord.
+/// The non-zero elements of a State (spikes) at every step, as a SpikeRecord.
+/// Path: the dot-separated path of the spike State ("pops.0.spike").
 template <fixed_string Path>
 struct SpikeMonitor {
-  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;
+  static constexpr fixed_string<sizeof(Path.chars)> fixed = Path;  ///< the path, as a fixed_string
+  /// The path of the State in the model, dot-separated ("pops.0.spike").
   static constexpr std::string_view path = Path.view();
 
+  /// What records it in a LoopOverTime with tensors of type Tensor.
   template <class Tensor>
   using recorder = detail::spike_recorder<Path, Tensor>;
 };
 
+/// monitor<"l1.h">: the whole State at Path, at every step (a Monitor).
 template <fixed_string Path>
 inline constexpr Monitor<Path> monitor{};
 
+/// spike_monitor<"lif.spike">: the spikes of the State at Path (a SpikeMonitor).
 template <fixed_string Path>
 inline constexpr SpikeMonitor<Path> spike_monitor{};
 
-// (A member test rather than partial specializations on the fixed_string
-// parameter: nvcc's front end does not match those.)
+/// What a LoopOverTime takes as a monitor: a path and a recorder type.
+/// (A member test rather than partial specializations on the fixed_string
+/// parameter: nvcc's front end does not match those.)
 template <class M>
 concept MonitorSpec = requires {
   typename M::template recorder<Tensor<float>>;
@@ -111,6 +128,7 @@ concept MonitorSpec = requires {
   M::fixed;
 };
 
+/// Whether M is a monitor spec (MonitorSpec).
 template <class M>
 inline constexpr bool is_monitor_v = MonitorSpec<M>;
 

@@ -11,15 +11,17 @@
 
 namespace modyn {
 
+/// A Sequential entry M under the name Name: made by named<"l1">(module).
 template <fixed_string Name, class M>
 struct Named {
-  static constexpr std::string_view name = Name.view();
-  static constexpr auto fixed_name = Name;
-  using entry_type = M;
-  using named_entry_tag = void;
-  M value;
+  static constexpr std::string_view name = Name.view();  ///< the name, as a string
+  static constexpr auto fixed_name = Name;               ///< the name, as a fixed_string
+  using entry_type = M;                                  ///< the entry's type
+  using named_entry_tag = void;  ///< what tells a Named entry (see detail::named_entry)
+  M value;                       ///< the entry
 };
 
+/// The module as a Sequential entry named Name: Sequential{named<"l1">(d), ...}.
 template <fixed_string Name, class M>
 Named<Name, std::decay_t<M>> named(M&& module) {
   return {std::forward<M>(module)};
@@ -37,12 +39,13 @@ concept named_entry = requires {
 };
 }  // namespace detail
 
-// to<B>(model) rebinds the entry and keeps its name. (The generic rule of
-// rebind.hpp matches templates of types only, not the name.)
+/// `to<B>(model)` rebinds the entry and keeps its name. (The generic rule of
+/// rebind.hpp matches templates of types only, not the name.)
 template <class N, class B>
 requires detail::named_entry<N>
 struct rebind_backend<N, B> {
-  using type = Named<N::fixed_name, rebind_backend_t<typename N::entry_type, B>>;
+  using type = Named<N::fixed_name,
+                     rebind_backend_t<typename N::entry_type, B>>;  ///< the Named entry of the rebound module
 };
 
 namespace detail {
@@ -58,7 +61,7 @@ struct unnamed<T> {
 };
 }  // namespace detail
 
-// The entry type without its name.
+/// The entry type without its name.
 template <class E>
 using unnamed_t = typename detail::unnamed<E>::type;
 

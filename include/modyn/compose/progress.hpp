@@ -19,6 +19,8 @@
 
 namespace modyn {
 
+/// When a LoopOverTime draws a progress bar on stderr: never, only when
+/// stderr is a terminal, or always.
 enum class Progress { never, terminal, always };
 
 namespace detail {

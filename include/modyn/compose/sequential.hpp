@@ -124,6 +124,8 @@ template <class... Es>
 struct sequential_tensor {
   using type = Tensor<float>;
 };
+// (Hidden from doxygen, whose parser misreads the requires-expression.)
+/// \cond internal
 template <class E, class... Es>
 struct sequential_tensor<E, Es...> {
   using type = typename std::conditional_t < requires { typename unnamed_t<E>::tensor_type; }
@@ -133,6 +135,7 @@ template <class E, class... Es>
 requires(!requires { typename unnamed_t<E>::tensor_type; }) struct sequential_tensor<E, Es...>
     : sequential_tensor<Es...> {
 };
+/// \endcond
 
 template <class E, class Tensor>
 constexpr bool valid_entry() {
@@ -189,23 +192,32 @@ concept fuses_with = is_elementwise_v<Next> && requires(E& e, const X& x) {
 };
 }  // namespace detail
 
+/// Modules and stateless callables applied in order, as one module (see the
+/// top of this file): Sequential{nn::Dense(784, 128), relu, nn::Dense(128, 10)}.
+///
+/// Entries: the entries' types, deduced from the constructor's arguments; a
+/// Named<Name, M> entry (named<"l1">(m)) is M under a name.
 template <class... Entries>
 class Sequential : public Module<Sequential<Entries...>> {
   static_assert(sizeof...(Entries) > 0, "modyn::Sequential needs at least one entry");
 
  public:
+  /// The tensor type its modules use.
   using tensor_type = typename detail::sequential_tensor<Entries...>::type;
-  static constexpr std::size_t size = sizeof...(Entries);
-  static constexpr std::size_t static_in_features =
+  ///< (Tensor<float> if none says)
+  static constexpr std::size_t size = sizeof...(Entries);  ///< the number of entries
+  static constexpr std::size_t static_in_features =  ///< the first entry's static input size, or `dynamic`
       detail::static_in_features<unnamed_t<std::tuple_element_t<0, std::tuple<Entries...>>>>();
-  static constexpr std::size_t static_out_features = detail::static_size_after<size - 1, Entries...>();
+  static constexpr std::size_t static_out_features =
+      detail::static_size_after<size - 1,
+                                Entries...>();  ///< the static output size of the last entry, or `dynamic`
 
  private:
   static_assert((detail::valid_entry<Entries, tensor_type>() && ...));
   static_assert(detail::check_static_sizes<Entries...>(std::index_sequence_for<Entries...>{}));
 
  public:
-  // The number of leading entries that are stateless and ignore the context.
+  /// The number of leading entries that are stateless and ignore the context.
   static constexpr std::size_t stateless_prefix = [] {
     constexpr bool flags[] = {detail::is_stateless_entry<Entries, tensor_type>()...};
     std::size_t n = 0;
@@ -214,54 +226,61 @@ class Sequential : public Module<Sequential<Entries...>> {
   }();
 
   Sequential() = default;
+  /// The entries, one argument each, in order.
   template <class... Args>
   requires(detail::constructs_entries<std::tuple<Entries...>, Args...>() &&
            !(sizeof...(Args) == 1 && (std::is_same_v<std::remove_cvref_t<Args>, Sequential> ||
                                       ...))) explicit Sequential(Args&&... entries)
       : entries_(std::forward<Args>(entries)...) {}
 
-  // to<B>(sequential) (module/rebind.hpp): each entry is built from the
-  // source's by to<B>'s rules, none default-constructed first (the default
-  // constructor of a Dropout, say, would draw a stream of the default
-  // generator).
+  /// `to<B>(sequential)` (module/rebind.hpp): each entry is built from the
+  /// source's by `to<B>`'s rules, none default-constructed first (the default
+  /// constructor of a Dropout, say, would draw a stream of the default
+  /// generator).
   static constexpr bool rebind_constructor_copies_fields = true;
+  /// The rebind constructor (see rebind_constructor_copies_fields).
   template <class... Others>
   requires(sizeof...(Others) == sizeof...(Entries))
       Sequential(rebind_tag, const Sequential<Others...>& source)
       : Module<Sequential>(source.name()),
         entries_(rebuilt_entries(source.entries_, std::index_sequence_for<Entries...>{})) {}
 
-  // The I-th entry (without its name).
+  /// The I-th entry (without its name).
   template <std::size_t I>
   auto& get() {
     return unwrap(std::get<I>(entries_));
   }
+  /// The I-th entry (without its name).
   template <std::size_t I>
   const auto& get() const {
     return unwrap(std::get<I>(entries_));
   }
 
-  // The entry named Name.
+  /// The entry named Name.
   template <fixed_string Name>
   auto& get() {
     return get<index_of<Name>()>();
   }
+  /// The entry named Name.
   template <fixed_string Name>
   const auto& get() const {
     return get<index_of<Name>()>();
   }
 
+  /// x through every entry in order; returns the last one's output.
   template <TensorLike X>
   decltype(auto) update(const X& x) {
     return run<0, size>(x, nullptr);
   }
+  /// x through every entry in order, the context given to those that take
+  /// one (a LoopOverTime's step); returns the last one's output.
   template <TensorLike X>
   decltype(auto) update(const X& x, const Context& context) {
     return run<0, size>(x, &context);
   }
 
-  // Entries [Begin, End) on x: LoopOverTime runs the stateless prefix once
-  // over all steps, then the rest step by step.
+  /// Entries [Begin, End) on x: LoopOverTime runs the stateless prefix once
+  /// over all steps, then the rest step by step.
   template <std::size_t Begin, std::size_t End, TensorLike X>
   decltype(auto) run_range(const X& x, const Context* context) {
     static_assert(Begin < End && End <= size, "modyn::Sequential::run_range: empty or out-of-range entries");
@@ -270,36 +289,37 @@ class Sequential : public Module<Sequential<Entries...>> {
 
   // ---- training (module/differentiable.hpp): every entry differentiable
 
-  // One tape per entry.
+  /// One tape per entry.
   using tape_type = std::tuple<detail::entry_tape_t<unnamed_t<Entries>, tensor_type>...>;
-  // Whether every entry is (LoopOverTime trains only such a Sequential).
+  /// Whether every entry is (LoopOverTime trains only such a Sequential).
   static constexpr bool is_differentiable =
       (!std::is_same_v<detail::entry_tape_t<unnamed_t<Entries>, tensor_type>,
                        detail::not_differentiable_entry> &&
        ...);
 
-  // update(x, context), each entry recording its step into its tape (no
-  // fusion of a Dense with its activation: the activation keeps its input).
+  /// update(x, context), each entry recording its step into its tape (no
+  /// fusion of a Dense with its activation: the activation keeps its input).
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& context = {}) {
     return train_forward<0, size>(x, tape, context);
   }
 
-  // The entries' backward passes in reverse order; d loss / d x.
+  /// The entries' backward passes in reverse order; d loss / d x.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& context = {},
                               InputGrad input_grad = InputGrad::yes) {
     return train_backward<0, size - 1>(tape, grad_out, context, input_grad);
   }
 
-  // Entries [Begin, End) only (their parts of the tape): LoopOverTime runs
-  // the stateless head once over all steps in training too.
+  /// Entries [Begin, End) only (their parts of the tape): LoopOverTime runs
+  /// the stateless head once over all steps in training too.
   template <std::size_t Begin, std::size_t End, TensorLike X>
   const tensor_type& forward_train_range(const X& x, tape_type& tape, const Context& context) {
     static_assert(Begin < End && End <= size,
                   "modyn::Sequential::forward_train_range: empty or out-of-range entries");
     return train_forward<Begin, End>(x, tape, context);
   }
+  /// backward, for entries [Begin, End) only (their parts of the tape).
   template <std::size_t Begin, std::size_t End, TensorLike G>
   const tensor_type& backward_range(const tape_type& tape, const G& grad_out, const Context& context,
                                     InputGrad input_grad) {
@@ -308,12 +328,12 @@ class Sequential : public Module<Sequential<Entries...>> {
     return train_backward<Begin, End - 1>(tape, grad_out, context, input_grad);
   }
 
-  // Zeroes the carried state gradients of the entries that have States.
+  /// Zeroes the carried state gradients of the entries that have States.
   void begin_backward() {
     std::apply([](auto&... e) { (begin_entry_backward(unwrap(e)), ...); }, entries_);
   }
 
-  // Reflection: each entry under its name ("l1") or index ("0").
+  /// Reflection: each entry under its name ("l1") or index ("0").
   template <class Self>
   static constexpr auto modyn_fields() {
     return entry_fields(std::index_sequence_for<Entries...>{});
@@ -544,6 +564,7 @@ class Sequential : public Module<Sequential<Entries...>> {
   std::array<tensor_type, size> buffers_;
 };
 
+/// Sequential{m0, m1, ...} deduces the entries' types (held by value).
 template <class... Entries>
 Sequential(Entries&&...) -> Sequential<std::decay_t<Entries>...>;
 

@@ -36,15 +36,18 @@
 
 namespace modyn::dyn {
 
-// dy/dt = slope * y + offset.
+/// dy/dt = slope * y + offset.
+/// V: the kernel value type (a number, a SIMD batch).
 template <class V>
 struct linear {
-  V slope;
-  V offset;
+  V slope;   ///< the slope, at the step's start
+  V offset;  ///< the offset, at the step's start
 
+  /// slope * y + offset.
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE V at(const V& y) const { return slope * y + offset; }
 };
 
+/// linear{slope, offset} deduces V.
 template <class V>
 linear(V, V) -> linear<V>;
 
@@ -105,10 +108,12 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<V...> rates(F& f, double t, std
 
 }  // namespace detail
 
-// Forward Euler, order 1: y += dt f(t, y).
+/// Forward Euler, order 1: y += dt f(t, y).
 struct euler {
-  static constexpr int order = 1;
+  static constexpr int order = 1;  ///< the order of accuracy
 
+  /// Advances the variables y... from t to t + dt under the right-hand side f
+  /// (see the top of dyn/integrators.hpp).
   template <class F, class... V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     constexpr auto idx = std::index_sequence_for<V...>{};
@@ -124,11 +129,13 @@ struct euler {
   }
 };
 
-// Heun's method (explicit trapezoid), order 2:
-// k1 = f(t, y), k2 = f(t + dt, y + dt k1), y += dt (k1 + k2) / 2.
+/// Heun's method (explicit trapezoid), order 2:
+/// k1 = f(t, y), k2 = f(t + dt, y + dt k1), y += dt (k1 + k2) / 2.
 struct rk2 {
-  static constexpr int order = 2;
+  static constexpr int order = 2;  ///< the order of accuracy
 
+  /// Advances the variables y... from t to t + dt under the right-hand side f
+  /// (see the top of dyn/integrators.hpp).
   template <class F, class... V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     run(f, t, dt, std::index_sequence_for<V...>{}, y...);
@@ -144,10 +151,12 @@ struct rk2 {
   }
 };
 
-// The classical fourth-order Runge-Kutta method.
+/// The classical fourth-order Runge-Kutta method.
 struct rk4 {
-  static constexpr int order = 4;
+  static constexpr int order = 4;  ///< the order of accuracy
 
+  /// Advances the variables y... from t to t + dt under the right-hand side f
+  /// (see the top of dyn/integrators.hpp).
   template <class F, class... V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     run(f, t, dt, std::index_sequence_for<V...>{}, y...);
@@ -169,18 +178,20 @@ struct rk4 {
   }
 };
 
-// Exponential Euler: each variable advanced exactly under its linear
-// derivative, frozen at the step's start (see the top of this file).
+/// Exponential Euler: each variable advanced exactly under its linear
+/// derivative, frozen at the step's start (see the top of dyn/integrators.hpp).
 struct exp_euler {
-  static constexpr int order = 1;
+  static constexpr int order = 1;  ///< the order of accuracy
 
+  /// Advances the variables y... from t to t + dt under the right-hand side f,
+  /// whose derivatives must be linear<V> (see the top of dyn/integrators.hpp).
   template <class F, class... V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static void step(F&& f, double t, double dt, V&... y) {
     const auto d = detail::derivatives(f, t, y...);
     run(d, dt, std::index_sequence_for<V...>{}, y...);
   }
 
-  // y advanced over dt under dy/dt = slope y + offset.
+  /// y advanced over dt under dy/dt = slope y + offset.
   template <class V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static V advance(const linear<V>& d, const V& y, double dt) {
     const V step = detail::constant<V>(dt);
@@ -188,7 +199,7 @@ struct exp_euler {
     return y + step * phi(z) * d.at(y);
   }
 
-  // phi(z) = (exp(z) - 1) / z, which tends to 1 as z vanishes.
+  /// phi(z) = (exp(z) - 1) / z, which tends to 1 as z vanishes.
   template <class V>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE static V phi(const V& z) {
     const auto c = [](double value) { return detail::constant<V>(value); };
@@ -220,6 +231,8 @@ struct exp_euler {
   }
 };
 
+/// An integration method of this header (euler, rk2, rk4, exp_euler): what a
+/// model's Method parameter takes.
 template <class M>
 concept Integrator = requires {
   M::order;

@@ -36,12 +36,15 @@
 
 namespace modyn::dyn {
 
+/// The spike lists of a population held back a fixed delay, for a projection:
+/// a ring buffer of lists (see the top of dyn/spike_delay.hpp). B: the backend.
 template <class B = default_backend>
 class SpikeDelay {
  public:
-  using index_type = typename SpikeList<B>::index_type;
+  using index_type = typename SpikeList<B>::index_type;  ///< a neuron id
 
   SpikeDelay() = default;
+  /// A delay of delay_ms (finite, >= 0; a whole number of steps once dt is known).
   explicit SpikeDelay(double delay_ms) : delay_(delay_ms) {
     if (!(delay_ms >= 0.0) || !std::isfinite(delay_ms)) {
       throw config_error("dyn::SpikeDelay: a delay must be finite and >= 0 ms, got " +
@@ -49,7 +52,7 @@ class SpikeDelay {
     }
   }
 
-  // round(delay / dt), checked (see the top).
+  /// round(delay / dt), checked (see the top of dyn/spike_delay.hpp).
   static std::size_t steps_for(double delay_ms, double dt) {
     if (!(dt > 0.0) || !std::isfinite(dt)) {
       throw config_error("dyn::SpikeDelay: dt must be finite and > 0, got " + std::to_string(dt));
@@ -63,12 +66,13 @@ class SpikeDelay {
     return static_cast<std::size_t>(steps);
   }
 
+  /// The delay (ms).
   double delay() const noexcept { return delay_; }
-  // D, once a step has fixed dt (0 before).
+  /// D, once a step has fixed dt (0 before).
   std::size_t steps() const noexcept { return steps_; }
 
-  // Stores `fired` (the population's list of the previous step) and returns
-  // the list that arrives now. The view is valid until the next call.
+  /// Stores `fired` (the population's list of the previous step) and returns
+  /// the list that arrives now. The view is valid until the next call.
   TensorView<const index_type, B> step(const SpikeList<B>& fired, const Context& c) {
     if (slots_.empty() || c.dt != dt_) start(c.dt);
     if (steps_ == 0) return fired.indices();  // no delay: the list itself, valid until pre's next update
@@ -83,7 +87,7 @@ class SpikeDelay {
     return {out.indices.data(), Shape{out.count}};
   }
 
-  // Forgets the spikes in flight (reset_state of the projection).
+  /// Forgets the spikes in flight (reset_state of the projection).
   void clear() noexcept {
     for (slot& s : slots_) s.count = 0;
     pushed_ = 0;
@@ -91,7 +95,7 @@ class SpikeDelay {
 
  private:
   struct slot {
-    Tensor<index_type, B> indices;  // capacity grows to the largest list seen, then stays
+    Tensor<index_type, B> indices;  ///< capacity grows to the largest list seen, then stays
     std::size_t count = 0;
   };
 

@@ -21,37 +21,42 @@
 
 namespace modyn {
 
+/// The spikes of a run, stored sparsely as (step, index) events (see the top
+/// of dyn/spike_record.hpp): what a spike_monitor records.
 struct SpikeRecord {
-  std::vector<std::int64_t> steps;
-  std::vector<std::int64_t> indices;
-  Shape shape{0};             // shape of the monitored State at each step
-  std::size_t num_steps = 0;  // steps of the run
-  double t0 = 0.0;            // time of step 0 (ms)
-  double dt = 0.1;            // time step (ms)
+  std::vector<std::int64_t> steps;    ///< the step of each event, from the start of the run
+  std::vector<std::int64_t> indices;  ///< the flat index of each event's element in the monitored State
+  Shape shape{0};                     ///< shape of the monitored State at each step
+  std::size_t num_steps = 0;          ///< steps of the run
+  double t0 = 0.0;                    ///< time of step 0 (ms)
+  double dt = 0.1;                    ///< time step (ms)
 
+  /// The number of events.
   std::size_t size() const noexcept { return steps.size(); }
+  /// Whether no event was recorded.
   bool empty() const noexcept { return steps.empty(); }
 
+  /// The time (ms) of event k: t0 + steps[k] dt.
   double time(std::size_t k) const {
     check(k);
     return t0 + static_cast<double>(steps[k]) * dt;
   }
 
-  // Spike times of every event, in ms.
+  /// Spike times of every event, in ms.
   std::vector<double> times() const {
     std::vector<double> out(steps.size());
     for (std::size_t k = 0; k < steps.size(); ++k) out[k] = t0 + static_cast<double>(steps[k]) * dt;
     return out;
   }
 
-  // How many times element `index` spiked.
+  /// How many times element `index` spiked.
   std::size_t count(std::int64_t index) const {
     std::size_t n = 0;
     for (const std::int64_t i : indices) n += (i == index);
     return n;
   }
 
-  // The spike times (ms) of element `index`, in order.
+  /// The spike times (ms) of element `index`, in order.
   std::vector<double> times_of(std::int64_t index) const {
     std::vector<double> out;
     for (std::size_t k = 0; k < indices.size(); ++k)
@@ -59,7 +64,7 @@ struct SpikeRecord {
     return out;
   }
 
-  // Forgets the events, keeping the memory (a warm run allocates nothing).
+  /// Forgets the events, keeping the memory (a warm run allocates nothing).
   void clear() noexcept {
     steps.clear();
     indices.clear();

@@ -106,124 +106,158 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec heaviside(const Vec& x) {
 
 }  // namespace detail
 
+/// The sigmoid surrogate: smooth = sigmoid(alpha x), grad = alpha s (1 - s)
+/// (brainpy, snntorch).
 struct sigmoid {
+  /// The surrogate's name, as printed.
   static constexpr std::string_view name = "sigmoid";
-  double alpha = 4.0;  // brainpy's default
+  double alpha = 4.0;  ///< brainpy's default
 
+  /// Heaviside(x): 1 where x >= 0, else 0 (the spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec forward(const Vec& x) const {
     return detail::heaviside(x);
   }
+  /// The surrogate derivative, used in place of d forward / dx.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec& x) const {
     const Vec s = math::sigmoid(Vec(alpha) * x);
     return Vec(alpha) * s * (Vec(1) - s);
   }
+  /// The smooth function whose derivative grad is (a soft spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec smooth(const Vec& x) const {
     return math::sigmoid(Vec(alpha) * x);
   }
+  /// forward(x).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return forward(x);
   }
 };
 
+/// The fast sigmoid (SuperSpike, Zenke & Ganguli 2018): smooth = x / (1 +
+/// alpha |x|), grad = 1 / (1 + alpha |x|)^2.
 struct fast_sigmoid {
+  /// The surrogate's name, as printed.
   static constexpr std::string_view name = "fast_sigmoid";
-  double alpha = 25.0;  // snntorch's default slope
+  double alpha = 25.0;  ///< snntorch's default slope
 
+  /// Heaviside(x): 1 where x >= 0, else 0 (the spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec forward(const Vec& x) const {
     return detail::heaviside(x);
   }
+  /// The surrogate derivative, used in place of d forward / dx.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec& x) const {
     const Vec d = Vec(1) + Vec(alpha) * math::abs(x);
     return Vec(1) / (d * d);
   }
+  /// The smooth function whose derivative grad is (a soft spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec smooth(const Vec& x) const {
     return x / (Vec(1) + Vec(alpha) * math::abs(x));
   }
+  /// forward(x).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return forward(x);
   }
 };
 
+/// The arctan surrogate: smooth = atan(pi/2 alpha x) / pi + 1/2 (brainpy,
+/// spikingjelly, snntorch).
 struct arctan {
+  /// The surrogate's name, as printed.
   static constexpr std::string_view name = "arctan";
-  double alpha = 2.0;  // spikingjelly's and snntorch's default
+  double alpha = 2.0;  ///< spikingjelly's and snntorch's default
 
+  /// Heaviside(x): 1 where x >= 0, else 0 (the spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec forward(const Vec& x) const {
     return detail::heaviside(x);
   }
+  /// The surrogate derivative, used in place of d forward / dx.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec& x) const {
     const Vec u = Vec(detail::pi / 2 * alpha) * x;
     return Vec(alpha / 2) / (Vec(1) + u * u);
   }
+  /// The smooth function whose derivative grad is (a soft spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec smooth(const Vec& x) const {
     return detail::atan(Vec(detail::pi / 2 * alpha) * x) * Vec(1 / detail::pi) + Vec(0.5);
   }
+  /// forward(x).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return forward(x);
   }
 };
 
+/// The triangle of Bellec et al. 2018: grad = alpha max(0, 1 - alpha |x|),
+/// of unit area.
 struct piecewise_linear {
+  /// The surrogate's name, as printed.
   static constexpr std::string_view name = "piecewise_linear";
-  double alpha = 1.0;  // half-width 1 (Bellec et al. 2018)
+  double alpha = 1.0;  ///< half-width 1 (Bellec et al. 2018)
 
+  /// Heaviside(x): 1 where x >= 0, else 0 (the spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec forward(const Vec& x) const {
     return detail::heaviside(x);
   }
+  /// The surrogate derivative, used in place of d forward / dx.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec& x) const {
     return Vec(alpha) * math::max(Vec(1) - Vec(alpha) * math::abs(x), Vec(0));
   }
+  /// The smooth function whose derivative grad is (a soft spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec smooth(const Vec& x) const {
     const Vec u = math::clip(Vec(alpha) * x, Vec(-1), Vec(1));
     return Vec(0.5) + u - u * math::abs(u) * Vec(0.5);
   }
+  /// forward(x).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return forward(x);
   }
 };
 
+/// The Gaussian surrogate (Yin, Corradi & Bohte 2021): grad = N(x; 0, 1 / alpha).
 struct gaussian {
+  /// The surrogate's name, as printed.
   static constexpr std::string_view name = "gaussian";
-  double alpha = 2.0;  // sigma = 0.5, brainpy's default
+  double alpha = 2.0;  ///< sigma = 0.5, brainpy's default
 
+  /// Heaviside(x): 1 where x >= 0, else 0 (the spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec forward(const Vec& x) const {
     return detail::heaviside(x);
   }
+  /// The surrogate derivative, used in place of d forward / dx.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec grad(const Vec& x) const {
     const Vec u = Vec(alpha) * x;
     return Vec(alpha * detail::inv_sqrt_2pi) * math::exp(Vec(-0.5) * u * u);
   }
+  /// The smooth function whose derivative grad is (a soft spike).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec smooth(const Vec& x) const {
     return Vec(0.5) * (Vec(1) + math::erf(Vec(alpha * detail::inv_sqrt_2) * x));
   }
+  /// forward(x).
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec operator()(const Vec& x) const {
     return forward(x);
   }
 };
 
-// What a neuron's backward pass takes as its surrogate: a slope alpha, and
-// forward, grad and smooth of float and double (and so, written once as
-// above, of the backends' vectors of them).
+/// What a neuron's backward pass takes as its surrogate: a slope alpha, and
+/// forward, grad and smooth of float and double (and so, written once as
+/// above, of the backends' vectors of them).
 template <class S>
 concept SurrogateFunction = std::copyable<S> && requires(const S& s, float f, double d) {
   { S::name } -> std::convertible_to<std::string_view>;
@@ -240,21 +274,25 @@ concept SurrogateFunction = std::copyable<S> && requires(const S& s, float f, do
 static_assert(SurrogateFunction<sigmoid> && SurrogateFunction<fast_sigmoid> && SurrogateFunction<arctan> &&
               SurrogateFunction<piecewise_linear> && SurrogateFunction<gaussian>);
 
-// spike = S.forward(x), elementwise: B::map(n, spike_kernel<S>{s}, x, write_only(spike)).
+/// spike = S.forward(x), elementwise: `B::map(n, spike_kernel<S>{s}, x, write_only(spike))`.
+/// S: the surrogate.
 template <SurrogateFunction S>
 struct spike_kernel {
-  S surrogate;
+  S surrogate;  ///< the surrogate, with its alpha
+  /// spike = surrogate.forward(x), for every kernel value type Vec.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, Vec& spike) const {
     spike = surrogate.forward(x);
   }
 };
 
-// The backward pass of spike = S.forward(x): grad_x = grad_spike * S.grad(x),
-// elementwise: B::map(n, backward_kernel<S>{s}, x, grad_spike, write_only(grad_x)).
+/// The backward pass of spike = S.forward(x): grad_x = grad_spike * S.grad(x),
+/// elementwise: `B::map(n, backward_kernel<S>{s}, x, grad_spike, write_only(grad_x))`.
+/// S: the surrogate.
 template <SurrogateFunction S>
 struct backward_kernel {
-  S surrogate;
+  S surrogate;  ///< the surrogate, with its alpha
+  /// grad_x = grad_spike * surrogate.grad(x), for every kernel value type Vec.
   template <class Vec>
   MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& x, const Vec& grad_spike,
                                                         Vec& grad_x) const {

@@ -20,27 +20,34 @@
 
 namespace modyn::nn {
 
+/// A fully connected layer, y = x W + b over the last axis of x, initialised
+/// as PyTorch's Linear (see the top of nn/dense.hpp).
+///
+/// In, Out: the input and output sizes when known at compile time (checked by
+/// static_assert where Sequential chains layers), else `dynamic`; T: the
+/// element type; B: the backend.
 template <std::size_t In = dynamic, std::size_t Out = dynamic, class T = float, class B = default_backend>
 class Dense : public Module<Dense<In, Out, T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  static constexpr std::size_t static_in_features = In;
-  static constexpr std::size_t static_out_features = Out;
+  using tensor_type = Tensor<T, B>;                        ///< the type of the weights, inputs and outputs
+  static constexpr std::size_t static_in_features = In;    ///< In: the input size, or `dynamic`
+  static constexpr std::size_t static_out_features = Out;  ///< Out: the output size, or `dynamic`
+  /// The same layer on backend NewB (what `to<B>` builds).
   template <class NewB>
   using rebind_backend = Dense<In, Out, T, NewB>;
 
-  Param<tensor_type> weight;  // (in, out)
-  Param<tensor_type> bias;    // (out,)
+  Param<tensor_type> weight;  ///< (in, out)
+  Param<tensor_type> bias;    ///< (out,)
   MODYN_FIELDS(weight, bias)
 
-  // Static sizes: nn::Dense<100, 10>{}; dynamic ones: nn::Dense(100, 10).
-  // A default Dense<> is empty (0 x 0).
+  /// Static sizes: nn::Dense<100, 10>{}; dynamic ones: nn::Dense(100, 10).
+  /// A default Dense<> is empty (0 x 0).
   Dense() : Dense(In == dynamic ? 0 : In, Out == dynamic ? 0 : Out) {}
-  // Initialised from init::generator(options) (see nn/init.hpp for the key).
-  // A layer without parameters (out = 0, as a default Dense<>) takes no
-  // stream from the default generator: an empty layer, which a parent module
-  // default-constructs when to<B> moves it, does not shift the
-  // initialisation of the layers built after it.
+  /// Initialised from init::generator(options) (see nn/init.hpp for the key).
+  /// A layer without parameters (out = 0, as a default Dense<>) takes no
+  /// stream from the default generator: an empty layer, which a parent module
+  /// default-constructs when `to<B>` moves it, does not shift the
+  /// initialisation of the layers built after it.
   Dense(std::size_t in, std::size_t out, init::Options options = {}) : init_(options) {
     check_static_size(In, in, "in");
     check_static_size(Out, out, "out");
@@ -51,18 +58,18 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     reset_parameters(rng);
   }
 
-  // to<B>(dense): the same layer on another backend, with the source's
-  // Options, so that reset_parameters redraws as the source would. Builds
-  // empty Params (to<B> copies the source's over them) and takes no stream
-  // from the default generator: moving a layer does not change the
-  // initialisation of layers built after it.
+  /// `to<B>(dense)`: the same layer on another backend, with the source's
+  /// Options, so that reset_parameters redraws as the source would. Builds
+  /// empty Params (`to<B>` copies the source's over them) and takes no stream
+  /// from the default generator: moving a layer does not change the
+  /// initialisation of layers built after it.
   template <class OtherBackend>
   Dense(rebind_tag, const Dense<In, Out, T, OtherBackend>& source)
       : Module<Dense>(source.name()), init_(source.init_) {}
 
-  // Redraws weight, then bias, from rng with the constructor's Options, in
-  // place (init::reset_parameters(model, seed) calls it with this layer's
-  // path stream). Kind::zeros zeroes both (the bias draw is still made).
+  /// Redraws weight, then bias, from rng with the constructor's Options, in
+  /// place (init::reset_parameters(model, seed) calls it with this layer's
+  /// path stream). Kind::zeros zeroes both (the bias draw is still made).
   void reset_parameters(Rng& rng) {
     const std::size_t in = in_features(), out = out_features();
     weight = init::make<T, B>({in, out}, in, out, init_, rng);
@@ -70,10 +77,12 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     if (init_.kind == init::Kind::zeros) bias = tensor_type::zeros({out});
   }
 
+  /// The size of the last axis of an input.
   std::size_t in_features() const { return weight.raw().shape(0); }
+  /// The size of the last axis of the output.
   std::size_t out_features() const { return weight.raw().shape(1); }
 
-  // y = x W + b; the result is a buffer of this layer, valid until its next call.
+  /// y = x W + b; the result is a buffer of this layer, valid until its next call.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     return forward_fused(x, identity);
@@ -81,18 +90,19 @@ class Dense : public Module<Dense<In, Out, T, B>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type input;  // x, as given
+    tensor_type input;  ///< x, as given
   };
 
-  // update(x), keeping a copy of x in the tape.
+  /// update(x), keeping a copy of x in the tape.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
     keep_copy(tape.input, x);  // first: x may be this layer's own output
     return update(x);
   }
 
-  // dW += x^T gy, db += the rows of gy summed; returns gx = gy W^T.
+  /// dW += x^T gy, db += the rows of gy summed; returns gx = gy W^T.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -114,7 +124,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     return input_grad_;
   }
 
-  // y = f(x W + b) with the bias and f applied in one pass after the GEMM.
+  /// y = f(x W + b) with the bias and f applied in one pass after the GEMM.
   template <TensorLike X, class Op>
   const tensor_type& forward_fused(const X& x, Elementwise<Op>) {
     static_assert(std::is_same_v<tensor_value_t<X>, T>,
@@ -171,7 +181,9 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   tensor_type input_grad_;  // backward's d loss / d x
 };
 
+/// nn::Dense(in, out): sizes known at run time, Dense<dynamic, dynamic>.
 Dense(std::size_t, std::size_t)->Dense<>;
+/// nn::Dense(in, out, options): sizes known at run time, Dense<dynamic, dynamic>.
 Dense(std::size_t, std::size_t, init::Options)->Dense<>;
 
 }  // namespace modyn::nn

@@ -23,14 +23,19 @@
 
 namespace modyn::nn {
 
+/// Inverted dropout (PyTorch's Dropout): in training, each element zeroed
+/// with probability p and the others scaled by 1 / (1 - p); otherwise the
+/// identity. T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class Dropout : public Module<Dropout<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the type of the inputs and outputs
 
-  double p = 0.5;
+  double p = 0.5;  ///< the probability of zeroing an element, in [0, 1)
   MODYN_FIELDS(p)
 
+  /// Dropout with probability p = `probability`; masks from Rng(seed), or,
+  /// without a seed, from the next stream of the default generator.
   explicit Dropout(double probability = 0.5, std::optional<std::uint64_t> seed = std::nullopt)
       : p(probability), rng_(seed ? Rng(*seed) : InitGenerator::instance().next()) {
     if (!(p >= 0.0 && p < 1.0)) {
@@ -38,16 +43,16 @@ class Dropout : public Module<Dropout<T, B>> {
     }
   }
 
-  // to<B>(dropout): the same layer on another backend, with the generator
-  // where the source's is, so a seeded layer draws the same masks there.
+  /// `to<B>(dropout)`: the same layer on another backend, with the generator
+  /// where the source's is, so a seeded layer draws the same masks there.
   template <class OtherBackend>
   Dropout(rebind_tag, const Dropout<T, OtherBackend>& source)
       : Module<Dropout>(source.name()), p(source.p), rng_(source.rng_) {}
 
-  // In evaluation (or with p = 0) a Tensor input is returned itself, as
-  // PyTorch returns its input: no copy, valid as long as the input is. A
-  // view input, and every input in training, gives a buffer of this layer,
-  // valid until its next call.
+  /// In evaluation (or with p = 0) a Tensor input is returned itself, as
+  /// PyTorch returns its input: no copy, valid as long as the input is. A
+  /// view input, and every input in training, gives a buffer of this layer,
+  /// valid until its next call.
   template <TensorLike X>
   const tensor_type& update(const X& x, const Context& context) {
     static_assert(std::is_same_v<tensor_value_t<X>, T>,
@@ -59,32 +64,34 @@ class Dropout : public Module<Dropout<T, B>> {
     return identity ? copied(x) : masked(x, mask_);
   }
 
-  // A temporary input: in evaluation its buffer becomes this layer's output
-  // (moved, not copied), so the result outlives the temporary.
+  /// A temporary input: in evaluation its buffer becomes this layer's output
+  /// (moved, not copied), so the result outlives the temporary.
   const tensor_type& update(tensor_type&& x, const Context& context) {
     if (context.training && p != 0.0) return update(static_cast<const tensor_type&>(x), context);
     out_ = std::move(x);
     return out_;
   }
 
-  // Outside a run over time: the layer acts as in evaluation.
+  /// Outside a run over time: the layer acts as in evaluation.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     return update(x, Context{});
   }
+  /// The temporary form of update(x), outside a run over time.
   const tensor_type& update(tensor_type&& x) { return update(std::move(x), Context{}); }
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type mask;      // 1 where the step kept an element, 0 where it dropped it
-    Shape shape;           // the input's
-    T scale = T(1);        // 1 / (1 - p) of the step
-    bool dropped = false;  // false: the step was the identity (evaluation, or p = 0)
+    tensor_type mask;      ///< 1 where the step kept an element, 0 where it dropped it
+    Shape shape;           ///< the input's
+    T scale = T(1);        ///< 1 / (1 - p) of the step
+    bool dropped = false;  ///< false: the step was the identity (evaluation, or p = 0)
   };
 
-  // update(x, context), drawing the mask (in training) into the tape: the
-  // same mask, from the same place of the generator, as update would draw.
+  /// update(x, context), drawing the mask (in training) into the tape: the
+  /// same mask, from the same place of the generator, as update would draw.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& context = {}) {
     static_assert(std::is_same_v<tensor_value_t<X>, T>,
@@ -96,8 +103,8 @@ class Dropout : public Module<Dropout<T, B>> {
     return masked(x, tape.mask);
   }
 
-  // gx = gy mask / (1 - p) where the step dropped, gy (a copy) where it was
-  // the identity.
+  /// gx = gy mask / (1 - p) where the step dropped, gy (a copy) where it was
+  /// the identity.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -119,19 +126,20 @@ class Dropout : public Module<Dropout<T, B>> {
     return input_grad_;
   }
 
-  // Where the generator stands: the number of masks this layer has drawn.
-  // Saved before a forward and restored with set_rng_offset before running
-  // that forward again, it makes the forward draw the same masks, bit for bit
-  // (what a recomputation from a checkpoint needs).
+  /// Where the generator stands: the number of masks this layer has drawn.
+  /// Saved before a forward and restored with set_rng_offset before running
+  /// that forward again, it makes the forward draw the same masks, bit for bit
+  /// (what a recomputation from a checkpoint needs).
   std::uint64_t rng_offset() const noexcept { return rng_.fills(); }
 
-  // Puts the generator where rng_offset() was `offset`: the next mask is the
-  // one drawn then.
+  /// Puts the generator where rng_offset() was `offset`: the next mask is the
+  /// one drawn then.
   void set_rng_offset(std::uint64_t offset) noexcept { rng_.seek_fills(offset); }
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // out = x * keep / (1 - p)
+  /// \cond internal
+  /// out = x * keep / (1 - p)
   struct scaled_mask {
     T scale;
     template <class Vec>
@@ -139,6 +147,7 @@ class Dropout : public Module<Dropout<T, B>> {
       out = x * keep * Vec(scale);
     }
   };
+  /// \endcond
 
  private:
   template <class, class>

@@ -40,19 +40,24 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec gru_step(const Vec& gir, const Vec& gi
 
 }  // namespace detail
 
+/// A gated recurrent unit cell (PyTorch's GRUCell, gates r, z, n): one step
+/// of h' = (1 - z) n + z h per update (see the top of nn/gru_cell.hpp).
+/// T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class GRUCell : public Module<GRUCell<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
 
-  Param<tensor_type> weight_ih;  // (in, 3 hidden): [r | z | n]
-  Param<tensor_type> weight_hh;  // (hidden, 3 hidden)
-  Param<tensor_type> bias_ih;    // (3 hidden,)
-  Param<tensor_type> bias_hh;    // (3 hidden,)
-  State<tensor_type> h;          // (batch, hidden)
+  Param<tensor_type> weight_ih;  ///< (in, 3 hidden): [r | z | n]
+  Param<tensor_type> weight_hh;  ///< (hidden, 3 hidden)
+  Param<tensor_type> bias_ih;    ///< (3 hidden,)
+  Param<tensor_type> bias_hh;    ///< (3 hidden,)
+  State<tensor_type> h;          ///< (batch, hidden)
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h)
 
   GRUCell() = default;
+  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
+  /// +-1/sqrt(hidden), from init::generator(options).
   GRUCell(std::size_t in, std::size_t hidden, init::Options options = {})
       : weight_ih(tensor_type::empty({in, 3 * hidden})),
         weight_hh(tensor_type::empty({hidden, 3 * hidden})),
@@ -63,14 +68,17 @@ class GRUCell : public Module<GRUCell<T, B>> {
     reset_parameters(rng);
   }
 
-  // Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
+  /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
     init::redraw_uniform_fan_in(rng, out_features(), weight_ih, weight_hh, bias_ih, bias_hh);
   }
 
+  /// The size of the last axis of an input.
   std::size_t in_features() const { return weight_ih.raw().shape(0); }
+  /// The size of the hidden state.
   std::size_t out_features() const { return weight_hh.raw().shape(0); }
 
+  /// One step from x (batch, in) or (in,); returns the new hidden state h.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t rows = project(x);
@@ -93,14 +101,18 @@ class GRUCell : public Module<GRUCell<T, B>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type input;     // x
-    tensor_type h_before;  // h before the step
-    tensor_type r, z, n;   // the gates, (rows, hidden) each
-    tensor_type hn;        // h W_hn + b_hn, which r multiplies
+    tensor_type input;     ///< x
+    tensor_type h_before;  ///< h before the step
+    /// @{
+    /// the gates, (rows, hidden) each
+    tensor_type r, z, n;
+    /// @}
+    tensor_type hn;  ///< h W_hn + b_hn, which r multiplies
   };
 
-  // update(x), recording the input, h before the step and the gates.
+  /// update(x), recording the input, h before the step and the gates.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
     keep_copy(tape.input, x);  // first: x may be this cell's own h
@@ -123,11 +135,11 @@ class GRUCell : public Module<GRUCell<T, B>> {
     return *h;
   }
 
-  // d loss / d h carried from the step after the one being differentiated:
-  // after a backward call, d loss / d (h before that call's step).
+  /// d loss / d h carried from the step after the one being differentiated:
+  /// after a backward call, d loss / d (h before that call's step).
   const tensor_type& h_grad() const noexcept { return h_grad_; }
 
-  // Zeroes h_grad() with the shape of h: once, before the latest step's backward.
+  /// Zeroes h_grad() with the shape of h: once, before the latest step's backward.
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
@@ -135,14 +147,16 @@ class GRUCell : public Module<GRUCell<T, B>> {
     keep_transpose(weight_ih_t_, weight_ih.value());
   }
 
-  // From gy = d loss / d h' of the recorded step and the carried h_grad()
-  // (dh' = gy + h_grad): the pre-activation gradients
-  //   d a_n = dh' (1 - z) (1 - n^2),   d a_z = dh' (h - n) z (1 - z),
-  //   d a_r = d a_n hn r (1 - r),      d hn = d a_n r
-  // of the input side [a_r | a_z | a_n] (x W_ih + b_ih) and of the hidden
-  // side [a_r | a_z | hn] (h W_hh + b_hh) give the Params' gradients;
-  // h_grad = dh' z + [d a_r | d a_z | d hn] W_hh^T; returns
-  // gx = [d a_r | d a_z | d a_n] W_ih^T.
+  /// From gy = d loss / d h' of the recorded step and the carried h_grad()
+  /// (dh' = gy + h_grad): the pre-activation gradients
+  ///
+  ///     d a_n = dh' (1 - z) (1 - n^2),   d a_z = dh' (h - n) z (1 - z),
+  ///     d a_r = d a_n hn r (1 - r),      d hn = d a_n r
+  ///
+  /// of the input side [a_r | a_z | a_n] (x W_ih + b_ih) and of the hidden
+  /// side [a_r | a_z | hn] (h W_hh + b_hh) give the Params' gradients;
+  /// h_grad = dh' z + [d a_r | d a_z | d hn] W_hh^T; returns
+  /// gx = [d a_r | d a_z | d a_n] W_ih^T.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -181,7 +195,8 @@ class GRUCell : public Module<GRUCell<T, B>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // PyTorch's GRU equations, r, z, n gates.
+  /// \cond internal
+  /// PyTorch's GRU equations, r, z, n gates.
   struct gates {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gir, const Vec& giz, const Vec& gin,
@@ -194,7 +209,7 @@ class GRUCell : public Module<GRUCell<T, B>> {
                                update, candidate, hidden_n);
     }
   };
-  // The same, writing the gates for the tape.
+  /// The same, writing the gates for the tape.
   struct gates_train {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gir, const Vec& giz, const Vec& gin,
@@ -207,8 +222,8 @@ class GRUCell : public Module<GRUCell<T, B>> {
                                update, candidate, hidden_n);
     }
   };
-  // The pre-activation gradients of a step (see backward); carried, dh'
-  // (gy + the carried gradient) on entry, leaves with dh' z.
+  /// The pre-activation gradients of a step (see backward); carried, dh'
+  /// (gy + the carried gradient) on entry, leaves with dh' z.
   struct gates_grad {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& r, const Vec& z, const Vec& n,
@@ -223,6 +238,7 @@ class GRUCell : public Module<GRUCell<T, B>> {
       carried = dh * z;
     }
   };
+  /// \endcond
 
  private:
   // gi = x W_ih, gh = h W_hh (the n gate needs h W_hn apart from x W_in: two

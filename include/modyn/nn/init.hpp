@@ -35,30 +35,34 @@
 
 namespace modyn::init {
 
+/// The distribution of a layer's weights (fan_in, fan_out: the sizes of the
+/// weight's input and output axes).
 enum class Kind {
-  kaiming_uniform,  // U(-b, b), b = gain sqrt(3 / fan_in); PyTorch's Linear default (gain 1/sqrt(3)) below
-  kaiming_normal,   // N(0, gain / sqrt(fan_in)), gain sqrt(2) (ReLU)
-  xavier_uniform,   // U(-b, b), b = sqrt(6 / (fan_in + fan_out))
-  xavier_normal,    // N(0, sqrt(2 / (fan_in + fan_out)))
-  uniform,          // U(-scale, scale)
-  normal,           // N(0, scale)
-  zeros,
+  kaiming_uniform,  ///< U(-b, b), b = gain sqrt(3 / fan_in); PyTorch's Linear default (gain 1/sqrt(3)) below
+  kaiming_normal,   ///< N(0, gain / sqrt(fan_in)), gain sqrt(2) (ReLU)
+  xavier_uniform,   ///< U(-b, b), b = sqrt(6 / (fan_in + fan_out))
+  xavier_normal,    ///< N(0, sqrt(2 / (fan_in + fan_out)))
+  uniform,          ///< U(-scale, scale)
+  normal,           ///< N(0, scale)
+  zeros,            ///< all zero
 };
 
+/// How a layer initialises its weights (its biases are uniform in
+/// +-1/sqrt(fan_in), as PyTorch's), and from which seed.
 struct Options {
-  Kind kind = Kind::kaiming_uniform;
-  double scale = 1.0;                   // for uniform / normal
-  std::optional<std::uint64_t> seed{};  // none: the default generator
+  Kind kind = Kind::kaiming_uniform;    ///< the weights' distribution
+  double scale = 1.0;                   ///< for uniform / normal
+  std::optional<std::uint64_t> seed{};  ///< none: the default generator
 };
 
-// The generator of a layer's construction-time initialisation (see the top).
+/// The generator of a layer's construction-time initialisation (see the top of nn/init.hpp).
 inline Rng generator(const Options& options) {
   return options.seed ? Rng(*options.seed).for_path("") : InitGenerator::instance().next();
 }
 
-// A tensor of `shape` initialised for a layer with the given fans. PyTorch's
-// Linear uses kaiming_uniform with a = sqrt(5), i.e. bound 1 / sqrt(fan_in):
-// that is what Kind::kaiming_uniform gives here.
+/// A tensor of `shape` initialised for a layer with the given fans. PyTorch's
+/// Linear uses kaiming_uniform with a = sqrt(5), i.e. bound 1 / sqrt(fan_in):
+/// that is what Kind::kaiming_uniform gives here.
 template <class T, class B = default_backend>
 Tensor<T, B> make(Shape shape, std::size_t fan_in, std::size_t fan_out, const Options& options, Rng& rng) {
   auto t = Tensor<T, B>::empty(shape);
@@ -93,8 +97,8 @@ Tensor<T, B> make(Shape shape, std::size_t fan_in, std::size_t fan_out, const Op
   return t;
 }
 
-// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's bias initialisation for
-// Linear and the initialisation of every weight and bias of its RNN cells.
+/// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): PyTorch's bias initialisation for
+/// Linear and the initialisation of every weight and bias of its RNN cells.
 template <class T, class B = default_backend>
 Tensor<T, B> uniform_fan_in(Shape shape, std::size_t fan_in, Rng& rng) {
   auto t = Tensor<T, B>::empty(shape);
@@ -103,8 +107,8 @@ Tensor<T, B> uniform_fan_in(Shape shape, std::size_t fan_in, Rng& rng) {
   return t;
 }
 
-// Redraws each Param, in order, uniform in +-1/sqrt(fan_in) (the hook of
-// PyTorch-style recurrent cells). Assigns in place: buffers are kept.
+/// Redraws each Param, in order, uniform in +-1/sqrt(fan_in) (the hook of
+/// PyTorch-style recurrent cells). Assigns in place: buffers are kept.
 template <class... P>
 void redraw_uniform_fan_in(Rng& rng, std::size_t fan_in, P&... params) {
   ((params = uniform_fan_in<typename P::value_type::value_type, typename P::value_type::backend_type>(
@@ -112,14 +116,14 @@ void redraw_uniform_fan_in(Rng& rng, std::size_t fan_in, P&... params) {
    ...);
 }
 
-// Whether a module has the hook that reset_parameters(model, seed) calls.
+/// Whether a module has the hook that reset_parameters(model, seed) calls.
 template <class M>
 concept ResettableParameters = requires(M& m, Rng& rng) {
   m.reset_parameters(rng);
 };
 
-// Redraws the Params of every module of `model` that has a
-// reset_parameters(Rng&) hook from the stream of its path (see the top).
+/// Redraws the Params of every module of `model` that has a
+/// reset_parameters(Rng&) hook from the stream of its path (see the top of nn/init.hpp).
 template <class Model>
 void reset_parameters(Model& model, std::uint64_t seed) {
   const Rng root(seed);

@@ -17,26 +17,33 @@
 
 namespace modyn::nn {
 
+/// Layer normalisation over the last axis (PyTorch's LayerNorm(features)):
+/// y = (x - mean) / sqrt(var + eps) weight + bias, with the biased variance.
+/// T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class LayerNorm : public Module<LayerNorm<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and outputs
 
-  Param<tensor_type> weight;  // (features,), ones
-  Param<tensor_type> bias;    // (features,), zeros
-  double eps = 1e-5;
+  Param<tensor_type> weight;  ///< (features,), ones
+  Param<tensor_type> bias;    ///< (features,), zeros
+  double eps = 1e-5;          ///< added to the variance, against division by zero
   MODYN_FIELDS(weight, bias, eps)
 
   LayerNorm() = default;
+  /// Normalisation over `features` features (the size of an input's last axis),
+  /// weight ones and bias zeros.
   explicit LayerNorm(std::size_t features, double epsilon = 1e-5)
       : weight(tensor_type::ones({features})), bias(tensor_type::zeros({features})), eps(epsilon) {}
 
-  // PyTorch's reset_parameters: weight ones, bias zeros (draws nothing).
+  /// PyTorch's reset_parameters: weight ones, bias zeros (draws nothing).
   void reset_parameters(Rng&) {
     weight = tensor_type::ones(weight.shape());
     bias = tensor_type::zeros(bias.shape());
   }
 
+  /// The normalised x (..., features); a buffer of this layer, valid until its
+  /// next call.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     check_input(x);
@@ -54,13 +61,14 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type input;    // x, as given
-    tensor_type mean;     // (rows,): the mean of each row of x
-    tensor_type inv_std;  // (rows,): 1 / sqrt(var + eps) of each row
+    tensor_type input;    ///< x, as given
+    tensor_type mean;     ///< (rows,): the mean of each row of x
+    tensor_type inv_std;  ///< (rows,): 1 / sqrt(var + eps) of each row
   };
 
-  // update(x), keeping a copy of x and the statistics of its rows in the tape.
+  /// update(x), keeping a copy of x and the statistics of its rows in the tape.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
     check_input(x);
@@ -71,11 +79,12 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
     return normalize(tape.input.data(), x.shape(), &tape);
   }
 
-  // With xhat = (x - mean) inv_std and gy the output's gradient, per row
-  // (the backward of batch normalisation, Ioffe & Szegedy 2015, over the
-  // features of one row instead of the rows of one feature):
-  //   d weight += gy xhat, d bias += gy,
-  //   gx = inv_std (gy weight - mean(gy weight) - xhat mean(gy weight xhat)).
+  /// With xhat = (x - mean) inv_std and gy the output's gradient, per row
+  /// (the backward of batch normalisation, Ioffe & Szegedy 2015, over the
+  /// features of one row instead of the rows of one feature):
+  ///
+  ///     d weight += gy xhat, d bias += gy,
+  ///     gx = inv_std (gy weight - mean(gy weight) - xhat mean(gy weight xhat)).
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -118,6 +127,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
+  /// \cond internal
   struct squared_deviation {
     T mean;
     template <class Vec>
@@ -134,7 +144,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       y = (x - Vec(mean)) * Vec(inv_std) * w + b;
     }
   };
-  // d weight += gy xhat, d bias += gy
+  /// d weight += gy xhat, d bias += gy
   struct affine_grads {
     T mean, inv_std;
     template <class Vec>
@@ -145,8 +155,8 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       db = db + gy;
     }
   };
-  // The same, and gw = gy weight, gwx = gy weight xhat (whose row means the
-  // input gradient subtracts).
+  /// The same, and gw = gy weight, gwx = gy weight xhat (whose row means the
+  /// input gradient subtracts).
   struct affine_grads_and_projections {
     T mean, inv_std;
     template <class Vec>
@@ -159,7 +169,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       gwx = gw * xhat;
     }
   };
-  // gx = inv_std (gw - mean(gw) - xhat mean(gw xhat)), in place over gw
+  /// gx = inv_std (gw - mean(gw) - xhat mean(gw xhat)), in place over gw
   struct normalized_input_grad {
     T mean, inv_std, mean_gw, mean_gwx;
     template <class Vec>
@@ -168,6 +178,7 @@ class LayerNorm : public Module<LayerNorm<T, B>> {
       gx = Vec(inv_std) * (gx - Vec(mean_gw) - xhat * Vec(mean_gwx));
     }
   };
+  /// \endcond
 
  private:
   template <TensorLike X>

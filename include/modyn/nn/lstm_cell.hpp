@@ -40,20 +40,25 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void lstm_step(const Vec& gi, const Vec& g
 
 }  // namespace detail
 
+/// A long short-term memory cell (PyTorch's LSTMCell, gates i, f, g, o): one
+/// step of c' = f c + i g, h' = o tanh(c') per update (see the top of nn/lstm_cell.hpp
+///). T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class LSTMCell : public Module<LSTMCell<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
 
-  Param<tensor_type> weight_ih;  // (in, 4 hidden): [i | f | g | o]
-  Param<tensor_type> weight_hh;  // (hidden, 4 hidden)
-  Param<tensor_type> bias_ih;    // (4 hidden,)
-  Param<tensor_type> bias_hh;    // (4 hidden,)
-  State<tensor_type> h;          // (batch, hidden)
-  State<tensor_type> c;          // (batch, hidden)
+  Param<tensor_type> weight_ih;  ///< (in, 4 hidden): [i | f | g | o]
+  Param<tensor_type> weight_hh;  ///< (hidden, 4 hidden)
+  Param<tensor_type> bias_ih;    ///< (4 hidden,)
+  Param<tensor_type> bias_hh;    ///< (4 hidden,)
+  State<tensor_type> h;          ///< (batch, hidden)
+  State<tensor_type> c;          ///< (batch, hidden)
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h, c)
 
   LSTMCell() = default;
+  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
+  /// +-1/sqrt(hidden), from init::generator(options).
   LSTMCell(std::size_t in, std::size_t hidden, init::Options options = {})
       : weight_ih(tensor_type::empty({in, 4 * hidden})),
         weight_hh(tensor_type::empty({hidden, 4 * hidden})),
@@ -65,14 +70,17 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     reset_parameters(rng);
   }
 
-  // Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
+  /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
     init::redraw_uniform_fan_in(rng, out_features(), weight_ih, weight_hh, bias_ih, bias_hh);
   }
 
+  /// The size of the last axis of an input.
   std::size_t in_features() const { return weight_ih.raw().shape(0); }
+  /// The size of the hidden state (and of the cell state).
   std::size_t out_features() const { return weight_hh.raw().shape(0); }
 
+  /// One step from x (batch, in) or (in,); returns the new hidden state h.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t rows = project(x);
@@ -90,15 +98,19 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type input;       // x
-    tensor_type h_before;    // h before the step
-    tensor_type c_before;    // c before the step
-    tensor_type i, f, g, o;  // the gates, (rows, hidden) each
-    tensor_type c_after;     // c after the step
+    tensor_type input;     ///< x
+    tensor_type h_before;  ///< h before the step
+    tensor_type c_before;  ///< c before the step
+    /// @{
+    /// the gates, (rows, hidden) each
+    tensor_type i, f, g, o;
+    /// @}
+    tensor_type c_after;  ///< c after the step
   };
 
-  // update(x), recording the input, h and c before the step, the gates and c after it.
+  /// update(x), recording the input, h and c before the step, the gates and c after it.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
     keep_copy(tape.input, x);  // first: x may be this cell's own h
@@ -119,14 +131,15 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     return *h;
   }
 
-  // d loss / d h and d loss / d c carried from the step after the one being
-  // differentiated: after a backward call, those of the states before that
-  // call's step.
+  /// d loss / d h and d loss / d c carried from the step after the one being
+  /// differentiated: after a backward call, those of the states before that
+  /// call's step.
   const tensor_type& h_grad() const noexcept { return h_grad_; }
+  /// d loss / d c, carried as h_grad() is.
   const tensor_type& c_grad() const noexcept { return c_grad_; }
 
-  // Zeroes h_grad() and c_grad() with the shapes of h and c: once, before
-  // the latest step's backward.
+  /// Zeroes h_grad() and c_grad() with the shapes of h and c: once, before
+  /// the latest step's backward.
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
@@ -136,14 +149,16 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
     c_grad_.view() = T(0);
   }
 
-  // From gy = d loss / d h' of the recorded step and the carried h_grad(),
-  // c_grad() (dh' = gy + h_grad, dc' = c_grad):
-  //   dc = dc' + dh' o (1 - tanh(c')^2)
-  //   d a_i = dc g i (1 - i),   d a_f = dc c f (1 - f),
-  //   d a_g = dc i (1 - g^2),   d a_o = dh' tanh(c') o (1 - o)
-  // are the gradients of both x W_ih + b_ih and h W_hh + b_hh; with
-  // dG = [d a_i | d a_f | d a_g | d a_o]: h_grad = dG W_hh^T, c_grad = dc f;
-  // returns gx = dG W_ih^T.
+  /// From gy = d loss / d h' of the recorded step and the carried h_grad(),
+  /// c_grad() (dh' = gy + h_grad, dc' = c_grad):
+  ///
+  ///     dc = dc' + dh' o (1 - tanh(c')^2)
+  ///     d a_i = dc g i (1 - i),   d a_f = dc c f (1 - f),
+  ///     d a_g = dc i (1 - g^2),   d a_o = dh' tanh(c') o (1 - o)
+  ///
+  /// are the gradients of both x W_ih + b_ih and h W_hh + b_hh; with
+  /// dG = [d a_i | d a_f | d a_g | d a_o]: h_grad = dG W_hh^T, c_grad = dc f;
+  /// returns gx = dG W_ih^T.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -185,7 +200,8 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // PyTorch's LSTM equations, i, f, g, o gates.
+  /// \cond internal
+  /// PyTorch's LSTM equations, i, f, g, o gates.
   struct cell_update {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gi, const Vec& gf, const Vec& gg,
@@ -196,7 +212,7 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
       detail::lstm_step(gi, gf, gg, go, bi, bf, bg, bo, hidden_state, cell, input, forget, candidate, output);
     }
   };
-  // The same, writing the gates for the tape.
+  /// The same, writing the gates for the tape.
   struct cell_update_train {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& gi, const Vec& gf, const Vec& gg,
@@ -207,8 +223,8 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
       detail::lstm_step(gi, gf, gg, go, bi, bf, bg, bo, hidden_state, cell, input, forget, candidate, output);
     }
   };
-  // The pre-activation gradients of a step (see backward); carried_c, dc'
-  // on entry, leaves with dc f.
+  /// The pre-activation gradients of a step (see backward); carried_c, dc'
+  /// on entry, leaves with dc f.
   struct cell_update_grad {
     template <class Vec>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& i, const Vec& f, const Vec& g,
@@ -226,6 +242,7 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
       carried_c = dc * f;
     }
   };
+  /// \endcond
 
  private:
   // gates = x W_ih + h W_hh, bias = b_ih + b_hh; returns the number of rows.

@@ -22,22 +22,27 @@
 
 namespace modyn::nn {
 
+/// The activation f of an RNNCell.
 enum class Nonlinearity { tanh, relu };
 
+/// An Elman recurrent cell (PyTorch's RNNCell): h' = f(x W_ih + b_ih + h W_hh
+/// + b_hh), f = tanh or relu. T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class RNNCell : public Module<RNNCell<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
 
-  Param<tensor_type> weight_ih;  // (in, hidden)
-  Param<tensor_type> weight_hh;  // (hidden, hidden)
-  Param<tensor_type> bias_ih;    // (hidden,)
-  Param<tensor_type> bias_hh;    // (hidden,)
-  State<tensor_type> h;          // (batch, hidden)
-  Nonlinearity nonlinearity = Nonlinearity::tanh;
+  Param<tensor_type> weight_ih;                    ///< (in, hidden)
+  Param<tensor_type> weight_hh;                    ///< (hidden, hidden)
+  Param<tensor_type> bias_ih;                      ///< (hidden,)
+  Param<tensor_type> bias_hh;                      ///< (hidden,)
+  State<tensor_type> h;                            ///< (batch, hidden)
+  Nonlinearity nonlinearity = Nonlinearity::tanh;  ///< f
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h, nonlinearity)
 
   RNNCell() = default;
+  /// Weights and biases of a cell from `in` inputs to `hidden` units with
+  /// activation f, uniform in +-1/sqrt(hidden), from init::generator(options).
   RNNCell(std::size_t in, std::size_t hidden, Nonlinearity f = Nonlinearity::tanh, init::Options options = {})
       : weight_ih(tensor_type::empty({in, hidden})),
         weight_hh(tensor_type::empty({hidden, hidden})),
@@ -49,15 +54,17 @@ class RNNCell : public Module<RNNCell<T, B>> {
     reset_parameters(rng);
   }
 
-  // Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
+  /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
     init::redraw_uniform_fan_in(rng, out_features(), weight_ih, weight_hh, bias_ih, bias_hh);
   }
 
+  /// The size of the last axis of an input.
   std::size_t in_features() const { return weight_ih.raw().shape(0); }
+  /// The size of the hidden state.
   std::size_t out_features() const { return weight_ih.raw().shape(1); }
 
-  // One step; returns the new hidden state.
+  /// One step; returns the new hidden state.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
@@ -68,10 +75,10 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return recur(pre_.view());
   }
 
-  // The input half of the step for many steps at once: x (..., in) ->
-  // (b_ih + b_hh) + x W_ih, (..., hidden), one GEMM over every row. A
-  // LoopOverTime calls it once before its time loop, then update_projected
-  // at each step. The result is a buffer of this cell.
+  /// The input half of the step for many steps at once: x (..., in) ->
+  /// (b_ih + b_hh) + x W_ih, (..., hidden), one GEMM over every row. A
+  /// LoopOverTime calls it once before its time loop, then update_projected
+  /// at each step. The result is a buffer of this cell.
   template <TensorLike X>
   tensor_type& project_input(const X& x) {
     const std::size_t in = in_features();
@@ -87,11 +94,11 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return projected_;
   }
 
-  // project_input's latest result (the buffer update_projected overwrites).
+  /// project_input's latest result (the buffer update_projected overwrites).
   tensor_type& projected_input() noexcept { return projected_; }
 
-  // One step from a projected input (a step of project_input's result, which
-  // it overwrites): h = f(projected + h W_hh).
+  /// One step from a projected input (a step of project_input's result, which
+  /// it overwrites): h = f(projected + h W_hh).
   const tensor_type& update_projected(TensorView<T, B> projected) {
     const std::size_t hidden = out_features();
     if (!(projected.shape() == h->shape())) {
@@ -107,13 +114,14 @@ class RNNCell : public Module<RNNCell<T, B>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type input;     // x
-    tensor_type h_before;  // h before the step
-    tensor_type h_after;   // h after it: f(pre), from which f'(pre) follows
+    tensor_type input;     ///< x
+    tensor_type h_before;  ///< h before the step
+    tensor_type h_after;   ///< h after it: f(pre), from which f'(pre) follows
   };
 
-  // update(x), recording the input and h before and after the step.
+  /// update(x), recording the input and h before and after the step.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& = {}) {
     keep_copy(tape.input, x);  // first: x may be this cell's own h
@@ -123,13 +131,13 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return *h;
   }
 
-  // d loss / d h carried from the step after the one being differentiated:
-  // after a backward call, d loss / d (h before that call's step).
+  /// d loss / d h carried from the step after the one being differentiated:
+  /// after a backward call, d loss / d (h before that call's step).
   const tensor_type& h_grad() const noexcept { return h_grad_; }
 
-  // Zeroes h_grad() with the shape of h: once, before the latest step's
-  // backward. Also keeps W_hh^T and W_ih^T for the sweep (the weights must
-  // not change until it ends, as in any backward pass).
+  /// Zeroes h_grad() with the shape of h: once, before the latest step's
+  /// backward. Also keeps W_hh^T and W_ih^T for the sweep (the weights must
+  /// not change until it ends, as in any backward pass).
   void begin_backward() {
     h_grad_.ensure_shape(h->shape());
     h_grad_.view() = T(0);
@@ -137,10 +145,10 @@ class RNNCell : public Module<RNNCell<T, B>> {
     keep_transpose(weight_ih_t_, weight_ih.value());
   }
 
-  // From gy = d loss / d h' of the recorded step and the carried h_grad():
-  // d pre = (gy + h_grad) f'(pre); dW_ih += x^T d pre, dW_hh += h^T d pre,
-  // db_ih and db_hh += the rows of d pre summed; h_grad = d pre W_hh^T;
-  // returns gx = d pre W_ih^T.
+  /// From gy = d loss / d h' of the recorded step and the carried h_grad():
+  /// d pre = (gy + h_grad) f'(pre); dW_ih += x^T d pre, dW_hh += h^T d pre,
+  /// db_ih and db_hh += the rows of d pre summed; h_grad = d pre W_hh^T;
+  /// returns gx = d pre W_ih^T.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& context = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -151,7 +159,7 @@ class RNNCell : public Module<RNNCell<T, B>> {
   // ---- training with the input half hoisted (LoopOverTime: project_input
   // once over every step, then a step at a time)
 
-  // update_projected, recording h before and after the step (not the input).
+  /// update_projected, recording h before and after the step (not the input).
   const tensor_type& forward_train_projected(TensorView<T, B> projected, tape_type& tape,
                                              const Context& = {}) {
     keep_copy(tape.h_before, *h);
@@ -160,9 +168,9 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return *h;
   }
 
-  // The recurrent half of backward: d pre = (gy + h_grad) f'(pre),
-  // dW_hh += h^T d pre, h_grad = d pre W_hh^T. Returns d pre (a buffer of
-  // this cell, until the next call), which backward_projection takes.
+  /// The recurrent half of backward: d pre = (gy + h_grad) f'(pre),
+  /// dW_hh += h^T d pre, h_grad = d pre W_hh^T. Returns d pre (a buffer of
+  /// this cell, until the next call), which backward_projection takes.
   template <TensorLike G>
   const tensor_type& backward_projected(const tape_type& tape, const G& grad_out, const Context& = {}) {
     const std::size_t hidden = out_features();
@@ -194,9 +202,9 @@ class RNNCell : public Module<RNNCell<T, B>> {
     return pre_grad_;
   }
 
-  // The input half of backward, for one step or for every step at once:
-  // from x (..., in) and d pre (the same rows, hidden): dW_ih += x^T d pre,
-  // db_ih and db_hh += the rows of d pre summed; returns d loss / d x.
+  /// The input half of backward, for one step or for every step at once:
+  /// from x (..., in) and d pre (the same rows, hidden): dW_ih += x^T d pre,
+  /// db_ih and db_hh += the rows of d pre summed; returns d loss / d x.
   template <TensorLike X, TensorLike D>
   const tensor_type& backward_projection(const X& x, const D& pre_grad,
                                          InputGrad input_grad = InputGrad::yes) {
@@ -225,9 +233,10 @@ class RNNCell : public Module<RNNCell<T, B>> {
   }
 
   // (Public: nvcc launches kernels only of accessible types.)
-  // d pre = (gy + carried) f'(pre), from y = f(pre) alone: the activation's
-  // own grad(x, y) (nn/activations.hpp), given y for x, which is exact for
-  // tanh (1 - y^2) and relu (y > 0 exactly where pre > 0; 0 at 0, as PyTorch).
+  /// \cond internal
+  /// d pre = (gy + carried) f'(pre), from y = f(pre) alone: the activation's
+  /// own grad(x, y) (nn/activations.hpp), given y for x, which is exact for
+  /// tanh (1 - y^2) and relu (y > 0 exactly where pre > 0; 0 at 0, as PyTorch).
   template <class Kernel>
   struct chain_from_output {
     template <class Vec>
@@ -236,6 +245,7 @@ class RNNCell : public Module<RNNCell<T, B>> {
       pre_grad = (gy + carried) * Kernel{}.grad(y, y);
     }
   };
+  /// \endcond
 
  private:
   // out (rows, hidden) = (b_ih + b_hh) + x W_ih

@@ -119,29 +119,33 @@ inline int norm_kind(double norm_type) {
 
 }  // namespace detail
 
-// What ClipGradNorm does (torch.nn.utils.clip_grad_norm_'s arguments).
+/// What ClipGradNorm does (torch.nn.utils.clip_grad_norm_'s arguments).
 struct ClipOptions {
-  double max_norm = 1.0;
-  double norm_type = 2.0;  // > 0, or std::numeric_limits<double>::infinity()
+  double max_norm = 1.0;   ///< the largest total norm the gradients are scaled to
+  double norm_type = 2.0;  ///< > 0, or std::numeric_limits<double>::infinity()
+  /// Throw `error` when the total norm is not finite, instead of scaling by NaN.
   bool error_if_nonfinite = false;
 };
 
-// Clipping held across steps: keeps its scratch buffers, so that a warm
-// clip() allocates nothing.
-//
-//   train::ClipGradNorm clip(model, {.max_norm = 1.0});
-//   ... clip(); opt.step(); ...
+/// Clipping held across steps: keeps its scratch buffers, so that a warm
+/// clip() allocates nothing.
+///
+///     train::ClipGradNorm clip(model, {.max_norm = 1.0});
+///     ... clip(); opt.step(); ...
+///
+/// M: the model's type.
 template <ModuleType M>
 class ClipGradNorm {
   using types = modyn::detail::model_value_types_t<M, modyn::detail::value_filter::params>;
 
  public:
+  /// Clips the gradients of `model`'s Params, which must outlive this object.
   explicit ClipGradNorm(M& model, ClipOptions options = {}) : model_(&model), options_(options) {
     check(options_.norm_type);
   }
 
-  // Scales the gradients to a total norm of at most max_norm; returns the
-  // total norm before.
+  /// Scales the gradients to a total norm of at most max_norm; returns the
+  /// total norm before.
   double operator()() {
     const double total = norm();
     if (options_.error_if_nonfinite && !std::isfinite(total)) {
@@ -162,8 +166,9 @@ class ClipGradNorm {
     return total;
   }
 
-  // The total norm of the gradients, unchanged.
+  /// The total norm of the gradients, unchanged.
   double norm() { return norm(options_.norm_type); }
+  /// The total norm of order norm_type of the gradients, unchanged.
   double norm(double norm_type) {
     check(norm_type);
     const int kind = detail::norm_kind(norm_type);
@@ -198,7 +203,9 @@ class ClipGradNorm {
     return kind == 2 ? std::sqrt(total) : std::pow(total, 1.0 / norm_type);
   }
 
+  /// The options, to read or change between steps.
   const ClipOptions& options() const noexcept { return options_; }
+  /// The options, to read or change between steps.
   ClipOptions& options() noexcept { return options_; }
 
  private:
@@ -214,17 +221,17 @@ class ClipGradNorm {
   typename detail::tuple_of<types>::type scratch_;
 };
 
-// The norm_type-norm of all the gradients of `model` (the total that
-// clip_grad_norm reports), without changing them.
+/// The norm_type-norm of all the gradients of `model` (the total that
+/// clip_grad_norm reports), without changing them.
 template <ModuleType M>
 double grad_norm(M& model, double norm_type = 2.0) {
   return ClipGradNorm<M>(model, {.norm_type = norm_type}).norm();
 }
 
-// Scales every gradient of `model` so that their total norm_type-norm is at
-// most max_norm (torch.nn.utils.clip_grad_norm_); returns the total norm
-// before clipping. (Allocates its scratch buffers per call; ClipGradNorm
-// keeps them.)
+/// Scales every gradient of `model` so that their total norm_type-norm is at
+/// most max_norm (torch.nn.utils.clip_grad_norm_); returns the total norm
+/// before clipping. (Allocates its scratch buffers per call; ClipGradNorm
+/// keeps them.)
 template <ModuleType M>
 double clip_grad_norm(M& model, double max_norm, double norm_type = 2.0, bool error_if_nonfinite = false) {
   return ClipGradNorm<M>(

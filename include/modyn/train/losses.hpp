@@ -253,6 +253,8 @@ exp_row_result<T> exp_row(const T* z, T* g, std::size_t n) {
 
 // ---- MSE
 
+/// L = mean_i (p_i - t_i)^2 over every element (PyTorch's mse_loss, reduction
+/// "mean"); writes dL/dp = 2 (p - t) / n into grad, returns L.
 template <TensorLike P, TensorLike Y, std::floating_point T, class B>
 double mse_loss(const P& prediction, const Y& target, Tensor<T, B>& grad) {
   static_assert(
@@ -274,7 +276,7 @@ double mse_loss(const P& prediction, const Y& target, Tensor<T, B>& grad) {
 
 // ---- cross entropy
 
-// Integer class targets, shape (B,).
+/// Integer class targets, shape (B,).
 template <TensorLike L, TensorLike Y, std::floating_point T, class B>
 requires std::integral<tensor_value_t<Y>>
 double cross_entropy_with_logits(const L& logits, const Y& classes, Tensor<T, B>& grad) {
@@ -321,7 +323,7 @@ double cross_entropy_with_logits(const L& logits, const Y& classes, Tensor<T, B>
   return total / double(rows);
 }
 
-// Probability targets, shape (B, C) as the logits.
+/// Probability targets, shape (B, C) as the logits.
 template <TensorLike L, TensorLike Q, std::floating_point T, class B>
 requires std::floating_point<tensor_value_t<Q>>
 double cross_entropy_with_logits(const L& logits, const Q& probabilities, Tensor<T, B>& grad) {
@@ -353,10 +355,12 @@ double cross_entropy_with_logits(const L& logits, const Q& probabilities, Tensor
 
 // ---- activity regularizers
 
-// weight * the total number of spikes (every element summed).
+/// weight * the total number of spikes (every element summed).
 struct spike_count_regularizer {
-  double weight = 1.0;
+  double weight = 1.0;  ///< the factor of the count
 
+  /// Returns the penalty and writes its gradient with respect to the spikes
+  /// (`weight` everywhere) into grad, sized to the spikes' shape.
   template <TensorLike S, std::floating_point T, class B>
   double operator()(const S& spikes, Tensor<T, B>& grad) const {
     static_assert(
@@ -372,12 +376,14 @@ struct spike_count_regularizer {
   }
 };
 
-// weight * mean over neurons of (rate - target)^2, the rate in spikes per
-// step over axis 0 (time) of a (T, B, N) (or (T, ...)) spike tensor.
+/// weight * mean over neurons of (rate - target)^2, the rate in spikes per
+/// step over axis 0 (time) of a (T, B, N) (or (T, ...)) spike tensor.
 struct firing_rate_regularizer {
-  double weight = 1.0;
-  double target = 0.0;
+  double weight = 1.0;  ///< the factor of the penalty
+  double target = 0.0;  ///< the target rate (spikes per step)
 
+  /// Returns the penalty and writes its gradient with respect to the spikes
+  /// into grad, sized to the spikes' shape.
   template <TensorLike S, std::floating_point T, class B>
   double operator()(const S& spikes, Tensor<T, B>& grad) const {
     static_assert(
@@ -419,9 +425,9 @@ struct firing_rate_regularizer {
 
 // ---- regularizers of Params
 
-// Adds d p.reg_loss() / d p.raw() to p.grad() (allocated, zero-filled, if it
-// did not exist). Params without a regularizer, or of integer elements, are
-// left alone.
+/// Adds d p.reg_loss() / d p.raw() to p.grad() (allocated, zero-filled, if it
+/// did not exist). Params without a regularizer, or of integer elements, are
+/// left alone.
 template <class P>
 requires is_param_v<P>
 void add_reg_loss_grad(P& p) {
@@ -448,8 +454,8 @@ void add_reg_loss_grad(P& p) {
   }
 }
 
-// Adds the gradient of model.reg_loss() to the gradient buffers of the
-// regularized Params of model and the modules below it.
+/// Adds the gradient of model.reg_loss() to the gradient buffers of the
+/// regularized Params of model and the modules below it.
 template <ModuleType M>
 void add_reg_loss_grad(M& model) {
   model.for_each_parameter([](std::string_view, auto& p) { add_reg_loss_grad(p); });

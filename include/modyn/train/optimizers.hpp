@@ -74,35 +74,35 @@
 
 namespace modyn::train {
 
-// torch.optim.SGD's arguments (lr has torch 2's default; torch 1.13 has none).
+/// torch.optim.SGD's arguments (lr has torch 2's default; torch 1.13 has none).
 struct SGDOptions {
-  double lr = 1e-3;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  bool nesterov = false;  // needs momentum > 0 and dampening == 0
-  double weight_decay = 0.0;
-  bool maximize = false;  // ascend the objective instead
+  double lr = 1e-3;           ///< the learning rate
+  double momentum = 0.0;      ///< the momentum factor (0: none)
+  double dampening = 0.0;     ///< dampening of the momentum
+  bool nesterov = false;      ///< needs momentum > 0 and dampening == 0
+  double weight_decay = 0.0;  ///< L2 penalty: weight_decay * param added to the gradient
+  bool maximize = false;      ///< ascend the objective instead
 };
 
-// torch.optim.Adam's arguments.
+/// torch.optim.Adam's arguments.
 struct AdamOptions {
-  double lr = 1e-3;
-  std::array<double, 2> betas{0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 0.0;  // L2: added to the gradient
-  bool amsgrad = false;
-  bool maximize = false;
+  double lr = 1e-3;                         ///< the learning rate
+  std::array<double, 2> betas{0.9, 0.999};  ///< the decay rates of the first and second moment estimates
+  double eps = 1e-8;                        ///< added to the denominator, against division by zero
+  double weight_decay = 0.0;                ///< L2: added to the gradient
+  bool amsgrad = false;   ///< keep the maximum of the second moment estimates (Reddi et al. 2018)
+  bool maximize = false;  ///< ascend the objective instead
 };
 
-// torch.optim.AdamW's arguments: Adam's, with decoupled weight decay
-// (param *= 1 - lr * weight_decay before the step, Loshchilov & Hutter 2019).
+/// torch.optim.AdamW's arguments: Adam's, with decoupled weight decay
+/// (param *= 1 - lr * weight_decay before the step, Loshchilov & Hutter 2019).
 struct AdamWOptions {
-  double lr = 1e-3;
-  std::array<double, 2> betas{0.9, 0.999};
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-  bool amsgrad = false;
-  bool maximize = false;
+  double lr = 1e-3;                         ///< the learning rate
+  std::array<double, 2> betas{0.9, 0.999};  ///< the decay rates of the first and second moment estimates
+  double eps = 1e-8;                        ///< added to the denominator, against division by zero
+  double weight_decay = 1e-2;               ///< decoupled: param *= 1 - lr * weight_decay before each step
+  bool amsgrad = false;   ///< keep the maximum of the second moment estimates (Reddi et al. 2018)
+  bool maximize = false;  ///< ascend the objective instead
 };
 
 namespace detail {
@@ -422,24 +422,31 @@ class adam_base {
 
 }  // namespace detail
 
-// Stochastic gradient descent with momentum (torch.optim.SGD):
-//   train::SGD opt(model, {.lr = 0.1, .momentum = 0.9, .nesterov = true});
+/// Stochastic gradient descent with momentum (torch.optim.SGD):
+///
+///     train::SGD opt(model, {.lr = 0.1, .momentum = 0.9, .nesterov = true});
+///
+/// Model: the model's type; Filter: which of its Params are updated
+/// (module/filters.hpp; all by default).
 template <ModuleType Model, class Filter = detail::no_filter>
 class SGD {
   static_assert(!std::is_const_v<Model>,
                 "modyn::train::SGD: the optimizer updates the model: pass it non-const");
 
  public:
-  using options_type = SGDOptions;
+  using options_type = SGDOptions;  ///< the type of its options
 
+  /// Updates the Params of `model` (which must outlive the optimizer) that
+  /// `filter` selects (module/filters.hpp; all of them by default).
   explicit SGD(Model& model, SGDOptions options = {}, Filter filter = {})
       : slots_(model, filter, name()), options_(options) {
     detail::check_options(name(), options_);
   }
 
+  /// The name its errors and state dicts use.
   static constexpr std::string_view name() noexcept { return "modyn::train::SGD"; }
 
-  // One step over every Param that has a gradient.
+  /// One step over every Param that has a gradient.
   void step() {
     const SGDOptions o = options_;
     detail::check_options(name(), o);
@@ -475,19 +482,26 @@ class SGD {
     });
   }
 
-  // Zeroes the gradient buffers that exist (torch's zero_grad(set_to_none=False)).
+  /// Zeroes the gradient buffers that exist (torch's zero_grad(set_to_none=False)).
   void zero_grad() {
     slots_.visit([](std::string_view, auto& p, auto&) {
       if (p.has_grad()) p.zero_grad();
     });
   }
 
+  /// The learning rate (what an LRScheduler reads).
   double lr() const noexcept { return options_.lr; }
+  /// Sets the learning rate (what an LRScheduler does each epoch).
   void set_lr(double lr) { options_.lr = lr; }
+  /// The options, to read or change between steps.
   const SGDOptions& options() const noexcept { return options_; }
+  /// The options, to read or change between steps.
   SGDOptions& options() noexcept { return options_; }
+  /// The model it updates.
   Model& model() const noexcept { return slots_.model(); }
 
+  /// The options and the momentum buffers, by the Params' paths (the keys of
+  /// torch's optimizer state, for checkpoints).
   StateDict state_dict() const {
     StateDict dict;
     dict.insert_or_assign("lr", detail::scalar_tensor(options_.lr));
@@ -503,6 +517,8 @@ class SGD {
     return dict;
   }
 
+  /// Restores state_dict()'s contents; the error names the key, and nothing
+  /// changes then.
   void load_state_dict(const StateDict& dict) {
     detail::dict_reader in(dict, std::string(name()) + "::load_state_dict");
     SGDOptions o = options_;
@@ -534,21 +550,37 @@ class SGD {
   SGDOptions options_;
 };
 
-// Adam (torch.optim.Adam; Kingma & Ba 2015), weight decay as an L2 term
-// added to the gradient:
-//   train::Adam opt(model, {.lr = 1e-3, .betas = {0.9, 0.999}, .amsgrad = true});
+/// Adam (torch.optim.Adam; Kingma & Ba 2015), weight decay as an L2 term
+/// added to the gradient:
+///
+///     train::Adam opt(model, {.lr = 1e-3, .betas = {0.9, 0.999}, .amsgrad = true});
+///
+/// Its members are SGD's: step(), zero_grad(), lr(), set_lr(), options(),
+/// model(), state_dict(), load_state_dict().
+///
+/// Model: the model's type; Filter: which of its Params are updated
+/// (module/filters.hpp; all by default).
 template <ModuleType Model, class Filter = detail::no_filter>
 class Adam : public detail::adam_base<Model, Filter, AdamOptions, false> {
  public:
+  /// Updates the Params of `model` (which must outlive the optimizer) that
+  /// `filter` selects (module/filters.hpp; all of them by default).
   explicit Adam(Model& model, AdamOptions options = {}, Filter filter = {})
       : detail::adam_base<Model, Filter, AdamOptions, false>(model, options, filter) {}
 };
 
-// AdamW (torch.optim.AdamW; Loshchilov & Hutter 2019): Adam with decoupled
-// weight decay, 1e-2 by default.
+/// AdamW (torch.optim.AdamW; Loshchilov & Hutter 2019): Adam with decoupled
+/// weight decay, 1e-2 by default.
+///
+/// Its members are SGD's, as Adam's.
+///
+/// Model: the model's type; Filter: which of its Params are updated
+/// (module/filters.hpp; all by default).
 template <ModuleType Model, class Filter = detail::no_filter>
 class AdamW : public detail::adam_base<Model, Filter, AdamWOptions, true> {
  public:
+  /// Updates the Params of `model` (which must outlive the optimizer) that
+  /// `filter` selects (module/filters.hpp; all of them by default).
   explicit AdamW(Model& model, AdamWOptions options = {}, Filter filter = {})
       : detail::adam_base<Model, Filter, AdamWOptions, true>(model, options, filter) {}
 };

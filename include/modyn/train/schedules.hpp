@@ -51,10 +51,11 @@
 
 namespace modyn::train {
 
-// Decays the rate by gamma every step_size epochs (torch's StepLR).
+/// Decays the rate by gamma every step_size epochs (torch's StepLR).
 struct StepLR {
-  std::int64_t step_size = 1;
-  double gamma = 0.1;
+  std::int64_t step_size = 1;  ///< epochs between two decays
+  double gamma = 0.1;          ///< the factor of each decay
+  /// The rate of `epoch`, from the base rate.
   double lr(double base_lr, std::int64_t epoch) const {
     if (step_size <= 0) {
       throw config_error("modyn::train::StepLR: step_size must be positive, got " +
@@ -64,20 +65,22 @@ struct StepLR {
   }
 };
 
-// Decays the rate by gamma every epoch (torch's ExponentialLR).
+/// Decays the rate by gamma every epoch (torch's ExponentialLR).
 struct ExponentialLR {
-  double gamma = 0.1;
+  double gamma = 0.1;  ///< the factor of each epoch's decay
+  /// The rate of `epoch`, from the base rate.
   double lr(double base_lr, std::int64_t epoch) const {
     return base_lr * std::pow(gamma, static_cast<double>(epoch));
   }
 };
 
-// Cosine annealing from the base rate to eta_min over T_max epochs (SGDR of
-// Loshchilov & Hutter 2017 without restarts; torch's CosineAnnealingLR),
-// rising again after T_max as torch's does.
+/// Cosine annealing from the base rate to eta_min over T_max epochs (SGDR of
+/// Loshchilov & Hutter 2017 without restarts; torch's CosineAnnealingLR),
+/// rising again after T_max as torch's does.
 struct CosineAnnealingLR {
-  std::int64_t T_max = 1;
-  double eta_min = 0.0;
+  std::int64_t T_max = 1;  ///< epochs to reach eta_min
+  double eta_min = 0.0;    ///< the lowest rate
+  /// The rate of `epoch`, from the base rate.
   double lr(double base_lr, std::int64_t epoch) const {
     if (T_max <= 0) {
       throw config_error("modyn::train::CosineAnnealingLR: T_max must be positive, got " +
@@ -88,12 +91,13 @@ struct CosineAnnealingLR {
   }
 };
 
-// The rate times a factor going linearly from start_factor to end_factor
-// over total_iters epochs, then end_factor (torch's LinearLR): a warm-up.
+/// The rate times a factor going linearly from start_factor to end_factor
+/// over total_iters epochs, then end_factor (torch's LinearLR): a warm-up.
 struct LinearLR {
-  double start_factor = 1.0 / 3.0;
-  double end_factor = 1.0;
-  std::int64_t total_iters = 5;
+  double start_factor = 1.0 / 3.0;  ///< the factor at epoch 0, in (0, 1]
+  double end_factor = 1.0;          ///< the factor from total_iters on, in [0, 1]
+  std::int64_t total_iters = 5;     ///< epochs of the linear part
+  /// The rate of `epoch`, from the base rate.
   double lr(double base_lr, std::int64_t epoch) const {
     if (!(start_factor > 0.0 && start_factor <= 1.0) || !(end_factor >= 0.0 && end_factor <= 1.0)) {
       throw config_error(
@@ -107,33 +111,42 @@ struct LinearLR {
   }
 };
 
-// `first` for the epochs before `milestone`, then `then` from its own epoch 0
-// (torch's SequentialLR of two schedulers).
+/// `first` for the epochs before `milestone`, then `then` from its own epoch 0
+/// (torch's SequentialLR of two schedulers).
+/// First, Then: the two rules (LRRule).
 template <class First, class Then>
 struct SequentialLR {
-  First first;
-  Then then;
-  std::int64_t milestone = 0;
+  First first;                 ///< the rule before the milestone
+  Then then;                   ///< the rule from the milestone on
+  std::int64_t milestone = 0;  ///< the epoch at which `then` takes over
+  /// The rate of `epoch`, from the base rate.
   double lr(double base_lr, std::int64_t epoch) const {
     return epoch < milestone ? first.lr(base_lr, epoch) : then.lr(base_lr, epoch - milestone);
   }
 };
+/// SequentialLR{first, then, milestone} deduces First and Then.
 template <class First, class Then>
 SequentialLR(First, Then, std::int64_t) -> SequentialLR<First, Then>;
 
-// A rule of the learning rate by epoch.
+/// A rule of the learning rate by epoch.
 template <class R>
 concept LRRule = requires(const R& rule, double base_lr, std::int64_t epoch) {
   { rule.lr(base_lr, epoch) } -> std::convertible_to<double>;
 };
 
-// What a scheduler drives: an optimizer's learning rate.
+/// What a scheduler drives: an optimizer's learning rate.
 template <class O>
 concept HasLearningRate = requires(O& opt, const O& copt, double lr) {
   { copt.lr() } -> std::convertible_to<double>;
   opt.set_lr(lr);
 };
 
+/// Sets an optimizer's learning rate by epoch from a rule: step() once per
+/// epoch, as torch's schedulers.
+///
+/// Optimizer: the optimizer (train::SGD, Adam, AdamW; anything HasLearningRate);
+/// Rule: the rule (StepLR, CosineAnnealingLR, LinearLR, SequentialLR, ...; an
+/// LRRule).
 template <class Optimizer, class Rule>
 class LRScheduler {
   static_assert(
@@ -145,24 +158,28 @@ class LRScheduler {
       "modyn::train::LRScheduler: the optimizer needs lr() and set_lr(double) (train::SGD, Adam, AdamW)");
 
  public:
-  // Takes the optimizer's lr as the base rate and sets epoch 0's rate.
+  /// Takes the optimizer's lr as the base rate and sets epoch 0's rate.
   LRScheduler(Optimizer& optimizer, Rule rule)
       : optimizer_(&optimizer), rule_(std::move(rule)), base_lr_(optimizer.lr()) {
     apply();
   }
 
-  // The next epoch: sets its rate.
+  /// The next epoch: sets its rate.
   void step() {
     ++last_epoch_;
     apply();
   }
 
-  // The rate the last step (or the constructor) set (torch's get_last_lr()).
+  /// The rate the last step (or the constructor) set (torch's get_last_lr()).
   double last_lr() const noexcept { return last_lr_; }
+  /// The epoch of the last step (0 after construction).
   std::int64_t last_epoch() const noexcept { return last_epoch_; }
+  /// The rate the rule starts from: the optimizer's lr at construction.
   double base_lr() const noexcept { return base_lr_; }
+  /// The rule.
   const Rule& rule() const noexcept { return rule_; }
 
+  /// The epoch counter and the rates (for checkpoints).
   StateDict state_dict() const {
     StateDict dict;
     dict.insert_or_assign("last_epoch", detail::scalar_tensor<std::int64_t>(last_epoch_));
@@ -171,10 +188,10 @@ class LRScheduler {
     return dict;
   }
 
-  // Restores the epoch counter and rates, and sets the optimizer's lr to the
-  // last rate (which the optimizer's own state dict also holds; setting it
-  // here makes the order of the two loads irrelevant). key_error /
-  // type_error / shape_error name the key; nothing changes then.
+  /// Restores the epoch counter and rates, and sets the optimizer's lr to the
+  /// last rate (which the optimizer's own state dict also holds; setting it
+  /// here makes the order of the two loads irrelevant). key_error /
+  /// type_error / shape_error name the key; nothing changes then.
   void load_state_dict(const StateDict& dict) {
     detail::dict_reader in(dict, "modyn::train::LRScheduler::load_state_dict");
     const auto last_epoch = in.scalar<std::int64_t>("last_epoch", last_epoch_);

@@ -22,18 +22,21 @@
 
 namespace modyn::dyn {
 
+/// The synapses of a projection from n_pre to n_post neurons in compressed
+/// sparse rows, with one weight per synapse or one for all (see the top of
+/// dyn/connectivity/csr.hpp). T: the type of the weights.
 template <class T = float>
 class Csr {
  public:
-  using index_type = std::int32_t;   // a neuron id
-  using offset_type = std::int64_t;  // a synapse's position: projections may exceed 2^31 synapses
+  using index_type = std::int32_t;   ///< a neuron id
+  using offset_type = std::int64_t;  ///< a synapse's position: projections may exceed 2^31 synapses
 
   Csr() = default;
 
-  // Validated user arrays: row_offsets (n_pre + 1, from 0, non-decreasing, the
-  // last = targets.size()), targets (each in [0, n_post), non-decreasing
-  // within a row; equal targets are several synapses between one pair), and
-  // weights: one per synapse, or a single one for all, or none (weight 1).
+  /// Validated user arrays: row_offsets (n_pre + 1, from 0, non-decreasing, the
+  /// last = targets.size()), targets (each in [0, n_post), non-decreasing
+  /// within a row; equal targets are several synapses between one pair), and
+  /// weights: one per synapse, or a single one for all, or none (weight 1).
   static Csr from_csr(std::size_t n_post, std::vector<offset_type> row_offsets,
                       std::vector<index_type> targets, std::vector<T> weights = {}) {
     if (row_offsets.empty())
@@ -72,9 +75,9 @@ class Csr {
     return csr;
   }
 
-  // Synapses as (pre[k], post[k]) pairs in any order, with weights as in
-  // from_csr; sorted into rows (by target, then by input order), in time
-  // linear in the number of synapses plus n_pre.
+  /// Synapses as (pre[k], post[k]) pairs in any order, with weights as in
+  /// from_csr; sorted into rows (by target, then by input order), in time
+  /// linear in the number of synapses plus n_pre.
   static Csr from_coo(std::size_t n_pre, std::size_t n_post, std::span<const index_type> pre,
                       std::span<const index_type> post, std::vector<T> weights = {}) {
     if (pre.size() != post.size()) {
@@ -107,34 +110,44 @@ class Csr {
     return csr;
   }
 
-  // Built by a generator: rows already sorted, one weight for all.
+  /// Built by a generator: rows already sorted, one weight for all.
   Csr(std::size_t n_post, std::vector<offset_type> row_offsets, std::vector<index_type> targets, T weight)
       : n_post_(n_post),
         row_offsets_(std::move(row_offsets)),
         targets_(std::move(targets)),
         weight_(weight) {}
 
+  /// The number of presynaptic neurons (rows).
   std::size_t n_pre() const noexcept { return row_offsets_.empty() ? 0 : row_offsets_.size() - 1; }
+  /// The number of postsynaptic neurons.
   std::size_t n_post() const noexcept { return n_post_; }
-  std::size_t size() const noexcept { return targets_.size(); }  // synapses
+  /// The number of synapses.
+  std::size_t size() const noexcept { return targets_.size(); }
 
-  // Row i: its targets (sorted) and where its synapses start.
+  /// Row i: its targets (sorted) and where its synapses start.
   std::span<const index_type> targets(std::size_t i) const {
     return {targets_.data() + row_offsets_[i], std::size_t(row_offsets_[i + 1] - row_offsets_[i])};
   }
+  /// The number of synapses of row i.
   std::size_t out_degree(std::size_t i) const { return std::size_t(row_offsets_[i + 1] - row_offsets_[i]); }
 
+  /// The n_pre + 1 offsets of the rows into targets() (row i: [row_offsets[i],
+  /// row_offsets[i + 1])).
   const std::vector<offset_type>& row_offsets() const noexcept { return row_offsets_; }
+  /// Every synapse's target, row after row.
   const std::vector<index_type>& targets() const noexcept { return targets_; }
 
-  // One weight per synapse (then weights() has size() entries), or one for
-  // all (then weights() is empty and weight() is it).
+  /// One weight per synapse (then weights() has size() entries), or one for
+  /// all (then weights() is empty and weight() is it).
   bool homogeneous() const noexcept { return weights_.empty(); }
+  /// The weight of every synapse, when homogeneous().
   T weight() const noexcept { return weight_; }
+  /// One weight per synapse, in targets()' order; empty when homogeneous().
   const std::vector<T>& weights() const noexcept { return weights_; }
+  /// The weight of synapse k (a position in targets()).
   T weight_of(std::size_t synapse) const { return homogeneous() ? weight_ : weights_[synapse]; }
 
-  // How many synapses each postsynaptic neuron receives.
+  /// How many synapses each postsynaptic neuron receives.
   std::vector<std::size_t> in_degrees() const {
     std::vector<std::size_t> in(n_post_, 0);
     for (const index_type j : targets_) ++in[std::size_t(j)];

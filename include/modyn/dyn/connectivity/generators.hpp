@@ -32,10 +32,12 @@
 
 namespace modyn::dyn {
 
+/// What the generators below connect, and with which weight. T: the type of
+/// the weights.
 template <class T = float>
 struct ConnectOptions {
-  bool self_connections = true;  // i -> i, where the ids of the two sides coincide
-  T weight = T(1);               // of every synapse
+  bool self_connections = true;  ///< i -> i, where the ids of the two sides coincide
+  T weight = T(1);               ///< of every synapse
 };
 
 namespace detail::connect {
@@ -130,8 +132,8 @@ inline void draw_distinct(const Rng& rng, std::size_t row, std::size_t k, std::s
 
 }  // namespace detail::connect
 
-// Each of the n_pre x n_post pairs (less i -> i without self-connections) a
-// synapse with probability p, independently: out-degrees are binomial.
+/// Each of the n_pre x n_post pairs (less i -> i without self-connections) a
+/// synapse with probability p, independently: out-degrees are binomial.
 template <class T = float>
 Csr<T> fixed_probability(std::size_t n_pre, std::size_t n_post, double p, const Rng& rng,
                          ConnectOptions<T> options = {}) {
@@ -161,7 +163,7 @@ Csr<T> fixed_probability(std::size_t n_pre, std::size_t n_post, double p, const 
   return Csr<T>(n_post, std::move(offsets), std::move(targets), options.weight);
 }
 
-// Each source connects to k distinct targets, uniform among its candidates.
+/// Each source connects to k distinct targets, uniform among its candidates.
 template <class T = float>
 Csr<T> fixed_out_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, const Rng& rng,
                         ConnectOptions<T> options = {}) {
@@ -178,8 +180,8 @@ Csr<T> fixed_out_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, co
   return Csr<T>(n_post, std::move(offsets), std::move(targets), options.weight);
 }
 
-// Each target receives from k distinct sources, uniform among its candidates
-// (drawn column by column from rng.split(j), then laid out in rows).
+/// Each target receives from k distinct sources, uniform among its candidates
+/// (drawn column by column from rng.split(j), then laid out in rows).
 template <class T = float>
 Csr<T> fixed_in_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, const Rng& rng,
                        ConnectOptions<T> options = {}) {
@@ -204,7 +206,7 @@ Csr<T> fixed_in_degree(std::size_t n_pre, std::size_t n_post, std::size_t k, con
   return Csr<T>(n_post, std::move(offsets), std::move(targets), options.weight);
 }
 
-// Every pair (less i -> i without self-connections).
+/// Every pair (less i -> i without self-connections).
 template <class T = float>
 Csr<T> all_to_all(std::size_t n_pre, std::size_t n_post, ConnectOptions<T> options = {}) {
   detail::connect::check_sizes("all_to_all", n_pre, n_post);
@@ -219,7 +221,7 @@ Csr<T> all_to_all(std::size_t n_pre, std::size_t n_post, ConnectOptions<T> optio
   return Csr<T>(n_post, std::move(offsets), std::move(targets), options.weight);
 }
 
-// i -> i for i < n.
+/// i -> i for i < n.
 template <class T = float>
 Csr<T> one_to_one(std::size_t n, T weight = T(1)) {
   detail::connect::check_sizes("one_to_one", n, n);

@@ -76,49 +76,61 @@ inline void check_interval(const char* who, double t_start, double t_end) {
 
 }  // namespace detail
 
-// The same value at every time.
+/// The same value at every time.
+/// T: the type of the value.
 template <class T = float>
 class constant {
   static_assert(std::is_floating_point_v<T>,
                 "modyn::dyn::inputs::constant: the value must be floating-point (write 5.0f, not 5)");
 
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the value
 
+  /// The input `value` at every t.
   constexpr explicit constant(T value) noexcept : value_(value) {}
 
+  /// The value at t (ms).
   constexpr T at(double /*t*/) const noexcept { return value_; }
+  /// The value at t, at step i (unused): the form LoopOverTime::run_for calls.
   constexpr T operator()(double t, std::size_t /*i*/) const noexcept { return at(t); }
 
+  /// The value.
   constexpr T value() const noexcept { return value_; }
 
  private:
   T value_;
 };
 
-// amplitude for t in [t_start, t_end), baseline elsewhere.
+/// amplitude for t in [t_start, t_end), baseline elsewhere.
+/// T: the type of the value.
 template <class T = float>
 class step {
   static_assert(std::is_floating_point_v<T>,
                 "modyn::dyn::inputs::step: the amplitude must be floating-point (write 5.0f, not 5)");
 
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the value
 
-  // The baseline takes the amplitude's type (it does not take part in
-  // deducing T).
+  /// The baseline takes the amplitude's type (it does not take part in
+  /// deducing T).
   step(T amplitude, double t_start, double t_end = std::numeric_limits<double>::infinity(),
        std::type_identity_t<T> baseline = T(0))
       : amplitude_(amplitude), baseline_(baseline), t_start_(t_start), t_end_(t_end) {
     detail::check_interval("step", t_start, t_end);
   }
 
+  /// The value at t (ms).
   T at(double t) const noexcept { return detail::within(t, t_start_, t_end_) ? amplitude_ : baseline_; }
+  /// The value at t, at step i (unused): the form LoopOverTime::run_for calls.
   T operator()(double t, std::size_t /*i*/) const noexcept { return at(t); }
 
+  /// The value in [t_start, t_end).
   T amplitude() const noexcept { return amplitude_; }
+  /// The value elsewhere.
   T baseline() const noexcept { return baseline_; }
+  /// The start of the step (ms).
   double t_start() const noexcept { return t_start_; }
+  /// The end of the step (ms), excluded.
   double t_end() const noexcept { return t_end_; }
 
  private:
@@ -126,26 +138,27 @@ class step {
   double t_start_, t_end_;
 };
 
-// 0 before t_start; c_start + (c_end - c_start) (t - t_start) / (t_end - t_start)
-// on [t_start, t_end); 0 at and after t_end.
-//
-// brainpy.inputs.ramp_input(c_start, c_end, duration, t_start, t_end, dt)
-// fills the samples ceil(t_start / dt) .. ceil(t_end / dt) - 1 with
-// linspace(c_start, c_end, count), whose last sample is c_end itself, and
-// zeros elsewhere. This ramp is the continuous line instead, the same for
-// every dt: it starts at c_start at t_start and would reach c_end at t_end,
-// so its last sample, at t_end - dt, is c_end - (c_end - c_start) dt /
-// (t_end - t_start). (BrainPy's slope, (c_end - c_start) / (t_end - t_start
-// - dt), depends on dt.)
+/// 0 before t_start; c_start + (c_end - c_start) (t - t_start) / (t_end - t_start)
+/// on [t_start, t_end); 0 at and after t_end.
+///
+/// brainpy.inputs.ramp_input(c_start, c_end, duration, t_start, t_end, dt)
+/// fills the samples ceil(t_start / dt) .. ceil(t_end / dt) - 1 with
+/// linspace(c_start, c_end, count), whose last sample is c_end itself, and
+/// zeros elsewhere. This ramp is the continuous line instead, the same for
+/// every dt: it starts at c_start at t_start and would reach c_end at t_end,
+/// so its last sample, at t_end - dt, is c_end - (c_end - c_start) dt /
+/// (t_end - t_start). (BrainPy's slope, (c_end - c_start) / (t_end - t_start
+/// - dt), depends on dt.)
+/// T: the type of the value.
 template <class T = float>
 class ramp {
   static_assert(std::is_floating_point_v<T>,
                 "modyn::dyn::inputs::ramp: the currents must be floating-point (write 5.0f, not 5)");
 
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the value
 
-  // c_end takes c_start's type (it does not take part in deducing T).
+  /// c_end takes c_start's type (it does not take part in deducing T).
   ramp(T c_start, std::type_identity_t<T> c_end, double t_start, double t_end)
       : c_start_(c_start), c_end_(c_end), t_start_(t_start), t_end_(t_end) {
     detail::check_interval("ramp", t_start, t_end);
@@ -155,6 +168,7 @@ class ramp {
     }
   }
 
+  /// The value at t (ms).
   T at(double t) const noexcept {
     if (!detail::within(t, t_start_, t_end_)) return T(0);
     // A t just below t_start (within the tolerance) starts at c_start.
@@ -162,11 +176,16 @@ class ramp {
     const W fraction = std::max(W(0), W(t - t_start_) / W(t_end_ - t_start_));
     return T(W(c_start_) + (W(c_end_) - W(c_start_)) * fraction);
   }
+  /// The value at t, at step i (unused): the form LoopOverTime::run_for calls.
   T operator()(double t, std::size_t /*i*/) const noexcept { return at(t); }
 
+  /// The value at t_start.
   T c_start() const noexcept { return c_start_; }
+  /// The value the line would reach at t_end.
   T c_end() const noexcept { return c_end_; }
+  /// The start of the ramp (ms).
   double t_start() const noexcept { return t_start_; }
+  /// The end of the ramp (ms), excluded.
   double t_end() const noexcept { return t_end_; }
 
  private:
@@ -174,13 +193,14 @@ class ramp {
   double t_start_, t_end_;
 };
 
-// values[k] during [d_0 + ... + d_{k-1}, d_0 + ... + d_k), 0 before 0 and
-// from total_duration() on, as brainpy.inputs.section_input(values,
-// durations). A section of duration 0 is never active.
-//
-// BrainPy gives each section int(d_k / dt) samples, so a duration that is
-// not a multiple of dt shortens its section and shifts every later one; here
-// the edges are the exact sums, the same for every dt.
+/// values[k] during [d_0 + ... + d_{k-1}, d_0 + ... + d_k), 0 before 0 and
+/// from total_duration() on, as brainpy.inputs.section_input(values,
+/// durations). A section of duration 0 is never active.
+///
+/// BrainPy gives each section int(d_k / dt) samples, so a duration that is
+/// not a multiple of dt shortens its section and shifts every later one; here
+/// the edges are the exact sums, the same for every dt.
+/// T: the type of the values.
 template <class T = float>
 class section {
   static_assert(
@@ -188,14 +208,16 @@ class section {
       "modyn::dyn::inputs::section: the values must be floating-point (write {1.f, 2.f}, not {1, 2})");
 
  public:
-  using value_type = T;
+  using value_type = T;  ///< the type of the values
 
+  /// Sections of values[k] for durations[k] (ms) each, one duration per value.
   section(std::vector<T> values, std::vector<double> durations)
       : values_(std::move(values)), ends_(ends_of(values_.size(), durations)) {}
-  // Deduces T from braced values: section({1.f, 2.f}, {10., 20.}) holds floats.
+  /// Deduces T from braced values: section({1.f, 2.f}, {10., 20.}) holds floats.
   section(std::initializer_list<T> values, std::initializer_list<double> durations)
       : section(std::vector<T>(values), std::vector<double>(durations)) {}
 
+  /// The value at t (ms).
   T at(double t) const noexcept {
     if (!detail::reached(t, 0.0)) return T(0);
     // The first section whose end t has not reached (ends are sorted, and so
@@ -204,10 +226,12 @@ class section {
         std::partition_point(ends_.begin(), ends_.end(), [t](double e) { return detail::reached(t, e); });
     return end == ends_.end() ? T(0) : values_[static_cast<std::size_t>(end - ends_.begin())];
   }
+  /// The value at t, at step i (unused): the form LoopOverTime::run_for calls.
   T operator()(double t, std::size_t /*i*/) const noexcept { return at(t); }
 
-  // The sum of the durations (ms).
+  /// The sum of the durations (ms).
   double total_duration() const noexcept { return ends_.empty() ? 0.0 : ends_.back(); }
+  /// The number of sections.
   std::size_t size() const noexcept { return values_.size(); }
 
  private:
@@ -234,16 +258,16 @@ class section {
   std::vector<double> ends_;
 };
 
-// Any input: a value of t through at(t).
+/// Any input: a value of t through at(t).
 template <class I>
 concept TimeInput = requires(const I& input, double t) {
   { input.at(t) } -> std::floating_point;
 };
 
-// The input at t = k dt for k = 0 .. steps - 1, steps = round(duration / dt)
-// (LoopOverTime::run_for's step count): shape (steps,), the array BrainPy's
-// functions return. Its reshape({steps, 1}) is an input (T, N) for a
-// LoopOverTime over one neuron.
+/// The input at t = k dt for k = 0 .. steps - 1, steps = round(duration / dt)
+/// (LoopOverTime::run_for's step count): shape (steps,), the array BrainPy's
+/// functions return. Its reshape({steps, 1}) is an input (T, N) for a
+/// LoopOverTime over one neuron.
 template <class B = default_backend, TimeInput I>
 auto sample(const I& input, double duration, double dt) {
   using T = std::remove_cvref_t<decltype(input.at(0.0))>;

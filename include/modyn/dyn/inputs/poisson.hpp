@@ -58,6 +58,7 @@
 namespace modyn::dyn {
 
 namespace poisson_detail {
+/// \cond internal
 
 template <class R, class T, class B>
 inline constexpr bool is_rate_tensor_v = std::is_same_v<R, Tensor<T, B>>;
@@ -129,8 +130,14 @@ struct threshold_rate_kernel {
   }
 };
 
+/// \endcond
 }  // namespace poisson_detail
 
+/// N independent Poisson spike trains (brainpy.dyn.PoissonGroup): in each step
+/// a neuron fires with probability rate * dt / 1000 (rate in Hz); see the top
+/// of dyn/inputs/poisson.hpp. T: the element type of the spikes; B: the backend; Rate: a
+/// constant (double, Hz), a function of t (ms) returning Hz, or a Tensor<T, B>
+/// of per-neuron rates (N,).
 template <class T = float, class B = default_backend, class Rate = double>
 class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
   static_assert(std::is_floating_point_v<T>,
@@ -140,12 +147,14 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
                 "returning Hz, or per-neuron rates in Hz as a Tensor<T, B> of shape (N,)");
 
  public:
-  using tensor_type = Tensor<T, B>;
-  using rate_type = Rate;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its spike State
+  using rate_type = Rate;            ///< the type of the rate
 
-  State<tensor_type> spike;  // (N,) or (batch, N): 1 where the neuron fired in the last step, else 0
+  State<tensor_type> spike;  ///< (N,) or (batch, N): 1 where the neuron fired in the last step, else 0
   MODYN_FIELDS(spike)
 
+  /// n trains at `rate`, drawn from Rng(seed), or, without a seed, from the next
+  /// stream of the default generator.
   PoissonSpikes(std::size_t n, Rate rate, std::optional<std::uint64_t> seed = std::nullopt)
       : spike(Shape{n}),
         n_(n),
@@ -154,10 +163,10 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
     check_fixed_rate();
   }
 
-  // to<B>(spikes): the same trains on another backend. There is no default
-  // constructor to start from, and the generator, the size and the rate are
-  // not reflected fields: they are copied here, so the rebound group fires
-  // as the source would, and no stream is taken from InitGenerator.
+  /// `to<B>(spikes)`: the same trains on another backend. There is no default
+  /// constructor to start from, and the generator, the size and the rate are
+  /// not reflected fields: they are copied here, so the rebound group fires
+  /// as the source would, and no stream is taken from InitGenerator.
   template <class OtherBackend, class OtherRate>
   requires std::is_same_v<rebind_backend_t<OtherRate, B>, Rate> PoissonSpikes(
       rebind_tag, const PoissonSpikes<T, OtherBackend, OtherRate>& source)
@@ -167,10 +176,12 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
         rate_(rebound_rate(source.rate_)),
         rng_(source.rng_) {}
 
+  /// The number of neurons.
   std::size_t size() const noexcept { return n_; }
+  /// The rate.
   const Rate& rate() const noexcept { return rate_; }
 
-  // Draws the spikes of step c.i (dt = c.dt ms, rate functions see c.t).
+  /// Draws the spikes of step c.i (dt = c.dt ms, rate functions see c.t).
   const tensor_type& update(const Context& c) {
     tensor_type& s = *spike;
     if constexpr (poisson_detail::is_rate_tensor_v<Rate, T, B>) {
@@ -280,19 +291,19 @@ class PoissonSpikes : public Module<PoissonSpikes<T, B, Rate>> {
 
 // (clang-format 14 mangles requires-clauses on deduction guides.)
 // clang-format off
-// PoissonSpikes(100, 20.0, 42): float spikes on the default backend, constant rate.
+/// PoissonSpikes(100, 20.0, 42): float spikes on the default backend, constant rate.
 template <class R>
   requires std::is_arithmetic_v<R>
 PoissonSpikes(std::size_t, R, std::optional<std::uint64_t> = std::nullopt)
     -> PoissonSpikes<float, default_backend, double>;
 
-// PoissonSpikes(100, [](double t) { ... }, 42): a rate function of t.
+/// PoissonSpikes(100, [](double t) { ... }, 42): a rate function of t.
 template <class F>
   requires poisson_detail::is_rate_function_v<F>
 PoissonSpikes(std::size_t, F, std::optional<std::uint64_t> = std::nullopt)
     -> PoissonSpikes<float, default_backend, F>;
 
-// PoissonSpikes(100, rates, 42): per-neuron rates; T and B are the tensor's.
+/// PoissonSpikes(100, rates, 42): per-neuron rates; T and B are the tensor's.
 template <class T, class B>
 PoissonSpikes(std::size_t, Tensor<T, B>, std::optional<std::uint64_t> = std::nullopt)
     -> PoissonSpikes<T, B, Tensor<T, B>>;

@@ -33,28 +33,48 @@
 
 namespace modyn::dyn {
 
+/// The adaptive exponential integrate-and-fire neuron (Brette & Gerstner
+/// 2005; brainpy.dyn.AdEx): see the top of dyn/neurons/adex.hpp for its equations.
+/// T: the element type; B: the backend; Method: the integrator (exp_euler,
+/// euler, rk2, rk4; dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class AdEx : public Module<AdEx<T, B, Method>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
-  // BrainPy's defaults.
+  /// BrainPy's defaults.
   struct Options {
+    /// @{
+    /// Potentials (mV): resting, after a spike, threshold.
     T V_rest = T(-65), V_reset = T(-68), V_th = T(-30);
+    /// @}
+    /// @{
+    /// The exponential term: its threshold V_T (mV) and slope factor delta_T (mV).
     T V_T = T(-59.9), delta_T = T(3.48);
+    /// @}
+    /// @{
+    /// Adaptation: subthreshold coupling a, and b added to w at each spike.
     T a = T(1), b = T(1);
+    /// @}
+    /// @{
+    /// Time constants (ms) of V and of w.
     T tau = T(10), tau_w = T(30);
-    T R = T(1);
+    /// @}
+    T R = T(1);  ///< membrane resistance
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T V_rest{}, V_reset{}, V_th{}, V_T{}, delta_T{}, a{}, b{}, tau{}, tau_w{}, R{};
-  State<tensor_type> V;      // membrane potential (mV), starts at V_rest
-  State<tensor_type> w;      // adaptation current, starts at 0
-  State<tensor_type> spike;  // 1 where the neuron fired this step, else 0
+  /// @}
+  State<tensor_type> V;      ///< membrane potential (mV), starts at V_rest
+  State<tensor_type> w;      ///< adaptation current, starts at 0
+  State<tensor_type> spike;  ///< 1 where the neuron fired this step, else 0
   MODYN_FIELDS(V_rest, V_reset, V_th, V_T, delta_T, a, b, tau, tau_w, R, V, w, spike)
 
   AdEx() : AdEx(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit AdEx(Shape size, Options o = {})
       : V_rest(o.V_rest),
         V_reset(o.V_reset),
@@ -76,10 +96,14 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     if (!(delta_T > T(0)))
       throw config_error("dyn::AdEx: delta_T must be > 0, got " + std::to_string(delta_T));
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit AdEx(std::size_t size, Options o = {}) : AdEx(Shape{size}, o) {}
 
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
+  /// One step of c.dt from c.t with the sum of the inputs (numbers, tensors,
+  /// conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& ctx,
                                                                   const Inputs&... inputs) {
@@ -95,21 +119,23 @@ class AdEx : public Module<AdEx<T, B, Method>> {
     return *spike;
   }
 
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& ctx) { return update(ctx, x); }
 
-  // The States of the population share one shape: checked once when a
-  // run starts (LoopOverTime calls this), and by update outside a run.
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The neurons that fired in the last step, in index order (flat over V).
+  /// The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
+  /// Called by reset_state: forgets the last step's spike list.
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
-  // to<B>: the last step's list comes with the spike State (not a reflected
-  // field, so to<B> would leave it empty).
+  /// `to<B>`: the last step's list comes with the spike State (not a reflected
+  /// field, so `to<B>` would leave it empty).
   template <class OtherBackend>
   void on_rebind(const AdEx<T, OtherBackend, Method>& source) {
     fired_ = SpikeList<B>(rebind_tag{}, source.fired());
@@ -122,7 +148,8 @@ class AdEx : public Module<AdEx<T, B, Method>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T inv_tau, inv_tau_w, inv_delta, v_rest, v_t, d_t, r, ka, kb, v_th, v_reset, max_exponent;
     double t, dt;
@@ -157,6 +184,7 @@ class AdEx : public Module<AdEx<T, B, Method>> {
       adapt = math::select(spiking, adapt + Vec(kb), adapt);
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

@@ -46,39 +46,49 @@ namespace modyn::dyn {
 
 template <class T = float, class B = default_backend,
           surrogate::SurrogateFunction Surrogate = surrogate::sigmoid>
+/// The adaptive leaky integrate-and-fire neuron for gradient training (the
+/// LSNN neuron of Bellec et al. 2018; brainstate's ALIF): PLIF with an
+/// adaptation a that raises the threshold after each spike. See the top of
+/// dyn/neurons/alif.hpp.
+/// T: the element type (floating point); B: the backend; Surrogate: the
+/// surrogate spike function (dyn/surrogate.hpp).
 class ALIF : public Module<ALIF<T, B, Surrogate>> {
   static_assert(std::is_floating_point_v<T>, "dyn::ALIF<T>: T must be a floating-point type such as float");
 
  public:
-  using tensor_type = Tensor<T, B>;
-  using surrogate_type = Surrogate;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using surrogate_type = Surrogate;  ///< the surrogate spike function (dyn/surrogate.hpp)
 
-  // brainstate's ALIF defaults.
+  /// brainstate's ALIF defaults.
   struct Options {
-    T tau = T(5);                 // membrane time constant (ms), trainable
-    bool tau_per_neuron = false;  // one tau per neuron, else one for the population
-    T tau_a = T(100);             // adaptation time constant (ms)
-    T beta = T(0.1);              // threshold increase per unit of a
-    T V_th = T(1);                // base threshold
-    T V_reset = T(0);             // potential after a spike
-    T V_rest = T(0);              // resting potential, and V's initial value
-    T R = T(1);                   // membrane resistance
-    Reset reset = Reset::soft;
-    bool detach_reset = false;  // no gradient through the reset's s
-    Surrogate surrogate{};      // spike function and its slope alpha
+    T tau = T(5);                 ///< membrane time constant (ms), trainable
+    bool tau_per_neuron = false;  ///< one tau per neuron, else one for the population
+    T tau_a = T(100);             ///< adaptation time constant (ms)
+    T beta = T(0.1);              ///< threshold increase per unit of a
+    T V_th = T(1);                ///< base threshold
+    T V_reset = T(0);             ///< potential after a spike
+    T V_rest = T(0);              ///< resting potential, and V's initial value
+    T R = T(1);                   ///< membrane resistance
+    Reset reset = Reset::soft;    ///< how V resets after a spike
+    bool detach_reset = false;    ///< no gradient through the reset's s
+    Surrogate surrogate{};        ///< spike function and its slope alpha
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T tau_a{}, beta{}, V_th{}, V_reset{}, V_rest{}, R{};
-  Reset reset = Reset::soft;
-  bool detach_reset = false;
-  Surrogate surrogate{};
-  Param<tensor_type, transform::softplus> tau;  // (1,) or the per-sample shape
-  State<tensor_type> V;                         // membrane potential, starts at V_rest
-  State<tensor_type> a;                         // adaptation, starts at 0
-  State<tensor_type> spike;                     // the step's spikes
+  /// @}
+  Reset reset = Reset::soft;                    ///< how V resets after a spike
+  bool detach_reset = false;                    ///< no gradient through the reset's s
+  Surrogate surrogate{};                        ///< spike function and its slope alpha
+  Param<tensor_type, transform::softplus> tau;  ///< (1,) or the per-sample shape
+  State<tensor_type> V;                         ///< membrane potential, starts at V_rest
+  State<tensor_type> a;                         ///< adaptation, starts at 0
+  State<tensor_type> spike;                     ///< the step's spikes
   MODYN_FIELDS(tau_a, beta, V_th, V_reset, V_rest, R, reset, detach_reset, surrogate, tau, V, a, spike)
 
   ALIF() : ALIF(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit ALIF(Shape size, Options o = {})
       : tau_a(o.tau_a),
         beta(o.beta),
@@ -96,13 +106,14 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
     if (!(tau_a > T(0)) || !std::isfinite(tau_a))
       throw config_error("dyn::ALIF: tau_a must be > 0 and finite, got " + std::to_string(tau_a));
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit ALIF(std::size_t size, Options o = {}) : ALIF(Shape{size}, o) {}
 
-  // The per-sample shape of the population.
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
-  // One step of c.dt with the input current x (the states' shape). Returns
-  // the spikes.
+  /// One step of c.dt with the input current x (the states' shape). Returns
+  /// the spikes.
   template <TensorLike X>
   const tensor_type& update(const X& x, const Context& c) {
     check_input(x);
@@ -112,15 +123,17 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    tensor_type V;      // before the step
-    tensor_type a;      // before the step
-    tensor_type input;  // the step's input
-    tensor_type V_pre;  // before the reset
-    tensor_type spike;  // s
-    double dt = 0.0;
+    tensor_type V;      ///< before the step
+    tensor_type a;      ///< before the step
+    tensor_type input;  ///< the step's input
+    tensor_type V_pre;  ///< before the reset
+    tensor_type spike;  ///< s
+    double dt = 0.0;    ///< the step's dt (ms)
   };
 
+  /// update(x, c), recording in the tape what backward needs.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& c) {
     check_input(x);
@@ -134,10 +147,13 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
     return *spike;
   }
 
-  // d loss / d V and d loss / d a, carried from step to step.
+  /// d loss / d V and d loss / d a, carried from step to step.
   const tensor_type& V_grad() const noexcept { return V_grad_; }
+  /// d loss / d a, carried from step to step.
   const tensor_type& a_grad() const noexcept { return a_grad_; }
 
+  /// Zeroes the carried gradients with the States' shapes: once, before
+  /// the latest step's backward.
   void begin_backward() {
     V_grad_.ensure_shape(V->shape());
     a_grad_.ensure_shape(a->shape());
@@ -145,6 +161,10 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
     B::map(a_grad_.size(), modyn::detail::fill_kernel<T>{T(0)}, write_only(a_grad_.data()));
   }
 
+  /// Back through the step the tape recorded: grad_out is d loss / d spike.
+  /// Adds d loss / d tau to tau's gradient, carries the States' gradients
+  /// to the step before, and returns d loss / d x with InputGrad::yes (else
+  /// an empty tensor).
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -215,7 +235,8 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element: (x, tau, V, a, [V_pre,] spike).
+  /// \cond internal
+  /// One step of one element: (x, tau, V, a, [V_pre,] spike).
   struct step_kernel {
     Surrogate surrogate;
     T dt, decay, beta, v_th, v_reset, v_rest, r;
@@ -240,9 +261,9 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
     }
   };
 
-  // The backward pass of one element: (V, a, x, V_pre, s, tau, d loss / d s,
-  // d loss / d V and d loss / d a (in: after the step, out: before it),
-  // [d loss / d x,] d loss / d tau).
+  /// The backward pass of one element: (V, a, x, V_pre, s, tau, d loss / d s,
+  /// d loss / d V and d loss / d a (in: after the step, out: before it),
+  /// [d loss / d x,] d loss / d tau).
   struct backward_kernel {
     Surrogate surrogate;
     T dt, decay, beta, v_th, v_reset, v_rest, r;
@@ -282,6 +303,7 @@ class ALIF : public Module<ALIF<T, B, Surrogate>> {
       (*this)(v, adaptation, x, v_pre, s, tau_value, gy, gv, ga, gx, gtau);
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

@@ -73,28 +73,48 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE linear<V> gate(const V& v) {
 }
 }  // namespace hh_rates
 
+/// The Hodgkin-Huxley neuron with BrainPy's parameters and rate functions
+/// (brainpy.dyn.HH; Hodgkin & Huxley 1952): see the top of dyn/neurons/hh.hpp.
+/// T: the element type; B: the backend; Method: the integrator (exp_euler,
+/// euler, rk2, rk4; dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class HH : public Module<HH<T, B, Method>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
-  // BrainPy's defaults.
+  /// BrainPy's defaults.
   struct Options {
+    /// @{
+    /// Sodium: reversal potential (mV) and maximal conductance (mS/cm^2).
     T ENa = T(50), gNa = T(120);
+    /// @}
+    /// @{
+    /// Potassium: reversal potential (mV) and maximal conductance (mS/cm^2).
     T EK = T(-77), gK = T(36);
+    /// @}
+    /// @{
+    /// Leak: reversal potential (mV) and conductance (mS/cm^2).
     T EL = T(-54.387), gL = T(0.03);
-    T C = T(1);
-    T V_th = T(20);
-    T V_init = T(-65);
+    /// @}
+    T C = T(1);         ///< membrane capacitance (uF/cm^2)
+    T V_th = T(20);     ///< spike threshold (mV), crossed upwards
+    T V_init = T(-65);  ///< V's initial value (mV); the gates start at their steady states there
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T ENa{}, gNa{}, EK{}, gK{}, EL{}, gL{}, C{}, V_th{};
+  /// @}
+  /// @{
+  /// The membrane potential V (mV) and the gates m, h, n.
   State<tensor_type> V, m, h, n;
-  State<tensor_type> spike;  // 1 where V crossed V_th upwards this step, else 0
+  /// @}
+  State<tensor_type> spike;  ///< 1 where V crossed V_th upwards this step, else 0
   MODYN_FIELDS(ENa, gNa, EK, gK, EL, gL, C, V_th, V, m, h, n, spike)
 
   HH() : HH(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit HH(Shape size, Options o = {})
       : ENa(o.ENa),
         gNa(o.gNa),
@@ -115,10 +135,14 @@ class HH : public Module<HH<T, B, Method>> {
                          std::to_string(gK) + ", gL " + std::to_string(gL));
     }
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit HH(std::size_t size, Options o = {}) : HH(Shape{size}, o) {}
 
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
+  /// One step of c.dt from c.t with the sum of the inputs (numbers, tensors,
+  /// conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
@@ -132,21 +156,23 @@ class HH : public Module<HH<T, B, Method>> {
     return *spike;
   }
 
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
-  // The States of the population share one shape: checked once when a
-  // run starts (LoopOverTime calls this), and by update outside a run.
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The neurons that fired in the last step, in index order (flat over V).
+  /// The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
+  /// Called by reset_state: forgets the last step's spike list.
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
-  // to<B>: the last step's list comes with the spike State (not a reflected
-  // field, so to<B> would leave it empty).
+  /// `to<B>`: the last step's list comes with the spike State (not a reflected
+  /// field, so `to<B>` would leave it empty).
   template <class OtherBackend>
   void on_rebind(const HH<T, OtherBackend, Method>& source) {
     fired_ = SpikeList<B>(rebind_tag{}, source.fired());
@@ -159,7 +185,8 @@ class HH : public Module<HH<T, B, Method>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T gna, gk, gl, ena, ek, el, inv_c, v_th;
     double t, dt;
@@ -185,6 +212,7 @@ class HH : public Module<HH<T, B, Method>> {
       emitted = crossing;
     }
   };
+  /// \endcond
 
  private:
   template <int Gate>

@@ -77,33 +77,44 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE std::tuple<linear<V>, linear<V>, linear<V>
 }
 }  // namespace traub_miles_rates
 
+/// The Hodgkin-Huxley neuron with Traub & Miles (1991) channels, as in the
+/// COBAHH benchmark (Brette et al. 2007): see the top of dyn/neurons/hh_traub_miles.hpp.
+/// T: the element type; B: the backend; Method: the integrator (exp_euler,
+/// euler, rk2, rk4; dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
-  // The COBAHH benchmark's cell (area 20000 um^2).
+  /// The COBAHH benchmark's cell (area 20000 um^2).
   struct Options {
-    T Cm = T(200);      // pF
-    T gl = T(10);       // nS
-    T El = T(-60);      // mV
-    T g_na = T(20000);  // nS
-    T ENa = T(50);      // mV
-    T g_kd = T(6000);   // nS
-    T EK = T(-90);      // mV
-    T VT = T(-63);      // mV, shifts the rate functions
-    T V_th = T(-20);    // mV
-    T tau_ref = T(3);   // ms
+    T Cm = T(200);      ///< pF
+    T gl = T(10);       ///< nS
+    T El = T(-60);      ///< mV
+    T g_na = T(20000);  ///< nS
+    T ENa = T(50);      ///< mV
+    T g_kd = T(6000);   ///< nS
+    T EK = T(-90);      ///< mV
+    T VT = T(-63);      ///< mV, shifts the rate functions
+    T V_th = T(-20);    ///< mV
+    T tau_ref = T(3);   ///< ms
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T Cm{}, gl{}, El{}, g_na{}, ENa{}, g_kd{}, EK{}, VT{}, V_th{}, tau_ref{};
+  /// @}
+  /// @{
+  /// The membrane potential V (mV) and the gates m, h, n.
   State<tensor_type> V, m, h, n;
-  State<tensor_type> spike;            // 1 where the neuron fired this step, else 0
-  State<tensor_type> refractory_left;  // ms, 0 when the neuron may fire
+  /// @}
+  State<tensor_type> spike;            ///< 1 where the neuron fired this step, else 0
+  State<tensor_type> refractory_left;  ///< ms, 0 when the neuron may fire
   MODYN_FIELDS(Cm, gl, El, g_na, ENa, g_kd, EK, VT, V_th, tau_ref, V, m, h, n, spike, refractory_left)
 
   HHTraubMiles() : HHTraubMiles(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit HHTraubMiles(Shape size, Options o = {})
       : Cm(o.Cm),
         gl(o.gl),
@@ -130,10 +141,14 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
     if (!(tau_ref >= T(0)))
       throw config_error("dyn::HHTraubMiles: tau_ref must be >= 0, got " + std::to_string(tau_ref));
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit HHTraubMiles(std::size_t size, Options o = {}) : HHTraubMiles(Shape{size}, o) {}
 
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
+  /// One step of c.dt from c.t with the sum of the inputs (numbers, tensors,
+  /// conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
@@ -159,17 +174,23 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
     return *spike;
   }
 
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The neurons that fired in the last step, in index order (flat over V).
+  /// The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
+  /// Called by reset_state: forgets the last step's spike list.
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
+  /// `to<B>`: the last step's list comes with the spike State (not a reflected
+  /// field, so `to<B>` would leave it empty).
   template <class OtherBackend>
   void on_rebind(const HHTraubMiles<T, OtherBackend, Method>& source) {
     fired_ = SpikeList<B>(rebind_tag{}, source.fired());
@@ -184,6 +205,7 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
+  /// \cond internal
   struct step_kernel {
     T gna, gkd, gl, ena, ek, gl_el, inv_c, vt, v_th, t_ref, half_step, step;
     double t, dt;
@@ -212,6 +234,7 @@ class HHTraubMiles : public Module<HHTraubMiles<T, B, Method>> {
       left = math::select(spiking, Vec(t_ref), math::max(left - Vec(step), Vec(T(0))));
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

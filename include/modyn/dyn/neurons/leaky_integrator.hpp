@@ -23,33 +23,46 @@
 
 namespace modyn::dyn {
 
+/// A leaky integrator without spikes, for readouts (brainpy.dyn.Leaky):
+/// tau dV/dt = -(V - V_rest) + R I; update returns V.
+/// T: the element type; B: the backend; Method: the integrator (exp_euler,
+/// euler, rk2, rk4; dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
+  /// BrainPy's defaults.
   struct Options {
-    T V_rest = T(0);
-    T tau = T(10);  // ms
-    T R = T(1);
+    T V_rest = T(0);  ///< resting potential, and V's initial value (mV)
+    T tau = T(10);    ///< ms
+    T R = T(1);       ///< membrane resistance
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T V_rest{}, tau{}, R{};
-  State<tensor_type> V;  // starts at V_rest
+  /// @}
+  State<tensor_type> V;  ///< starts at V_rest
   MODYN_FIELDS(V_rest, tau, R, V)
 
   LeakyIntegrator() : LeakyIntegrator(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit LeakyIntegrator(Shape size, Options o = {})
       : V_rest(o.V_rest), tau(o.tau), R(o.R), V(size, o.V_rest) {
     if (!(tau > T(0)) || !std::isfinite(tau)) {
       throw config_error("dyn::LeakyIntegrator: tau must be > 0, got " + std::to_string(tau));
     }
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit LeakyIntegrator(std::size_t size, Options o = {}) : LeakyIntegrator(Shape{size}, o) {}
 
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
+  /// One step of c.dt from c.t with the sum of the inputs (numbers, tensors,
+  /// conductance terms; see input_terms.hpp). Returns V.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
@@ -59,13 +72,15 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
     return *V;
   }
 
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T leak, gain, drive;
     double t, dt;
@@ -80,6 +95,7 @@ class LeakyIntegrator : public Module<LeakyIntegrator<T, B, Method>> {
           t, dt, v);
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

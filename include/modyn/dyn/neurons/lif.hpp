@@ -31,29 +31,37 @@
 
 namespace modyn::dyn {
 
+/// The leaky integrate-and-fire neuron with a refractory period
+/// (brainpy.dyn.LifRef): see the top of dyn/neurons/lif.hpp for its equations.
+/// T: the element type; B: the backend; Method: the integrator (exp_euler,
+/// euler, rk2, rk4; dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class LIF : public Module<LIF<T, B, Method>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
-  // BrainPy's defaults.
+  /// BrainPy's defaults.
   struct Options {
-    T V_rest = T(0);    // resting potential (mV)
-    T V_reset = T(-5);  // potential after a spike (mV)
-    T V_th = T(20);     // threshold (mV)
-    T tau = T(10);      // membrane time constant (ms)
-    T R = T(1);         // membrane resistance
-    T tau_ref = T(0);   // refractory period (ms)
+    T V_rest = T(0);    ///< resting potential (mV)
+    T V_reset = T(-5);  ///< potential after a spike (mV)
+    T V_th = T(20);     ///< threshold (mV)
+    T tau = T(10);      ///< membrane time constant (ms)
+    T R = T(1);         ///< membrane resistance
+    T tau_ref = T(0);   ///< refractory period (ms)
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T V_rest{}, V_reset{}, V_th{}, tau{}, R{}, tau_ref{};
-  State<tensor_type> V;                // membrane potential (mV), starts at V_rest
-  State<tensor_type> spike;            // 1 where the neuron fired this step, else 0
-  State<tensor_type> refractory_left;  // refractory time left (ms), 0 when the neuron is free
+  /// @}
+  State<tensor_type> V;                ///< membrane potential (mV), starts at V_rest
+  State<tensor_type> spike;            ///< 1 where the neuron fired this step, else 0
+  State<tensor_type> refractory_left;  ///< refractory time left (ms), 0 when the neuron is free
   MODYN_FIELDS(V_rest, V_reset, V_th, tau, R, tau_ref, V, spike, refractory_left)
 
   LIF() : LIF(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit LIF(Shape size, Options o = {})
       : V_rest(o.V_rest),
         V_reset(o.V_reset),
@@ -69,13 +77,14 @@ class LIF : public Module<LIF<T, B, Method>> {
     if (!(tau_ref >= T(0)))
       throw config_error("dyn::LIF: tau_ref must be >= 0, got " + std::to_string(tau_ref));
   }
+  /// A population of `size` neurons, with the parameters of o.
   explicit LIF(std::size_t size, Options o = {}) : LIF(Shape{size}, o) {}
 
-  // The per-sample shape of the population.
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
-  // One step of dt from c.t with the sum of the inputs (numbers, tensors,
-  // conductance terms; see input_terms.hpp). Returns the spikes.
+  /// One step of dt from c.t with the sum of the inputs (numbers, tensors,
+  /// conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
@@ -94,23 +103,24 @@ class LIF : public Module<LIF<T, B, Method>> {
     return *spike;
   }
 
-  // The States of the population share one shape: checked once when a
-  // run starts (LoopOverTime calls this), and by update outside a run.
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The neurons that fired in the last step, in index order (flat over V).
+  /// The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
 
+  /// Called by reset_state: forgets the last step's spike list.
   void on_reset_state(std::size_t /*batch_size*/) { fired_.clear(); }
 
-  // to<B>: the last step's list comes with the spike State (not a reflected
-  // field, so to<B> would leave it empty).
+  /// `to<B>`: the last step's list comes with the spike State (not a reflected
+  /// field, so `to<B>` would leave it empty).
   template <class OtherBackend>
   void on_rebind(const LIF<T, OtherBackend, Method>& source) {
     fired_ = SpikeList<B>(rebind_tag{}, source.fired());
   }
 
-  // The form LoopOverTime calls: one input and the context.
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires NeuronInput<X, T>
   const tensor_type& update(const X& x, const Context& c) { return update(c, x); }
@@ -122,7 +132,8 @@ class LIF : public Module<LIF<T, B, Method>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T half_step, step, t_ref, leak, gain, drive, v_th, v_reset;
     double t, dt;
@@ -146,6 +157,7 @@ class LIF : public Module<LIF<T, B, Method>> {
       v = math::select(spiking, Vec(v_reset), next);
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

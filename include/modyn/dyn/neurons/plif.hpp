@@ -54,10 +54,10 @@
 
 namespace modyn::dyn {
 
-// How a spiking neuron made for training resets after a spike s (PLIF, ALIF).
+/// How a spiking neuron made for training resets after a spike s (PLIF, ALIF).
 enum class Reset : unsigned char {
-  hard,  // V = (1 - s) V_pre + s V_reset
-  soft,  // V = V_pre - s (V_th - V_reset)
+  hard,  ///< V = (1 - s) V_pre + s V_reset
+  soft,  ///< V = V_pre - s (V_th - V_reset)
 };
 
 namespace detail {
@@ -148,36 +148,45 @@ inline void check_carried_grad(const char* who, const std::string& name, const S
 
 template <class T = float, class B = default_backend,
           surrogate::SurrogateFunction Surrogate = surrogate::sigmoid>
+/// The leaky integrate-and-fire neuron for gradient training, with a
+/// trainable membrane time constant (the parametric LIF of Fang et al. 2021;
+/// brainstate's LIF). See the top of dyn/neurons/plif.hpp.
+/// T: the element type (floating point); B: the backend; Surrogate: the
+/// surrogate spike function (dyn/surrogate.hpp).
 class PLIF : public Module<PLIF<T, B, Surrogate>> {
   static_assert(std::is_floating_point_v<T>, "dyn::PLIF<T>: T must be a floating-point type such as float");
 
  public:
-  using tensor_type = Tensor<T, B>;
-  using surrogate_type = Surrogate;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using surrogate_type = Surrogate;  ///< the surrogate spike function (dyn/surrogate.hpp)
 
-  // brainstate's LIF defaults.
+  /// brainstate's LIF defaults.
   struct Options {
-    T tau = T(5);                 // membrane time constant (ms), trainable
-    bool tau_per_neuron = false;  // one tau per neuron, else one for the population
-    T V_th = T(1);                // threshold
-    T V_reset = T(0);             // potential after a spike
-    T V_rest = T(0);              // resting potential, and V's initial value
-    T R = T(1);                   // membrane resistance
-    Reset reset = Reset::soft;
-    bool detach_reset = false;  // no gradient through the reset's s
-    Surrogate surrogate{};      // spike function and its slope alpha
+    T tau = T(5);                 ///< membrane time constant (ms), trainable
+    bool tau_per_neuron = false;  ///< one tau per neuron, else one for the population
+    T V_th = T(1);                ///< threshold
+    T V_reset = T(0);             ///< potential after a spike
+    T V_rest = T(0);              ///< resting potential, and V's initial value
+    T R = T(1);                   ///< membrane resistance
+    Reset reset = Reset::soft;    ///< how V resets after a spike
+    bool detach_reset = false;    ///< no gradient through the reset's s
+    Surrogate surrogate{};        ///< spike function and its slope alpha
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T V_th{}, V_reset{}, V_rest{}, R{};
-  Reset reset = Reset::soft;
-  bool detach_reset = false;
-  Surrogate surrogate{};
-  Param<tensor_type, transform::softplus> tau;  // (1,) or the per-sample shape
-  State<tensor_type> V;                         // membrane potential, starts at V_rest
-  State<tensor_type> spike;                     // the step's spikes
+  /// @}
+  Reset reset = Reset::soft;                    ///< how V resets after a spike
+  bool detach_reset = false;                    ///< no gradient through the reset's s
+  Surrogate surrogate{};                        ///< spike function and its slope alpha
+  Param<tensor_type, transform::softplus> tau;  ///< (1,) or the per-sample shape
+  State<tensor_type> V;                         ///< membrane potential, starts at V_rest
+  State<tensor_type> spike;                     ///< the step's spikes
   MODYN_FIELDS(V_th, V_reset, V_rest, R, reset, detach_reset, surrogate, tau, V, spike)
 
   PLIF() : PLIF(1) {}
+  /// A population of neurons of per-sample shape `size`, with the parameters of o.
   explicit PLIF(Shape size, Options o = {})
       : V_th(o.V_th),
         V_reset(o.V_reset),
@@ -189,13 +198,14 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
         tau(tau_helper::make(size, o.tau_per_neuron, o.tau, "dyn::PLIF")),
         V(size, o.V_rest),
         spike(size) {}
+  /// A population of `size` neurons, with the parameters of o.
   explicit PLIF(std::size_t size, Options o = {}) : PLIF(Shape{size}, o) {}
 
-  // The per-sample shape of the population.
+  /// The per-sample shape of the population.
   const Shape& size() const noexcept { return V.sample_shape(); }
 
-  // One step of c.dt with the input current x (the states' shape). Returns
-  // the spikes.
+  /// One step of c.dt with the input current x (the states' shape). Returns
+  /// the spikes.
   template <TensorLike X>
   const tensor_type& update(const X& x, const Context& c) {
     check_input(x);
@@ -205,16 +215,17 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
 
   // ---- training (module/differentiable.hpp)
 
-  // V before the step and V_pre before the reset are all backward needs:
-  // the spike is surrogate.forward(V_pre - V_th) again, d V_pre / d x is
-  // R dt / tau, and d V_pre / d tau is -(V_pre - V) / tau.
+  /// V before the step and V_pre before the reset are all backward needs:
+  /// the spike is surrogate.forward(V_pre - V_th) again, d V_pre / d x is
+  /// R dt / tau, and d V_pre / d tau is -(V_pre - V) / tau.
   struct tape_type {
-    tensor_type V;      // before the step
-    tensor_type V_pre;  // before the reset
-    Shape input_shape;
-    double dt = 0.0;
+    tensor_type V;      ///< before the step
+    tensor_type V_pre;  ///< before the reset
+    Shape input_shape;  ///< the input's shape
+    double dt = 0.0;    ///< the step's dt (ms)
   };
 
+  /// update(x, c), recording in the tape what backward needs.
   template <TensorLike X>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& c) {
     check_input(x);
@@ -228,14 +239,20 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
     return *spike;
   }
 
-  // d loss / d V, carried from step to step.
+  /// d loss / d V, carried from step to step.
   const tensor_type& V_grad() const noexcept { return V_grad_; }
 
+  /// Zeroes the carried gradients with the States' shapes: once, before
+  /// the latest step's backward.
   void begin_backward() {
     V_grad_.ensure_shape(V->shape());
     B::map(V_grad_.size(), modyn::detail::fill_kernel<T>{T(0)}, write_only(V_grad_.data()));
   }
 
+  /// Back through the step the tape recorded: grad_out is d loss / d spike.
+  /// Adds d loss / d tau to tau's gradient, carries the States' gradients
+  /// to the step before, and returns d loss / d x with InputGrad::yes (else
+  /// an empty tensor).
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -295,7 +312,8 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element: (x, tau, V, [V_pre,] spike).
+  /// \cond internal
+  /// One step of one element: (x, tau, V, [V_pre,] spike).
   struct step_kernel {
     Surrogate surrogate;
     T dt, v_th, v_reset, v_rest, r;
@@ -319,9 +337,9 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
     }
   };
 
-  // The backward pass of one element: (V, V_pre, tau, d loss / d s,
-  // d loss / d V (in: after the step, out: before it), [d loss / d x,]
-  // d loss / d tau).
+  /// The backward pass of one element: (V, V_pre, tau, d loss / d s,
+  /// d loss / d V (in: after the step, out: before it), [d loss / d x,]
+  /// d loss / d tau).
   struct backward_kernel {
     Surrogate surrogate;
     T dt, v_th, v_reset, v_rest, r;
@@ -359,6 +377,7 @@ class PLIF : public Module<PLIF<T, B, Surrogate>> {
       (*this)(v, v_pre, tau_value, gy, gv, gx, gtau);
     }
   };
+  /// \endcond
 };
 
 }  // namespace modyn::dyn

@@ -39,31 +39,37 @@
 
 namespace modyn::dyn {
 
-// A synapse whose decay can run inside the neuron's pass (dyn::Expon).
+/// A synapse whose decay can run inside the neuron's pass (dyn::Expon).
 template <class Syn, class Out>
 concept DecaysInPostPass = requires(Syn& syn, const Out& out, const Context& c) {
   syn.decaying_into(out, c);
 };
 
+/// A projection as one composition, pre spikes -> delay -> connection ->
+/// synapse -> output -> post (brainpy.state's AlignPostProj; see the top of
+/// dyn/projections/align_post.hpp). Conn: the connection (SparseConn, DenseConn); Syn: the synapse
+/// (Expon, DualExpon, Alpha); Out: the output (CUBA, COBA, MgBlock).
 template <class Conn, class Syn, class Out>
 class AlignPostProj : public Module<AlignPostProj<Conn, Syn, Out>> {
  public:
-  using tensor_type = typename Conn::tensor_type;
-  using backend_type = typename tensor_type::backend_type;
+  using tensor_type = typename Conn::tensor_type;           ///< the connection's tensor type
+  using backend_type = typename tensor_type::backend_type;  ///< the connection's backend
   static_assert(
       std::is_same_v<tensor_type, typename Syn::tensor_type>,
       "dyn::AlignPostProj: the connection and the synapse must have the same element type and backend");
 
-  Conn comm;
-  Syn syn;
-  Out out;
+  Conn comm;  ///< the connection
+  Syn syn;    ///< the synapse, one trace per postsynaptic neuron
+  Out out;    ///< the output, which turns the trace into the post population's input
   MODYN_FIELDS(comm, syn, out)
 
   AlignPostProj() = default;
+  /// A projection through `connection` into `synapse`, read through `output`,
+  /// with the delay and subgroup of o.
   AlignPostProj(Conn connection, Syn synapse, Out output, ProjectionOptions o = {})
       : comm(std::move(connection)), syn(std::move(synapse)), out(std::move(output)), route_(o) {}
 
-  // Step t: pre's spikes of step t - 1 (after the delay) into the trace.
+  /// Step t: pre's spikes of step t - 1 (after the delay) into the trace.
   template <SpikingPopulation Pre>
   void update(const Context& c, const Pre& pre) {
     if constexpr (DecaysInPostPass<Syn, Out>) {
@@ -74,8 +80,8 @@ class AlignPostProj : public Module<AlignPostProj<Conn, Syn, Out>> {
     }
   }
 
-  // The input of the post population in this step (an input term of
-  // input_terms.hpp); the synapse advances by one step.
+  /// The input of the post population in this step (an input term of
+  /// input_terms.hpp); the synapse advances by one step.
   auto input(const Context& c) {
     if constexpr (DecaysInPostPass<Syn, Out>) {
       return syn.decaying_into(out, c);
@@ -87,14 +93,18 @@ class AlignPostProj : public Module<AlignPostProj<Conn, Syn, Out>> {
     }
   }
 
+  /// The delay (ms).
   double delay() const noexcept { return route_.delay().delay(); }
+  /// The presynaptic neuron of the connection's row 0.
   std::size_t first_pre() const noexcept { return route_.first_pre(); }
 
+  /// Called by reset_state: forgets the spikes in flight and the pending arrival.
   void on_reset_state(std::size_t /*batch_size*/) {
     route_.clear();
     arrival_ = tensor_type();
   }
 
+  /// `to<B>`: the delay and subgroup come along; spikes in flight do not.
   template <class Other>
   void on_rebind(const Other& source) {
     route_ = detail::spike_route<backend_type>(ProjectionOptions{source.delay(), source.first_pre()});

@@ -26,30 +26,35 @@
 
 namespace modyn::dyn {
 
+/// A dense connection: one matrix product of the spike vector with W
+/// (n_pre, n_post) per step. T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class DenseConn : public Module<DenseConn<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its weights and of g
 
-  Param<tensor_type> weight;  // (n_pre, n_post): weight(i, j) from pre i to post j, 0 where unconnected
+  Param<tensor_type> weight;  ///< (n_pre, n_post): weight(i, j) from pre i to post j, 0 where unconnected
   MODYN_FIELDS(weight)
 
   DenseConn() : DenseConn(tensor_type::zeros(Shape{0, 0})) {}
+  /// The connection of weight matrix W, (n_pre, n_post).
   explicit DenseConn(tensor_type W) : weight(std::move(W)) {
     if (weight->shape().rank() != 2) {
       throw shape_error("dyn::DenseConn: the weight matrix has shape " + weight->shape().to_string() +
                         "; it needs (n_pre, n_post)");
     }
   }
-  // The matrix of a CSR connectivity (synapses between one pair add up).
+  /// The matrix of a CSR connectivity (synapses between one pair add up).
   explicit DenseConn(const Csr<T>& csr) : DenseConn(densify(csr)) {}
 
+  /// The number of presynaptic neurons (W's rows).
   std::size_t n_pre() const noexcept { return weight->shape()[0]; }
+  /// The number of postsynaptic neurons (W's columns).
   std::size_t n_post() const noexcept { return weight->shape()[1]; }
 
-  // g += s W, s the columns first_pre .. first_pre + n_pre of spikes
-  // ((pre_size,) or (batch, pre_size), 1 where a neuron fired), g (n_post,)
-  // or (batch, n_post).
+  /// g += s W, s the columns first_pre .. first_pre + n_pre of spikes
+  /// ((pre_size,) or (batch, pre_size), 1 where a neuron fired), g (n_post,)
+  /// or (batch, n_post).
   void deliver(const Context& c, TensorView<const T, B> spikes, std::size_t first_pre, tensor_type& g) {
     const Shape& s = spikes.shape();
     const std::size_t pre_size = s.rank() == 0 ? 0 : s[s.rank() - 1];

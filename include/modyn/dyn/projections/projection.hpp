@@ -32,19 +32,20 @@
 
 namespace modyn::dyn {
 
+/// Where a projection's spikes come from and when they arrive.
 struct ProjectionOptions {
-  double delay = 0.0;         // ms, the same for every synapse (0: the next step)
-  std::size_t first_pre = 0;  // the population's neuron of row 0 (a subgroup, as Brian2's P[3200:])
+  double delay = 0.0;         ///< ms, the same for every synapse (0: the next step)
+  std::size_t first_pre = 0;  ///< the population's neuron of row 0 (a subgroup, as Brian2's P[3200:])
 };
 
-// A connection whose delivery takes the spike list (event-driven), or one that
-// takes the spike vector (dense).
+/// A connection whose delivery takes the spike list (event-driven), or one that
+/// takes the spike vector (dense).
 template <class Conn>
 concept EventConnection = requires {
   typename Conn::index_type;
 };
 
-// A population a projection reads: its size, its spike list and its spike State.
+/// A population a projection reads: its size, its spike list and its spike State.
 template <class Pre>
 concept SpikingPopulation = requires(const Pre& pre) {
   pre.size();
@@ -87,31 +88,38 @@ class spike_route {
 
 }  // namespace detail
 
+/// The spikes of a presynaptic population, held back a delay, through a
+/// connection into a postsynaptic trace the caller owns (see the top of dyn/projections/projection.hpp
+///). Conn: the connection (SparseConn, DenseConn).
 template <class Conn>
 class Projection : public Module<Projection<Conn>> {
  public:
-  using tensor_type = typename Conn::tensor_type;
-  using backend_type = typename tensor_type::backend_type;
+  using tensor_type = typename Conn::tensor_type;           ///< the connection's tensor type
+  using backend_type = typename tensor_type::backend_type;  ///< the connection's backend
 
-  Conn comm;
+  Conn comm;  ///< the connection
   MODYN_FIELDS(comm)
 
   Projection() = default;
+  /// A projection through `connection`, with the delay and subgroup of o.
   explicit Projection(Conn connection, ProjectionOptions o = {}) : comm(std::move(connection)), route_(o) {}
 
-  // Step t: pre's spikes of step t - 1 (after the delay) into g, the trace
-  // of the postsynaptic neurons ((n_post,) or (batch, n_post)).
+  /// Step t: pre's spikes of step t - 1 (after the delay) into g, the trace
+  /// of the postsynaptic neurons ((n_post,) or (batch, n_post)).
   template <SpikingPopulation Pre>
   void update(const Context& c, const Pre& pre, tensor_type& g) {
     route_.deliver(c, comm, pre, g);
   }
 
+  /// The delay (ms).
   double delay() const noexcept { return route_.delay().delay(); }
+  /// The presynaptic neuron of the connection's row 0.
   std::size_t first_pre() const noexcept { return route_.first_pre(); }
 
+  /// Called by reset_state: forgets the spikes in flight.
   void on_reset_state(std::size_t /*batch_size*/) { route_.clear(); }
 
-  // to<B>: the delay and subgroup come along; spikes in flight do not.
+  /// `to<B>`: the delay and subgroup come along; spikes in flight do not.
   template <class Other>
   void on_rebind(const Other& source) {
     route_ = detail::spike_route<backend_type>(ProjectionOptions{source.delay(), source.first_pre()});

@@ -158,21 +158,27 @@ struct drain_kernel {
 
 }  // namespace detail
 
+/// An event-driven sparse connection: each spike adds the weights of its
+/// row of a CSR connectivity (connectivity/csr.hpp) into g, optionally with
+/// per-synapse delays. T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class SparseConn : public Module<SparseConn<T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;
-  using index_type = std::int32_t;
-  using offset_type = std::int64_t;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its weights and of g
+  using index_type = std::int32_t;   ///< a neuron id
+  using offset_type = std::int64_t;  ///< a synapse's position
 
+  /// Per-synapse delays.
   struct Options {
-    std::vector<double> delays;  // per synapse (ms), in the CSR's order; empty: none
+    std::vector<double> delays;  ///< per synapse (ms), in the CSR's order; empty: none
   };
 
-  Param<tensor_type> weight;  // (1,): one for all synapses; (synapses,): one each
+  Param<tensor_type> weight;  ///< (1,): one for all synapses; (synapses,): one each
   MODYN_FIELDS(weight)
 
   SparseConn() : SparseConn(Csr<T>::from_csr(0, {0}, {})) {}
+  /// The connection of a CSR connectivity: its weights become the `weight`
+  /// Param (one for all when the CSR has one), its rows and targets are copied to B.
   explicit SparseConn(const Csr<T>& csr, Options o = {})
       : weight(initial_weight(csr)),
         n_pre_(csr.n_pre()),
@@ -192,18 +198,23 @@ class SparseConn : public Module<SparseConn<T, B>> {
     }
   }
 
+  /// The number of presynaptic neurons (rows).
   std::size_t n_pre() const noexcept { return n_pre_; }
+  /// The number of postsynaptic neurons.
   std::size_t n_post() const noexcept { return n_post_; }
+  /// The number of synapses.
   std::size_t synapses() const noexcept { return targets_.size(); }
+  /// Whether one weight serves every synapse.
   bool homogeneous() const noexcept { return weight->size() == 1; }
+  /// Whether the synapses have their own delays.
   bool has_delays() const noexcept { return !delays_ms_.empty(); }
-  // The longest per-synapse delay in steps, once a delivery has fixed dt (0 before).
+  /// The longest per-synapse delay in steps, once a delivery has fixed dt (0 before).
   std::size_t max_delay_steps() const noexcept { return ring_slots_ == 0 ? 0 : ring_slots_ - 1; }
 
-  // Adds the weights of the synapses of every spike in `arriving` (ids flat
-  // over a population of pre_size neurons per sample, rows from first_pre)
-  // into g, of shape (n_post,) or (batch, n_post); with per-synapse delays,
-  // into the ring, then adds this step's slot into g.
+  /// Adds the weights of the synapses of every spike in `arriving` (ids flat
+  /// over a population of pre_size neurons per sample, rows from first_pre)
+  /// into g, of shape (n_post,) or (batch, n_post); with per-synapse delays,
+  /// into the ring, then adds this step's slot into g.
   void deliver(const Context& c, TensorView<const index_type, B> arriving, std::size_t pre_size,
                std::size_t first_pre, tensor_type& g) {
     check(pre_size, first_pre, g);
@@ -231,13 +242,13 @@ class SparseConn : public Module<SparseConn<T, B>> {
     }
   }
 
-  // Forgets the events in flight (the delay ring).
+  /// Forgets the events in flight (the delay ring).
   void on_reset_state(std::size_t /*batch_size*/) {
     if (ring_.size() != 0) ring_ = tensor_type::zeros(ring_.shape());
     now_ = 0;
   }
 
-  // to<B>: the connectivity (not reflected: integers, never trained) comes along.
+  /// `to<B>`: the connectivity (not reflected: integers, never trained) comes along.
   template <class OtherBackend>
   void on_rebind(const SparseConn<T, OtherBackend>& source) {
     n_pre_ = source.n_pre_;
@@ -247,7 +258,7 @@ class SparseConn : public Module<SparseConn<T, B>> {
     delays_ms_ = source.delays_ms_;
   }
 
-  // The connectivity back on the host, as a Csr (weights included).
+  /// The connectivity back on the host, as a Csr (weights included).
   Csr<T> csr() const {
     std::vector<offset_type> offsets(row_offsets_.size());
     std::vector<index_type> targets(targets_.size());

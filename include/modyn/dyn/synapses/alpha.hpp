@@ -39,37 +39,42 @@
 
 namespace modyn::dyn {
 
+/// The alpha synapse (brainpy.dyn.Alpha): g rises through h and decays, both
+/// with tau_decay; see the top of dyn/synapses/alpha.hpp. T: the element type; B: the
+/// backend.
 template <class T = float, class B = default_backend>
 class Alpha : public Module<Alpha<T, B>> {
   static_assert(std::is_floating_point_v<T>, "dyn::Alpha<T>: T must be a floating-point type such as float");
 
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
 
-  // BrainPy's default.
+  /// BrainPy's default.
   struct Options {
-    T tau_decay = T(10);  // time constant (ms) of the rise and of the decay
+    T tau_decay = T(10);  ///< time constant (ms) of the rise and of the decay
   };
 
-  T tau_decay{};
-  State<tensor_type> h;  // the rising variable, starts at 0
-  State<tensor_type> g;  // the synaptic variable (conductance), starts at 0
+  T tau_decay{};         ///< the time constant (ms), as Options sets it
+  State<tensor_type> h;  ///< the rising variable, starts at 0
+  State<tensor_type> g;  ///< the synaptic variable (conductance), starts at 0
   MODYN_FIELDS(tau_decay, h, g)
 
   Alpha() : Alpha(1) {}
+  /// A population of synapses of per-sample shape `size`, with the parameters of o.
   explicit Alpha(Shape size, Options o = {}) : tau_decay(o.tau_decay), h(size), g(size) {
     if (!(tau_decay > T(0)) || !std::isfinite(tau_decay)) {
       throw config_error("dyn::Alpha: tau_decay must be > 0 and finite, got " + std::to_string(tau_decay));
     }
   }
+  /// A population of `size` synapses, with the parameters of o.
   explicit Alpha(std::size_t size, Options o = {}) : Alpha(Shape{size}, o) {}
 
-  // The per-sample shape of the synapses.
+  /// The per-sample shape of the synapses.
   const Shape& size() const noexcept { return g.sample_shape(); }
 
-  // One step of dt: (h, g) advanced exactly, then the sum of the inputs added
-  // to h. Inputs as for dyn::Expon (numbers, tensors of the synapses' shape
-  // or of the per-sample shape). Returns g.
+  /// One step of dt: (h, g) advanced exactly, then the sum of the inputs added
+  /// to h. Inputs as for dyn::Expon (numbers, tensors of the synapses' shape
+  /// or of the per-sample shape). Returns g.
   template <class... Inputs>
   requires((NeuronInput<Inputs, T> &&
             !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
@@ -85,11 +90,11 @@ class Alpha : public Module<Alpha<T, B>> {
     return *g;
   }
 
-  // The States of the population share one shape: checked once when a
-  // run starts (LoopOverTime calls this), and by update outside a run.
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The form LoopOverTime calls: one input and the context.
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
@@ -100,7 +105,8 @@ class Alpha : public Module<Alpha<T, B>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T decay, dt;
 
@@ -112,6 +118,7 @@ class Alpha : public Module<Alpha<T, B>> {
           h_value * Vec(decay) + input(Vec(T(0))).offset;  // numbers and tensors: slope 0, offset their sum
     }
   };
+  /// \endcond
 
  private:
   template <class X>

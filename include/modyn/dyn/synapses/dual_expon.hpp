@@ -42,29 +42,36 @@
 
 namespace modyn::dyn {
 
+/// The dual exponential synapse (brainpy.state.DualExpon): g = A (g_decay -
+/// g_rise), two traces that decay with tau_decay and tau_rise; see the top of
+/// dyn/synapses/dual_expon.hpp. T: the element type; B: the backend.
 template <class T = float, class B = default_backend>
 class DualExpon : public Module<DualExpon<T, B>> {
   static_assert(std::is_floating_point_v<T>,
                 "dyn::DualExpon<T>: T must be a floating-point type such as float");
 
  public:
-  using tensor_type = Tensor<T, B>;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
 
-  // BrainPy's defaults.
+  /// BrainPy's defaults.
   struct Options {
-    T tau_decay = T(10);   // decay time constant (ms)
-    T tau_rise = T(1);     // rise time constant (ms), < tau_decay
-    std::optional<T> A{};  // the output's factor; by default, 1 / the impulse response's peak
+    T tau_decay = T(10);   ///< decay time constant (ms)
+    T tau_rise = T(1);     ///< rise time constant (ms), < tau_decay
+    std::optional<T> A{};  ///< the output's factor; by default, 1 / the impulse response's peak
   };
 
+  /// @{
+  /// The parameters, as Options sets them (see Options).
   T tau_decay{}, tau_rise{};
-  T A{};                       // set at construction (changing the time constants later keeps it)
-  State<tensor_type> g_rise;   // the trace that decays with tau_rise, starts at 0
-  State<tensor_type> g_decay;  // the trace that decays with tau_decay, starts at 0
-  State<tensor_type> g;        // the output A (g_decay - g_rise), written by each update
+  /// @}
+  T A{};                       ///< set at construction (changing the time constants later keeps it)
+  State<tensor_type> g_rise;   ///< the trace that decays with tau_rise, starts at 0
+  State<tensor_type> g_decay;  ///< the trace that decays with tau_decay, starts at 0
+  State<tensor_type> g;        ///< the output A (g_decay - g_rise), written by each update
   MODYN_FIELDS(tau_decay, tau_rise, A, g_rise, g_decay, g)
 
   DualExpon() : DualExpon(1) {}
+  /// A population of synapses of per-sample shape `size`, with the parameters of o.
   explicit DualExpon(Shape size, Options o = {})
       : tau_decay(o.tau_decay), tau_rise(o.tau_rise), g_rise(size), g_decay(size), g(size) {
     if (!(tau_rise > T(0)) || !std::isfinite(tau_rise)) {
@@ -78,20 +85,21 @@ class DualExpon : public Module<DualExpon<T, B>> {
     A = o.A ? *o.A : peak_normalization(tau_rise, tau_decay);
     if (!std::isfinite(A)) throw config_error("dyn::DualExpon: A must be finite, got " + std::to_string(A));
   }
+  /// A population of `size` synapses, with the parameters of o.
   explicit DualExpon(std::size_t size, Options o = {}) : DualExpon(Shape{size}, o) {}
 
-  // 1 / max_t (exp(-t / tau_decay) - exp(-t / tau_rise)), BrainPy's default A.
+  /// 1 / max_t (exp(-t / tau_decay) - exp(-t / tau_rise)), BrainPy's default A.
   static T peak_normalization(T rise, T decay) {
     const double r = rise, d = decay;
     return static_cast<T>(d / (d - r) * std::pow(r / d, r / (r - d)));
   }
 
-  // The per-sample shape of the synapses.
+  /// The per-sample shape of the synapses.
   const Shape& size() const noexcept { return g.sample_shape(); }
 
-  // One step of dt: both traces decay, the sum of the inputs is added to
-  // both, g = A (g_decay - g_rise). Inputs as for dyn::Expon (numbers,
-  // tensors of the synapses' shape or of the per-sample shape). Returns g.
+  /// One step of dt: both traces decay, the sum of the inputs is added to
+  /// both, g = A (g_decay - g_rise). Inputs as for dyn::Expon (numbers,
+  /// tensors of the synapses' shape or of the per-sample shape). Returns g.
   template <class... Inputs>
   requires((NeuronInput<Inputs, T> &&
             !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
@@ -108,11 +116,11 @@ class DualExpon : public Module<DualExpon<T, B>> {
     return *g;
   }
 
-  // The States of the population share one shape: checked once when a
-  // run starts (LoopOverTime calls this), and by update outside a run.
+  /// The States of the population share one shape: checked once when a
+  /// run starts (LoopOverTime calls this), and by update outside a run.
   void begin_run(const Context&) const { check_states(); }
 
-  // The form LoopOverTime calls: one input and the context.
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
@@ -123,7 +131,8 @@ class DualExpon : public Module<DualExpon<T, B>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// \cond internal
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T rise_decay, decay_decay, a;
 
@@ -136,6 +145,7 @@ class DualExpon : public Module<DualExpon<T, B>> {
       out = Vec(a) * (decay - rise);
     }
   };
+  /// \endcond
 
  private:
   template <class X>

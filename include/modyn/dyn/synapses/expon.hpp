@@ -52,39 +52,44 @@
 
 namespace modyn::dyn {
 
+/// The exponential synapse (brainpy.dyn.Expon): g decays with tau and each
+/// input adds to it; see the top of dyn/synapses/expon.hpp. T: the element type; B: the
+/// backend; Method: the integrator of the decay (dyn/integrators.hpp).
 template <class T = float, class B = default_backend, Integrator Method = exp_euler>
 class Expon : public Module<Expon<T, B, Method>> {
   static_assert(std::is_floating_point_v<T>, "dyn::Expon<T>: T must be a floating-point type such as float");
 
  public:
-  using tensor_type = Tensor<T, B>;
-  using method = Method;
+  using tensor_type = Tensor<T, B>;  ///< the tensor type of its States and inputs
+  using method = Method;             ///< the integrator (dyn/integrators.hpp)
 
-  // BrainPy's default.
+  /// BrainPy's default.
   struct Options {
-    T tau = T(8);  // decay time constant (ms)
+    T tau = T(8);  ///< decay time constant (ms)
   };
 
-  T tau{};
-  State<tensor_type> g;  // the synaptic variable (conductance), starts at 0
+  T tau{};               ///< the decay time constant (ms), as Options sets it
+  State<tensor_type> g;  ///< the synaptic variable (conductance), starts at 0
   MODYN_FIELDS(tau, g)
 
   Expon() : Expon(1) {}
+  /// A population of synapses of per-sample shape `size`, with the parameters of o.
   explicit Expon(Shape size, Options o = {}) : tau(o.tau), g(size) {
     if (!(tau > T(0)) || !std::isfinite(tau)) {
       throw config_error("dyn::Expon: tau must be > 0 and finite, got " + std::to_string(tau));
     }
   }
+  /// A population of `size` synapses, with the parameters of o.
   explicit Expon(std::size_t size, Options o = {}) : Expon(Shape{size}, o) {}
 
-  // The per-sample shape of the synapses.
+  /// The per-sample shape of the synapses.
   const Shape& size() const noexcept { return g.sample_shape(); }
 
-  // One step of dt: g decays, then the sum of the inputs is added. An input
-  // is a number (the same for every synapse), or a tensor of the synapses'
-  // shape, or of the per-sample shape (broadcast over the batch axis); not a
-  // term of input_terms.hpp (those depend on a membrane potential).
-  // Returns g.
+  /// One step of dt: g decays, then the sum of the inputs is added. An input
+  /// is a number (the same for every synapse), or a tensor of the synapses'
+  /// shape, or of the per-sample shape (broadcast over the batch axis); not a
+  /// term of input_terms.hpp (those depend on a membrane potential).
+  /// Returns g.
   template <class... Inputs>
   requires((NeuronInput<Inputs, T> &&
             !InputTerm<Inputs>)&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
@@ -101,25 +106,25 @@ class Expon : public Module<Expon<T, B, Method>> {
     return *g;
   }
 
-  // The synapse as an input of the neurons it drives, with its decay fused
-  // into their pass: the neuron reads g through `output` (COBA, CUBA,
-  // MgBlock), then stores g exp(-dt / tau) back. No pass of its own:
-  //
-  //   syn.deliver(weighted_spikes);                  // g += x
-  //   lif(ctx, syn.decaying_into(coba, ctx));        // input from g; g decays
-  //
-  // gives the neuron the same input as
-  //
-  //   lif(ctx, coba(syn.update(ctx, weighted_spikes)));
-  //
-  // to float rounding (the compiler may contract g decay + x into one FMA in
-  // update, and cannot here),
-  // and g is held decayed between steps (g(t) exp(-dt / tau), to which the
-  // next step's input is added), so a monitor of g sees it one decay later.
-  //
-  // `arrival`, a number, is added to every g in this step before the neurons
-  // read it (a constant drive, what update(ctx, arrival) adds), in the same
-  // pass: lif(ctx, syn.decaying_into(coba, ctx, x)) is the whole step.
+  /// The synapse as an input of the neurons it drives, with its decay fused
+  /// into their pass: the neuron reads g through `output` (COBA, CUBA,
+  /// MgBlock), then stores g exp(-dt / tau) back. No pass of its own:
+  ///
+  ///     syn.deliver(weighted_spikes);                  // g += x
+  ///     lif(ctx, syn.decaying_into(coba, ctx));        // input from g; g decays
+  ///
+  /// gives the neuron the same input as
+  ///
+  ///     lif(ctx, coba(syn.update(ctx, weighted_spikes)));
+  ///
+  /// to float rounding (the compiler may contract g decay + x into one FMA in
+  /// update, and cannot here),
+  /// and g is held decayed between steps (g(t) exp(-dt / tau), to which the
+  /// next step's input is added), so a monitor of g sees it one decay later.
+  ///
+  /// `arrival`, a number, is added to every g in this step before the neurons
+  /// read it (a constant drive, what update(ctx, arrival) adds), in the same
+  /// pass: lif(ctx, syn.decaying_into(coba, ctx, x)) is the whole step.
   template <class Output>
   auto decaying_into(const Output& output, const Context& c, std::type_identity_t<T> arrival = T(0)) {
     const auto term = output.update(*g);
@@ -127,9 +132,9 @@ class Expon : public Module<Expon<T, B, Method>> {
     return decaying_term<std::remove_cvref_t<decltype(term)>>{term, g->data(), decay, arrival};
   }
 
-  // Adds what arrives in this step (numbers, or tensors of the synapses'
-  // shape or per-sample shape) to g, without the decay (which the neurons'
-  // pass applies, see decaying_into).
+  /// Adds what arrives in this step (numbers, or tensors of the synapses'
+  /// shape or per-sample shape) to g, without the decay (which the neurons'
+  /// pass applies, see decaying_into).
   template <class... Inputs>
   requires((NeuronInput<Inputs, T> &&
             !InputTerm<Inputs>)&&...) const tensor_type& deliver(const Inputs&... inputs) {
@@ -141,7 +146,7 @@ class Expon : public Module<Expon<T, B, Method>> {
     return *g;
   }
 
-  // The form LoopOverTime calls: one input and the context.
+  /// The form LoopOverTime calls: one input and the context.
   template <class X>
   requires(NeuronInput<X, T> && !InputTerm<X>) const tensor_type& update(const X& x, const Context& c) {
     return update(c, x);
@@ -149,13 +154,14 @@ class Expon : public Module<Expon<T, B, Method>> {
 
   // ---- training (module/differentiable.hpp)
 
+  /// What backward needs of a step.
   struct tape_type {
-    Shape input_shape;  // the step's input
-    Shape g_shape;      // g's, the output's
-    T decay = T(0);     // the step's g(t + dt) / g(t)
+    Shape input_shape;  ///< the step's input
+    Shape g_shape;      ///< g's, the output's
+    T decay = T(0);     ///< the step's g(t + dt) / g(t)
   };
 
-  // update(x, c), the same pass, noting what backward needs.
+  /// update(x, c), the same pass, noting what backward needs.
   template <TensorLike X>
   requires std::is_same_v<tensor_value_t<X>, T>
   const tensor_type& forward_train(const X& x, tape_type& tape, const Context& c) {
@@ -165,16 +171,18 @@ class Expon : public Module<Expon<T, B, Method>> {
     return update(c, x);
   }
 
-  // d loss / d g, carried from step to step.
+  /// d loss / d g, carried from step to step.
   const tensor_type& g_grad() const noexcept { return g_grad_; }
 
+  /// Zeroes the carried gradients with the States' shapes: once, before
+  /// the latest step's backward.
   void begin_backward() {
     g_grad_.ensure_shape(g->shape());
     B::map(g_grad_.size(), modyn::detail::fill_kernel<T>{T(0)}, write_only(g_grad_.data()));
   }
 
-  // g(t + dt) = g(t) decay + x: d loss / d x = gy + g_grad (the output's and
-  // the next step's), and g_grad becomes that times decay.
+  /// g(t + dt) = g(t) decay + x: d loss / d x = gy + g_grad (the output's and
+  /// the next step's), and g_grad becomes that times decay.
   template <TensorLike G>
   const tensor_type& backward(const tape_type& tape, const G& grad_out, const Context& = {},
                               InputGrad input_grad = InputGrad::yes) {
@@ -209,7 +217,7 @@ class Expon : public Module<Expon<T, B, Method>> {
     return input_grad_;
   }
 
-  // g(t + dt) / g(t) without input: one step of Method from g = 1.
+  /// g(t + dt) / g(t) without input: one step of Method from g = 1.
   T decay_factor(double dt) const {
     const double slope = -1.0 / static_cast<double>(tau);
     double factor = 1.0;
@@ -219,7 +227,8 @@ class Expon : public Module<Expon<T, B, Method>> {
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
-  // g += the step's input.
+  /// \cond internal
+  /// g += the step's input.
   struct add_kernel {
     template <class Vec, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& g_value, const Input& input) const {
@@ -227,7 +236,7 @@ class Expon : public Module<Expon<T, B, Method>> {
     }
   };
 
-  // One step of one element (a kernel of B::map, through fused_update).
+  /// One step of one element (a kernel of B::map, through fused_update).
   struct step_kernel {
     T decay;
 
@@ -237,8 +246,8 @@ class Expon : public Module<Expon<T, B, Method>> {
     }
   };
 
-  // The backward pass of one element: (d loss / d g of the output, d loss /
-  // d g carried (in: after the step, out: before it), [d loss / d x]).
+  /// The backward pass of one element: (d loss / d g of the output, d loss /
+  /// d g carried (in: after the step, out: before it), [d loss / d x]).
   struct backward_kernel {
     T decay;
 
@@ -252,6 +261,7 @@ class Expon : public Module<Expon<T, B, Method>> {
       carried = (gy + carried) * Vec(decay);
     }
   };
+  /// \endcond
 
  private:
   // A tensor input has the synapses' shape, or their per-sample shape when

@@ -31,8 +31,9 @@
 
 namespace modyn::dyn {
 
-// Current-based output: I = g (brainpy.dyn.CUBA; brainpy.state.CUBA's scale
-// is a weight, left to the synapse's input here).
+/// Current-based output: I = g (brainpy.dyn.CUBA; brainpy.state.CUBA's scale
+/// is a weight, left to the synapse's input here).
+/// T: the element type of the neurons it drives.
 template <class T = float>
 class CUBA : public Module<CUBA<T>> {
   static_assert(std::is_floating_point_v<T>, "dyn::CUBA<T>: T must be a floating-point type such as float");
@@ -40,6 +41,7 @@ class CUBA : public Module<CUBA<T>> {
  public:
   MODYN_FIELDS()
 
+  /// The input term of the neurons it drives: the current g, read from g's array.
   template <TensorLike G>
   current_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
@@ -48,24 +50,27 @@ class CUBA : public Module<CUBA<T>> {
   }
 };
 
-// Conductance-based output: I = g (E - V), E the reversal potential (mV)
-// (brainpy.dyn.COBA; BrainPy has no default E; here the default
-// constructor, which composition needs, takes E = 0 mV, excitatory).
-// (The constructor's parameter does not deduce T: COBA{-80.0} is a
-// COBA<float>.)
+/// Conductance-based output: I = g (E - V), E the reversal potential (mV)
+/// (brainpy.dyn.COBA; BrainPy has no default E; here the default
+/// constructor, which composition needs, takes E = 0 mV, excitatory).
+/// (The constructor's parameter does not deduce T: COBA{-80.0} is a
+/// COBA<float>.)
+/// T: the element type of the neurons it drives.
 template <class T = float>
 class COBA : public Module<COBA<T>> {
   static_assert(std::is_floating_point_v<T>, "dyn::COBA<T>: T must be a floating-point type such as float");
 
  public:
-  T E{};  // reversal potential (mV)
+  T E{};  ///< reversal potential (mV)
   MODYN_FIELDS(E)
 
   COBA() : COBA(T(0)) {}
+  /// COBA with reversal potential E = `reversal` (mV).
   explicit COBA(std::type_identity_t<T> reversal) : E(reversal) {
     detail::require_finite("dyn::COBA", "E", E);
   }
 
+  /// The input term of the neurons it drives: g (E - V), read from g's array.
   template <TensorLike G>
   conductance_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
@@ -74,25 +79,31 @@ class COBA : public Module<COBA<T>> {
   }
 };
 
-// NMDA-style output with the magnesium block of Jahr & Stevens (1990):
-//   I = g (E - V) / (1 + cc_Mg / beta exp(-alpha (V - V_offset)))
-// with BrainPy's defaults (brainpy.dyn.MgBlock, brainpy.state.MgBlock):
-// E = 0 mV, cc_Mg = 1.2 mM, alpha = 0.062 / mV, beta = 3.57 mM, V_offset =
-// 0 mV (brainpy.state's shift of the block curve). The shift is folded into
-// the term's concentration: cc_Mg exp(alpha V_offset) / beta exp(-alpha V).
+/// NMDA-style output with the magnesium block of Jahr & Stevens (1990):
+///
+///     I = g (E - V) / (1 + cc_Mg / beta exp(-alpha (V - V_offset)))
+///
+/// with BrainPy's defaults (brainpy.dyn.MgBlock, brainpy.state.MgBlock):
+/// E = 0 mV, cc_Mg = 1.2 mM, alpha = 0.062 / mV, beta = 3.57 mM, V_offset =
+/// 0 mV (brainpy.state's shift of the block curve). The shift is folded into
+/// the term's concentration: cc_Mg exp(alpha V_offset) / beta exp(-alpha V).
+/// T: the element type of the neurons it drives.
 template <class T = float>
 class MgBlock : public Module<MgBlock<T>> {
   static_assert(std::is_floating_point_v<T>,
                 "dyn::MgBlock<T>: T must be a floating-point type such as float");
 
  public:
-  T E{};         // reversal potential (mV)
-  T cc_Mg{};     // extracellular magnesium concentration (mM)
-  T alpha{};     // steepness of the block's voltage dependence (1/mV)
-  T beta{};      // magnesium dissociation constant (mM)
-  T V_offset{};  // shift of the block curve along V (mV)
+  T E{};         ///< reversal potential (mV)
+  T cc_Mg{};     ///< extracellular magnesium concentration (mM)
+  T alpha{};     ///< steepness of the block's voltage dependence (1/mV)
+  T beta{};      ///< magnesium dissociation constant (mM)
+  T V_offset{};  ///< shift of the block curve along V (mV)
   MODYN_FIELDS(E, cc_Mg, alpha, beta, V_offset)
 
+  /// MgBlock with E = `reversal` (mV), [Mg] = `mg` (mM), alpha = `steepness`
+  /// (1/mV), beta = `dissociation` (mM) and V_offset = `offset` (mV): BrainPy's
+  /// defaults.
   explicit MgBlock(std::type_identity_t<T> reversal = T(0), std::type_identity_t<T> mg = T(1.2),
                    std::type_identity_t<T> steepness = T(0.062),
                    std::type_identity_t<T> dissociation = T(3.57), std::type_identity_t<T> offset = T(0))
@@ -101,6 +112,8 @@ class MgBlock : public Module<MgBlock<T>> {
     detail::require_finite("dyn::MgBlock", "V_offset", V_offset);
   }
 
+  /// The input term of the neurons it drives: g (E - V) / (1 + [Mg] / beta
+  /// exp(-alpha (V - V_offset))), read from g's array.
   template <TensorLike G>
   mg_block_term<T> update(const G& g) const {
     static_assert(std::is_same_v<tensor_value_t<G>, T>,
