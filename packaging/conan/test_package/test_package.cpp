@@ -1,0 +1,18 @@
+// The Conan package's test: modyn's headers, Eigen, xsimd and Random123 found
+// through the package, a few values checked.
+#include <cstdio>
+#include <modyn/backend/cpu.hpp>
+#include <modyn/core/random.hpp>
+#include <modyn/core/tensor.hpp>
+#include <modyn/core/version.hpp>
+
+int main() {
+  modyn::Rng rng(7);
+  const auto u = rng.uniform<float>({100});
+  modyn::Tensor<float> doubled = modyn::Tensor<float>::empty({100});
+  modyn::cpu::map(u.size(), [](const auto& x, auto& y) { y = x + x; }, u.data(), modyn::write_only(doubled.data()));
+  bool ok = true;
+  for (std::size_t i = 0; i < u.size(); ++i) ok = ok && doubled.data()[i] == 2 * u.data()[i];
+  std::printf("modyn %s: %s\n", MODYN_VERSION_STRING, ok ? "ok" : "wrong values");
+  return ok ? 0 : 1;
+}
