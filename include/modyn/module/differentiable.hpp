@@ -173,6 +173,19 @@ void add_row_sums(const T* g, std::size_t rows, std::size_t cols, T* out) {
   for (; r < rows; ++r) B::map(cols, detail::add_to{}, g + r * cols, out);
 }
 
+/// out (cols) += the sum of the rows of g (rows x cols), as the product
+/// ones^T g: one GEMM (a kernel launch on a GPU) instead of a pass per eight
+/// rows. `ones` is the caller's buffer of rows ones, filled when the row
+/// count changes.
+template <class T, class B>
+void add_row_sums(const T* g, std::size_t rows, std::size_t cols, T* out, Tensor<T, B>& ones) {
+  if (!(ones.shape() == Shape{rows})) {
+    ones.ensure_shape({rows});
+    ones.view() = T(1);
+  }
+  B::gemm(Transpose::no, Transpose::no, 1, cols, rows, T(1), ones.data(), rows, g, cols, T(1), out, cols);
+}
+
 namespace detail {
 template <class T>
 struct transpose_element {

@@ -116,7 +116,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     const T* g = static_cast<const T*>(grad_out.data());
     B::gemm(Transpose::yes, Transpose::no, in, out, rows, T(1), tape.input.data(), in, g, out, T(1),
             weight.grad().data(), out);
-    add_row_sums<B>(g, rows, out, bias.grad().data());
+    add_row_sums(g, rows, out, bias.grad().data(), ones_);
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     input_grad_.ensure_shape(tape.input.shape());
     B::gemm(Transpose::no, Transpose::yes, rows, in, out, T(1), g, out, weight.value().data(), out, T(0),
@@ -179,6 +179,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   tensor_type out_;
   tensor_type input_copy_;  // an input that overlapped out_
   tensor_type input_grad_;  // backward's d loss / d x
+  tensor_type ones_;        // rows ones: the bias gradient as one GEMM
 };
 
 /// nn::Dense(in, out): sizes known at run time, Dense<dynamic, dynamic>.

@@ -181,9 +181,9 @@ class GRUCell : public Module<GRUCell<T, B>> {
     const T* const input_side[3] = {d, d + n, d + 2 * n};
     const T* const hidden_side[3] = {d, d + n, d + 3 * n};
     detail::add_stacked_grads<T, B>(input_side, rows, hidden, tape.input.data(), in, weight_ih.grad().data(),
-                                    bias_ih.grad().data());
+                                    bias_ih.grad().data(), ones_);
     detail::add_stacked_grads<T, B>(hidden_side, rows, hidden, tape.h_before.data(), hidden,
-                                    weight_hh.grad().data(), bias_hh.grad().data());
+                                    weight_hh.grad().data(), bias_hh.grad().data(), ones_);
     detail::through_stacked_weight<T, B>(hidden_side, rows, hidden, weight_hh_t_.data(), hidden, T(1),
                                          h_grad_.data());
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
@@ -258,6 +258,7 @@ class GRUCell : public Module<GRUCell<T, B>> {
   tensor_type h_grad_;                     // the carried d loss / d h
   tensor_type gate_grad_;                  // (4, rows, hidden): d a_r, d a_z, d a_n, d hn
   tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
+  tensor_type ones_;                       // rows ones: bias gradients as one GEMM
   tensor_type input_grad_;                 // backward's d loss / d x
 };
 

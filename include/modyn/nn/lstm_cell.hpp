@@ -185,9 +185,9 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
            write_only(d + 2 * n), write_only(d + 3 * n));
     const T* const gates[4] = {d, d + n, d + 2 * n, d + 3 * n};
     detail::add_stacked_grads<T, B>(gates, rows, hidden, tape.input.data(), in, weight_ih.grad().data(),
-                                    bias_ih.grad().data());
+                                    bias_ih.grad().data(), ones_);
     detail::add_stacked_grads<T, B>(gates, rows, hidden, tape.h_before.data(), hidden,
-                                    weight_hh.grad().data(), bias_hh.grad().data());
+                                    weight_hh.grad().data(), bias_hh.grad().data(), ones_);
     // h_grad_ was read into the gate gradients: it now takes d loss / d (h before).
     detail::through_stacked_weight<T, B>(gates, rows, hidden, weight_hh_t_.data(), hidden, T(0),
                                          h_grad_.data());
@@ -262,6 +262,7 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   tensor_type h_grad_, c_grad_;            // the carried d loss / d h and d loss / d c
   tensor_type gate_grad_;                  // (4, rows, hidden): d a_i, d a_f, d a_g, d a_o
   tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
+  tensor_type ones_;                       // rows ones: bias gradients as one GEMM
   tensor_type input_grad_;                 // backward's d loss / d x
 };
 

@@ -223,8 +223,8 @@ class RNNCell : public Module<RNNCell<T, B>> {
     const T* input = static_cast<const T*>(x.data());
     B::gemm(Transpose::yes, Transpose::no, in, hidden, rows, T(1), input, in, d, hidden, T(1),
             weight_ih.grad().data(), hidden);
-    add_row_sums<B>(d, rows, hidden, bias_ih.grad().data());
-    add_row_sums<B>(d, rows, hidden, bias_hh.grad().data());
+    add_row_sums(d, rows, hidden, bias_ih.grad().data(), ones_);
+    add_row_sums(d, rows, hidden, bias_hh.grad().data(), ones_);
     if (input_grad == InputGrad::no) return no_input_grad(input_grad_);
     input_grad_.ensure_shape(x.shape());
     B::gemm(Transpose::no, Transpose::no, rows, in, hidden, T(1), d, hidden, weight_ih_t_.data(), in, T(0),
@@ -284,6 +284,7 @@ class RNNCell : public Module<RNNCell<T, B>> {
   tensor_type pre_grad_;                   // backward's d loss / d pre
   tensor_type input_grad_;                 // backward's d loss / d x
   tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
+  tensor_type ones_;                       // rows ones: bias gradients as one GEMM
 };
 
 }  // namespace modyn::nn

@@ -57,13 +57,14 @@ void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T,
 // its columns of W, leading dimension G hidden):
 //   weight_grad[:, g hidden : (g + 1) hidden] += a^T d[g]
 //   bias_grad[g hidden : (g + 1) hidden] += the rows of d[g] summed
+// (`ones`: the cell's buffer for add_row_sums.)
 template <class T, class B, std::size_t G>
 void add_stacked_grads(const T* const (&d)[G], std::size_t rows, std::size_t hidden, const T* a,
-                       std::size_t k, T* weight_grad, T* bias_grad) {
+                       std::size_t k, T* weight_grad, T* bias_grad, Tensor<T, B>& ones) {
   for (std::size_t g = 0; g < G; ++g) {
     B::gemm(Transpose::yes, Transpose::no, k, hidden, rows, T(1), a, k, d[g], hidden, T(1),
             weight_grad + g * hidden, G * hidden);
-    add_row_sums<B>(d[g], rows, hidden, bias_grad + g * hidden);
+    add_row_sums(d[g], rows, hidden, bias_grad + g * hidden, ones);
   }
 }
 
