@@ -291,6 +291,12 @@ TEMPLATE_TEST_CASE("test backends: map with broadcast_row equals cpu",
                                   modyn::broadcast_row(row.data(), 3), modyn::broadcast_row(row.data(), 3),
                                   modyn::write_only(x.data())),
                     modyn::shape_error);
+  // So is a pass whose broadcast rows differ in length; the message names both.
+  const auto longer = Tensor<float, TestType>::zeros(Shape{5});
+  REQUIRE_THROWS_WITH(TestType::map(10, broadcast_affine{}, static_cast<const float*>(x.data()),
+                                    modyn::broadcast_row(row.data(), 3),
+                                    modyn::broadcast_row(longer.data(), 5), modyn::write_only(x.data())),
+                      Catch::Contains("lengths 3 and 5"));
 }
 
 TEMPLATE_TEST_CASE("test backends: map with strided_rows (stride 3 L and 0) equals cpu",

@@ -226,26 +226,34 @@ std::size_t broadcast_length(const Arg& arg) {
     return 0;
 }
 
+// The messages of row_length, out of line: the check itself stays a few
+// compares (it runs on every pass; a batch-1 step makes several).
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_mixed_row_lengths(std::size_t a, std::size_t b) {
+  throw shape_error("modyn::map: broadcast or strided rows of lengths " + std::to_string(a) + " and " +
+                    std::to_string(b) + " in one pass");
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_partial_row(std::size_t n, std::size_t length) {
+  throw shape_error("modyn::map: a pass of " + std::to_string(n) +
+                    " elements is not a whole number of rows of " + std::to_string(length) +
+                    " (the broadcast row's length)");
+}
+
 // The row length of a pass: n without broadcast rows, else their common
 // length, which must divide n.
 template <class... Args>
 std::size_t row_length(std::size_t n, const Args&... args) {
-  std::size_t length = 0;
+  std::size_t length = 0, other = 0;
   const auto take = [&](std::size_t l) {
-    if (l == 0) return;
-    if (length != 0 && l != length) {
-      throw shape_error("modyn::map: broadcast or strided rows of lengths " + std::to_string(length) +
-                        " and " + std::to_string(l) + " in one pass");
-    }
-    length = l;
+    if (length == 0)
+      length = l;
+    else if (l != 0 && l != length && other == 0)
+      other = l;
   };
   (take(broadcast_length(args)), ...);
+  if (other != 0) throw_mixed_row_lengths(length, other);
   if (length == 0) return n;
-  if (n % length != 0) {
-    throw shape_error("modyn::map: a pass of " + std::to_string(n) +
-                      " elements is not a whole number of rows of " + std::to_string(length) +
-                      " (the broadcast row's length)");
-  }
+  if (n % length != 0) throw_partial_row(n, length);
   return length;
 }
 
