@@ -30,9 +30,10 @@
 // main() checks that the three ways' 48,000 outputs agree within 1e-4
 // before anything is timed.
 //
-// `streaming_profile_gru`: no timing, `bench_streaming --profile N` runs N
-// per-step calls of the GRU(1 -> 8) model only (what benchmarks/run_streaming
-// hands to callgrind).
+// `bench_streaming --profile N [hand]`: no timing, N per-step calls of the
+// GRU(1 -> 8) model only, modyn's or (hand) the fixed-size Eigen one's: what
+// benchmarks/run_streaming hands to callgrind (bench_streaming_profile, the
+// same source built for AVX2, which valgrind 3.19 decodes).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -172,7 +173,8 @@ struct HandLstm {
   explicit HandLstm(const Model& m)
       : w_ih(transposed<4 * H, In>(m.template get<0>().weight_ih.value())),
         w_hh(transposed<4 * H, H>(m.template get<0>().weight_hh.value())),
-        b(column<4 * H>(m.template get<0>().bias_ih.value()) + column<4 * H>(m.template get<0>().bias_hh.value())),
+        b(column<4 * H>(m.template get<0>().bias_ih.value()) +
+          column<4 * H>(m.template get<0>().bias_hh.value())),
         dense(m.template get<1>()) {}
 
   void reset() {
@@ -238,8 +240,8 @@ struct Workload {
     const Tensor& y = run_loop();
     const std::size_t n = ref.size();
     if (y.size() != n) {
-      std::fprintf(stderr, "bench_streaming: %s: the loop's output has shape %s, expected (%zu, 1, %d)\n", name,
-                   y.shape().to_string().c_str(), samples, Out);
+      std::fprintf(stderr, "bench_streaming: %s: the loop's output has shape %s, expected (%zu, 1, %d)\n",
+                   name, y.shape().to_string().c_str(), samples, Out);
       return false;
     }
     double d_step = 0.0, d_loop = 0.0, scale = 0.0;
@@ -249,10 +251,11 @@ struct Workload {
       scale = std::max(scale, std::fabs(double(ref[i])));
       if (std::isnan(step[i]) || std::isnan(y.data()[i]) || std::isnan(ref[i])) d_step = INFINITY;
     }
-    std::fprintf(stderr,
-                 "bench_streaming: %-9s max |diff| over %zu outputs: modyn_step vs hand %.3g, modyn_loop vs hand "
-                 "%.3g (tolerance %.0e; max |y| %.3g)\n",
-                 name, n, d_step, d_loop, tolerance, scale);
+    std::fprintf(
+        stderr,
+        "bench_streaming: %-9s max |diff| over %zu outputs: modyn_step vs hand %.3g, modyn_loop vs hand "
+        "%.3g (tolerance %.0e; max |y| %.3g)\n",
+        name, n, d_step, d_loop, tolerance, scale);
     return d_step <= tolerance && d_loop <= tolerance && scale > 0.0;
   }
 };
@@ -320,25 +323,41 @@ void reg(const std::string& name) {
   add("hand", bm_hand<W>);
 }
 
-// What callgrind profiles: `steps` per-step calls of the GRU(1 -> 8) model.
-int profile(std::size_t steps) {
-  Gru_1_8 w;
-  w.model.reset_state(1);
+// What callgrind profiles (--toggle-collect='*profile_steps*'): `steps`
+// per-step calls of the GRU(1 -> 8) model, modyn's (seq(x) on a (1, 1)
+// tensor) or the hand-written one's, after one warm call outside.
+template <class W>
+[[gnu::noinline]] float profile_steps(W& w, std::size_t steps, bool hand) {
   float sum = 0.0f;
+  if (hand) {
+    for (std::size_t t = 0; t < steps; ++t)
+      sum += w.hand.step(Vec<1>::Constant(w.input.data()[t % samples]))(0);
+    return sum;
+  }
   for (std::size_t t = 0; t < steps; ++t) {
     w.x.data()[0] = w.input.data()[t % samples];
     const Tensor& y = w.model(w.x);
     sum += y.data()[0];
   }
-  std::printf("bench_streaming --profile %zu: sum of outputs %g\n", steps, double(sum));
+  return sum;
+}
+
+int profile(std::size_t steps, bool hand) {
+  Gru_1_8 w;
+  w.model.reset_state(1);
+  w.hand.reset();
+  keep(w.model(w.x).data());  // warm: buffers allocated, kernels dispatched
+  const float sum = profile_steps(w, steps, hand);
+  std::printf("bench_streaming --profile %zu%s: sum of outputs %g\n", steps, hand ? " hand" : "",
+              double(sum));
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--profile") == 0)
-    return profile(std::strtoull(argv[2], nullptr, 10));
+  if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "--profile") == 0)
+    return profile(std::strtoull(argv[2], nullptr, 10), argc == 4 && std::strcmp(argv[3], "hand") == 0);
   benchmark::AddCustomContext("modyn_gemm", std::string(modyn::cpu::gemm_library));
   benchmark::AddCustomContext("samples", std::to_string(samples));
   bool ok = check<Gru_1_8>("gru_1_8");
