@@ -7,7 +7,10 @@
 # makes the virtual environment <root>/build/venv-torch when missing
 # (python3 -m venv; pip install torch), configures <root>/build/bench-torchwheel
 # with -DMODYN_TORCH_WHEEL=<its site-packages/torch> and builds the targets.
-# Sets torch_wheel_bin (the folder of the binaries) and torch_wheel_version;
+# Sets torch_wheel_bin (the folder of the binaries) and torch_wheel_version,
+# and on an AMD CPU torch_wheel_mkl_preload: the library to LD_PRELOAD for a
+# second run in which the wheel's MKL takes its AVX-512 kernels
+# (benchmarks/mkl_intel_cpu.cpp; TORCH_WHEEL_MKL_INTEL=0 skips that run);
 # returns 1, saying why, when the wheel cannot be used. WITH_TORCH_WHEEL=0
 # skips it; TORCH_WHEEL_SPEC picks the wheel (default "torch": the newest on
 # PyPI; e.g. "torch==2.9.1"), TORCH_WHEEL_SPEC=... with a new version replaces
@@ -26,6 +29,7 @@ torch_wheel_build() {
   local venv="$root/build/venv-torch" build="$root/build/bench-torchwheel" spec="${TORCH_WHEEL_SPEC:-torch}"
   torch_wheel_bin="$build/benchmarks"
   torch_wheel_version=
+  torch_wheel_mkl_preload=
   if [[ "${WITH_TORCH_WHEEL:-1}" == 0 ]]; then
     echo "torch wheel: skipped (WITH_TORCH_WHEEL=0)" >&2
     return 1
@@ -67,7 +71,11 @@ torch_wheel_build() {
     echo "!! torch wheel: CMake made no $1 (see the warning above)" >&2
     return 1
   fi
-  cmake --build "$build" -j "$jobs" --target "$@" || { echo "!! torch wheel: the build failed" >&2; return 1; }
+  cmake --build "$build" -j "$jobs" --target "$@" modyn_mkl_intel_cpu ||
+    { echo "!! torch wheel: the build failed" >&2; return 1; }
+  if [[ "${TORCH_WHEEL_MKL_INTEL:-1}" != 0 ]] && grep -q -m1 AuthenticAMD /proc/cpuinfo; then
+    torch_wheel_mkl_preload="$torch_wheel_bin/libmodyn_mkl_intel_cpu.so"
+  fi
   # Its libraries load (libtorch_cpu's dependencies resolve), and one thread.
   if ! "$torch_wheel_bin/bench_torch_config_wheel" >"$build/torch_config.txt" 2>&1; then
     echo "!! torch wheel: bench_torch_config_wheel failed:" >&2
