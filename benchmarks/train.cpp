@@ -390,8 +390,9 @@ std::string configure_gemm() {
   }
   return gemm;
 #elif MODYN_USE_LIBXSMM
-  return "libxsmm " + std::string(LIBXSMM_VERSION) + " (JIT), else Eigen " + std::to_string(EIGEN_WORLD_VERSION) +
-         "." + std::to_string(EIGEN_MAJOR_VERSION) + "." + std::to_string(EIGEN_MINOR_VERSION);
+  return "libxsmm " + std::string(LIBXSMM_VERSION) + " (JIT), else Eigen " +
+         std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+         std::to_string(EIGEN_MINOR_VERSION);
 #else
   return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
          std::to_string(EIGEN_MINOR_VERSION) + " (" + Eigen::SimdInstructionSetsInUse() + ")";
