@@ -408,12 +408,13 @@ TEST_CASE("to<B> of a Sequential builds its entries from the source's: no defaul
   const auto after_move = next_weights([&] { moved = modyn::to<serial>(seq); });
   CHECK(after_move == undisturbed);
 
-  // The Dropouts kept their generators: the same masks as on cpu.
+  // The Dropouts kept their generators: the same masks as on cpu (the
+  // values up to the GEMMs' rounding: serial's triple loop, cpu's library).
   const modyn::Context training{.training = true};
   const Tensor<float> x = Tensor<float>::full({4, 3}, 1.0f);
   for (int call = 0; call < 2; ++call) {
     CAPTURE(call);
-    CHECK(host_values(moved(modyn::to<serial>(x), training)) == seq(x, training).to_vector());
+    require_close(host_values(moved(modyn::to<serial>(x), training)), seq(x, training).to_vector());
   }
   CHECK(moved.get<"drop">().p == 0.3);
   CHECK(moved.name() == seq.name());
