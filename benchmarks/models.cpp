@@ -94,6 +94,18 @@ auto make_seed_loop() {
                  nn::RNNCell(sz(bm::seed::hidden1), sz(bm::seed::hidden2), nn::Nonlinearity::tanh)}};
 }
 
+// The seed RNN with sizes known at compile time (nn::RNNCell<100, 20>): each
+// step of a cell is one fused kernel (nn/detail/static_step.hpp); the same
+// weights as `source`'s.
+template <class Loop>
+auto make_seed_static_loop(const Loop& source) {
+  using namespace modyn;
+  auto loop = LoopOverTime{Sequential{nn::RNNCell<sz(bm::seed::in), sz(bm::seed::hidden1)>{}, relu,
+                                      nn::RNNCell<sz(bm::seed::hidden1), sz(bm::seed::hidden2)>{}}};
+  loop.model().load_state_dict(source.model().state_dict());
+  return loop;
+}
+
 auto make_rnn512_loop() {
   using namespace modyn;
   return LoopOverTime{
@@ -443,6 +455,9 @@ bool outputs_agree() {
     ok &= max_abs_diff(first.data(), y.data(), y.size()) == 0.0;
     EigenSeedRnn eigen(loop);
     ok &= check_close("seed_rnn_fwd", y, eigen.forward(x.data()), 1e-4);
+    auto static_loop = make_seed_static_loop(loop);
+    static_loop.reset_state(sz(bm::seed::batch));
+    ok &= check_close("seed_rnn_fwd (static sizes)", static_loop(x), eigen.forward(x.data()), 1e-4);
   }
   {
     auto loop = make_rnn512_loop();
@@ -478,6 +493,18 @@ void bm_seed_modyn(benchmark::State& state) {
   const Tensor x = seed_input();
   for (auto _ : state) {
     loop.reset_state(sz(bm::seed::batch));  // a zero hidden state, part of the work
+    const Tensor& y = loop(x);
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, bm::seed::flops, bm::seed::batch);
+}
+
+void bm_seed_static(benchmark::State& state) {
+  auto loop = make_seed_static_loop(make_seed_loop());
+  const Tensor x = seed_input();
+  for (auto _ : state) {
+    loop.reset_state(sz(bm::seed::batch));
     const Tensor& y = loop(x);
     keep(y.data());
     benchmark::ClobberMemory();
@@ -660,6 +687,7 @@ int main(int argc, char** argv) {
   };
   const std::string seed = bm::seed_name, rnn512 = bm::rnn512_name, mlp = bm::mlp_name, lif = bm::lif_name;
   reg(seed + "/modyn", bm_seed_modyn);
+  reg(seed + "/modyn_static", bm_seed_static);
   reg(seed + "/eigen", bm_seed_eigen);
   reg(rnn512 + "/modyn", bm_rnn512_modyn);
   reg(rnn512 + "/eigen", bm_rnn512_eigen);

@@ -16,6 +16,10 @@
 //                          audio callback does.
 //   <workload>/modyn_loop  LoopOverTime over the same Sequential and the whole
 //                          (48000, 1, in) input, time major.
+//   <workload>/static_step, static_loop
+//                          the same with sizes known at compile time:
+//                          Sequential{nn::GRUCell<1, 8>{}, nn::Dense<8, 1>{}}
+//                          (a step is one fused kernel, nn/detail/static_step.hpp).
 //   <workload>/hand        the cells written by hand with fixed-size Eigen
 //                          matrices, as compile-time inference libraries
 //                          (RTNeural's ModelT) do: PyTorch's GRU / LSTM
@@ -30,8 +34,9 @@
 // main() checks that the three ways' 48,000 outputs agree within 1e-4
 // before anything is timed.
 //
-// `bench_streaming --profile N [hand]`: no timing, N per-step calls of the
-// GRU(1 -> 8) model only, modyn's or (hand) the fixed-size Eigen one's: what
+// `bench_streaming --profile N [static|hand]`: no timing, N per-step calls of
+// the GRU(1 -> 8) model only, modyn's, modyn's with static sizes or (hand)
+// the fixed-size Eigen one's: what
 // benchmarks/run_streaming hands to callgrind (bench_streaming_profile, the
 // same source built for AVX2, which valgrind 3.19 decodes).
 #include <benchmark/benchmark.h>
@@ -61,10 +66,17 @@ void keep(const T& value) {
 
 // ---- the modyn models ----------------------------------------------------
 
-template <class Cell>
+template <template <std::size_t, std::size_t, class, class> class Cell>
 auto make_model(std::size_t in, std::size_t hidden, std::size_t out) {
   using namespace modyn;
-  return Sequential{Cell(in, hidden), nn::Dense(hidden, out)};
+  return Sequential{Cell<dynamic, dynamic, float, cpu>(in, hidden), nn::Dense(hidden, out)};
+}
+
+template <template <std::size_t, std::size_t, class, class> class Cell, std::size_t In, std::size_t H,
+          std::size_t Out>
+auto make_static_model() {
+  using namespace modyn;
+  return Sequential{Cell<In, H, float, cpu>{}, nn::Dense<H, Out>{}};
 }
 
 // The input of every way: (48000, 1, in), time major.
@@ -209,10 +221,16 @@ void hand_run(Hand& hand, const float* input, float* out) {
 
 // One workload: its modyn model, its hand-written twin, the input and
 // buffers; `ok` after check().
-template <template <int, int, int> class Hand, class Cell, int In, int H, int Out>
+template <template <int, int, int> class Hand, template <std::size_t, std::size_t, class, class> class Cell,
+          int In, int H, int Out>
 struct Workload {
+  static constexpr std::size_t in = In, hidden = H, out_size = Out;
   decltype(make_model<Cell>(0, 0, 0)) model = make_model<Cell>(In, H, Out);
   decltype(modyn::LoopOverTime{make_model<Cell>(0, 0, 0)}) loop{make_model<Cell>(In, H, Out)};
+  decltype(make_static_model<Cell, in, hidden, out_size>()) static_model =
+      make_static_model<Cell, in, hidden, out_size>();
+  decltype(modyn::LoopOverTime{make_static_model<Cell, in, hidden, out_size>()}) static_loop{
+      make_static_model<Cell, in, hidden, out_size>()};
   Hand<In, H, Out> hand{model};
   Tensor input = make_input(In);
   Tensor x = Tensor::zeros({1, In});
@@ -221,6 +239,8 @@ struct Workload {
   Workload() {
     // The loop's model: the same weights as `model`.
     loop.model().load_state_dict(model.state_dict());
+    static_model.load_state_dict(model.state_dict());
+    static_loop.model().load_state_dict(model.state_dict());
   }
 
   void run_step() { modyn_per_step(model, input, x, out.data()); }
@@ -228,6 +248,12 @@ struct Workload {
     loop.reset_state(1);
     loop.reset_time();
     return loop(input);
+  }
+  void run_static_step() { modyn_per_step(static_model, input, x, out.data()); }
+  const Tensor& run_static_loop() {
+    static_loop.reset_state(1);
+    static_loop.reset_time();
+    return static_loop(input);
   }
   void run_hand() { hand_run<Hand<In, H, Out>, In, Out>(hand, input.data(), out.data()); }
 
@@ -237,35 +263,42 @@ struct Workload {
     std::fill(out.begin(), out.end(), 0.0f);
     run_step();
     const std::vector<float> step = out;
-    const Tensor& y = run_loop();
+    run_static_step();
+    const std::vector<float> static_step = out;
+    const Tensor y = run_loop();
+    const Tensor& static_y = run_static_loop();
     const std::size_t n = ref.size();
-    if (y.size() != n) {
-      std::fprintf(stderr, "bench_streaming: %s: the loop's output has shape %s, expected (%zu, 1, %d)\n",
-                   name, y.shape().to_string().c_str(), samples, Out);
+    if (y.size() != n || static_y.size() != n) {
+      std::fprintf(stderr,
+                   "bench_streaming: %s: the loops' outputs have shapes %s and %s, expected (%zu, 1, %d)\n",
+                   name, y.shape().to_string().c_str(), static_y.shape().to_string().c_str(), samples, Out);
       return false;
     }
-    double d_step = 0.0, d_loop = 0.0, scale = 0.0;
+    double diff[4] = {}, scale = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
-      d_step = std::max(d_step, std::fabs(double(step[i]) - double(ref[i])));
-      d_loop = std::max(d_loop, std::fabs(double(y.data()[i]) - double(ref[i])));
+      const double ways[4] = {step[i], y.data()[i], static_step[i], static_y.data()[i]};
+      for (std::size_t k = 0; k < 4; ++k) {
+        diff[k] = std::max(diff[k], std::fabs(ways[k] - double(ref[i])));
+        if (std::isnan(ways[k])) diff[k] = INFINITY;
+      }
       scale = std::max(scale, std::fabs(double(ref[i])));
-      if (std::isnan(step[i]) || std::isnan(y.data()[i]) || std::isnan(ref[i])) d_step = INFINITY;
+      if (std::isnan(ref[i])) diff[0] = INFINITY;
     }
     std::fprintf(
         stderr,
-        "bench_streaming: %-9s max |diff| over %zu outputs: modyn_step vs hand %.3g, modyn_loop vs hand "
-        "%.3g (tolerance %.0e; max |y| %.3g)\n",
-        name, n, d_step, d_loop, tolerance, scale);
-    return d_step <= tolerance && d_loop <= tolerance && scale > 0.0;
+        "bench_streaming: %-9s max |diff| over %zu outputs, against hand: modyn_step %.3g, modyn_loop "
+        "%.3g, static_step %.3g, static_loop %.3g (tolerance %.0e; max |y| %.3g)\n",
+        name, n, diff[0], diff[1], diff[2], diff[3], tolerance, scale);
+    return *std::max_element(diff, diff + 4) <= tolerance && scale > 0.0;
   }
 };
 
-using GruCell = modyn::nn::GRUCell<>;
-using LstmCell = modyn::nn::LSTMCell<>;
-using Gru_1_8 = Workload<HandGru, GruCell, 1, 8, 1>;
-using Lstm_1_32 = Workload<HandLstm, LstmCell, 1, 32, 1>;
-using Gru_1_40 = Workload<HandGru, GruCell, 1, 40, 1>;
-using Lstm_8_64 = Workload<HandLstm, LstmCell, 8, 64, 8>;
+using modyn::nn::GRUCell;
+using modyn::nn::LSTMCell;
+using Gru_1_8 = Workload<HandGru, GRUCell, 1, 8, 1>;
+using Lstm_1_32 = Workload<HandLstm, LSTMCell, 1, 32, 1>;
+using Gru_1_40 = Workload<HandGru, GRUCell, 1, 40, 1>;
+using Lstm_8_64 = Workload<HandLstm, LSTMCell, 8, 64, 8>;
 
 void set_counters(benchmark::State& state) {
   state.counters["samples_per_second"] =
@@ -288,6 +321,28 @@ void bm_loop(benchmark::State& state) {
   W w;
   for (auto _ : state) {
     const Tensor& y = w.run_loop();
+    keep(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state);
+}
+
+template <class W>
+void bm_static_step(benchmark::State& state) {
+  W w;
+  for (auto _ : state) {
+    w.run_static_step();
+    keep(w.out.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state);
+}
+
+template <class W>
+void bm_static_loop(benchmark::State& state) {
+  W w;
+  for (auto _ : state) {
+    const Tensor& y = w.run_static_loop();
     keep(y.data());
     benchmark::ClobberMemory();
   }
@@ -320,36 +375,47 @@ void reg(const std::string& name) {
   };
   add("modyn_step", bm_step<W>);
   add("modyn_loop", bm_loop<W>);
+  add("static_step", bm_static_step<W>);
+  add("static_loop", bm_static_loop<W>);
   add("hand", bm_hand<W>);
 }
 
 // What callgrind profiles (--toggle-collect='*profile_steps*'): `steps`
 // per-step calls of the GRU(1 -> 8) model, modyn's (seq(x) on a (1, 1)
-// tensor) or the hand-written one's, after one warm call outside.
-template <class W>
-[[gnu::noinline]] float profile_steps(W& w, std::size_t steps, bool hand) {
+// tensor), modyn's with static sizes or the hand-written one's, after one
+// warm call outside.
+template <class Model>
+float modyn_steps(Model& model, Tensor& x, const float* input, std::size_t steps) {
   float sum = 0.0f;
-  if (hand) {
-    for (std::size_t t = 0; t < steps; ++t)
-      sum += w.hand.step(Vec<1>::Constant(w.input.data()[t % samples]))(0);
-    return sum;
-  }
   for (std::size_t t = 0; t < steps; ++t) {
-    w.x.data()[0] = w.input.data()[t % samples];
-    const Tensor& y = w.model(w.x);
+    x.data()[0] = input[t % samples];
+    const Tensor& y = model(x);
     sum += y.data()[0];
   }
   return sum;
 }
 
-int profile(std::size_t steps, bool hand) {
+template <class W>
+[[gnu::noinline]] float profile_steps(W& w, std::size_t steps, const std::string& who) {
+  float sum = 0.0f;
+  if (who == "hand") {
+    for (std::size_t t = 0; t < steps; ++t)
+      sum += w.hand.step(Vec<1>::Constant(w.input.data()[t % samples]))(0);
+    return sum;
+  }
+  if (who == "static") return modyn_steps(w.static_model, w.x, w.input.data(), steps);
+  return modyn_steps(w.model, w.x, w.input.data(), steps);
+}
+
+int profile(std::size_t steps, const std::string& who) {
   Gru_1_8 w;
   w.model.reset_state(1);
+  w.static_model.reset_state(1);
   w.hand.reset();
   keep(w.model(w.x).data());  // warm: buffers allocated, kernels dispatched
-  const float sum = profile_steps(w, steps, hand);
-  std::printf("bench_streaming --profile %zu%s: sum of outputs %g\n", steps, hand ? " hand" : "",
-              double(sum));
+  keep(w.static_model(w.x).data());
+  const float sum = profile_steps(w, steps, who);
+  std::printf("bench_streaming --profile %zu %s: sum of outputs %g\n", steps, who.c_str(), double(sum));
   return 0;
 }
 
@@ -357,7 +423,7 @@ int profile(std::size_t steps, bool hand) {
 
 int main(int argc, char** argv) {
   if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "--profile") == 0)
-    return profile(std::strtoull(argv[2], nullptr, 10), argc == 4 && std::strcmp(argv[3], "hand") == 0);
+    return profile(std::strtoull(argv[2], nullptr, 10), argc == 4 ? argv[3] : "modyn");
   benchmark::AddCustomContext("modyn_gemm", std::string(modyn::cpu::gemm_library));
   benchmark::AddCustomContext("samples", std::to_string(samples));
   bool ok = check<Gru_1_8>("gru_1_8");

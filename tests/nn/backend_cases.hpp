@@ -107,7 +107,7 @@ TEMPLATE_LIST_TEST_CASE("nn::Dense forward on each backend equals cpu", "[nn][ba
 TEMPLATE_LIST_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][backends][rnn_cell]",
                         backends_under_test) {
   for (const auto f : {nn::Nonlinearity::tanh, nn::Nonlinearity::relu}) {
-    nn::RNNCell<float> cpu_cell(in, hidden, f, {.seed = 12});
+    nn::RNNCell<modyn::dynamic, modyn::dynamic, float> cpu_cell(in, hidden, f, {.seed = 12});
     compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
       require_close(host_values(*b.h), host_values(*a.h), "RNNCell h");
     });
@@ -116,7 +116,7 @@ TEMPLATE_LIST_TEST_CASE("nn::RNNCell forward on each backend equals cpu", "[nn][
 
 TEMPLATE_LIST_TEST_CASE("nn::GRUCell forward on each backend equals cpu", "[nn][backends][gru_cell]",
                         backends_under_test) {
-  nn::GRUCell<float> cpu_cell(in, hidden, {.seed = 13});
+  nn::GRUCell<modyn::dynamic, modyn::dynamic, float> cpu_cell(in, hidden, {.seed = 13});
   compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
     require_close(host_values(*b.h), host_values(*a.h), "GRUCell h");
   });
@@ -124,7 +124,7 @@ TEMPLATE_LIST_TEST_CASE("nn::GRUCell forward on each backend equals cpu", "[nn][
 
 TEMPLATE_LIST_TEST_CASE("nn::LSTMCell forward on each backend equals cpu", "[nn][backends][lstm_cell]",
                         backends_under_test) {
-  nn::LSTMCell<float> cpu_cell(in, hidden, {.seed = 14});
+  nn::LSTMCell<modyn::dynamic, modyn::dynamic, float> cpu_cell(in, hidden, {.seed = 14});
   compare_cell<TestType>(cpu_cell, [](const auto& a, const auto& b) {
     require_close(host_values(*b.h), host_values(*a.h), "LSTMCell h");
     require_close(host_values(*b.c), host_values(*a.c), "LSTMCell c");

@@ -39,9 +39,12 @@ void require_no_stream_taken(MakeModel make_model, const std::string& what) {
 TEST_CASE("to<B> of nn layers takes no stream from the default generator", "[nn][backends][init]") {
   require_no_stream_taken([] { return nn::Dense<>(in, hidden); }, "Dense");
   require_no_stream_taken([] { return nn::Dense<in, hidden, float>(); }, "Dense with static sizes");
-  require_no_stream_taken([] { return nn::RNNCell<float>(in, hidden); }, "RNNCell");
-  require_no_stream_taken([] { return nn::GRUCell<float>(in, hidden); }, "GRUCell");
-  require_no_stream_taken([] { return nn::LSTMCell<float>(in, hidden); }, "LSTMCell");
+  require_no_stream_taken([] { return nn::RNNCell<modyn::dynamic, modyn::dynamic, float>(in, hidden); },
+                          "RNNCell");
+  require_no_stream_taken([] { return nn::GRUCell<modyn::dynamic, modyn::dynamic, float>(in, hidden); },
+                          "GRUCell");
+  require_no_stream_taken([] { return nn::LSTMCell<modyn::dynamic, modyn::dynamic, float>(in, hidden); },
+                          "LSTMCell");
   require_no_stream_taken([] { return nn::LayerNorm<float>(hidden); }, "LayerNorm");
   require_no_stream_taken([] { return nn::Dropout<float>(0.3); }, "Dropout");
   // The Sequential default-constructs its entries before they are rebuilt:

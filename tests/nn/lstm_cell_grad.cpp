@@ -23,7 +23,7 @@ using modyn_test::random_tensor;
 namespace {
 
 constexpr std::size_t batch = 3, in = 3, hidden = 4, steps = 4;
-using Cell = nn::LSTMCell<double>;
+using Cell = nn::LSTMCell<modyn::dynamic, modyn::dynamic, double>;
 
 void check_cell_gradients() {
   Cell cell(in, hidden);

@@ -22,7 +22,7 @@ using modyn_test::random_tensor;
 namespace {
 
 constexpr std::size_t batch = 3, in = 3, hidden = 4, steps = 4;
-using Cell = nn::RNNCell<double>;
+using Cell = nn::RNNCell<modyn::dynamic, modyn::dynamic, double>;
 
 void check_cell_gradients(nn::Nonlinearity f) {
   Cell cell(in, hidden, f);

@@ -110,9 +110,9 @@ TEMPLATE_LIST_TEST_CASE("BPTT on each backend: Dense, RNNCell and activations gi
     modyn::manual_seed(7);
     return modyn::Sequential{nn::Dense(bptt_cases::in, 6),
                              modyn::fn::tanh,
-                             nn::RNNCell<float>(6, 5),
+                             nn::RNNCell<modyn::dynamic, modyn::dynamic, float>(6, 5),
                              modyn::relu,
-                             nn::RNNCell<float>(5, 4, nn::Nonlinearity::relu),
+                             nn::RNNCell<modyn::dynamic, modyn::dynamic, float>(5, 4, nn::Nonlinearity::relu),
                              modyn::softmax,
                              nn::Dense(4, 2)};
   });
@@ -123,10 +123,10 @@ TEMPLATE_LIST_TEST_CASE("BPTT on each backend: GRUCell, LayerNorm, LSTMCell and 
   namespace nn = modyn::nn;
   bptt_cases::check_on<TestType>([] {
     modyn::manual_seed(8);
-    return modyn::Sequential{nn::GRUCell<float>(bptt_cases::in, 6),
+    return modyn::Sequential{nn::GRUCell<modyn::dynamic, modyn::dynamic, float>(bptt_cases::in, 6),
                              nn::LayerNorm<float>(6),
                              nn::Dropout<float>(0.25, 3),
-                             nn::LSTMCell<float>(6, 5),
+                             nn::LSTMCell<modyn::dynamic, modyn::dynamic, float>(6, 5),
                              modyn::fn::sigmoid,
                              nn::Dense(5, 2)};
   });

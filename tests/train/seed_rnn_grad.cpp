@@ -68,7 +68,8 @@ void check_grad(const P& p, const double (&expected)[N], double tolerance) {
 
 template <class T>
 void check_seed_rnn(std::size_t checkpoint_every, double tolerance, bool hoist = false) {
-  Sequential model{named<"l1">(nn::RNNCell<T>(in, hidden)), relu, named<"l2">(nn::RNNCell<T>(hidden, out))};
+  Sequential model{named<"l1">(nn::RNNCell<modyn::dynamic, modyn::dynamic, T>(in, hidden)), relu,
+                   named<"l2">(nn::RNNCell<modyn::dynamic, modyn::dynamic, T>(hidden, out))};
   set_weights(model.template get<"l1">(), in, hidden, 0.0);
   set_weights(model.template get<"l2">(), hidden, out, 0.05);
   LoopOverTime loop{

@@ -16,6 +16,7 @@
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/rows.hpp"
+#include "modyn/nn/detail/static_step.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -146,6 +147,20 @@ class Dense : public Module<Dense<In, Out, T, B>> {
       input = input_copy_.data();
     }
     out_.ensure_shape(output_shape(x.shape(), out));
+    if constexpr (uses_static_step) {
+      if (detail::static_step_pays<T>(rows, In * Out)) {
+        // y = f(b + x W) per block of rows in registers (nn/detail/static_step.hpp).
+        detail::static_step<T, Out, 1>(
+            rows, out_.data(),
+            [](std::size_t, std::size_t offset, T* y, const auto& pre) {
+              using V = std::remove_cvref_t<decltype(pre[0])>;
+              detail::store_lane(y + offset, V(Op{}(pre[0])));
+            },
+            std::tuple{detail::added_rows<T>{bias.value().data(), 0},
+                       detail::product<T, In>{input, In, weight.value().data()}});
+        return out_;
+      }
+    }
     // Bias rows first, the GEMM accumulates onto them, then the function in
     // one flat pass: whole vectors, whatever the row length.
     detail::fill_rows<B>(out_.data(), rows, out, bias.value().data());
@@ -160,6 +175,9 @@ class Dense : public Module<Dense<In, Out, T, B>> {
   friend class Dense;  // the rebind constructor reads another backend's init_
 
   init::Options init_{};
+
+  static constexpr bool uses_static_step =
+      In != dynamic && Out != dynamic && In > 0 && Out > 0 && detail::has_static_step<T, B>;
 
   static void check_static_size(std::size_t declared, std::size_t given, const char* which) {
     if (declared != dynamic && declared != given) {

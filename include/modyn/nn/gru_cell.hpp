@@ -7,15 +7,22 @@
 // Differentiable (module/differentiable.hpp): its tape holds the input, h
 // before the step, r, z, n and h W_hn + b_hn; it carries d loss / d h
 // (h_grad()).
+// With sizes known at compile time (nn::GRUCell<1, 8>) a step on the CPU runs
+// nn/detail/static_step.hpp's fused kernel instead of two GEMMs and a pass.
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/math.hpp"
 #include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
+#include "modyn/nn/detail/static_step.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -42,11 +49,22 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec gru_step(const Vec& gir, const Vec& gi
 
 /// A gated recurrent unit cell (PyTorch's GRUCell, gates r, z, n): one step
 /// of h' = (1 - z) n + z h per update (see the top of nn/gru_cell.hpp).
-/// T: the element type; B: the backend.
-template <class T = float, class B = default_backend>
-class GRUCell : public Module<GRUCell<T, B>> {
+///
+/// In, Hidden: the input and hidden sizes when known at compile time
+/// (nn::GRUCell<1, 8>{}: a step on the CPU is one fused, register-blocked
+/// kernel; Sequential checks adjacent sizes), else `dynamic`
+/// (nn::GRUCell(1, 8)); T: the element type; B: the backend.
+template <std::size_t In = dynamic, std::size_t Hidden = dynamic, class T = float, class B = default_backend>
+class GRUCell : public Module<GRUCell<In, Hidden, T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
+  using tensor_type = Tensor<T, B>;                           ///< the type of the weights, inputs and states
+  static constexpr std::size_t static_in_features = In;       ///< In: the input size, or `dynamic`
+  static constexpr std::size_t static_out_features = Hidden;  ///< Hidden: the hidden size, or `dynamic`
+  /// The same cell on backend NewB (what `to<B>` builds).
+  template <class NewB>
+  using rebind_backend = GRUCell<In, Hidden, T, NewB>;
+  /// Whether In and Hidden are both known at compile time.
+  static constexpr bool has_static_sizes = In != dynamic && Hidden != dynamic;
 
   Param<tensor_type> weight_ih;  ///< (in, 3 hidden): [r | z | n]
   Param<tensor_type> weight_hh;  ///< (hidden, 3 hidden)
@@ -55,18 +73,25 @@ class GRUCell : public Module<GRUCell<T, B>> {
   State<tensor_type> h;          ///< (batch, hidden)
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h)
 
-  GRUCell() = default;
-  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
-  /// +-1/sqrt(hidden), from init::generator(options).
-  GRUCell(std::size_t in, std::size_t hidden, init::Options options = {})
-      : weight_ih(tensor_type::empty({in, 3 * hidden})),
-        weight_hh(tensor_type::empty({hidden, 3 * hidden})),
-        bias_ih(tensor_type::empty({3 * hidden})),
-        bias_hh(tensor_type::empty({3 * hidden})),
-        h(Shape{hidden}) {
-    Rng rng = init::generator(options);  // the key: nn/init.hpp
-    reset_parameters(rng);
+  /// An empty cell (0 x 0) with dynamic sizes; with static sizes, a cell of
+  /// those sizes initialised from the default generator (nn::GRUCell<1, 8>{}).
+  GRUCell() {
+    if constexpr (has_static_sizes) initialize(In, Hidden, {});
   }
+  /// A cell of static sizes initialised from init::generator(options).
+  explicit GRUCell(init::Options options) requires(has_static_sizes) { initialize(In, Hidden, options); }
+  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
+  /// +-1/sqrt(hidden), from init::generator(options). Sizes that differ from
+  /// static ones are a config_error.
+  GRUCell(std::size_t in, std::size_t hidden, init::Options options = {}) {
+    detail::check_static_sizes("nn::GRUCell", In, Hidden, in, hidden);
+    initialize(in, hidden, options);
+  }
+
+  /// `to<B>(cell)`: empty Params (`to<B>` copies the source's over them) and
+  /// no stream taken from the default generator.
+  template <class OtherBackend>
+  GRUCell(rebind_tag, const GRUCell<In, Hidden, T, OtherBackend>& source) : Module<GRUCell>(source.name()) {}
 
   /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
@@ -81,6 +106,9 @@ class GRUCell : public Module<GRUCell<T, B>> {
   /// One step from x (batch, in) or (in,); returns the new hidden state h.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
+    if constexpr (uses_static_step) {
+      if (detail::static_step_pays<T>(x.size() / In, (In + Hidden) * 3 * Hidden)) return static_update(x);
+    }
     const std::size_t rows = project(x);
     const std::size_t hidden = out_features(), stride = 3 * hidden;
     const T* bi = bias_ih.value().data();
@@ -241,6 +269,44 @@ class GRUCell : public Module<GRUCell<T, B>> {
   /// \endcond
 
  private:
+  static constexpr bool uses_static_step =
+      has_static_sizes && In > 0 && Hidden > 0 && detail::has_static_step<T, B>;
+
+  void initialize(std::size_t in, std::size_t hidden, init::Options options) {
+    weight_ih = Param<tensor_type>(tensor_type::empty({in, 3 * hidden}));
+    weight_hh = Param<tensor_type>(tensor_type::empty({hidden, 3 * hidden}));
+    bias_ih = Param<tensor_type>(tensor_type::empty({3 * hidden}));
+    bias_hh = Param<tensor_type>(tensor_type::empty({3 * hidden}));
+    h = State<tensor_type>(Shape{hidden});
+    Rng rng = init::generator(options);  // the key: nn/init.hpp
+    reset_parameters(rng);
+  }
+
+  // The step with static sizes: b_ih + x W_ih and b_hh + h W_hh accumulated
+  // in registers, then the gates.
+  template <class X>
+  const tensor_type& static_update(const X& x) {
+    static_assert(std::is_same_v<tensor_value_t<X>, T>,
+                  "nn::GRUCell: the input's element type differs from the cell's");
+    const std::size_t rows = detail::checked_rows("nn::GRUCell", this->name(), x, In, *h, Hidden);
+    const T* state = h->data();
+    detail::static_step<T, Hidden, 3>(
+        rows, h->data(),
+        [state](std::size_t row, std::size_t offset, T* out, const auto& gi, const auto& gh) {
+          using V = std::remove_cvref_t<decltype(gi[0])>;
+          const V reset = math::sigmoid(gi[0] + gh[0]);
+          const V update = math::sigmoid(gi[1] + gh[1]);
+          const V candidate = math::tanh(gi[2] + reset * gh[2]);
+          const V before = detail::load_lane<V>(state + row * Hidden + offset);
+          detail::store_lane(out + offset, V((V(1) - update) * candidate + update * before));
+        },
+        std::tuple{detail::added_rows<T>{bias_ih.value().data(), 0},
+                   detail::product<T, In>{static_cast<const T*>(x.data()), In, weight_ih.value().data()}},
+        std::tuple{detail::added_rows<T>{bias_hh.value().data(), 0},
+                   detail::product<T, Hidden>{state, Hidden, weight_hh.value().data()}});
+    return *h;
+  }
+
   // gi = x W_ih, gh = h W_hh (the n gate needs h W_hn apart from x W_in: two
   // GEMMs into two buffers); returns the number of rows.
   template <class X>
@@ -261,5 +327,10 @@ class GRUCell : public Module<GRUCell<T, B>> {
   tensor_type ones_;                       // rows ones: bias gradients as one GEMM
   tensor_type input_grad_;                 // backward's d loss / d x
 };
+
+/// nn::GRUCell(in, hidden): sizes known at run time, GRUCell<dynamic, dynamic>.
+GRUCell(std::size_t, std::size_t)->GRUCell<>;
+/// nn::GRUCell(in, hidden, options): sizes known at run time.
+GRUCell(std::size_t, std::size_t, init::Options)->GRUCell<>;
 
 }  // namespace modyn::nn

@@ -6,16 +6,23 @@
 // Differentiable (module/differentiable.hpp): its tape holds the input, h and
 // c before the step, the gates and c after it; it carries d loss / d h and
 // d loss / d c (h_grad(), c_grad()).
+// With sizes known at compile time (nn::LSTMCell<1, 32>) a step on the CPU
+// runs nn/detail/static_step.hpp's fused kernel instead of GEMMs and a pass.
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/math.hpp"
 #include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
+#include "modyn/nn/detail/static_step.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -42,11 +49,23 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void lstm_step(const Vec& gi, const Vec& g
 
 /// A long short-term memory cell (PyTorch's LSTMCell, gates i, f, g, o): one
 /// step of c' = f c + i g, h' = o tanh(c') per update (see the top of nn/lstm_cell.hpp
-///). T: the element type; B: the backend.
-template <class T = float, class B = default_backend>
-class LSTMCell : public Module<LSTMCell<T, B>> {
+///).
+///
+/// In, Hidden: the input and hidden sizes when known at compile time
+/// (nn::LSTMCell<1, 32>{}: a step on the CPU is one fused, register-blocked
+/// kernel; Sequential checks adjacent sizes), else `dynamic`
+/// (nn::LSTMCell(1, 32)); T: the element type; B: the backend.
+template <std::size_t In = dynamic, std::size_t Hidden = dynamic, class T = float, class B = default_backend>
+class LSTMCell : public Module<LSTMCell<In, Hidden, T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
+  using tensor_type = Tensor<T, B>;                           ///< the type of the weights, inputs and states
+  static constexpr std::size_t static_in_features = In;       ///< In: the input size, or `dynamic`
+  static constexpr std::size_t static_out_features = Hidden;  ///< Hidden: the hidden size, or `dynamic`
+  /// The same cell on backend NewB (what `to<B>` builds).
+  template <class NewB>
+  using rebind_backend = LSTMCell<In, Hidden, T, NewB>;
+  /// Whether In and Hidden are both known at compile time.
+  static constexpr bool has_static_sizes = In != dynamic && Hidden != dynamic;
 
   Param<tensor_type> weight_ih;  ///< (in, 4 hidden): [i | f | g | o]
   Param<tensor_type> weight_hh;  ///< (hidden, 4 hidden)
@@ -56,19 +75,26 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   State<tensor_type> c;          ///< (batch, hidden)
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h, c)
 
-  LSTMCell() = default;
-  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
-  /// +-1/sqrt(hidden), from init::generator(options).
-  LSTMCell(std::size_t in, std::size_t hidden, init::Options options = {})
-      : weight_ih(tensor_type::empty({in, 4 * hidden})),
-        weight_hh(tensor_type::empty({hidden, 4 * hidden})),
-        bias_ih(tensor_type::empty({4 * hidden})),
-        bias_hh(tensor_type::empty({4 * hidden})),
-        h(Shape{hidden}),
-        c(Shape{hidden}) {
-    Rng rng = init::generator(options);  // the key: nn/init.hpp
-    reset_parameters(rng);
+  /// An empty cell (0 x 0) with dynamic sizes; with static sizes, a cell of
+  /// those sizes initialised from the default generator (nn::LSTMCell<1, 32>{}).
+  LSTMCell() {
+    if constexpr (has_static_sizes) initialize(In, Hidden, {});
   }
+  /// A cell of static sizes initialised from init::generator(options).
+  explicit LSTMCell(init::Options options) requires(has_static_sizes) { initialize(In, Hidden, options); }
+  /// Weights and biases of a cell from `in` inputs to `hidden` units, uniform in
+  /// +-1/sqrt(hidden), from init::generator(options). Sizes that differ from
+  /// static ones are a config_error.
+  LSTMCell(std::size_t in, std::size_t hidden, init::Options options = {}) {
+    detail::check_static_sizes("nn::LSTMCell", In, Hidden, in, hidden);
+    initialize(in, hidden, options);
+  }
+
+  /// `to<B>(cell)`: empty Params (`to<B>` copies the source's over them) and
+  /// no stream taken from the default generator.
+  template <class OtherBackend>
+  LSTMCell(rebind_tag, const LSTMCell<In, Hidden, T, OtherBackend>& source)
+      : Module<LSTMCell>(source.name()) {}
 
   /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
@@ -83,6 +109,9 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   /// One step from x (batch, in) or (in,); returns the new hidden state h.
   template <TensorLike X>
   const tensor_type& update(const X& x) {
+    if constexpr (uses_static_step) {
+      if (detail::static_step_pays<T>(x.size() / In, (In + Hidden) * 4 * Hidden)) return static_update(x);
+    }
     const std::size_t rows = project(x);
     const std::size_t hidden = out_features(), stride = 4 * hidden;
     // One pass over every row: gates are rows of hidden, 4 hidden apart.
@@ -245,6 +274,50 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   /// \endcond
 
  private:
+  static constexpr bool uses_static_step =
+      has_static_sizes && In > 0 && Hidden > 0 && detail::has_static_step<T, B>;
+
+  void initialize(std::size_t in, std::size_t hidden, init::Options options) {
+    weight_ih = Param<tensor_type>(tensor_type::empty({in, 4 * hidden}));
+    weight_hh = Param<tensor_type>(tensor_type::empty({hidden, 4 * hidden}));
+    bias_ih = Param<tensor_type>(tensor_type::empty({4 * hidden}));
+    bias_hh = Param<tensor_type>(tensor_type::empty({4 * hidden}));
+    h = State<tensor_type>(Shape{hidden});
+    c = State<tensor_type>(Shape{hidden});
+    Rng rng = init::generator(options);  // the key: nn/init.hpp
+    reset_parameters(rng);
+  }
+
+  // The step with static sizes: b_ih + b_hh + x W_ih + h W_hh accumulated in
+  // registers, then the gates; c is updated in place.
+  template <class X>
+  const tensor_type& static_update(const X& x) {
+    static_assert(std::is_same_v<tensor_value_t<X>, T>,
+                  "nn::LSTMCell: the input's element type differs from the cell's");
+    const std::size_t rows = detail::checked_rows("nn::LSTMCell", this->name(), x, In, *h, Hidden);
+    if (!(c->shape() == h->shape())) {
+      throw shape_error("nn::LSTMCell '" + this->name() + "': the cell state has shape " +
+                        c->shape().to_string() + " but the hidden state " + h->shape().to_string() +
+                        "; call reset_state(batch_size) first");
+    }
+    T* cell = c->data();
+    using added = detail::added_rows<T>;
+    detail::static_step<T, Hidden, 4>(
+        rows, h->data(),
+        [cell](std::size_t row, std::size_t offset, T* out, const auto& pre) {
+          using V = std::remove_cvref_t<decltype(pre[0])>;
+          T* c_row = cell + row * Hidden + offset;
+          const V c_next = math::sigmoid(pre[1]) * detail::load_lane<V>(c_row) +
+                           math::sigmoid(pre[0]) * math::tanh(pre[2]);
+          detail::store_lane(c_row, c_next);
+          detail::store_lane(out + offset, V(math::sigmoid(pre[3]) * math::tanh(c_next)));
+        },
+        std::tuple{added{bias_ih.value().data(), 0}, added{bias_hh.value().data(), 0},
+                   detail::product<T, In>{static_cast<const T*>(x.data()), In, weight_ih.value().data()},
+                   detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
+    return *h;
+  }
+
   // gates = x W_ih + h W_hh, bias = b_ih + b_hh; returns the number of rows.
   template <class X>
   std::size_t project(const X& x) {
@@ -265,5 +338,10 @@ class LSTMCell : public Module<LSTMCell<T, B>> {
   tensor_type ones_;                       // rows ones: bias gradients as one GEMM
   tensor_type input_grad_;                 // backward's d loss / d x
 };
+
+/// nn::LSTMCell(in, hidden): sizes known at run time, LSTMCell<dynamic, dynamic>.
+LSTMCell(std::size_t, std::size_t)->LSTMCell<>;
+/// nn::LSTMCell(in, hidden, options): sizes known at run time.
+LSTMCell(std::size_t, std::size_t, init::Options)->LSTMCell<>;
 
 }  // namespace modyn::nn

@@ -4,20 +4,26 @@
 // every weight and bias uniform in +-1/sqrt(hidden).
 // Differentiable (module/differentiable.hpp): its tape holds the input and
 // h before and after the step; it carries d loss / d h (h_grad()).
+// With sizes known at compile time (nn::RNNCell<100, 20>) a step on the CPU
+// runs nn/detail/static_step.hpp's fused kernel instead of a GEMM and a pass.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "modyn/core/error.hpp"
 #include "modyn/core/math.hpp"
 #include "modyn/module/differentiable.hpp"
 #include "modyn/module/module.hpp"
+#include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
+#include "modyn/nn/detail/static_step.hpp"
 #include "modyn/nn/init.hpp"
 
 namespace modyn::nn {
@@ -26,11 +32,23 @@ namespace modyn::nn {
 enum class Nonlinearity { tanh, relu };
 
 /// An Elman recurrent cell (PyTorch's RNNCell): h' = f(x W_ih + b_ih + h W_hh
-/// + b_hh), f = tanh or relu. T: the element type; B: the backend.
-template <class T = float, class B = default_backend>
-class RNNCell : public Module<RNNCell<T, B>> {
+/// + b_hh), f = tanh or relu.
+///
+/// In, Hidden: the input and hidden sizes when known at compile time
+/// (nn::RNNCell<100, 20>{}: a step on the CPU is one fused, register-blocked
+/// kernel; Sequential checks adjacent sizes), else `dynamic`
+/// (nn::RNNCell(100, 20)); T: the element type; B: the backend.
+template <std::size_t In = dynamic, std::size_t Hidden = dynamic, class T = float, class B = default_backend>
+class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
  public:
-  using tensor_type = Tensor<T, B>;  ///< the type of the weights, inputs and states
+  using tensor_type = Tensor<T, B>;                           ///< the type of the weights, inputs and states
+  static constexpr std::size_t static_in_features = In;       ///< In: the input size, or `dynamic`
+  static constexpr std::size_t static_out_features = Hidden;  ///< Hidden: the hidden size, or `dynamic`
+  /// The same cell on backend NewB (what `to<B>` builds).
+  template <class NewB>
+  using rebind_backend = RNNCell<In, Hidden, T, NewB>;
+  /// Whether In and Hidden are both known at compile time.
+  static constexpr bool has_static_sizes = In != dynamic && Hidden != dynamic;
 
   Param<tensor_type> weight_ih;                    ///< (in, hidden)
   Param<tensor_type> weight_hh;                    ///< (hidden, hidden)
@@ -40,19 +58,31 @@ class RNNCell : public Module<RNNCell<T, B>> {
   Nonlinearity nonlinearity = Nonlinearity::tanh;  ///< f
   MODYN_FIELDS(weight_ih, weight_hh, bias_ih, bias_hh, h, nonlinearity)
 
-  RNNCell() = default;
+  /// An empty cell (0 x 0) with dynamic sizes; with static sizes, a tanh cell
+  /// of those sizes initialised from the default generator
+  /// (nn::RNNCell<100, 20>{}).
+  RNNCell() {
+    if constexpr (has_static_sizes) initialize(In, Hidden, {});
+  }
+  /// A cell of static sizes with activation f, initialised from
+  /// init::generator(options).
+  explicit RNNCell(Nonlinearity f, init::Options options = {}) requires(has_static_sizes) : nonlinearity(f) {
+    initialize(In, Hidden, options);
+  }
   /// Weights and biases of a cell from `in` inputs to `hidden` units with
   /// activation f, uniform in +-1/sqrt(hidden), from init::generator(options).
+  /// Sizes that differ from static ones are a config_error.
   RNNCell(std::size_t in, std::size_t hidden, Nonlinearity f = Nonlinearity::tanh, init::Options options = {})
-      : weight_ih(tensor_type::empty({in, hidden})),
-        weight_hh(tensor_type::empty({hidden, hidden})),
-        bias_ih(tensor_type::empty({hidden})),
-        bias_hh(tensor_type::empty({hidden})),
-        h(Shape{hidden}),
-        nonlinearity(f) {
-    Rng rng = init::generator(options);  // the key: nn/init.hpp
-    reset_parameters(rng);
+      : nonlinearity(f) {
+    detail::check_static_sizes("nn::RNNCell", In, Hidden, in, hidden);
+    initialize(in, hidden, options);
   }
+
+  /// `to<B>(cell)`: empty Params (`to<B>` copies the source's over them) and
+  /// no stream taken from the default generator.
+  template <class OtherBackend>
+  RNNCell(rebind_tag, const RNNCell<In, Hidden, T, OtherBackend>& source)
+      : Module<RNNCell>(source.name()), nonlinearity(source.nonlinearity) {}
 
   /// Redraws the weights and biases, in field order, uniform in +-1/sqrt(hidden).
   void reset_parameters(Rng& rng) {
@@ -69,6 +99,19 @@ class RNNCell : public Module<RNNCell<T, B>> {
   const tensor_type& update(const X& x) {
     const std::size_t hidden = out_features();
     const std::size_t rows = detail::checked_rows("nn::RNNCell", this->name(), x, in_features(), *h, hidden);
+    if constexpr (uses_static_step) {
+      static_assert(std::is_same_v<tensor_value_t<X>, T>,
+                    "nn::RNNCell: the input's element type differs from the cell's");
+      if (detail::static_step_pays<T>(rows, (In + Hidden) * Hidden)) {
+        using added = detail::added_rows<T>;
+        static_step(
+            rows,
+            std::tuple{added{bias_ih.value().data(), 0}, added{bias_hh.value().data(), 0},
+                       detail::product<T, In>{static_cast<const T*>(x.data()), In, weight_ih.value().data()},
+                       detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
+        return *h;
+      }
+    }
     // pre = (b_ih + b_hh) in every row, += x W_ih, += h W_hh; then h = f(pre)
     // in one flat pass.
     project_into(x, rows, pre_);
@@ -107,6 +150,14 @@ class RNNCell : public Module<RNNCell<T, B>> {
                         h->shape().to_string() + "; call reset_state(batch_size) first");
     }
     const std::size_t rows = projected.size() / (hidden ? hidden : 1);
+    if constexpr (uses_static_step) {
+      if (detail::static_step_pays<T>(rows, Hidden * Hidden)) {
+        static_step(rows,
+                    std::tuple{detail::added_rows<T>{projected.data(), Hidden},
+                               detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
+        return *h;
+      }
+    }
     B::gemm(Transpose::no, Transpose::no, rows, hidden, hidden, T(1), h->data(), hidden,
             weight_hh.value().data(), hidden, T(1), projected.data(), hidden);
     return activate(projected);
@@ -248,10 +299,68 @@ class RNNCell : public Module<RNNCell<T, B>> {
   /// \endcond
 
  private:
+  static constexpr bool uses_static_step =
+      has_static_sizes && In > 0 && Hidden > 0 && detail::has_static_step<T, B>;
+
+  void initialize(std::size_t in, std::size_t hidden, init::Options options) {
+    weight_ih = Param<tensor_type>(tensor_type::empty({in, hidden}));
+    weight_hh = Param<tensor_type>(tensor_type::empty({hidden, hidden}));
+    bias_ih = Param<tensor_type>(tensor_type::empty({hidden}));
+    bias_hh = Param<tensor_type>(tensor_type::empty({hidden}));
+    h = State<tensor_type>(Shape{hidden});
+    Rng rng = init::generator(options);  // the key: nn/init.hpp
+    reset_parameters(rng);
+  }
+
+  // h = f(sum) for `rows` rows, the sum's terms accumulated in registers.
+  template <class Sum>
+  void static_step(std::size_t rows, const Sum& sum) {
+    if constexpr (!detail::whole_vectors<T, Hidden>) {
+      // f in one flat pass over every row: the narrower chunks would call f
+      // on part-filled or scalar lanes, more calls for the same elements.
+      detail::static_step<T, Hidden, 1>(
+          rows, h->data(),
+          [](std::size_t, std::size_t offset, T* out, const auto& pre) {
+            detail::store_lane(out + offset, pre[0]);
+          },
+          sum);
+      activate(h->view());
+      return;
+    }
+    const auto step = [&]<class Activation>(Activation) {
+      detail::static_step<T, Hidden, 1>(
+          rows, h->data(),
+          [](std::size_t, std::size_t offset, T* out, const auto& pre) {
+            using V = std::remove_cvref_t<decltype(pre[0])>;
+            detail::store_lane(out + offset, V(Activation{}(pre[0])));
+          },
+          sum);
+    };
+    if (nonlinearity == Nonlinearity::tanh)
+      step([](const auto& v) { return math::tanh(v); });
+    else
+      step([](const auto& v) { return math::relu(v); });
+  }
+
   // out (rows, hidden) = (b_ih + b_hh) + x W_ih
   template <class X>
   void project_into(const X& x, std::size_t rows, tensor_type& out) {
     const std::size_t hidden = out_features(), in = in_features();
+    if constexpr (uses_static_step) {
+      if (detail::static_step_pays<T>(rows, In * Hidden)) {
+        out.ensure_shape({rows, hidden});
+        detail::static_step<T, Hidden, 1>(
+            rows, out.data(),
+            [](std::size_t, std::size_t offset, T* y, const auto& pre) {
+              detail::store_lane(y + offset, pre[0]);
+            },
+            std::tuple{
+                detail::added_rows<T>{bias_ih.value().data(), 0},
+                detail::added_rows<T>{bias_hh.value().data(), 0},
+                detail::product<T, In>{static_cast<const T*>(x.data()), In, weight_ih.value().data()}});
+        return;
+      }
+    }
     bias_.ensure_shape({hidden});
     B::map(hidden, detail::sum_of{}, bias_ih.value().data(), bias_hh.value().data(),
            write_only(bias_.data()));
@@ -286,5 +395,12 @@ class RNNCell : public Module<RNNCell<T, B>> {
   tensor_type weight_hh_t_, weight_ih_t_;  // W^T for the sweep (begin_backward)
   tensor_type ones_;                       // rows ones: bias gradients as one GEMM
 };
+
+/// nn::RNNCell(in, hidden, ...): sizes known at run time, RNNCell<dynamic, dynamic>.
+RNNCell(std::size_t, std::size_t)->RNNCell<>;
+/// nn::RNNCell(in, hidden, f): sizes known at run time.
+RNNCell(std::size_t, std::size_t, Nonlinearity)->RNNCell<>;
+/// nn::RNNCell(in, hidden, f, options): sizes known at run time.
+RNNCell(std::size_t, std::size_t, Nonlinearity, init::Options)->RNNCell<>;
 
 }  // namespace modyn::nn

@@ -35,6 +35,20 @@ std::size_t checked_rows(std::string_view kind, std::string_view module_name, co
   return rows;
 }
 
+// A config_error when a cell constructed with sizes (in, hidden) declares
+// other static ones.
+inline void check_static_sizes(std::string_view kind, std::size_t static_in, std::size_t static_hidden,
+                               std::size_t in, std::size_t hidden) {
+  const auto check = [&](std::size_t declared, std::size_t given, const char* which) {
+    if (declared != dynamic && declared != given) {
+      throw config_error(std::string(kind) + ": static " + which + " size " + std::to_string(declared) +
+                         " but constructed with " + std::to_string(given));
+    }
+  };
+  check(static_in, in, "in");
+  check(static_hidden, hidden, "hidden");
+}
+
 // gates = x W_ih (+ h W_hh when accumulate_hidden), gates of shape (rows, width).
 template <class T, class B, class X>
 void input_and_hidden_gemm(const X& x, const Tensor<T, B>& w_ih, const Tensor<T, B>& h,
