@@ -80,6 +80,19 @@ TEST_CASE("at batch 1, gemm, the cells and their loop allocate nothing once warm
     CHECK(one_step(Sequential{nn::LSTMCell(8, 64), nn::Dense(64, 8)}, 8) == 0);
     CHECK(one_step(Sequential{nn::RNNCell(3, 20), nn::Dense(20, 2)}, 3) == 0);
   }
+  SECTION("the same with static sizes (the fused step kernels)") {
+    const auto one_step = [](auto model, std::size_t in) {
+      model.reset_state(1);
+      const auto x = Rng(13).normal<float>({1, in});
+      model(x);
+      return alloc_counter::allocations_in([&] { model(x); });
+    };
+    CHECK(one_step(Sequential{nn::GRUCell<1, 8>{}, nn::Dense<8, 1>{}}, 1) == 0);
+    CHECK(one_step(Sequential{nn::LSTMCell<1, 32>{}, nn::Dense<32, 1>{}}, 1) == 0);
+    CHECK(one_step(Sequential{nn::GRUCell<1, 40>{}, nn::Dense<40, 1>{}}, 1) == 0);
+    CHECK(one_step(Sequential{nn::LSTMCell<8, 64>{}, nn::Dense<64, 8>{}}, 8) == 0);
+    CHECK(one_step(Sequential{nn::RNNCell<3, 200>{}, nn::Dense<200, 2>{}}, 3) == 0);
+  }
   SECTION("LoopOverTime over a batch-1 sequence") {
     Sequential seq{nn::GRUCell(1, 8), nn::Dense(8, 1)};
     seq.get<0>().set_name("g");

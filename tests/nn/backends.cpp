@@ -45,6 +45,9 @@ TEST_CASE("to<B> of nn layers takes no stream from the default generator", "[nn]
                           "GRUCell");
   require_no_stream_taken([] { return nn::LSTMCell<modyn::dynamic, modyn::dynamic, float>(in, hidden); },
                           "LSTMCell");
+  require_no_stream_taken([] { return nn::RNNCell<in, hidden>(); }, "RNNCell with static sizes");
+  require_no_stream_taken([] { return nn::GRUCell<in, hidden>(); }, "GRUCell with static sizes");
+  require_no_stream_taken([] { return nn::LSTMCell<in, hidden>(); }, "LSTMCell with static sizes");
   require_no_stream_taken([] { return nn::LayerNorm<float>(hidden); }, "LayerNorm");
   require_no_stream_taken([] { return nn::Dropout<float>(0.3); }, "Dropout");
   // The Sequential default-constructs its entries before they are rebuilt:
