@@ -43,10 +43,7 @@ class Shape {
 
   /// Extent of axis i; throws index_error when i >= rank().
   constexpr std::size_t operator[](std::size_t i) const {
-    if (i >= rank_) {
-      throw index_error("modyn::Shape: axis " + std::to_string(i) + " of a shape of rank " +
-                        std::to_string(rank_) + " " + to_string());
-    }
+    if (i >= rank_) throw_axis_out_of_range(i);  // out of line: the check inlines into every step
     return extents_[i];
   }
 
@@ -101,6 +98,11 @@ class Shape {
   friend std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << s.to_string(); }
 
  private:
+  [[noreturn, gnu::cold, gnu::noinline]] void throw_axis_out_of_range(std::size_t i) const {
+    throw index_error("modyn::Shape: axis " + std::to_string(i) + " of a shape of rank " +
+                      std::to_string(rank_) + " " + to_string());
+  }
+
   std::array<std::size_t, max_rank> extents_{};
   std::size_t rank_ = 0;
 };

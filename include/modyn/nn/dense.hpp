@@ -146,7 +146,7 @@ class Dense : public Module<Dense<In, Out, T, B>> {
       B::copy(input, input_copy_.data(), x.size());
       input = input_copy_.data();
     }
-    out_.ensure_shape(output_shape(x.shape(), out));
+    if (!has_output_shape(x.shape())) out_.ensure_shape(output_shape(x.shape(), out));
     if constexpr (uses_static_step) {
       if (detail::static_step_pays<T>(rows, In * Out)) {
         // y = f(b + x W) per block of rows in registers (nn/detail/static_step.hpp).
@@ -184,6 +184,16 @@ class Dense : public Module<Dense<In, Out, T, B>> {
       throw config_error(std::string("nn::Dense: static ") + which + " size " + std::to_string(declared) +
                          " but constructed with " + std::to_string(given));
     }
+  }
+
+  // Whether out_ is already the output of an input of shape `in` (no Shape
+  // built on the steps after the first).
+  bool has_output_shape(const Shape& in) const {
+    const Shape& have = out_.shape();
+    if (have.rank() != in.rank() || have.end()[-1] != out_features()) return false;
+    for (std::size_t axis = 0; axis + 1 < in.rank(); ++axis)  // a loop, not std::equal: no memcmp call
+      if (have.begin()[axis] != in.begin()[axis]) return false;
+    return true;
   }
 
   static Shape output_shape(const Shape& in, std::size_t out) {

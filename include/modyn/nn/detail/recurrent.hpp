@@ -6,32 +6,48 @@
 #include <string>
 #include <string_view>
 
+#include "modyn/core/config.hpp"
 #include "modyn/core/error.hpp"
+#include "modyn/core/shape.hpp"
 #include "modyn/core/tensor.hpp"
 #include "modyn/module/differentiable.hpp"
 
 namespace modyn::nn::detail {
 
+// The errors of checked_rows, out of line: the check itself inlines into
+// every step.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_input(std::string_view kind,
+                                                                   std::string_view module_name,
+                                                                   std::size_t in, const Shape& x) {
+  throw shape_error(std::string(kind) + " '" + std::string(module_name) +
+                    "': expected an input of shape (batch, " + std::to_string(in) + ") or (" +
+                    std::to_string(in) + ",), got " + x.to_string());
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_bad_state(std::string_view kind,
+                                                                   std::string_view module_name,
+                                                                   const Shape& h, const Shape& x,
+                                                                   std::size_t rows, std::size_t hidden) {
+  throw shape_error(std::string(kind) + " '" + std::string(module_name) + "': the hidden state has shape " +
+                    h.to_string() + " but the input " + x.to_string() + " needs " +
+                    (x.rank() == 2 ? "(" + std::to_string(rows) + ", " + std::to_string(hidden) + ")"
+                                   : "(" + std::to_string(hidden) + ",)") +
+                    "; call reset_state(batch_size) first");
+}
+
 // The number of rows (batch) of an input (batch, in) or (in,), checked
 // against the hidden state h (rows, hidden) or (hidden,).
 // The message is built only on error: a step allocates nothing.
 template <class X, class H>
-std::size_t checked_rows(std::string_view kind, std::string_view module_name, const X& x, std::size_t in,
-                         const H& h, std::size_t hidden) {
-  const auto name = [&] { return std::string(kind) + " '" + std::string(module_name) + "'"; };
-  if (x.rank() == 0 || x.shape(x.rank() - 1) != in || x.rank() > 2) {
-    throw shape_error(name() + ": expected an input of shape (batch, " + std::to_string(in) + ") or (" +
-                      std::to_string(in) + ",), got " + x.shape().to_string());
-  }
-  const std::size_t rows = x.size() / in;
-  const bool h_matches = h.size() == rows * hidden && h.rank() == x.rank();
-  if (!h_matches) {
-    throw shape_error(name() + ": the hidden state has shape " + h.shape().to_string() + " but the input " +
-                      x.shape().to_string() + " needs " +
-                      (x.rank() == 2 ? "(" + std::to_string(rows) + ", " + std::to_string(hidden) + ")"
-                                     : "(" + std::to_string(hidden) + ",)") +
-                      "; call reset_state(batch_size) first");
-  }
+MODYN_ALWAYS_INLINE std::size_t checked_rows(std::string_view kind, std::string_view module_name, const X& x,
+                                             std::size_t in, const H& h, std::size_t hidden) {
+  const Shape& xs = x.shape();
+  const Shape& hs = h.shape();
+  const std::size_t rank = xs.rank();
+  if (rank == 0 || rank > 2 || xs.end()[-1] != in) throw_bad_input(kind, module_name, in, xs);
+  const std::size_t rows = rank == 2 ? xs.begin()[0] : 1;
+  if (hs.rank() != rank || hs.end()[-1] != hidden || (rank == 2 && hs.begin()[0] != rows))
+    throw_bad_state(kind, module_name, hs, xs, rows, hidden);
   return rows;
 }
 
