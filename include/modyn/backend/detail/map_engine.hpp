@@ -253,7 +253,8 @@ std::size_t row_length(std::size_t n, const Args&... args) {
   (take(broadcast_length(args)), ...);
   if (other != 0) throw_mixed_row_lengths(length, other);
   if (length == 0) return n;
-  if (n % length != 0) throw_partial_row(n, length);
+  // (n == length first: one row, a batch-1 step, needs no division.)
+  if (n != length && n % length != 0) throw_partial_row(n, length);
   return length;
 }
 
