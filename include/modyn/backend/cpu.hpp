@@ -119,7 +119,8 @@ inline constexpr std::size_t masked_tail_min_bytes = 4;
 // access that holds it: 16, 32 or 64 bytes (AVX-512VL), then widened to a
 // vector of the last element. A masked store of a whole 64-byte vector makes
 // the next row's load wait for it (it overlaps the store's 64 bytes, if not
-// its lanes): 7 ns a row of 8 floats on Zen 4 (benchmarks/map.cpp, rows/modyn).
+// its lanes): on Zen 4, 16 rows of 8 floats took 137 ns with 64-byte masked
+// accesses and 71 ns with the narrowest (benchmarks/map.cpp, rows/modyn).
 // A tail of exactly 16 or 32 bytes (8 floats: GRU(1 -> 8)) is read and
 // written unmasked: a masked load does not take its value from a masked
 // store still in flight, and waits for it.

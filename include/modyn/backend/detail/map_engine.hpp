@@ -10,7 +10,8 @@
 //   load<T>(p) / store(p, v)             width elements from / to p
 //   load_partial<T>(p, count) / store_partial(p, v, count)
 //                                        the first count (< width) elements;
-//                                        lanes past them repeat the last one
+//                                        lanes past them repeat the last one;
+//                                        nothing past them is read or written
 //   iota<I>(first)                       vec<I> of first, first + 1, ...
 //   mask_bits(m)                         the mask as bits, lane k at bit k
 #pragma once
