@@ -21,6 +21,15 @@
 //                    AVX-512 parts g++ prefers 256-bit vectors by default)
 //   map/autovec_zmm  the same loop with prefer-vector-width=512
 //   triad            a[i] = b[i] + s * c[i], plain loop as g++ -O3 vectorizes it
+//
+// Short rows, where the tail of a row (its last length % width elements) is
+// most of the pass: the hidden size of a small recurrent cell at batch 1 or
+// 16 (GRU(1 -> 8) steps a row of 8 floats, half an AVX-512 vector):
+//   map/modyn/short  the fused kernel above over 8, 20 or 40 contiguous floats
+//   rows/modyn       a GRU-like update of h (rows, L) from two gate blocks of a
+//                    (rows, 3 L) GEMM result (strided_rows) and a bias
+//                    (broadcast_row): h = h + (g_z + b) * (g_n - h)
+//   rows/loop        the same as a plain loop (g++'s own vectorization)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -161,6 +170,55 @@ void bm_triad(benchmark::State& state) {
                          benchmark::Counter::kIs1024);  // with the write-allocate read of a[]
 }
 
+// The GRU-like update over rows of L (benchmarks/map.cpp's header).
+struct gru_like_kernel {
+  template <class Vec>
+  MODYN_ALWAYS_INLINE void operator()(const Vec& gz, const Vec& gn, const Vec& bias, Vec& h) const {
+    h = h + (gz + bias) * (gn - h);
+  }
+};
+
+using rows_fn = void (*)(std::size_t, std::size_t, const float*, const float*, float*);
+
+[[gnu::noipa]] void rows_modyn(std::size_t rows, std::size_t length, const float* gates, const float* bias,
+                               float* h) {
+  modyn::cpu::map(rows * length, gru_like_kernel{}, modyn::strided_rows(gates, length, 3 * length),
+                  modyn::strided_rows(gates + length, length, 3 * length), modyn::broadcast_row(bias, length),
+                  h);
+}
+
+[[gnu::noipa]] void rows_loop(std::size_t rows, std::size_t length, const float* __restrict gates,
+                              const float* __restrict bias, float* __restrict h) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* gz = gates + r * 3 * length;
+    const float* gn = gz + length;
+    float* hr = h + r * length;
+    for (std::size_t j = 0; j < length; ++j) hr[j] = hr[j] + (gz[j] + bias[j]) * (gn[j] - hr[j]);
+  }
+}
+
+// range(0): the row length L, range(1): the rows.
+void bm_rows(benchmark::State& state, rows_fn fn) {
+  const auto length = static_cast<std::size_t>(state.range(0));
+  const auto rows = static_cast<std::size_t>(state.range(1));
+  buffer gates(rows * 3 * length), bias(length), h(rows * length);
+  fill_pattern(gates, -0.5f);
+  fill_pattern(bias, 0.125f);
+  std::fill_n(h.data(), h.size(), 0.0f);
+  const float* pg = gates.data();
+  const float* pb = bias.data();
+  float* ph = h.data();
+  keep(pg);
+  keep(pb);
+  keep(ph);
+  for (auto _ : state) {
+    fn(rows, length, pg, pb, ph);
+    benchmark::ClobberMemory();
+  }
+  keep(ph[0]);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * length));
+}
+
 // All variants must compute the same thing (up to FMA contraction).
 bool variants_agree() {
   constexpr std::size_t n = 1000 + 7;  // a vector body and a tail
@@ -184,6 +242,24 @@ bool variants_agree() {
       }
     }
   }
+  // The row variants on every row length 1 .. 40, over 3 rows.
+  for (std::size_t length = 1; length <= 40; ++length) {
+    constexpr std::size_t rows = 3;
+    buffer gates(rows * 3 * length), bias(length), h(rows * length), reference(rows * length);
+    fill_pattern(gates, -0.5f);
+    fill_pattern(bias, 0.125f);
+    fill_pattern(h, 0.25f);
+    std::copy_n(h.data(), h.size(), reference.data());
+    rows_modyn(rows, length, gates.data(), bias.data(), h.data());
+    rows_loop(rows, length, gates.data(), bias.data(), reference.data());
+    for (std::size_t i = 0; i < h.size(); ++i) {
+      if (std::fabs(h.data()[i] - reference.data()[i]) > 1e-5f * (1.0f + std::fabs(reference.data()[i]))) {
+        std::fprintf(stderr, "bench_map: rows of %zu differ at %zu: %g vs %g\n", length, i,
+                     static_cast<double>(h.data()[i]), static_cast<double>(reference.data()[i]));
+        return false;
+      }
+    }
+  }
   return true;
 }
 
@@ -200,6 +276,13 @@ int main(int argc, char** argv) {
   sizes(benchmark::RegisterBenchmark("map/autovec", bm_fused, fused_autovec));
   sizes(benchmark::RegisterBenchmark("map/autovec_zmm", bm_fused, fused_autovec_zmm));
   sizes(benchmark::RegisterBenchmark("triad", bm_triad));
+  // Short passes, mostly tail: 8, 20 and 40 elements (rows of a small cell).
+  benchmark::RegisterBenchmark("map/modyn/short", bm_fused, fused_modyn)->Arg(8)->Arg(20)->Arg(40);
+  for (const rows_fn fn : {rows_modyn, rows_loop}) {
+    benchmark::RegisterBenchmark(fn == rows_modyn ? "rows/modyn" : "rows/loop", bm_rows, fn)
+        ->ArgNames({"L", "rows"})
+        ->ArgsProduct({{8, 20, 40}, {1, 16}});
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

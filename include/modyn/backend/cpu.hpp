@@ -53,31 +53,32 @@ namespace detail {
 
 // emit() of the CPU lanes: on AVX-512, the set lanes' indices compressed in a
 // register and written with one masked store (never past them), with no
-// branch on the data; elsewhere one set bit at a time.
+// branch on the data; elsewhere one set bit at a time. A register holds 16
+// indices of 32 bits or 8 of 64: a pass of more lanes (8- and 16-bit
+// elements: 64 and 32) is emitted a register's worth of lanes at a time.
 template <class Index>
 MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::size_t first) {
 #if defined(__AVX512F__)
-  // No store at all where no lane is set (most vectors of a spiking
-  // population): a masked store with an empty mask is slow on some cores.
-  if (bits == 0) return 0;
-  if constexpr (sizeof(Index) == 4) {
-    const auto mask = static_cast<__mmask16>(bits);
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first)), iota);
-    const int n = std::popcount(static_cast<unsigned>(mask));
-    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << n) - 1),
-                             _mm512_maskz_compress_epi32(mask, index));
-    return static_cast<std::size_t>(n);
-  } else if constexpr (sizeof(Index) == 8) {
+  if constexpr (sizeof(Index) == 4 || sizeof(Index) == 8) {
+    constexpr unsigned lanes = 64 / sizeof(Index);
     std::size_t n = 0;
-    for (std::size_t half = 0; half < 2; ++half) {  // 8 lanes of 64 bits at a time
-      const auto mask = static_cast<__mmask8>(bits >> (8 * half));
-      const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-      const __m512i index =
-          _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + 8 * half)), iota);
-      const int k = std::popcount(static_cast<unsigned>(mask));
-      _mm512_mask_storeu_epi64(out + n, static_cast<__mmask8>((1u << k) - 1),
-                               _mm512_maskz_compress_epi64(mask, index));
+    // No store at all where no lane is set (most vectors of a spiking
+    // population): a masked store with an empty mask is slow on some cores.
+    for (; bits != 0; bits >>= lanes, first += lanes) {
+      const auto chunk = static_cast<unsigned>(bits & ((1u << lanes) - 1));
+      if (chunk == 0) continue;
+      const int k = std::popcount(chunk);
+      if constexpr (sizeof(Index) == 4) {
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first)), iota);
+        _mm512_mask_storeu_epi32(out + n, static_cast<__mmask16>((1u << k) - 1),
+                                 _mm512_maskz_compress_epi32(static_cast<__mmask16>(chunk), index));
+      } else {
+        const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m512i index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)), iota);
+        _mm512_mask_storeu_epi64(out + n, static_cast<__mmask8>((1u << k) - 1),
+                                 _mm512_maskz_compress_epi64(static_cast<__mmask8>(chunk), index));
+      }
       n += static_cast<std::size_t>(k);
     }
     return n;
@@ -85,6 +86,237 @@ MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::s
 #endif
   return emit_bits(out, bits, first);
 }
+
+// The tail of a row as one vector, with lane masks: the first count (<
+// width) elements of p are loaded, and lanes past them repeat the last one
+// (the contract of detail/map_engine.hpp), or only the first count lanes of a
+// vector are stored. No byte past p[count - 1] is read or written, so a tail
+// that ends at the end of a page or of an allocation is safe, and ASan (which
+// checks a masked access lane by lane) is quiet. available: whether the
+// architecture -march chose has them for T's vectors:
+//   AVX-512F   512-bit vectors of 32- and 64-bit elements (float, double,
+//              int32, int64 and their unsigned kin); AVX512BW adds 8- and
+//              16-bit elements
+//   AVX2       256-bit vectors of 32- and 64-bit elements (vpmaskmov: lanes
+//              the mask leaves out read 0, then blended with the last one)
+// Elsewhere (SSE-only x86-64, ARM, 8- and 16-bit elements on AVX2) the lanes
+// go through a buffer on the stack (simd_lanes::load_partial).
+template <class T, std::size_t Bytes = sizeof(xsimd::batch<T>)>
+struct masked_tail {
+  static constexpr bool available = false;
+};
+
+#if defined(__AVX512F__)
+// The narrowest element with masked loads and stores on 512-bit vectors.
+#if defined(__AVX512BW__)
+inline constexpr std::size_t masked_tail_min_bytes = 1;
+#else
+inline constexpr std::size_t masked_tail_min_bytes = 4;
+#endif
+
+// On 512-bit vectors the tail is read and written as bits (the instruction
+// picks the mask's granularity, element size, not type), with the narrowest
+// access that holds it: 16, 32 or 64 bytes (AVX-512VL), then widened to a
+// vector of the last element. A masked store of a whole 64-byte vector makes
+// the next row's load wait for it (it overlaps the store's 64 bytes, if not
+// its lanes): on Zen 4, 16 rows of 8 floats took 137 ns with 64-byte masked
+// accesses and 71 ns with the narrowest (benchmarks/map.cpp, rows/modyn).
+// A tail of exactly 16 or 32 bytes (8 floats: GRU(1 -> 8)) is read and
+// written unmasked: a masked load does not take its value from a masked
+// store still in flight, and waits for it.
+template <class T>
+requires(sizeof(T) >= masked_tail_min_bytes) struct masked_tail<T, 64> {
+  static constexpr bool available = true;
+  using batch = xsimd::batch<T>;
+  using bits = index_type_for<T>;  // the signed integer of T's width
+
+  // The first count lanes (count < lanes, so the shift is defined).
+  static MODYN_ALWAYS_INLINE std::uint64_t first(std::size_t count) {
+    return (std::uint64_t{1} << count) - 1;
+  }
+
+  static MODYN_ALWAYS_INLINE __m512i fill(bits b) {
+    if constexpr (sizeof(T) == 8)
+      return _mm512_set1_epi64(b);
+    else if constexpr (sizeof(T) == 4)
+      return _mm512_set1_epi32(b);
+#if defined(__AVX512BW__)
+    else if constexpr (sizeof(T) == 2)
+      return _mm512_set1_epi16(b);
+    else
+      return _mm512_set1_epi8(static_cast<char>(b));
+#endif
+  }
+
+  static MODYN_ALWAYS_INLINE __m512i load_bits(const T* p, std::size_t count) {
+    const __m512i last = fill(std::bit_cast<bits>(p[count - 1]));
+    const std::uint64_t k = first(count);
+#if defined(__AVX512VL__)
+    const std::size_t bytes = count * sizeof(T);
+    if (bytes <= 16) {
+      const __m128i src = _mm512_castsi512_si128(last);
+      __m128i x;
+      if (bytes == 16)  // exactly a register: a plain load, which a plain store forwards to
+        x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      else if constexpr (sizeof(T) == 8)
+        x = _mm_mask_loadu_epi64(src, static_cast<__mmask8>(k), p);
+      else if constexpr (sizeof(T) == 4)
+        x = _mm_mask_loadu_epi32(src, static_cast<__mmask8>(k), p);
+#if defined(__AVX512BW__)
+      else if constexpr (sizeof(T) == 2)
+        x = _mm_mask_loadu_epi16(src, static_cast<__mmask8>(k), p);
+      else
+        x = _mm_mask_loadu_epi8(src, static_cast<__mmask16>(k), p);
+#endif
+      return _mm512_inserti32x4(last, x, 0);
+    }
+    if (bytes <= 32) {
+      const __m256i src = _mm512_castsi512_si256(last);
+      __m256i x;
+      if (bytes == 32)
+        x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      else if constexpr (sizeof(T) == 8)
+        x = _mm256_mask_loadu_epi64(src, static_cast<__mmask8>(k), p);
+      else if constexpr (sizeof(T) == 4)
+        x = _mm256_mask_loadu_epi32(src, static_cast<__mmask8>(k), p);
+#if defined(__AVX512BW__)
+      else if constexpr (sizeof(T) == 2)
+        x = _mm256_mask_loadu_epi16(src, static_cast<__mmask16>(k), p);
+      else
+        x = _mm256_mask_loadu_epi8(src, static_cast<__mmask32>(k), p);
+#endif
+      return _mm512_inserti64x4(last, x, 0);
+    }
+#endif
+    if constexpr (sizeof(T) == 8)
+      return _mm512_mask_loadu_epi64(last, static_cast<__mmask8>(k), p);
+    else if constexpr (sizeof(T) == 4)
+      return _mm512_mask_loadu_epi32(last, static_cast<__mmask16>(k), p);
+#if defined(__AVX512BW__)
+    else if constexpr (sizeof(T) == 2)
+      return _mm512_mask_loadu_epi16(last, static_cast<__mmask32>(k), p);
+    else
+      return _mm512_mask_loadu_epi8(last, static_cast<__mmask64>(k), p);
+#endif
+  }
+
+  static MODYN_ALWAYS_INLINE void store_bits(T* p, __m512i v, std::size_t count) {
+    const std::uint64_t k = first(count);
+#if defined(__AVX512VL__)
+    const std::size_t bytes = count * sizeof(T);
+    if (bytes <= 16) {
+      const __m128i x = _mm512_castsi512_si128(v);
+      if (bytes == 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p), x);
+      else if constexpr (sizeof(T) == 8)
+        _mm_mask_storeu_epi64(p, static_cast<__mmask8>(k), x);
+      else if constexpr (sizeof(T) == 4)
+        _mm_mask_storeu_epi32(p, static_cast<__mmask8>(k), x);
+#if defined(__AVX512BW__)
+      else if constexpr (sizeof(T) == 2)
+        _mm_mask_storeu_epi16(p, static_cast<__mmask8>(k), x);
+      else
+        _mm_mask_storeu_epi8(p, static_cast<__mmask16>(k), x);
+#endif
+      return;
+    }
+    if (bytes <= 32) {
+      const __m256i x = _mm512_castsi512_si256(v);
+      if (bytes == 32)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), x);
+      else if constexpr (sizeof(T) == 8)
+        _mm256_mask_storeu_epi64(p, static_cast<__mmask8>(k), x);
+      else if constexpr (sizeof(T) == 4)
+        _mm256_mask_storeu_epi32(p, static_cast<__mmask8>(k), x);
+#if defined(__AVX512BW__)
+      else if constexpr (sizeof(T) == 2)
+        _mm256_mask_storeu_epi16(p, static_cast<__mmask16>(k), x);
+      else
+        _mm256_mask_storeu_epi8(p, static_cast<__mmask32>(k), x);
+#endif
+      return;
+    }
+#endif
+    if constexpr (sizeof(T) == 8)
+      _mm512_mask_storeu_epi64(p, static_cast<__mmask8>(k), v);
+    else if constexpr (sizeof(T) == 4)
+      _mm512_mask_storeu_epi32(p, static_cast<__mmask16>(k), v);
+#if defined(__AVX512BW__)
+    else if constexpr (sizeof(T) == 2)
+      _mm512_mask_storeu_epi16(p, static_cast<__mmask32>(k), v);
+    else
+      _mm512_mask_storeu_epi8(p, static_cast<__mmask64>(k), v);
+#endif
+  }
+
+  static MODYN_ALWAYS_INLINE batch load(const T* p, std::size_t count) {
+    const __m512i x = load_bits(p, count);
+    if constexpr (std::is_same_v<T, float>)
+      return batch(_mm512_castsi512_ps(x));
+    else if constexpr (std::is_same_v<T, double>)
+      return batch(_mm512_castsi512_pd(x));
+    else
+      return batch(x);
+  }
+
+  static MODYN_ALWAYS_INLINE void store(T* p, const batch& v, std::size_t count) {
+    if constexpr (std::is_same_v<T, float>)
+      store_bits(p, _mm512_castps_si512(v), count);
+    else if constexpr (std::is_same_v<T, double>)
+      store_bits(p, _mm512_castpd_si512(v), count);
+    else
+      store_bits(p, v, count);
+  }
+};
+#endif
+
+#if defined(__AVX2__)
+template <class T>
+requires(sizeof(T) == 4 || sizeof(T) == 8) struct masked_tail<T, 32> {
+  static constexpr bool available = true;
+  using batch = xsimd::batch<T>;
+
+  // Lanes below count all ones (vpmaskmov reads a lane's sign bit).
+  static MODYN_ALWAYS_INLINE __m256i first(std::size_t count) {
+    if constexpr (sizeof(T) == 4)
+      return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
+                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    else
+      return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)),
+                                _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+
+  static MODYN_ALWAYS_INLINE batch load(const T* p, std::size_t count) {
+    const __m256i mask = first(count);
+    const T last = p[count - 1];
+    if constexpr (std::is_same_v<T, float>) {
+      return batch(
+          _mm256_blendv_ps(_mm256_set1_ps(last), _mm256_maskload_ps(p, mask), _mm256_castsi256_ps(mask)));
+    } else if constexpr (std::is_same_v<T, double>) {
+      return batch(
+          _mm256_blendv_pd(_mm256_set1_pd(last), _mm256_maskload_pd(p, mask), _mm256_castsi256_pd(mask)));
+    } else if constexpr (sizeof(T) == 4) {
+      const __m256i loaded = _mm256_maskload_epi32(reinterpret_cast<const int*>(p), mask);
+      return batch(_mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(last)), loaded, mask));
+    } else {
+      const __m256i loaded = _mm256_maskload_epi64(reinterpret_cast<const long long*>(p), mask);
+      return batch(_mm256_blendv_epi8(_mm256_set1_epi64x(static_cast<long long>(last)), loaded, mask));
+    }
+  }
+
+  static MODYN_ALWAYS_INLINE void store(T* p, const batch& v, std::size_t count) {
+    const __m256i mask = first(count);
+    if constexpr (std::is_same_v<T, float>)
+      _mm256_maskstore_ps(p, mask, v);
+    else if constexpr (std::is_same_v<T, double>)
+      _mm256_maskstore_pd(p, mask, v);
+    else if constexpr (sizeof(T) == 4)
+      _mm256_maskstore_epi32(reinterpret_cast<int*>(p), mask, v);
+    else
+      _mm256_maskstore_epi64(reinterpret_cast<long long*>(p), mask, v);
+  }
+};
+#endif
 
 // Lanes of the CPU pass: xsimd vectors of the architecture -march chose.
 struct simd_lanes {
@@ -101,17 +333,27 @@ struct simd_lanes {
   MODYN_ALWAYS_INLINE static void store(T* p, const vec<T>& v) {
     v.store_unaligned(p);
   }
+  // The tail of a row: masked where the vector has masked loads and stores
+  // (masked_tail above), else through a buffer on the stack.
   template <class T>
   MODYN_ALWAYS_INLINE static vec<T> load_partial(const T* p, std::size_t count) {
-    alignas(64) T lanes[vec<T>::size];
-    for (std::size_t k = 0; k < vec<T>::size; ++k) lanes[k] = p[k < count ? k : count - 1];
-    return vec<T>::load_aligned(lanes);
+    if constexpr (masked_tail<T>::available) {
+      return masked_tail<T>::load(p, count);
+    } else {
+      alignas(64) T lanes[vec<T>::size];
+      for (std::size_t k = 0; k < vec<T>::size; ++k) lanes[k] = p[k < count ? k : count - 1];
+      return vec<T>::load_aligned(lanes);
+    }
   }
   template <class T>
   MODYN_ALWAYS_INLINE static void store_partial(T* p, const vec<T>& v, std::size_t count) {
-    alignas(64) T lanes[vec<T>::size];
-    v.store_aligned(lanes);
-    for (std::size_t k = 0; k < count; ++k) p[k] = lanes[k];
+    if constexpr (masked_tail<T>::available) {
+      masked_tail<T>::store(p, v, count);
+    } else {
+      alignas(64) T lanes[vec<T>::size];
+      v.store_aligned(lanes);
+      for (std::size_t k = 0; k < count; ++k) p[k] = lanes[k];
+    }
   }
   template <class I>
   MODYN_ALWAYS_INLINE static vec<I> iota(std::size_t first) {

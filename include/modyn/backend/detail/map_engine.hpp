@@ -10,7 +10,8 @@
 //   load<T>(p) / store(p, v)             width elements from / to p
 //   load_partial<T>(p, count) / store_partial(p, v, count)
 //                                        the first count (< width) elements;
-//                                        lanes past them repeat the last one
+//                                        lanes past them repeat the last one;
+//                                        nothing past them is read or written
 //   iota<I>(first)                       vec<I> of first, first + 1, ...
 //   mask_bits(m)                         the mask as bits, lane k at bit k
 #pragma once
@@ -253,7 +254,8 @@ std::size_t row_length(std::size_t n, const Args&... args) {
   (take(broadcast_length(args)), ...);
   if (other != 0) throw_mixed_row_lengths(length, other);
   if (length == 0) return n;
-  if (n % length != 0) throw_partial_row(n, length);
+  // (n == length first: one row, a batch-1 step, needs no division.)
+  if (n != length && n % length != 0) throw_partial_row(n, length);
   return length;
 }
 
