@@ -1,11 +1,15 @@
 // The FP32 FMA peak of one core: independent FMA chains (more than latency x
-// ports), all in registers. Shared by bench_gemm, bench_neurons and
-// bench_gemm_libraries, which all report fractions of it.
+// ports), all in registers. Shared by bench_gemm, bench_neurons,
+// bench_gemm_libraries, bench_models and bench_train, which all report
+// fractions of it.
 #pragma once
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <vector>
 
 namespace bench_peak {
 
@@ -45,5 +49,26 @@ constexpr std::int64_t rounds = 4096;
   return total;
 }
 #endif
+
+// The peak in GFLOP/s: the median of `repeats` runs of the widest FMA loop
+// the build has (AVX-512, else AVX2), each about 0.1 s.
+inline double measure_gflops(int repeats) {
+  std::vector<double> samples;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+#if defined(__AVX512F__)
+    volatile float sink = fma_loop_512(rounds * 64, 0.999f, 0.001f);
+    constexpr double lanes = 16;
+#else
+    volatile float sink = fma_loop_256(rounds * 64, 0.999f, 0.001f);
+    constexpr double lanes = 8;
+#endif
+    (void)sink;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    samples.push_back(2.0 * lanes * chains * rounds * 64 / seconds / 1e9);
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
 
 }  // namespace bench_peak

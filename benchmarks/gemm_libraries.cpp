@@ -193,23 +193,7 @@ double median_seconds(const Run& run, Operands& x, int repeats) {
   return samples[static_cast<std::size_t>(repeats / 2)];
 }
 
-double peak_gflops(int repeats) {
-  std::vector<double> samples;
-  for (int r = 0; r < repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-#if defined(__AVX512F__)
-    volatile float sink = bench_peak::fma_loop_512(bench_peak::rounds * 64, 0.999f, 0.001f);
-    constexpr double lanes = 16;
-#else
-    volatile float sink = bench_peak::fma_loop_256(bench_peak::rounds * 64, 0.999f, 0.001f);
-    constexpr double lanes = 8;
-#endif
-    (void)sink;
-    samples.push_back(2.0 * lanes * bench_peak::chains * bench_peak::rounds * 64 / seconds_since(t0) / 1e9);
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
+double peak_gflops(int repeats) { return bench_peak::measure_gflops(repeats); }
 
 bool agrees(const Shape& s, Operands& x, const Run& run, const char* library) {
   x.c.setConstant(NAN);  // beta = 0: C must not be read

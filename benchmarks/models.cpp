@@ -50,6 +50,7 @@
 #include <string>
 #include <utility>
 
+#include "fma_peak.hpp"
 #include "models_common.hpp"
 
 namespace {
@@ -681,6 +682,8 @@ int main(int argc, char** argv) {
   const std::string gemm = configure_gemm();
   std::fprintf(stderr, "bench_models: modyn GEMM: %s\n", gemm.c_str());
   benchmark::AddCustomContext("modyn_gemm", gemm);
+  // This core's FP32 peak, measured now (what the run scripts divide by).
+  benchmark::AddCustomContext("fp32_peak_gflops", std::to_string(bench_peak::measure_gflops(5)));
   if (!outputs_agree()) return 1;
   const auto reg = [](const std::string& name, void (*fn)(benchmark::State&)) {
     benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();

@@ -64,6 +64,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "fma_peak.hpp"
 #include "models_common.hpp"
 
 namespace {
@@ -406,6 +407,8 @@ int main(int argc, char** argv) {
   const std::string gemm = configure_gemm();
   std::fprintf(stderr, "bench_train: modyn GEMM: %s\n", gemm.c_str());
   benchmark::AddCustomContext("modyn_gemm", gemm);
+  // This core's FP32 peak, measured now (what the run scripts divide by).
+  benchmark::AddCustomContext("fp32_peak_gflops", std::to_string(bench_peak::measure_gflops(5)));
   bool ok = true;
   benchmark::AddCustomContext("seed_rnn_train_losses", first_losses<SeedTrainer>("seed_rnn_train", ok));
   benchmark::AddCustomContext("rnn512_train_losses",
