@@ -321,7 +321,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   /// Runs for `duration` (ms) with no input: the model's update takes only
   /// the context (or nothing).
   decltype(auto) run_for(double duration) {
-    const auto into = [this] {
+    const auto into = [&] {
       if constexpr (UpdatesIntoWithoutInput<model_type, row_view>)
         return [this](const Context& c, row_view out) { model_.update_into(c, out); };
       else
@@ -336,7 +336,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   template <class Input>
   requires std::is_invocable_v<Input&, double, std::size_t>
   decltype(auto) run_for(double duration, Input&& input) {
-    const auto into = [this, &input] {
+    const auto into = [&] {
       using In = std::remove_cvref_t<std::invoke_result_t<Input&, double, std::size_t>>;
       if constexpr (UpdatesInto<model_type, In, row_view>)
         return
