@@ -25,6 +25,7 @@
 #include "modyn/compose/named.hpp"
 #include "modyn/compose/update_into.hpp"
 #include "modyn/core/fixed_string.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
@@ -237,7 +238,13 @@ class Sequential : public Module<Sequential<Entries...>> {
       return false;
     } else {
       using Last = unnamed_t<std::tuple_element_t<size - 1, std::tuple<Entries...>>>;
-      if constexpr (Begin + 1 == size) {
+      using View = TensorView<const typename tensor_type::value_type, typename tensor_type::backend_type>;
+      // (First a probe with the usual inputs, which instantiates nothing:
+      // most last entries have no update_into, and finding the type the
+      // entries before give would instantiate their run.)
+      if constexpr (!UpdatesInto<Last, tensor_type, Out> && !UpdatesInto<Last, View, Out>) {
+        return false;
+      } else if constexpr (Begin + 1 == size) {
         return UpdatesInto<Last, X, Out>;
       } else {
         using Y = std::remove_cvref_t<decltype(std::declval<Sequential&>().template run<Begin, size - 1>(
