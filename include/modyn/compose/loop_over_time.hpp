@@ -31,7 +31,10 @@
 //   time); the results equal those of the step-by-step path.
 // - Outputs and histories live in buffers of the loop, allocated when a
 //   shape is first seen: a warm call allocates nothing. The returned
-//   references stay valid until the next call.
+//   references stay valid until the next call. A model (or a Sequential's
+//   last entry) with update_into writes its output of every step after the
+//   first straight into the history row (compose/update_into.hpp); the loop
+//   copies the output of the others.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
 // - Training (BPTT): with LoopOptions::backprop, loop(x) over a
 //   differentiable model (module/differentiable.hpp) runs step by step
