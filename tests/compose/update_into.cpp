@@ -135,6 +135,32 @@ TEST_CASE("a LIF writing into the loop's history gives the copying path's output
   }
 }
 
+TEST_CASE("a LIF with tau_ref = 0 but neurons still refractory at the start runs the full pass",
+          "[compose][loop][update_into]") {
+  // (refractory_left loaded, say, from a run with another tau_ref: the
+  // neurons are held until it runs out, as stepping by hand holds them.)
+  const std::size_t steps = 10, batch = 2;
+  const Tensor<float> x = currents(steps, batch);
+  LoopOverTime loop{make_lif(0.0f)};
+  Lif by_hand = make_lif(0.0f);
+  loop.reset_state(batch);
+  by_hand.reset_state(batch);
+  for (std::size_t k = 0; k < 16; k += 3) {
+    loop.model().refractory_left->data()[k] = 0.35f;
+    by_hand.refractory_left->data()[k] = 0.35f;
+  }
+  auto expected = Tensor<float>::empty(modyn::Shape{steps, batch, 16});
+  Context c{};
+  for (std::size_t t = 0; t < steps; ++t) {
+    c.i = t;
+    c.t = static_cast<double>(t) * c.dt;
+    expected[t] = by_hand.update(c, x[t]);
+  }
+  CHECK(same_bits(loop(x), expected));
+  CHECK(same_bits(loop.model().V.value(), by_hand.V.value()));
+  CHECK(same_bits(loop.model().refractory_left.value(), by_hand.refractory_left.value()));
+}
+
 TEST_CASE("a Sequential ending in a LIF writes into the history on every path of the loop",
           "[compose][loop][update_into]") {
   const std::size_t steps = 25, batch = 2;
