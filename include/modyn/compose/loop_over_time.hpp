@@ -31,7 +31,10 @@
 //   time); the results equal those of the step-by-step path.
 // - Outputs and histories live in buffers of the loop, allocated when a
 //   shape is first seen: a warm call allocates nothing. The returned
-//   references stay valid until the next call.
+//   references stay valid until the next call. A model (or a Sequential's
+//   last entry) with update_into writes its output of every step after the
+//   first straight into the history row (compose/update_into.hpp); the loop
+//   copies the output of the others.
 // - run_for(duration) runs with no input, or with an input function of (t, i).
 // - Training (BPTT): with LoopOptions::backprop, loop(x) over a
 //   differentiable model (module/differentiable.hpp) runs step by step
@@ -67,6 +70,7 @@
 #include "modyn/compose/monitor.hpp"
 #include "modyn/compose/progress.hpp"
 #include "modyn/compose/sequential.hpp"
+#include "modyn/compose/update_into.hpp"
 #include "modyn/core/axes.hpp"
 #include "modyn/core/error.hpp"
 #include "modyn/core/tensor.hpp"
@@ -249,6 +253,13 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   /// (module/rebind.hpp): the copy would share the model, or leave it behind.
   static constexpr bool refers_to_shared_model = std::is_reference_v<Model>;
 
+ private:
+  // What run_steps takes for into when the model has no update_into.
+  struct no_into {};
+  // A history row of the output.
+  using row_view = TensorView<typename tensor_type::value_type, typename tensor_type::backend_type>;
+
+ public:
   /// A model convertible to Model (an lvalue for a shared model), the
   /// monitors, the options.
   template <class M>
@@ -313,18 +324,35 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   /// Runs for `duration` (ms) with no input: the model's update takes only
   /// the context (or nothing).
   decltype(auto) run_for(double duration) {
-    return run_steps(step_count(duration), options_.record_output.records(false),
-                     [this](const Context& c) -> decltype(auto) { return call_model(c); });
+    const auto into = [&] {
+      if constexpr (UpdatesIntoWithoutInput<model_type, row_view>)
+        return [this](const Context& c, row_view out) { model_.update_into(c, out); };
+      else
+        return no_into{};
+    }();
+    return run_steps(
+        step_count(duration), options_.record_output.records(false),
+        [this](const Context& c) -> decltype(auto) { return call_model(c); }, into);
   }
 
   /// Runs for `duration` with input(t, i) fed to the model at each step.
   template <class Input>
   requires std::is_invocable_v<Input&, double, std::size_t>
   decltype(auto) run_for(double duration, Input&& input) {
-    return run_steps(step_count(duration), options_.record_output.records(false),
-                     [this, &input](const Context& c) -> decltype(auto) {
-                       return detail::call_with_context(model_, input(c.t, c.i), c);
-                     });
+    const auto into = [&] {
+      using In = std::remove_cvref_t<std::invoke_result_t<Input&, double, std::size_t>>;
+      if constexpr (UpdatesInto<model_type, In, row_view>)
+        return
+            [this, &input](const Context& c, row_view out) { model_.update_into(input(c.t, c.i), c, out); };
+      else
+        return no_into{};
+    }();
+    return run_steps(
+        step_count(duration), options_.record_output.records(false),
+        [this, &input](const Context& c) -> decltype(auto) {
+          return detail::call_with_context(model_, input(c.t, c.i), c);
+        },
+        into);
   }
 
   // ---- training (see the header comment)
@@ -559,25 +587,42 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       }
       B::copy(static_cast<const typename tensor_type::value_type*>(y.data()), output_[t].data(), y.size());
     }
+    record_monitors(t);
+  }
+
+  void record_monitors(std::size_t t) {
     std::apply([&](auto&... r) { (r.record(model_, t), ...); }, recorders_);
   }
 
-  // Runs `steps` steps; step(context) runs the model once.
-  template <class StepFn>
-  decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step) {
+  // Runs `steps` steps; step(context) runs the model once. into(context,
+  // row), when given (not no_into), runs it once with the output written
+  // into the history row (compose/update_into.hpp): every step after the
+  // first, whose output gave the history its shape, when the run keeps the
+  // output.
+  template <class StepFn, class IntoFn = no_into>
+  decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step, IntoFn&& into = {}) {
     if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
     trained_ = false;                                // a run replaces the one backward would go through
     begin_step();
     std::apply([&](auto&... r) { (r.start(model_, steps, context_), ...); }, recorders_);
     begin_run();
     detail::progress_bar bar(options_.progress, steps, context_.t, options_.dt);
+    using Y = decltype(step(context_));
+    constexpr bool writes_rows = !std::is_same_v<std::remove_cvref_t<IntoFn>, no_into> && TensorLike<Y>;
     for (std::size_t t = 0; t < steps; ++t, ++steps_) {
       bar.advance(t);
       begin_step();
-      if constexpr (std::is_void_v<decltype(step(context_))>) {
+      if constexpr (std::is_void_v<Y>) {
         step(context_);
         record(t, steps, record_output, nothing{});
       } else {
+        if constexpr (writes_rows) {
+          if (t > 0 && record_output) {
+            into(std::as_const(context_), output_[t]);
+            record_monitors(t);
+            continue;
+          }
+        }
         decltype(auto) y = step(context_);
         record(t, steps, record_output, y);
       }
@@ -616,9 +661,16 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       }
     }
     std::size_t t = 0;
-    return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
-      return detail::call_with_context(model_, x[t++], c);
-    });
+    const auto into = [&] {
+      if constexpr (UpdatesInto<model_type, decltype(x[0]), row_view>)
+        return [&](const Context& c, row_view out) { model_.update_into(x[t++], c, out); };
+      else
+        return no_into{};
+    }();
+    return run_steps(
+        steps, record_output,
+        [&](const Context& c) -> decltype(auto) { return detail::call_with_context(model_, x[t++], c); },
+        into);
   }
 
   // Steps over the head's output (T, ...): the first recurrent cell's input
@@ -632,17 +684,50 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     } else if constexpr (project_first) {
       auto& cell = model_.template get<head_size>();
       tensor_type& projected = cell.project_input(head_out);
-      return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
-        const tensor_type& y = cell.update_projected(projected[t++]);
-        if constexpr (head_size + 1 == model_type::size)
-          return y;
-        else
-          return model_.template run_range<head_size + 1, model_type::size>(y, &c);
-      });
+      const auto into = [&] {
+        if constexpr (head_size + 1 < model_type::size) {
+          if constexpr (requires(const tensor_type& y, const Context& c, row_view out) {
+                          model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
+                        }) {
+            return [&](const Context& c, row_view out) {
+              const tensor_type& y = cell.update_projected(projected[t++]);
+              model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
+            };
+          } else {
+            return no_into{};
+          }
+        } else {
+          return no_into{};
+        }
+      }();
+      return run_steps(
+          steps, record_output,
+          [&](const Context& c) -> decltype(auto) {
+            const tensor_type& y = cell.update_projected(projected[t++]);
+            if constexpr (head_size + 1 == model_type::size)
+              return y;
+            else
+              return model_.template run_range<head_size + 1, model_type::size>(y, &c);
+          },
+          into);
     } else {
-      return run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
-        return model_.template run_range<head_size, model_type::size>(head_out[t++], &c);
-      });
+      const auto into = [&] {
+        if constexpr (requires(const Context& c, row_view out) {
+                        model_.template run_range_into<head_size, model_type::size>(head_out[0], c, out);
+                      }) {
+          return [&](const Context& c, row_view out) {
+            model_.template run_range_into<head_size, model_type::size>(head_out[t++], c, out);
+          };
+        } else {
+          return no_into{};
+        }
+      }();
+      return run_steps(
+          steps, record_output,
+          [&](const Context& c) -> decltype(auto) {
+            return model_.template run_range<head_size, model_type::size>(head_out[t++], &c);
+          },
+          into);
     }
   }
 

@@ -23,7 +23,9 @@
 #include <utility>
 
 #include "modyn/compose/named.hpp"
+#include "modyn/compose/update_into.hpp"
 #include "modyn/core/fixed_string.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/core/type_name.hpp"
 #include "modyn/module/context.hpp"
 #include "modyn/module/detail/value_types.hpp"
@@ -225,6 +227,34 @@ class Sequential : public Module<Sequential<Entries...>> {
     return n;
   }();
 
+ private:
+  // Whether entries [Begin, size) on an X can run with the last one writing
+  // into an Out: the last entry's update_into takes what the entries before
+  // it give (a Dense fused with a last elementwise entry never does: a
+  // function has no update_into).
+  template <std::size_t Begin, class X, class Out>
+  static constexpr bool writes_into() {
+    if constexpr (Begin >= size) {
+      return false;
+    } else {
+      using Last = unnamed_t<std::tuple_element_t<size - 1, std::tuple<Entries...>>>;
+      using View = TensorView<const typename tensor_type::value_type, typename tensor_type::backend_type>;
+      // (First a probe with the usual inputs, which instantiates nothing:
+      // most last entries have no update_into, and finding the type the
+      // entries before give would instantiate their run.)
+      if constexpr (!UpdatesInto<Last, tensor_type, Out> && !UpdatesInto<Last, View, Out>) {
+        return false;
+      } else if constexpr (Begin + 1 == size) {
+        return UpdatesInto<Last, X, Out>;
+      } else {
+        using Y = std::remove_cvref_t<decltype(std::declval<Sequential&>().template run<Begin, size - 1>(
+            std::declval<const X&>(), nullptr))>;
+        return UpdatesInto<Last, Y, Out>;
+      }
+    }
+  }
+
+ public:
   Sequential() = default;
   /// The entries, one argument each, in order.
   template <class... Args>
@@ -285,6 +315,22 @@ class Sequential : public Module<Sequential<Entries...>> {
   decltype(auto) run_range(const X& x, const Context* context) {
     static_assert(Begin < End && End <= size, "modyn::Sequential::run_range: empty or out-of-range entries");
     return run<Begin, End>(x, context);
+  }
+
+  /// update(x, context) with the last entry writing its output into `out`
+  /// (compose/update_into.hpp): a LoopOverTime's history row. There when
+  /// the last entry has update_into.
+  template <TensorLike X, class Out>
+  requires(writes_into<0, X, Out>()) void update_into(const X& x, const Context& context, Out out) {
+    run_into<0>(x, context, out);
+  }
+
+  /// Entries [Begin, End) on x, End the last, which writes its output into
+  /// `out` (update_into): LoopOverTime's steps after a stateless head.
+  template <std::size_t Begin, std::size_t End, TensorLike X, class Out>
+  requires(End == size && Begin < End &&
+           writes_into<Begin, X, Out>()) void run_range_into(const X& x, const Context& context, Out out) {
+    run_into<Begin>(x, context, out);
   }
 
   // ---- training (module/differentiable.hpp): every entry differentiable
@@ -424,6 +470,17 @@ class Sequential : public Module<Sequential<Entries...>> {
       return call<I>(x, context);
     } else {
       return run<I + 1, End>(call<I>(x, context), context);
+    }
+  }
+
+  template <std::size_t Begin, class X, class Out>
+  void run_into(const X& x, const Context& context, Out out) {
+    constexpr std::size_t last = size - 1;
+    if constexpr (Begin == last) {
+      guarded<last>([&] { get<last>().update_into(x, context, out); }, x);
+    } else {
+      decltype(auto) y = run<Begin, last>(x, &context);
+      guarded<last>([&] { get<last>().update_into(y, context, out); }, y);
     }
   }
 

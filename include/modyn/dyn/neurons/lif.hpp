@@ -21,6 +21,8 @@
 #include <type_traits>
 
 #include "modyn/core/error.hpp"
+#include "modyn/core/kernel_args.hpp"
+#include "modyn/core/tensor.hpp"
 #include "modyn/dyn/detail/fused_update.hpp"
 #include "modyn/dyn/input_terms.hpp"
 #include "modyn/dyn/integrators.hpp"
@@ -87,25 +89,35 @@ class LIF : public Module<LIF<T, B, Method>> {
   /// conductance terms; see input_terms.hpp). Returns the spikes.
   template <class... Inputs>
   requires(NeuronInput<Inputs, T>&&...) const tensor_type& update(const Context& c, const Inputs&... inputs) {
-    if (!checked_at_start(c)) check_states();
-    const double dt = c.dt;
-    // Refractory while more than half a step is left: round(tau_ref / dt)
-    // held steps, whatever the rounding of the countdown.
-    const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
-    const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
-    const T v_th = V_th, v_reset = V_reset;
-    const step_kernel kernel{half_step, step, t_ref, leak, gain, drive, v_th, v_reset, c.t, c.dt};
-    detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LIF", this->name()}, V->shape(), size(),
-                               kernel,
-                               std::tuple{V->data(), write_only(spike->data()), refractory_left->data(),
-                                          fired_.begin_step(V->size())},
-                               inputs...);
+    advance(c, std::tuple<>{}, inputs...);
     return *spike;
+  }
+
+  /// update(x, c) with the spikes written into `out` as well as into the
+  /// spike State, in the same pass: LoopOverTime hands its history row of
+  /// the step (compose/update_into.hpp), so that no copy of the spikes
+  /// follows. out must have the shape of the States.
+  template <class X>
+  requires NeuronInput<X, T>
+  void update_into(const X& x, const Context& c, TensorView<T, B> out) {
+    if (!(out.shape() == V->shape())) {
+      throw shape_error("dyn::LIF '" + this->name() + "': update_into's output has shape " +
+                        out.shape().to_string() + ", the population " + V->shape().to_string());
+    }
+    advance(c, std::tuple{write_only(out.data())}, x);
   }
 
   /// The States of the population share one shape: checked once when a
   /// run starts (LoopOverTime calls this), and by update outside a run.
-  void begin_run(const Context&) const { check_states(); }
+  /// Also finds whether the run's steps may leave refractory_left out of
+  /// their pass (see refractory_free_).
+  void begin_run(const Context&) {
+    check_states();
+    const std::size_t n = refractory_left->size();
+    const T* left = refractory_left->data();
+    refractory_free_ = tau_ref == T(0) && !std::signbit(tau_ref) &&
+                       (n == 0 || (B::reduce_max(left, n) == T(0) && B::reduce_sum(left, n) == T(0)));
+  }
 
   /// The neurons that fired in the last step, in index order (flat over V).
   const SpikeList<B>& fired() const noexcept { return fired_; }
@@ -128,7 +140,44 @@ class LIF : public Module<LIF<T, B, Method>> {
  private:
   void check_states() const { detail::match_states({"dyn::LIF", this->name()}, V, spike, refractory_left); }
 
+  // One step; extra: the map arguments written after the States (an output
+  // row for update_into, or none).
+  template <class... Extra, class... Inputs>
+  void advance(const Context& c, const std::tuple<Extra...>& extra, const Inputs&... inputs) {
+    if (!checked_at_start(c)) check_states();
+    const double dt = c.dt;
+    // Refractory while more than half a step is left: round(tau_ref / dt)
+    // held steps, whatever the rounding of the countdown.
+    const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
+    const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
+    const T v_th = V_th, v_reset = V_reset;
+    const step_kernel kernel{half_step, step, t_ref, leak, gain, drive, v_th, v_reset, c.t, c.dt};
+    const detail::population who{"dyn::LIF", this->name()};
+    if (c.run_checked && refractory_free_ && tau_ref == T(0)) {
+      detail::fused_update<B, T>(
+          execution_instance<B>(c), who, V->shape(), size(), free_step_kernel{kernel},
+          std::tuple_cat(std::tuple{V->data(), write_only(spike->data()), fired_.begin_step(V->size())},
+                         extra),
+          inputs...);
+    } else {
+      detail::fused_update<B, T>(
+          execution_instance<B>(c), who, V->shape(), size(), kernel,
+          std::tuple_cat(std::tuple{V->data(), write_only(spike->data()), refractory_left->data(),
+                                    fired_.begin_step(V->size())},
+                         extra),
+          inputs...);
+    }
+  }
+
   SpikeList<B> fired_;
+  // Set by begin_run when tau_ref is 0 and no neuron is refractory (every
+  // refractory_left is 0): then no neuron ever becomes refractory in the
+  // run, refractory_left stays 0, and the steps of the run use
+  // free_step_kernel, whose pass does not read or write it (two of the
+  // pass's five streams over memory). Its spikes and V are those of
+  // step_kernel, bit for bit. (Cleared by nothing: only a run's steps,
+  // whose context says run_checked, read it, and every run calls begin_run.)
+  bool refractory_free_ = false;
 
  public:
   // (Public: nvcc launches kernels only of accessible types.)
@@ -138,10 +187,9 @@ class LIF : public Module<LIF<T, B, Method>> {
     T half_step, step, t_ref, leak, gain, drive, v_th, v_reset;
     double t, dt;
 
-    template <class Vec, class Mask, class Input>
-    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Vec& left, Mask& emitted,
-                                                          const Input& input) const {
-      const auto refractory = left > Vec(half_step);
+    /// V after the step, before the threshold (not refractory).
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec integrate(const Vec& v, const Input& input) const {
       Vec next = v;
       Method::step(
           [&](double, const Vec& u) MODYN_INLINE_LAMBDA {
@@ -149,12 +197,48 @@ class LIF : public Module<LIF<T, B, Method>> {
             return linear<Vec>{Vec(leak) + Vec(gain) * I.slope, Vec(drive) + Vec(gain) * I.offset};
           },
           t, dt, next);
-      next = math::select(refractory, v, next);
+      return next;
+    }
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Vec& left, Mask& emitted,
+                                                          const Input& input) const {
+      const auto refractory = left > Vec(half_step);
+      const Vec next = math::select(refractory, v, integrate(v, input));
       const auto spiking = next >= Vec(v_th);
       fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
       emitted = spiking;
       left = math::select(spiking, Vec(t_ref), math::max(left - Vec(step), Vec(T(0))));
       v = math::select(spiking, Vec(v_reset), next);
+    }
+    /// The same, the spikes also written to out (update_into).
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Vec& left, Mask& emitted,
+                                                          Vec& out, const Input& input) const {
+      (*this)(v, fired, left, emitted, input);
+      out = fired;
+    }
+  };
+  /// step_kernel where no neuron is refractory and tau_ref is 0 (see
+  /// refractory_free_): refractory_left stays 0 and is left out of the pass.
+  struct free_step_kernel {
+    step_kernel k;
+
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Mask& emitted,
+                                                          const Input& input) const {
+      const Vec next = k.integrate(v, input);
+      const auto spiking = next >= Vec(k.v_th);
+      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
+      emitted = spiking;
+      v = math::select(spiking, Vec(k.v_reset), next);
+    }
+    /// The same, the spikes also written to out (update_into).
+    template <class Vec, class Mask, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Mask& emitted, Vec& out,
+                                                          const Input& input) const {
+      (*this)(v, fired, emitted, input);
+      out = fired;
     }
   };
   /// \endcond
