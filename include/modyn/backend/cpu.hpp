@@ -56,11 +56,31 @@ namespace detail {
 // branch on the data; elsewhere one set bit at a time. A register holds 16
 // indices of 32 bits or 8 of 64: a pass of more lanes (8- and 16-bit
 // elements: 64 and 32) is emitted a register's worth of lanes at a time.
-template <class Index>
+template <std::size_t Width = 64, class Index>
 MODYN_ALWAYS_INLINE std::size_t simd_emit(Index* out, std::uint64_t bits, std::size_t first) {
 #if defined(__AVX512F__)
   if constexpr (sizeof(Index) == 4 || sizeof(Index) == 8) {
     constexpr unsigned lanes = 64 / sizeof(Index);
+    if constexpr (Width <= lanes) {
+      // The pass's vectors have no more lanes than one compress: one masked
+      // store, without a branch. Whether a vector of a spiking population
+      // holds a spike is close to a coin toss, and a mispredicted branch
+      // cost the LIF steps twice what the store with an empty mask does.
+      const auto chunk = static_cast<unsigned>(bits);
+      const int k = std::popcount(chunk);
+      if constexpr (sizeof(Index) == 4) {
+        const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(first)), iota);
+        _mm512_mask_storeu_epi32(out, static_cast<__mmask16>((1u << k) - 1),
+                                 _mm512_maskz_compress_epi32(static_cast<__mmask16>(chunk), index));
+      } else {
+        const __m512i iota = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m512i index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first)), iota);
+        _mm512_mask_storeu_epi64(out, static_cast<__mmask8>((1u << k) - 1),
+                                 _mm512_maskz_compress_epi64(static_cast<__mmask8>(chunk), index));
+      }
+      return static_cast<std::size_t>(k);
+    }
     std::size_t n = 0;
     // No store at all where no lane is set (most vectors of a spiking
     // population): a masked store with an empty mask is slow on some cores.
@@ -390,6 +410,11 @@ struct simd_width {
 template <std::size_t Width>
 struct simd_lanes_of : simd_lanes {
   static constexpr std::size_t width = Width;
+  /// The indices of the set bits of a vector of Width lanes (see simd_emit).
+  template <class Index>
+  MODYN_ALWAYS_INLINE static std::size_t emit(Index* out, std::uint64_t bits, std::size_t first) {
+    return simd_emit<Width>(out, bits, first);
+  }
 };
 
 template <class T, class Combine>
