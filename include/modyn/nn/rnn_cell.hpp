@@ -104,11 +104,10 @@ class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
                     "nn::RNNCell: the input's element type differs from the cell's");
       if (detail::static_step_pays<T>(rows, (In + Hidden) * Hidden)) {
         using added = detail::added_rows<T>;
-        static_step(
-            rows,
-            std::tuple{added{bias_ih.value().data(), 0}, added{bias_hh.value().data(), 0},
-                       detail::product<T, In>{static_cast<const T*>(x.data()), In, weight_ih.value().data()},
-                       detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
+        fused_step(rows, std::tuple{added{bias_ih.value().data(), 0}, added{bias_hh.value().data(), 0},
+                                    detail::product<T, In>{static_cast<const T*>(x.data()), In,
+                                                           weight_ih.value().data()},
+                                    detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
         return *h;
       }
     }
@@ -152,9 +151,8 @@ class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
     const std::size_t rows = projected.size() / (hidden ? hidden : 1);
     if constexpr (uses_static_step) {
       if (detail::static_step_pays<T>(rows, Hidden * Hidden)) {
-        static_step(rows,
-                    std::tuple{detail::added_rows<T>{projected.data(), Hidden},
-                               detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
+        fused_step(rows, std::tuple{detail::added_rows<T>{projected.data(), Hidden},
+                                    detail::product<T, Hidden>{h->data(), Hidden, weight_hh.value().data()}});
         return *h;
       }
     }
@@ -314,7 +312,7 @@ class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
 
   // h = f(sum) for `rows` rows, the sum's terms accumulated in registers.
   template <class Sum>
-  void static_step(std::size_t rows, const Sum& sum) {
+  void fused_step(std::size_t rows, const Sum& sum) {
     if constexpr (!detail::whole_vectors<T, Hidden>) {
       // f in one flat pass over every row: the narrower chunks would call f
       // on part-filled or scalar lanes, more calls for the same elements.

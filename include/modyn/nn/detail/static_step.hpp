@@ -1,8 +1,9 @@
-// The step of a recurrent cell whose sizes are known at compile time
-// (nn::RNNCell<In, Hidden>, GRUCell, LSTMCell) on the CPU backend: each block
-// of rows keeps its gate pre-activations in registers while it accumulates
-// b + x W_ih + h W_hh over the compile-time K, then applies the gates and
-// stores h (and c) once. No GEMM call, no gate buffer, no second pass.
+// The step of a layer whose sizes are known at compile time
+// (nn::RNNCell<In, Hidden>, GRUCell, LSTMCell, Dense<In, Out>) on the CPU
+// backend: each block of rows keeps its gate pre-activations in registers
+// while it accumulates b + x W_ih + h W_hh over the compile-time K, then
+// applies the gates and stores h (and c) once. No GEMM call, no gate
+// buffer, no second pass.
 //
 // A row of `Hidden` elements is tiled by lane chunks: whole vectors of the
 // widest native width, then at most one of each narrower width, then
