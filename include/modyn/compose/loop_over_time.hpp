@@ -258,6 +258,17 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   struct no_into {};
   // A history row of the output.
   using row_view = TensorView<typename tensor_type::value_type, typename tensor_type::backend_type>;
+  // Whether the model (a Sequential) runs its entries [Begin, size) on an X
+  // with the last one writing into a history row. (Sequential::writes_into
+  // itself, not a requires expression on run_range_into, whose constraint is
+  // that: nvcc 13's device front end crashed on the requires expression.)
+  template <std::size_t Begin, class X>
+  static constexpr bool range_writes_into = [] {
+    if constexpr (requires { model_type::template writes_into<Begin, X, row_view>(); })
+      return model_type::template writes_into<Begin, X, row_view>();
+    else
+      return false;
+  }();
 
  public:
   /// A model convertible to Model (an lvalue for a shared model), the
@@ -599,8 +610,10 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   // into the history row (compose/update_into.hpp): every step after the
   // first, whose output gave the history its shape, when the run keeps the
   // output.
-  template <class StepFn, class IntoFn = no_into>
-  decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step, IntoFn&& into = {}) {
+  // (into is passed by every caller, no_into{} included: nvcc 13's device
+  // front end crashed on a defaulted argument here.)
+  template <class StepFn, class IntoFn>
+  decltype(auto) run_steps(std::size_t steps, bool record_output, StepFn&& step, IntoFn&& into) {
     if (steps == 0) output_.ensure_shape(Shape{0});  // no steps, not the previous call's
     trained_ = false;                                // a run replaces the one backward would go through
     begin_step();
@@ -680,54 +693,39 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   decltype(auto) run_after_head(std::size_t steps, bool record_output, const H& head_out) {
     std::size_t t = 0;
     if constexpr (head_size == model_type::size) {
-      return run_steps(steps, record_output, [&](const Context&) { return head_out[t++]; });
+      return run_steps(
+          steps, record_output, [&](const Context&) { return head_out[t++]; }, no_into{});
     } else if constexpr (project_first) {
       auto& cell = model_.template get<head_size>();
       tensor_type& projected = cell.project_input(head_out);
-      const auto into = [&] {
-        if constexpr (head_size + 1 < model_type::size) {
-          if constexpr (requires(const tensor_type& y, const Context& c, row_view out) {
-                          model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
-                        }) {
-            return [&](const Context& c, row_view out) {
-              const tensor_type& y = cell.update_projected(projected[t++]);
-              model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
-            };
-          } else {
-            return no_into{};
-          }
-        } else {
-          return no_into{};
-        }
-      }();
-      return run_steps(
-          steps, record_output,
-          [&](const Context& c) -> decltype(auto) {
-            const tensor_type& y = cell.update_projected(projected[t++]);
-            if constexpr (head_size + 1 == model_type::size)
-              return y;
-            else
-              return model_.template run_range<head_size + 1, model_type::size>(y, &c);
-          },
-          into);
+      const auto step = [&](const Context& c) -> decltype(auto) {
+        const tensor_type& y = cell.update_projected(projected[t++]);
+        if constexpr (head_size + 1 == model_type::size)
+          return y;
+        else
+          return model_.template run_range<head_size + 1, model_type::size>(y, &c);
+      };
+      // (Two calls under if constexpr, not a lambda that returns the into
+      // function: nvcc 13's device front end crashed on that form here.)
+      if constexpr (head_size + 1 < model_type::size && range_writes_into<head_size + 1, tensor_type>) {
+        return run_steps(steps, record_output, step, [&](const Context& c, row_view out) {
+          const tensor_type& y = cell.update_projected(projected[t++]);
+          model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
+        });
+      } else {
+        return run_steps(steps, record_output, step, no_into{});
+      }
     } else {
-      const auto into = [&] {
-        if constexpr (requires(const Context& c, row_view out) {
-                        model_.template run_range_into<head_size, model_type::size>(head_out[0], c, out);
-                      }) {
-          return [&](const Context& c, row_view out) {
-            model_.template run_range_into<head_size, model_type::size>(head_out[t++], c, out);
-          };
-        } else {
-          return no_into{};
-        }
-      }();
-      return run_steps(
-          steps, record_output,
-          [&](const Context& c) -> decltype(auto) {
-            return model_.template run_range<head_size, model_type::size>(head_out[t++], &c);
-          },
-          into);
+      const auto step = [&](const Context& c) -> decltype(auto) {
+        return model_.template run_range<head_size, model_type::size>(head_out[t++], &c);
+      };
+      if constexpr (range_writes_into<head_size, decltype(head_out[0])>) {
+        return run_steps(steps, record_output, step, [&](const Context& c, row_view out) {
+          model_.template run_range_into<head_size, model_type::size>(head_out[t++], c, out);
+        });
+      } else {
+        return run_steps(steps, record_output, step, no_into{});
+      }
     }
   }
 
@@ -781,12 +779,15 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       if (train_hoisted_) projected = &model_.template get<head_size>().project_input(in);
     }
     std::size_t t = 0;
-    decltype(auto) result = run_steps(steps, record_output, [&](const Context& c) -> decltype(auto) {
-      if (train_every_ && t % train_every_ == 0) save_states(t / train_every_);
-      const tensor_type& y = step_forward(in, projected, t, c);
-      if (t++ == 0) train_step_shape_ = y.shape();
-      return y;
-    });
+    decltype(auto) result = run_steps(
+        steps, record_output,
+        [&](const Context& c) -> decltype(auto) {
+          if (train_every_ && t % train_every_ == 0) save_states(t / train_every_);
+          const tensor_type& y = step_forward(in, projected, t, c);
+          if (t++ == 0) train_step_shape_ = y.shape();
+          return y;
+        },
+        no_into{});
     if (train_every_) save_states((steps + train_every_ - 1) / train_every_);  // the States the run leaves
     trained_ = steps > 0;
     return result;

@@ -227,11 +227,10 @@ class Sequential : public Module<Sequential<Entries...>> {
     return n;
   }();
 
- private:
-  // Whether entries [Begin, size) on an X can run with the last one writing
-  // into an Out: the last entry's update_into takes what the entries before
-  // it give (a Dense fused with a last elementwise entry never does: a
-  // function has no update_into).
+  /// Whether entries [Begin, size) on an X can run with the last one writing
+  /// into an Out (run_range_into; compose/update_into.hpp): the last entry's
+  /// update_into takes what the entries before it give (a Dense fused with a
+  /// last elementwise entry never does: a function has no update_into).
   template <std::size_t Begin, class X, class Out>
   static constexpr bool writes_into() {
     if constexpr (Begin >= size) {
