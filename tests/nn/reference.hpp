@@ -71,4 +71,27 @@ std::vector<std::size_t> shape_of(const X& x) {
   return std::vector<std::size_t>(x.shape().begin(), x.shape().end());
 }
 
+// One step of PyTorch's RNNCell, h' = f(x W_ih + b_ih + h W_hh + b_hh), as
+// plain loops in double over the cell's stored (in, hidden) and (hidden,
+// hidden) weights: the new h (rows, hidden). f = relu or tanh.
+template <class Cell>
+std::vector<double> rnn_step(const Cell& cell, const std::vector<double>& x, const std::vector<double>& h,
+                             std::size_t rows, bool relu) {
+  const std::size_t in = cell.in_features(), hidden = cell.out_features();
+  const auto w_ih = values(cell.weight_ih.value());
+  const auto w_hh = values(cell.weight_hh.value());
+  const auto b_ih = values(cell.bias_ih.value());
+  const auto b_hh = values(cell.bias_hh.value());
+  std::vector<double> out(rows * hidden);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < hidden; ++j) {
+      double pre = b_ih[j] + b_hh[j];
+      for (std::size_t k = 0; k < in; ++k) pre += x[r * in + k] * w_ih[k * hidden + j];
+      for (std::size_t k = 0; k < hidden; ++k) pre += h[r * hidden + k] * w_hh[k * hidden + j];
+      out[r * hidden + j] = relu ? ref::relu(pre) : std::tanh(pre);
+    }
+  }
+  return out;
+}
+
 }  // namespace ref

@@ -20,25 +20,6 @@ namespace {
 
 constexpr std::size_t batch = 3, in = 5, hidden = 4;
 
-// One step of PyTorch's RNNCell: the new h (rows, hidden).
-std::vector<double> rnn_step(const nn::RNNCell<>& cell, const std::vector<double>& x,
-                             const std::vector<double>& h, std::size_t rows, bool relu) {
-  const auto w_ih = ref::values(cell.weight_ih.value());
-  const auto w_hh = ref::values(cell.weight_hh.value());
-  const auto b_ih = ref::values(cell.bias_ih.value());
-  const auto b_hh = ref::values(cell.bias_hh.value());
-  std::vector<double> out(rows * hidden);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t j = 0; j < hidden; ++j) {
-      double pre = b_ih[j] + b_hh[j];
-      for (std::size_t k = 0; k < in; ++k) pre += x[r * in + k] * w_ih[k * hidden + j];
-      for (std::size_t k = 0; k < hidden; ++k) pre += h[r * hidden + k] * w_hh[k * hidden + j];
-      out[r * hidden + j] = relu ? ref::relu(pre) : std::tanh(pre);
-    }
-  }
-  return out;
-}
-
 void check_steps(nn::RNNCell<>& cell, bool relu, std::size_t steps) {
   Rng rng(21);
   cell.reset_state(batch);
@@ -49,7 +30,7 @@ void check_steps(nn::RNNCell<>& cell, bool relu, std::size_t steps) {
   for (std::size_t t = 0; t < steps; ++t) {
     const auto x = rng.normal<float>({batch, in});
     const auto& y = cell(x);
-    h = rnn_step(cell, ref::values(x), h, batch, relu);
+    h = ref::rnn_step(cell, ref::values(x), h, batch, relu);
     INFO("step " << t);
     CHECK(ref::shape_of(y) == std::vector<std::size_t>{batch, hidden});
     CHECK(&y == &cell.h.value());  // the output is the new state
@@ -83,7 +64,7 @@ TEST_CASE("RNNCell: from a zero state after reset_state", "[nn][rnn_cell]") {
   CHECK(cell.h.value() == Tensor<float>::zeros({batch, hidden}));
   const auto x = Rng(4).normal<float>({batch, in});
   const auto expected =
-      rnn_step(cell, ref::values(x), std::vector<double>(batch * hidden, 0.0), batch, false);
+      ref::rnn_step(cell, ref::values(x), std::vector<double>(batch * hidden, 0.0), batch, false);
   CHECK(ref::max_error(cell(x), expected) < 1e-5);
   // reset_state zeroes the state again, with another batch size.
   cell.reset_state(7);
@@ -101,7 +82,7 @@ TEST_CASE("RNNCell: unbatched input (in,) with reset_state(0)", "[nn][rnn_cell]"
   for (int t = 0; t < 3; ++t) {
     const auto x = rng.normal<float>({in});
     const auto& y = cell(x);
-    h = rnn_step(cell, ref::values(x), h, 1, false);
+    h = ref::rnn_step(cell, ref::values(x), h, 1, false);
     CHECK(ref::shape_of(y) == std::vector<std::size_t>{hidden});
     CHECK(ref::max_error(y, h) < 1e-5);
   }
