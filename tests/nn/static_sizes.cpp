@@ -72,7 +72,9 @@ enum class Layers { all, rnn_dense, gated };
 template <std::size_t In, std::size_t Hidden, class T = float, Layers which = Layers::all>
 void compare_cells() {
   INFO("In " << In << ", Hidden " << Hidden);
-  for (const std::size_t rows : {std::size_t{1}, std::size_t{3}, std::size_t{13}}) {
+  // 35 rows: two blocks of 16 rows in lanes (narrow_step, rows of at most 4
+  // floats) and 3 by the chunks.
+  for (const std::size_t rows : {std::size_t{1}, std::size_t{3}, std::size_t{13}, std::size_t{35}}) {
     if constexpr (which != Layers::gated) {
       for (const auto f : {nn::Nonlinearity::tanh, nn::Nonlinearity::relu}) {
         nn::RNNCell<In, Hidden, T> fixed(f, {.seed = 1});
@@ -107,6 +109,8 @@ TEST_CASE("static-size cells and Dense compute what the run-time-size ones compu
   compare_cells<1, 40, float, Layers::gated>();        // 16 + 16 + 8
   compare_cells<8, 64, float, Layers::gated>();        // LSTM: 16 accumulators per row
   compare_cells<3, 200>();                             // more chunks than registers: groups, staged rows
+  compare_cells<20, 2, float, Layers::rnn_dense>();    // the seed RNN's second layer: rows in lanes, K 16 + 4
+  compare_cells<37, 4, float, Layers::rnn_dense>();    // rows in lanes, K 16 + 16 + 5 (a masked transpose)
 }
 
 TEST_CASE("static-size cells in double", "[nn][static]") {

@@ -188,6 +188,11 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec abs(const Vec& x) {
     return adl::call::abs_of(x);
 }
 
+/// A faster tanh for a vector type than its own, where a backend has one
+/// (backend/detail/xsimd.hpp: float vectors): fast_tanh<V>::of(x).
+template <class Vec>
+struct fast_tanh;
+
 /// The hyperbolic tangent (modyn's own with MODYN_BITWISE_MATH).
 template <class Vec>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
@@ -195,6 +200,8 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Vec tanh(const Vec& x) {
     return portable::tanh(x);
   else if constexpr (std::is_arithmetic_v<Vec>)
     return std::tanh(x);
+  else if constexpr (requires { fast_tanh<Vec>::of(x); })
+    return fast_tanh<Vec>::of(x);
   else
     return adl::call::tanh_of(x);
 }

@@ -21,6 +21,7 @@
 #include "modyn/module/module.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
+#include "modyn/nn/detail/narrow_step.hpp"
 #include "modyn/nn/detail/recurrent.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/detail/static_step.hpp"
@@ -313,6 +314,15 @@ class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
   // h = f(sum) for `rows` rows, the sum's terms accumulated in registers.
   template <class Sum>
   void fused_step(std::size_t rows, const Sum& sum) {
+    if constexpr (detail::has_narrow_step<T, Hidden>) {
+      // Rows of at most 4: 16 rows to a vector (nn/detail/narrow_step.hpp),
+      // the last rows % 16 by the chunks.
+      const std::size_t done = nonlinearity == Nonlinearity::tanh
+                                   ? detail::narrow_step<Hidden>(rows, h->data(), math_tanh{}, sum)
+                                   : detail::narrow_step<Hidden>(rows, h->data(), math_relu{}, sum);
+      if (done < rows) step_rows(rows - done, h->data() + done * Hidden, detail::from_row(sum, done));
+      return;
+    }
     if constexpr (!detail::whole_vectors<T, Hidden>) {
       // f in one flat pass over every row: the narrower chunks would call f
       // on part-filled or scalar lanes, more calls for the same elements.
@@ -325,19 +335,38 @@ class RNNCell : public Module<RNNCell<In, Hidden, T, B>> {
       activate(h->view());
       return;
     }
+    step_rows(rows, h->data(), sum);
+  }
+
+  struct math_tanh {
+    template <class V>
+    MODYN_ALWAYS_INLINE V operator()(const V& v) const {
+      return math::tanh(v);
+    }
+  };
+  struct math_relu {
+    template <class V>
+    MODYN_ALWAYS_INLINE V operator()(const V& v) const {
+      return math::relu(v);
+    }
+  };
+
+  // out (rows, Hidden) = f(sum), f applied to each lane chunk.
+  template <class Sum>
+  void step_rows(std::size_t rows, T* out, const Sum& sum) {
     const auto step = [&]<class Activation>(Activation) {
       detail::static_step<T, Hidden, 1>(
-          rows, h->data(),
-          [](std::size_t, std::size_t offset, T* out, const auto& pre) {
+          rows, out,
+          [](std::size_t, std::size_t offset, T* y, const auto& pre) {
             using V = std::remove_cvref_t<decltype(pre[0])>;
-            detail::store_lane(out + offset, V(Activation{}(pre[0])));
+            detail::store_lane(y + offset, V(Activation{}(pre[0])));
           },
           sum);
     };
     if (nonlinearity == Nonlinearity::tanh)
-      step([](const auto& v) { return math::tanh(v); });
+      step(math_tanh{});
     else
-      step([](const auto& v) { return math::relu(v); });
+      step(math_relu{});
   }
 
   // out (rows, hidden) = (b_ih + b_hh) + x W_ih

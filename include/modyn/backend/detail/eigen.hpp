@@ -1,8 +1,8 @@
 // The one place modyn includes Eigen (it includes the intrinsics headers too;
-// see detail/xsimd.hpp for why they are wrapped).
+// see core/detail/intrinsics.hpp for why they are wrapped, first).
 #pragma once
 
-#include "modyn/backend/detail/xsimd.hpp"
+#include "modyn/core/detail/intrinsics.hpp"
 
 // Under nvcc, Eigen marks its functions host-device and brings its CUDA
 // complex arithmetic, which nvcc warns about (#20012, #20015). modyn runs

@@ -121,6 +121,21 @@ struct product {
   const T* w;
 };
 
+// The same terms for the rows from `first` on (a bias stays as it is).
+template <class T>
+added_rows<T> from_row(const added_rows<T>& rows, std::size_t first) {
+  return {rows.ld == 0 ? rows.data : rows.data + first * rows.ld, rows.ld};
+}
+template <class T, std::size_t K>
+product<T, K> from_row(const product<T, K>& p, std::size_t first) {
+  return {p.a + first * p.lda, p.lda, p.w};
+}
+template <class... Terms>
+std::tuple<Terms...> from_row(const std::tuple<Terms...>& sum, std::size_t first) {
+  return std::apply([&](const Terms&... term) { return std::tuple<Terms...>{from_row(term, first)...}; },
+                    sum);
+}
+
 template <class Term>
 inline constexpr bool is_product_v = false;
 template <class T, std::size_t K>
