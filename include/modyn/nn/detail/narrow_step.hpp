@@ -158,6 +158,12 @@ std::size_t narrow_step(std::size_t rows, float* out, Activation activation,
   }
   return done;
 }
+#else
+// (Without AVX-512: no rows; has_narrow_step is false.)
+template <std::size_t Hidden, class Activation, class... Terms>
+std::size_t narrow_step(std::size_t, float*, Activation, const std::tuple<Terms...>&) {
+  return 0;
+}
 #endif
 /// \endcond
 
