@@ -3,11 +3,11 @@
 // with Eigen (oneDNN has no double GEMM).
 //
 // dnnl_sgemm rather than the matmul primitive: measured on every shape of
-// benchmarks/gemm_libraries.cpp (Debian's oneDNN 2.6.3), the two run within
-// noise of each other on the models' shapes, dnnl_sgemm is 2-3x faster at
+// benchmarks/gemm_libraries.cpp (Debian's oneDNN 2.6.3, one thread), neither
+// won consistently on the models' shapes, dnnl_sgemm was 1.5-3x faster at
 // batch 1 (0.23 against 0.68 us on GRU(1 -> 8)'s 1x8x24), and it needs no
 // primitive per shape and no heap allocation per call, where every execution
-// of a cached primitive allocates (six mallocs: the argument maps).
+// of a cached primitive allocated (six mallocs: the argument maps).
 //
 // Debian builds oneDNN on the OpenMP runtime, which splits a product over
 // omp_get_max_threads() threads, every core by default; modyn's GEMM runs on
