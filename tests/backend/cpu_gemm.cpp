@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <modyn/backend/cpu.hpp>
 #include <random>
@@ -212,6 +213,8 @@ TEST_CASE("cpu::gemm on a submatrix of a larger matrix", "[backend][cpu][gemm]")
 TEST_CASE("cpu::gemm names the library it runs on", "[backend][cpu][gemm]") {
   if (MODYN_USE_LIBXSMM) {
     CHECK(cpu::gemm_library == "libxsmm (JIT), else Eigen");
+  } else if (MODYN_USE_DNNL) {
+    CHECK(cpu::gemm_library == "oneDNN (float), Eigen (double)");
   } else if (MODYN_USE_CBLAS) {
     CHECK(cpu::gemm_library == "CBLAS");
   } else {
@@ -235,5 +238,27 @@ TEST_CASE("libxsmm kernels are dispatched once per shape and kept", "[backend][c
     CHECK(k != nullptr);
     CHECK(xsmm_kernel_table<double>::find(s) == k);
   }
+}
+#endif
+
+#if MODYN_USE_DNNL
+// oneDNN (OpenMP runtime) splits a product over omp_get_max_threads()
+// threads; modyn's runs on the calling thread, and the caller's setting is
+// left as it was.
+TEST_CASE("oneDNN's GEMM runs on the calling thread only", "[backend][cpu][gemm]") {
+  const auto threads = [] {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+      n += entry.is_directory();
+    return n;
+  };
+  const std::size_t before = threads();
+  omp_set_num_threads(4);
+  const std::size_t n = 256;
+  std::vector<float> a(n * n, 1.0f), b(n * n, 0.5f), c(n * n);
+  cpu::gemm(Transpose::no, Transpose::no, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+  CHECK(c[0] == Approx(0.5f * n));
+  CHECK(omp_get_max_threads() == 4);
+  CHECK(threads() == before);
 }
 #endif

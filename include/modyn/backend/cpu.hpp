@@ -43,6 +43,9 @@
 #if MODYN_USE_LIBXSMM
 #include "modyn/backend/detail/libxsmm.hpp"
 #endif
+#if MODYN_USE_DNNL
+#include "modyn/backend/detail/onednn.hpp"
+#endif
 
 namespace modyn {
 
@@ -480,8 +483,9 @@ struct cpu {
   /// The backend's name, as messages and printed types spell it.
   static constexpr std::string_view name = "cpu";
   /// The library gemm runs on (CMake's MODYN_BLAS); Eigen serves whatever
-  /// libxsmm has no kernel for.
+  /// libxsmm has no kernel for, and double under oneDNN.
   static constexpr std::string_view gemm_library = MODYN_USE_LIBXSMM ? "libxsmm (JIT), else Eigen"
+                                                   : MODYN_USE_DNNL  ? "oneDNN (float), Eigen (double)"
                                                    : MODYN_USE_CBLAS ? "CBLAS"
                                                                      : "Eigen";
   /// Whether the host may touch its memory (element access, printing, ==).
@@ -543,6 +547,12 @@ struct cpu {
     };
 #if MODYN_USE_LIBXSMM
     if (k > 0 && detail::xsmm_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
+      add_bias();
+      return;
+    }
+#endif
+#if MODYN_USE_DNNL
+    if (k > 0 && detail::dnnl_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
       add_bias();
       return;
     }

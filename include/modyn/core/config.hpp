@@ -98,6 +98,14 @@
 #define MODYN_USE_LIBXSMM 0
 #endif
 
+/// @def MODYN_USE_DNNL
+/// GEMM through oneDNN's dnnl_sgemm for float, on the calling thread; double
+/// stays with Eigen (CMake: -DMODYN_BLAS=oneDNN, which defines it and links
+/// Debian's libdnnl).
+#ifndef MODYN_USE_DNNL
+#define MODYN_USE_DNNL 0
+#endif
+
 namespace modyn {
 /// The major version, as MODYN_VERSION_MAJOR (core/version.hpp).
 inline constexpr int version_major = 0;
