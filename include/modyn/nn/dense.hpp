@@ -15,6 +15,7 @@
 #include "modyn/module/module.hpp"
 #include "modyn/module/rebind.hpp"
 #include "modyn/nn/activations.hpp"
+#include "modyn/nn/detail/narrow_step.hpp"
 #include "modyn/nn/detail/rows.hpp"
 #include "modyn/nn/detail/static_step.hpp"
 #include "modyn/nn/init.hpp"
@@ -149,15 +150,20 @@ class Dense : public Module<Dense<In, Out, T, B>> {
     if (!has_output_shape(x.shape())) out_.ensure_shape(output_shape(x.shape(), out));
     if constexpr (uses_static_step) {
       if (detail::static_step_pays<T>(rows, In * Out)) {
-        // y = f(b + x W) per block of rows in registers (nn/detail/static_step.hpp).
+        // y = f(b + x W) per block of rows in registers (nn/detail/static_step.hpp);
+        // outputs of at most 4 floats 16 rows to a vector (narrow_step.hpp).
+        const std::tuple sum{detail::added_rows<T>{bias.value().data(), 0},
+                             detail::product<T, In>{input, In, weight.value().data()}};
+        std::size_t done = 0;
+        if constexpr (detail::has_narrow_step<T, Out>)
+          done = detail::narrow_step<Out>(rows, out_.data(), Op{}, sum);
         detail::static_step<T, Out, 1>(
-            rows, out_.data(),
+            rows - done, out_.data() + done * Out,
             [](std::size_t, std::size_t offset, T* y, const auto& pre) {
               using V = std::remove_cvref_t<decltype(pre[0])>;
               detail::store_lane(y + offset, V(Op{}(pre[0])));
             },
-            std::tuple{detail::added_rows<T>{bias.value().data(), 0},
-                       detail::product<T, In>{input, In, weight.value().data()}});
+            detail::from_row(sum, done));
         return out_;
       }
     }
