@@ -71,6 +71,42 @@ struct map_arg<emit_arg<Index>> {
   static constexpr bool stored = true;
 };
 
+// An emit channel as the loop of a range holds it (run_map_range): the
+// count is a field of this local, not behind emit_arg's pointer. Through the
+// pointer, the count lived in memory that the compressed store of each
+// vector might alias, so the compiler reloaded and stored it every vector;
+// a local whose address never escapes stays in a register. home is where
+// the count goes back once the range is done.
+template <class Index>
+struct emit_local {
+  Index* list;
+  std::size_t count;
+  std::size_t first;
+  std::size_t* home;
+};
+template <class Index>
+struct map_arg<emit_local<Index>> {
+  using element = void;
+  static constexpr bool stored = true;
+};
+
+// The form an argument takes inside a range's loop: itself, or an emit
+// channel's emit_local; and the count written back after the range.
+template <class Arg>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE Arg range_local(const Arg& arg) {
+  return arg;
+}
+template <class Index>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE emit_local<Index> range_local(const emit_arg<Index>& arg) {
+  return {arg.list, *arg.count, arg.first, arg.count};
+}
+template <class Arg>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void write_back(const Arg&) {}
+template <class Index>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void write_back(const emit_local<Index>& arg) {
+  *arg.home = arg.count;
+}
+
 template <class Arg>
 inline constexpr bool has_element_v = !std::is_void_v<typename map_arg<Arg>::element>;
 
@@ -136,6 +172,10 @@ template <class Lanes, class Pass, class Index>
 struct slot_of<Lanes, Pass, emit_arg<Index>> {
   using type = typename Lanes::template mask<Pass>;
 };
+template <class Lanes, class Pass, class Index>
+struct slot_of<Lanes, Pass, emit_local<Index>> {
+  using type = typename Lanes::template mask<Pass>;
+};
 template <class Lanes, class Pass, class Arg>
 using slot_t = typename slot_of<Lanes, Pass, Arg>::type;
 
@@ -193,12 +233,21 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lane
     else
       Lanes::store_partial(arg.ptr + at.i, slot, at.count);
   } else if constexpr (requires { arg.list; }) {
-    // Emit: the set lanes among the real ones, in lane order.
+    // Emit through the channel's pointer (a caller without a range's loop).
     std::uint64_t bits = Lanes::mask_bits(slot);
     if constexpr (!Full) bits &= (std::uint64_t{1} << at.count) - 1;
     std::size_t& count = *arg.count;
     count += Lanes::emit(arg.list + count, bits, arg.first + at.i);
   }
+}
+// Emit in a range's loop: the set lanes among the real ones, in lane order,
+// counted in the local.
+template <class Lanes, bool Full, class Index, class Slot>
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void store_slot(emit_local<Index>& arg, const lanes_at& at,
+                                                      const Slot& slot) {
+  std::uint64_t bits = Lanes::mask_bits(slot);
+  if constexpr (!Full) bits &= (std::uint64_t{1} << at.count) - 1;
+  arg.count += Lanes::emit(arg.list + arg.count, bits, arg.first + at.i);
 }
 
 // (Index sequences and function templates instead of std::apply and
@@ -206,7 +255,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void store_slot(const Arg& arg, const lane
 // level, so the kernel's pass is one loop body at -O2 as at -O3.)
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args, std::size_t... K>
 MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const lanes_at& at,
-                                                     std::index_sequence<K...>, const Args&... args) {
+                                                     std::index_sequence<K...>, Args&... args) {
   // (A pack, not a std::tuple: its get is a device function too.)
   pack<slot_t<Lanes, Pass, Args>...> slots{{{load_slot<Lanes, Pass, Full>(args, at)}...}};
   kernel(get<K>(slots)...);
@@ -214,8 +263,7 @@ MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_with(const Kernel& kernel, const
 }
 
 template <class Lanes, class Pass, bool Full, class Kernel, class... Args>
-MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at,
-                                                   const Args&... args) {
+MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void call_at(const Kernel& kernel, const lanes_at& at, Args&... args) {
   call_with<Lanes, Pass, Full>(kernel, at, std::index_sequence_for<Args...>{}, args...);
 }
 
@@ -263,7 +311,7 @@ std::size_t row_length(std::size_t n, const Args&... args) {
 // elements and one partial call.
 template <class Lanes, class Pass, class Kernel, class... Args>
 MODYN_ALWAYS_INLINE void run_row(std::size_t start, std::size_t r, std::size_t j, std::size_t end,
-                                 const Kernel& kernel, const Args&... args) {
+                                 const Kernel& kernel, Args&... args) {
   constexpr std::size_t width = Lanes::width;
   for (; j + width <= end; j += width)
     call_at<Lanes, Pass, true>(kernel, lanes_at{start + j, r, j, width}, args...);
@@ -275,19 +323,27 @@ MODYN_ALWAYS_INLINE void run_row(std::size_t start, std::size_t r, std::size_t j
 // else whole rows). Indices stay those of the whole pass, so that threads
 // can each run a range (parallel_map.hpp).
 //
-// The kernel and the arguments are taken by value: locals, which the pass's
-// stores cannot reach (a float field of a kernel could alias a float array),
-// so their fields stay in registers instead of being reloaded at every vector.
-template <class Lanes, class Kernel, class... Args>
-void run_map_range(std::size_t first, std::size_t last, std::size_t row, Kernel kernel, Args... args) {
-  using Pass = pass_element_t<Args...>;
-  constexpr bool has_rows = ((is_broadcast_v<Args> || is_strided_v<Args>) || ...);
+// The kernel and the arguments are locals (taken by value; an emit channel
+// as its emit_local), which the pass's stores cannot reach (a float field of
+// a kernel could alias a float array, an emit count the list), so their
+// fields stay in registers instead of being reloaded at every vector. An
+// emit channel's count is written back once, after the range.
+template <class Lanes, class Pass, class Kernel, class... Locals>
+void run_local_range(std::size_t first, std::size_t last, std::size_t row, Kernel kernel, Locals... locals) {
+  constexpr bool has_rows = ((is_broadcast_v<Locals> || is_strided_v<Locals>) || ...);
   if constexpr (has_rows) {
     for (std::size_t start = first, r = first / row; start < last; start += row, ++r)
-      run_row<Lanes, Pass>(start, r, 0, row, kernel, args...);
+      run_row<Lanes, Pass>(start, r, 0, row, kernel, locals...);
   } else {
-    run_row<Lanes, Pass>(0, 0, first, last, kernel, args...);
+    run_row<Lanes, Pass>(0, 0, first, last, kernel, locals...);
   }
+  (write_back(locals), ...);
+}
+
+template <class Lanes, class Kernel, class... Args>
+void run_map_range(std::size_t first, std::size_t last, std::size_t row, const Kernel& kernel,
+                   const Args&... args) {
+  run_local_range<Lanes, pass_element_t<Args...>>(first, last, row, kernel, range_local(args)...);
 }
 
 // The whole pass: rows of the broadcast length (or one row of n).

@@ -8,7 +8,9 @@
 //
 // An emit channel: thread k appends into the list at its range's own place
 // (a range of m elements emits at most m indices, and the list has room for
-// the whole pass), then the ranges' lists are moved together in order.
+// the whole pass), then the ranges' lists are moved together in order. The
+// thread's count is a local of its range's loop (run_map_range), written
+// into counts[k] once when the range is done.
 #pragma once
 
 #if !MODYN_WITH_OPENMP
