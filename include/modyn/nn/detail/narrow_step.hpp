@@ -18,16 +18,19 @@
 namespace modyn::nn::detail {
 
 /// \cond internal
-// Whether a step of Hidden floats per row runs narrow_step on this build.
-template <class T, std::size_t Hidden>
-inline constexpr bool has_narrow_step =
-#if defined(__AVX512F__)
-    std::is_same_v<T, float>&& Hidden >= 1 && Hidden <= 4;
+// Whether this build has narrow_step (VL: its 128-bit masked loads and stores).
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+inline constexpr bool narrow_step_built = true;
 #else
-    false;
+inline constexpr bool narrow_step_built = false;
 #endif
 
-#if defined(__AVX512F__)
+// Whether a step of Hidden elements of T per row runs narrow_step.
+template <class T, std::size_t Hidden>
+inline constexpr bool has_narrow_step = std::is_same_v<T, float> &&
+                                        (narrow_step_built && Hidden >= 1 && Hidden <= 4);
+
+#if defined(__AVX512F__) && defined(__AVX512VL__)
 namespace narrow {
 
 inline constexpr std::size_t lanes = 16;
