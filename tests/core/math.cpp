@@ -210,13 +210,20 @@ TEST_CASE("math::portable in a kernel: modyn::cpu's vectors give modyn::serial's
   CHECK(std::memcmp(on_cpu.data(), on_serial.data(), x.size() * sizeof(float)) == 0);
 }
 
-TEST_CASE("math::tanh on SIMD float vectors: within 5 ulps, odd, and right at the edges", "[core][math]") {
+namespace {
+// f of a float vector whose every lane is x: its first lane.
+template <class F>
+float on_float_vector(float x, F f) {
   using batch = xsimd::batch<float>;
-  alignas(64) float in[batch::size], out[batch::size];
-  const auto tanh_of = [&](float x) {
-    for (auto& lane : in) lane = x;
-    modyn::math::tanh(batch::load_aligned(in)).store_aligned(out);
-    return out[0];
+  alignas(64) float out[batch::size];
+  f(batch(x)).store_aligned(out);
+  return out[0];
+}
+}  // namespace
+
+TEST_CASE("math::tanh on SIMD float vectors: within 5 ulps, odd, and right at the edges", "[core][math]") {
+  const auto tanh_of = [](float x) {
+    return on_float_vector(x, [](const auto& v) { return modyn::math::tanh(v); });
   };
   // Every 1,000th float from -12 to 12: the rational part and the clamp
   // at 7.9988, from where the result is +-1.
@@ -242,12 +249,8 @@ TEST_CASE("math::tanh on SIMD float vectors: within 5 ulps, odd, and right at th
 }
 
 TEST_CASE("math::exp on SIMD float vectors: within 1.5 ulps, and right at the edges", "[core][math]") {
-  using batch = xsimd::batch<float>;
-  alignas(64) float in[batch::size], out[batch::size];
-  const auto exp_of = [&](float x) {
-    for (auto& lane : in) lane = x;
-    modyn::math::exp(batch::load_aligned(in)).store_aligned(out);
-    return out[0];
+  const auto exp_of = [](float x) {
+    return on_float_vector(x, [](const auto& v) { return modyn::math::exp(v); });
   };
   // Every 1,000th float from -103 to 88.7 (normal results and subnormals).
   double worst_ulps = 0.0;
