@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "compose/allocation_counter.hpp"
 #include "modyn/modyn.hpp"
@@ -229,6 +232,91 @@ TEST_CASE("the loop calls the last module's update_into on every step but the fi
     CHECK(loop.model().updates == 12);
     CHECK(loop.model().intos == 0);
   }
+}
+
+namespace {
+
+// The spike list of a neuron, as a vector.
+std::vector<std::int32_t> fired_list(const Lif& lif) {
+  return {lif.fired().data(), lif.fired().data() + lif.fired().size()};
+}
+
+}  // namespace
+
+TEST_CASE("after a run no monitor observes, a LIF's spike State and list are those of its last step",
+          "[compose][loop][update_into]") {
+  // (Such a run leaves them to end_run: its steps write the spikes into
+  // the history only.)
+  const float tau_ref = GENERATE(0.0f, 0.3f);
+  CAPTURE(tau_ref);
+  const std::size_t steps = 30, batch = 3;
+  const Tensor<float> x = currents(steps, batch);
+  LoopOverTime into{make_lif(tau_ref)};
+  LoopOverTime copied{CopiedLif(make_lif(tau_ref))};
+  into.reset_state(batch);
+  copied.reset_state(batch);
+  for (int run = 0; run < 2; ++run) {
+    CHECK(same_bits(into(x), copied(x)));
+    const Lif& lif = into.model();
+    const Lif& reference = copied.model().lif;
+    CHECK(same_bits(lif.spike.value(), reference.spike.value()));
+    CHECK(same_bits(lif.V.value(), reference.V.value()));
+    CHECK(lif.fired().size() > 0);
+    CHECK(fired_list(lif) == fired_list(reference));
+  }
+}
+
+TEST_CASE("a run that ends by an exception leaves a LIF's States at the last step that completed",
+          "[compose][loop][update_into]") {
+  const std::size_t batch = 2, completed = 7;
+  const Tensor<float> x = modyn::Rng(9).normal<float>({20, batch, 16}, 8.0f, 6.0f);  // spikes at most steps
+  LoopOverTime loop{make_lif(0.0f), LoopOptions{.record_output = true}};
+  loop.reset_state(batch);
+  const auto input = [&](double, std::size_t i) {
+    if (i == completed) throw std::runtime_error("input ends");
+    return x[i];
+  };
+  CHECK_THROWS_WITH(loop.run_for(2.0, input), "input ends");
+
+  Lif by_hand = make_lif(0.0f);
+  by_hand.reset_state(batch);
+  Context c{};
+  for (std::size_t t = 0; t < completed; ++t) {
+    c.i = t;
+    c.t = static_cast<double>(t) * c.dt;
+    by_hand.update(c, x[t]);
+  }
+  CHECK(same_bits(loop.model().spike.value(), by_hand.spike.value()));
+  CHECK(same_bits(loop.model().V.value(), by_hand.V.value()));
+  CHECK(by_hand.fired().size() > 0);
+  CHECK(fired_list(loop.model()) == fired_list(by_hand));
+}
+
+TEST_CASE("dyn::LIF::update_into in an unobserved run leaves the spike State to end_run",
+          "[compose][update_into]") {
+  Lif lif = make_lif(0.0f);
+  lif.reset_state(2);
+  Context c{};
+  lif.begin_run(c);
+  c.run_checked = true;
+  c.states_unobserved = true;
+  const Tensor<float> x = modyn::Tensor<float>::full(modyn::Shape{2, 16}, 20.0f);  // every neuron fires
+  auto row = Tensor<float>::empty(modyn::Shape{2, 16});
+  lif.update_into(x, c, row.view());
+  CHECK(std::all_of(row.data(), row.data() + row.size(), [](float s) { return s == 1.0f; }));
+  CHECK(std::all_of(lif.spike->data(), lif.spike->data() + 32, [](float s) { return s == 0.0f; }));
+  CHECK(lif.fired().empty());
+  lif.end_run(c);
+  CHECK(same_bits(lif.spike.value(), row));
+  CHECK(lif.fired().size() == 32);
+  lif.end_run(c);  // a second call changes nothing
+  CHECK(lif.fired().size() == 32);
+  // A step through update writes the State itself: end_run has nothing left to write.
+  const Tensor<float> quiet = modyn::Tensor<float>::full(modyn::Shape{2, 16}, 0.0f);
+  lif.update(c, quiet);
+  lif.end_run(c);
+  CHECK(lif.fired().empty());
+  CHECK(std::all_of(lif.spike->data(), lif.spike->data() + 32, [](float s) { return s == 0.0f; }));
 }
 
 TEST_CASE("dyn::LIF::update_into checks the row's shape", "[compose][update_into]") {

@@ -34,7 +34,10 @@
 //   references stay valid until the next call. A model (or a Sequential's
 //   last entry) with update_into writes its output of every step after the
 //   first straight into the history row (compose/update_into.hpp); the loop
-//   copies the output of the others.
+//   copies the output of the others. Without monitors the run is
+//   unobserved (Context::states_unobserved), and such a module may leave
+//   its own copy of the output to the end of the run (the end_run(ctx)
+//   hook, called however the run ends).
 // - run_for(duration) runs with no input, or with an input function of (t, i).
 // - Training (BPTT): with LoopOptions::backprop, loop(x) over a
 //   differentiable model (module/differentiable.hpp) runs step by step
@@ -579,6 +582,18 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       });
     }
     context_.run_checked = true;
+    context_.states_unobserved = sizeof...(Monitors) == 0;
+  }
+
+  // Every module's end_run(ctx) hook: what a step left to the end of the
+  // run (Context::states_unobserved) is written back.
+  void end_run() {
+    if constexpr (requires { model_.for_each_module([](std::string_view, auto&, int) {}); }) {
+      model_.for_each_module([this](std::string_view, auto& m, int) {
+        if constexpr (requires { m.end_run(context_); }) m.end_run(context_);
+      });
+    }
+    context_.states_unobserved = false;
   }
 
   // Records the output (when the model returns one) and the monitors at step t.
@@ -622,24 +637,30 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     detail::progress_bar bar(options_.progress, steps, context_.t, options_.dt);
     using Y = decltype(step(context_));
     constexpr bool writes_rows = !std::is_same_v<std::remove_cvref_t<IntoFn>, no_into> && TensorLike<Y>;
-    for (std::size_t t = 0; t < steps; ++t, ++steps_) {
-      bar.advance(t);
-      begin_step();
-      if constexpr (std::is_void_v<Y>) {
-        step(context_);
-        record(t, steps, record_output, nothing{});
-      } else {
-        if constexpr (writes_rows) {
-          if (t > 0 && record_output) {
-            into(std::as_const(context_), output_[t]);
-            record_monitors(t);
-            continue;
+    try {
+      for (std::size_t t = 0; t < steps; ++t, ++steps_) {
+        bar.advance(t);
+        begin_step();
+        if constexpr (std::is_void_v<Y>) {
+          step(context_);
+          record(t, steps, record_output, nothing{});
+        } else {
+          if constexpr (writes_rows) {
+            if (t > 0 && record_output) {
+              into(std::as_const(context_), output_[t]);
+              record_monitors(t);
+              continue;
+            }
           }
+          decltype(auto) y = step(context_);
+          record(t, steps, record_output, y);
         }
-        decltype(auto) y = step(context_);
-        record(t, steps, record_output, y);
       }
+    } catch (...) {
+      end_run();  // the States hold the last step that completed
+      throw;
     }
+    end_run();
     bar.advance(steps);
     return std::apply([&](auto&... r) -> decltype(auto) { return results(output_, r.time_major()...); },
                       recorders_);

@@ -25,6 +25,13 @@
 /// runs the entries before it as update does. Without update_into (or when
 /// the run keeps no output: record_output, training), the loop copies each
 /// step's output, as before. dyn::LIF provides it.
+///
+/// In a run that no monitor observes (Context::states_unobserved), the
+/// module may leave its own copy of the output (LIF's spike State and spike
+/// list) stale during the run and write it from the last row in its
+/// end_run(ctx) hook, which the loop calls when the run ends, normally or by
+/// an exception: the step then writes the output once, as a hand-written
+/// loop does.
 #pragma once
 
 #include "modyn/core/tensor.hpp"

@@ -33,6 +33,13 @@ struct Context {
   /// hook: what those hooks checked need not be checked again at each step
   /// (unless MODYN_CHECK_EVERY_STEP). A module called by hand checks itself.
   bool run_checked = false;
+  /// True inside a LoopOverTime run that no monitor observes: nothing reads
+  /// a module's States between its steps. The module whose update_into
+  /// writes each step's output into the loop's history row
+  /// (compose/update_into.hpp) may then leave its own copy of that output
+  /// (LIF's spike State and its spike list) to its end_run(ctx) hook, which
+  /// the loop calls when the run ends, normally or by an exception.
+  bool states_unobserved = false;
 };
 
 /// Whether a module may skip a check that its begin_run hook made at the

@@ -96,7 +96,11 @@ class LIF : public Module<LIF<T, B, Method>> {
   /// update(x, c) with the spikes written into `out` as well as into the
   /// spike State, in the same pass: LoopOverTime hands its history row of
   /// the step (compose/update_into.hpp), so that no copy of the spikes
-  /// follows. out must have the shape of the States.
+  /// follows. out must have the shape of the States. In a run that nothing
+  /// observes (Context::states_unobserved), the spikes go to `out` only,
+  /// and end_run copies the last step's row into the spike State and its
+  /// list (fired()): the hand-written loop's three streams (input, V,
+  /// spikes) instead of five.
   template <class X>
   requires NeuronInput<X, T>
   void update_into(const X& x, const Context& c, TensorView<T, B> out) {
@@ -104,7 +108,26 @@ class LIF : public Module<LIF<T, B, Method>> {
       throw shape_error("dyn::LIF '" + this->name() + "': update_into's output has shape " +
                         out.shape().to_string() + ", the population " + V->shape().to_string());
     }
+    if (c.states_unobserved && runs_free(c)) {
+      if (!checked_at_start(c)) check_states();
+      detail::fused_update<B, T>(execution_instance<B>(c), {"dyn::LIF", this->name()}, V->shape(), size(),
+                                 row_step_kernel{{make_kernel(c)}},
+                                 std::tuple{V->data(), write_only(out.data())}, x);
+      spikes_in_ = out.data();
+      return;
+    }
     advance(c, std::tuple{write_only(out.data())}, x);
+  }
+
+  /// Called by LoopOverTime when a run ends: the spikes that the run's
+  /// last steps left in the loop's history row (update_into) go to the
+  /// spike State and the list of fired().
+  void end_run(const Context& c) {
+    if (spikes_in_ == nullptr) return;
+    const T* const row = spikes_in_;
+    spikes_in_ = nullptr;
+    B::map(execution_instance<B>(c), V->size(), copy_spikes_kernel{}, row, write_only(spike->data()),
+           fired_.begin_step(V->size()));
   }
 
   /// The States of the population share one shape: checked once when a
@@ -145,15 +168,10 @@ class LIF : public Module<LIF<T, B, Method>> {
   template <class... Extra, class... Inputs>
   void advance(const Context& c, const std::tuple<Extra...>& extra, const Inputs&... inputs) {
     if (!checked_at_start(c)) check_states();
-    const double dt = c.dt;
-    // Refractory while more than half a step is left: round(tau_ref / dt)
-    // held steps, whatever the rounding of the countdown.
-    const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
-    const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
-    const T v_th = V_th, v_reset = V_reset;
-    const step_kernel kernel{half_step, step, t_ref, leak, gain, drive, v_th, v_reset, c.t, c.dt};
+    spikes_in_ = nullptr;  // a step outside update_into's unobserved form writes the spike State itself
+    const step_kernel kernel = make_kernel(c);
     const detail::population who{"dyn::LIF", this->name()};
-    if (c.run_checked && refractory_free_ && tau_ref == T(0)) {
+    if (runs_free(c)) {
       detail::fused_update<B, T>(
           execution_instance<B>(c), who, V->shape(), size(), free_step_kernel{kernel},
           std::tuple_cat(std::tuple{V->data(), write_only(spike->data()), fired_.begin_step(V->size())},
@@ -169,7 +187,24 @@ class LIF : public Module<LIF<T, B, Method>> {
     }
   }
 
+  // The kernel of a step of dt = c.dt from c.t.
+  auto make_kernel(const Context& c) const {
+    const double dt = c.dt;
+    // Refractory while more than half a step is left: round(tau_ref / dt)
+    // held steps, whatever the rounding of the countdown.
+    const T half_step = static_cast<T>(0.5 * dt), step = static_cast<T>(dt), t_ref = tau_ref;
+    const T leak = T(-1) / tau, gain = R / tau, drive = V_rest / tau;
+    return step_kernel{half_step, step, t_ref, leak, gain, drive, V_th, V_reset, c.t, c.dt};
+  }
+  // Whether this step of a run may use free_step_kernel (see refractory_free_).
+  bool runs_free(const Context& c) const noexcept {
+    return c.run_checked && refractory_free_ && tau_ref == T(0);
+  }
+
   SpikeList<B> fired_;
+  // The history row that holds the last step's spikes while the spike State
+  // and fired_ wait for end_run (update_into in an unobserved run), or null.
+  const T* spikes_in_ = nullptr;
   // Set by begin_run when tau_ref is 0 and no neuron is refractory (every
   // refractory_left is 0): then no neuron ever becomes refractory in the
   // run, refractory_left stays 0, and the steps of the run use
@@ -224,14 +259,20 @@ class LIF : public Module<LIF<T, B, Method>> {
   struct free_step_kernel {
     step_kernel k;
 
+    /// Integrates v, resets it where it crossed the threshold; returns where.
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE auto fire(Vec& v, const Input& input) const {
+      const Vec next = k.integrate(v, input);
+      const auto spiking = next >= Vec(k.v_th);
+      v = math::select(spiking, Vec(k.v_reset), next);
+      return spiking;
+    }
+
     template <class Vec, class Mask, class Input>
     MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& fired, Mask& emitted,
                                                           const Input& input) const {
-      const Vec next = k.integrate(v, input);
-      const auto spiking = next >= Vec(k.v_th);
-      fired = math::select(spiking, Vec(T(1)), Vec(T(0)));
-      emitted = spiking;
-      v = math::select(spiking, Vec(k.v_reset), next);
+      emitted = fire(v, input);
+      fired = math::select(emitted, Vec(T(1)), Vec(T(0)));
     }
     /// The same, the spikes also written to out (update_into).
     template <class Vec, class Mask, class Input>
@@ -239,6 +280,24 @@ class LIF : public Module<LIF<T, B, Method>> {
                                                           const Input& input) const {
       (*this)(v, fired, emitted, input);
       out = fired;
+    }
+  };
+  /// free_step_kernel with the spikes written to the history row only
+  /// (update_into in an unobserved run).
+  struct row_step_kernel {
+    free_step_kernel free;
+
+    template <class Vec, class Input>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(Vec& v, Vec& out, const Input& input) const {
+      out = math::select(free.fire(v, input), Vec(T(1)), Vec(T(0)));
+    }
+  };
+  /// The spike State and its list from a history row (end_run).
+  struct copy_spikes_kernel {
+    template <class Vec, class Mask>
+    MODYN_HOST_DEVICE MODYN_ALWAYS_INLINE void operator()(const Vec& row, Vec& fired, Mask& emitted) const {
+      fired = row;
+      emitted = row != Vec(T(0));
     }
   };
   /// \endcond
