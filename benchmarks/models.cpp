@@ -107,11 +107,13 @@ auto make_seed_static_loop(const Loop& source) {
   return loop;
 }
 
-auto make_rnn512_loop() {
+// hoist_chunk_bytes: LoopOptions' (0: the hoisted rows of all T steps at once).
+auto make_rnn512_loop(std::size_t hoist_chunk_bytes = modyn::LoopOptions{}.hoist_chunk_bytes) {
   using namespace modyn;
   return LoopOverTime{
       Sequential{nn::RNNCell(sz(bm::rnn512::in), sz(bm::rnn512::hidden), nn::Nonlinearity::tanh), relu,
-                 nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))}};
+                 nn::Dense(sz(bm::rnn512::hidden), sz(bm::rnn512::out))},
+      LoopOptions{.hoist_chunk_bytes = hoist_chunk_bytes}};
 }
 
 auto make_mlp() {
@@ -126,11 +128,11 @@ using LifEuler = modyn::dyn::LIF<float, modyn::cpu, modyn::dyn::euler>;
 constexpr LifEuler::Options lif_options{
     .V_rest = 0.0f, .V_reset = 0.0f, .V_th = 1.0f, .tau = 1.0f, .R = 1.0f, .tau_ref = 0.0f};
 
-auto make_lif_loop() {
+auto make_lif_loop(std::size_t hoist_chunk_bytes = modyn::LoopOptions{}.hoist_chunk_bytes) {
   using namespace modyn;
   return LoopOverTime{
       Sequential{nn::Dense(sz(bm::lif::in), sz(bm::lif::hidden)), LifEuler(sz(bm::lif::hidden), lif_options)},
-      LoopOptions{.dt = bm::lif::dt}};
+      LoopOptions{.dt = bm::lif::dt, .hoist_chunk_bytes = hoist_chunk_bytes}};
 }
 
 // The LIF alone over precomputed currents (T, B, 256): the step half of lif_snn_fwd.
@@ -525,8 +527,9 @@ void bm_seed_eigen(benchmark::State& state) {
   set_counters(state, bm::seed::flops, bm::seed::batch);
 }
 
-void bm_rnn512_modyn(benchmark::State& state) {
-  auto loop = make_rnn512_loop();
+// hoist_chunk_bytes: see make_rnn512_loop (the `modyn_whole` row: 0).
+void bm_rnn512_modyn(benchmark::State& state, std::size_t hoist_chunk_bytes) {
+  auto loop = make_rnn512_loop(hoist_chunk_bytes);
   const Tensor x = rnn512_input();
   for (auto _ : state) {
     loop.reset_state(sz(bm::rnn512::batch));
@@ -572,8 +575,9 @@ void bm_mlp_eigen(benchmark::State& state) {
   set_counters(state, bm::mlp::flops, bm::mlp::batch);
 }
 
-void bm_lif_modyn(benchmark::State& state) {
-  auto loop = make_lif_loop();
+// hoist_chunk_bytes: see make_lif_loop (the `modyn_whole` row: 0).
+void bm_lif_modyn(benchmark::State& state, std::size_t hoist_chunk_bytes) {
+  auto loop = make_lif_loop(hoist_chunk_bytes);
   const Tensor x = lif_input();
   for (auto _ : state) {
     loop.reset_state(sz(bm::lif::batch));  // V = 0, no spikes: a fresh simulation, part of the work
@@ -692,11 +696,14 @@ int main(int argc, char** argv) {
   reg(seed + "/modyn", bm_seed_modyn);
   reg(seed + "/modyn_static", bm_seed_static);
   reg(seed + "/eigen", bm_seed_eigen);
-  reg(rnn512 + "/modyn", bm_rnn512_modyn);
+  reg(rnn512 + "/modyn",
+      [](benchmark::State& s) { bm_rnn512_modyn(s, modyn::LoopOptions{}.hoist_chunk_bytes); });
+  reg(rnn512 + "/modyn_whole", [](benchmark::State& s) { bm_rnn512_modyn(s, 0); });
   reg(rnn512 + "/eigen", bm_rnn512_eigen);
   reg(mlp + "/modyn", bm_mlp_modyn);
   reg(mlp + "/eigen", bm_mlp_eigen);
-  reg(lif + "/modyn", bm_lif_modyn);
+  reg(lif + "/modyn", [](benchmark::State& s) { bm_lif_modyn(s, modyn::LoopOptions{}.hoist_chunk_bytes); });
+  reg(lif + "/modyn_whole", [](benchmark::State& s) { bm_lif_modyn(s, 0); });
   reg(lif + "/eigen", bm_lif_eigen);
   reg(lif + "/modyn_gemm", bm_lif_modyn_gemm);
   reg(lif + "/modyn_steps", bm_lif_modyn_steps);

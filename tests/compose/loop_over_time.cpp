@@ -408,7 +408,7 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
     CHECK(b.context().i == 29);
   }
 
-  SECTION("the head runs once per call when hoisted, once per step when not") {
+  SECTION("the head runs once per chunk of steps when hoisted, once per step when not") {
     int calls = 0;
     Sequential counted{[&calls](const auto& in) {
                          ++calls;
@@ -416,16 +416,70 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
                        },
                        nn::RNNCell(100, 8)};
     STATIC_REQUIRE(decltype(counted)::stateless_prefix == 1);
+    // The first chunk from x's rows: 128 x 100 floats a step, 51200 bytes,
+    // 5 steps in the default budget of 256 KiB. The next from the projected
+    // rows the steps read: 128 x 8 floats, 64 steps, so all 30 (the last
+    // chunk ends at the last step: chunks of one size). A second run knows
+    // the chunk from the first: one call.
+    REQUIRE(LoopOptions{}.hoist_chunk_bytes == 256 * 1024);
     LoopOverTime a{modyn::clone(counted), LoopOptions{.hoist_stateless_head = true}};
+    LoopOverTime whole{modyn::clone(counted), LoopOptions{.hoist_chunk_bytes = 0}};
     LoopOverTime b{modyn::clone(counted), LoopOptions{.hoist_stateless_head = false}};
     a.reset_state(128);
+    whole.reset_state(128);
     b.reset_state(128);
     const Tensor<float> ya(a(x));
+    CHECK(calls == 2);
+    calls = 0;
+    a.reset_state(128);
+    CHECK(Tensor<float>(a(x)) == ya);
+    CHECK(calls == 1);
+    calls = 0;
+    const Tensor<float> y_whole(whole(x));
     CHECK(calls == 1);
     calls = 0;
     const Tensor<float> yb(b(x));
     CHECK(calls == 30);
     CHECK(modyn::allclose(ya, yb, 1e-6, 1e-6));
+    CHECK(modyn::allclose(y_whole, yb, 1e-6, 1e-6));
+  }
+
+  SECTION("chunks of any size give the results of every step at once") {
+    // Budgets: all steps (0), one step per chunk (1 byte), and chunks of 7
+    // projected steps of 128 x 8 floats after a first chunk of one step
+    // (28672 bytes: less than one step of x), 7 not dividing the 30 steps.
+    const std::size_t budget = GENERATE(std::size_t{1}, std::size_t{7 * 128 * 8 * 4});
+    CAPTURE(budget);
+    const auto compare = [&](const auto& model, const Tensor<float>& input) {
+      LoopOverTime chunked{modyn::clone(model), LoopOptions{.hoist_chunk_bytes = budget}};
+      LoopOverTime whole{modyn::clone(model), LoopOptions{.hoist_chunk_bytes = 0}};
+      LoopOverTime by_step{modyn::clone(model), LoopOptions{.hoist_stateless_head = false}};
+      chunked.reset_state(128);
+      whole.reset_state(128);
+      by_step.reset_state(128);
+      const Tensor<float> y(chunked(input));
+      CHECK(modyn::allclose(y, whole(input), 1e-6, 1e-6));
+      CHECK(modyn::allclose(y, by_step(input), 1e-6, 1e-6));
+      CHECK(chunked.context().i == 29);
+    };
+    // A head, then the first cell's input half projected a chunk at a time.
+    compare(Sequential{nn::Dense(100, 32, {.seed = 2}), modyn::relu,
+                       nn::RNNCell(32, 8, nn::Nonlinearity::tanh, {.seed = 3}), nn::Dense(8, 3, {.seed = 4})},
+            x);
+    // No head: the cell's input half alone.
+    compare(
+        Sequential{nn::RNNCell(100, 8, nn::Nonlinearity::tanh, {.seed = 5}), nn::Dense(8, 3, {.seed = 6})},
+        x);
+    // A head, then a LIF writing into the history: the same spikes.
+    const Sequential snn{nn::Dense(100, 16, {.seed = 7}),
+                         modyn::dyn::LIF<float>(16, {.V_th = 0.5f, .tau = 2.0f, .R = 20.0f})};
+    LoopOverTime chunked{modyn::clone(snn), LoopOptions{.hoist_chunk_bytes = budget}};
+    LoopOverTime by_step{modyn::clone(snn), LoopOptions{.hoist_stateless_head = false}};
+    chunked.reset_state(128);
+    by_step.reset_state(128);
+    const Tensor<float> spikes(chunked(x));
+    CHECK(modyn::sum(spikes) > 0.0f);
+    CHECK(spikes == by_step(x));  // (the currents' GEMMs sum each row alike)
   }
 
   SECTION("a fully stateless model (Dense, tanh) and a bare Dense") {

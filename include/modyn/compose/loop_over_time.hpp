@@ -26,9 +26,12 @@
 // - The context {t, i, dt, training} goes to every module whose update takes
 //   it; t and i advance across calls.
 // - When the model is a Sequential, its leading stateless entries (a Dense
-//   before the first recurrent cell) run once over all T x B rows, as one
-//   GEMM, before the time loop (BrainPy's no_state idea, found at compile
-//   time); the results equal those of the step-by-step path.
+//   before the first recurrent cell), and the first cell's input half where
+//   the cell can project it, run over many steps' rows at once, as one GEMM
+//   (BrainPy's no_state idea, found at compile time): a chunk of steps whose
+//   rows fill LoopOptions::hoist_chunk_bytes, when the steps reach it, so
+//   that the steps read them from the cache; the results equal those of the
+//   step-by-step path up to the GEMM's rounding.
 // - Outputs and histories live in buffers of the loop, allocated when a
 //   shape is first seen: a warm call allocates nothing. The returned
 //   references stay valid until the next call. A model (or a Sequential's
@@ -121,23 +124,26 @@ class RecordOutput {
 /// and checkpointing, where kernels run. Every field has a default, so
 /// LoopOptions{.dt = 0.05} sets one.
 struct LoopOptions {
-  double dt = 0.1;                      ///< ms
-  double t0 = 0.0;                      ///< time of the first step
-  std::size_t i0 = 0;                   ///< index of the first step
-  bool time_major = true;               ///< input (T, B, N); else (B, T, N)
-  bool training = false;                ///< context.training
-  bool backprop = false;                ///< keep what loop.backward needs (a tape per step): BPTT
-  bool hoist_stateless_head = true;     ///< run a Sequential's stateless head over all steps at once
-  RecordOutput record_output{};         ///< keep the model's output of every step (else it is (0,)):
-                                        ///< by default for loop(x), not for run_for
-  Progress progress = Progress::never;  ///< a progress bar on stderr (compose/progress.hpp):
-                                        ///< terminal = only when stderr is a terminal
-  ExecutionInstances exec{};            ///< where kernels run (a cpu_instance team, a cuda_instance);
-                                        ///< the instances must outlive the loop's runs
-  std::size_t checkpoint_every = 1;     ///< training: keep every step's tape (1), or the States of
-                                        ///< every k-th step and recompute the others in backward
-  bool hoist_in_training = false;       ///< training: a Sequential's stateless head, and its first
-                                        ///< RNNCell's input half, once over every step (large GEMMs
+  double dt = 0.1;                             ///< ms
+  double t0 = 0.0;                             ///< time of the first step
+  std::size_t i0 = 0;                          ///< index of the first step
+  bool time_major = true;                      ///< input (T, B, N); else (B, T, N)
+  bool training = false;                       ///< context.training
+  bool backprop = false;                       ///< keep what loop.backward needs (a tape per step): BPTT
+  bool hoist_stateless_head = true;            ///< run a Sequential's stateless head over many steps at once
+  std::size_t hoist_chunk_bytes = 256 * 1024;  ///< ... that many bytes of its output (or of the first
+                                               ///< cell's projected input) at a time, to be read from
+                                               ///< the cache; 0: all steps at once (always on a device)
+  RecordOutput record_output{};                ///< keep the model's output of every step (else it is (0,)):
+                                               ///< by default for loop(x), not for run_for
+  Progress progress = Progress::never;         ///< a progress bar on stderr (compose/progress.hpp):
+                                               ///< terminal = only when stderr is a terminal
+  ExecutionInstances exec{};                   ///< where kernels run (a cpu_instance team, a cuda_instance);
+                                               ///< the instances must outlive the loop's runs
+  std::size_t checkpoint_every = 1;            ///< training: keep every step's tape (1), or the States of
+                                               ///< every k-th step and recompute the others in backward
+  bool hoist_in_training = false;              ///< training: a Sequential's stateless head, and its first
+                                               ///< RNNCell's input half, once over every step (large GEMMs
   ///< gain; an output that leaves the cache loses: benchmarks/run_train)
 };
 
@@ -685,12 +691,11 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       if (options_.hoist_stateless_head && steps > 0) {
         // The head sees the first step's context (it ignores contexts).
         begin_step();
-        if constexpr (head_size > 0) {
+        if constexpr (head_size == model_type::size) {
           // Every step's rows at once: the head's GEMM over T x B rows.
-          const tensor_type& head_out = model_.template run_range<0, head_size>(x, &context_);
-          return run_after_head(steps, record_output, head_out);
+          return run_after_head(steps, record_output, model_.template run_range<0, head_size>(x, &context_));
         } else {
-          return run_after_head(steps, record_output, x);
+          return run_after_head(steps, record_output, hoisted_chunks<X>{*this, x, steps});
         }
       }
     }
@@ -707,20 +712,20 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
         into);
   }
 
-  // Steps over the head's output (T, ...): the first recurrent cell's input
-  // half is projected for all steps at once where the cell can
-  // (project_input / update_projected), then the rest runs step by step.
+  // Steps over the head's output (T, ...) or hoisted_chunks: the first
+  // recurrent cell's input half is projected for many steps at once where
+  // the cell can (project_input / update_projected), then the rest runs
+  // step by step.
   template <class H>
-  decltype(auto) run_after_head(std::size_t steps, bool record_output, const H& head_out) {
+  decltype(auto) run_after_head(std::size_t steps, bool record_output, H&& head_out) {
     std::size_t t = 0;
     if constexpr (head_size == model_type::size) {
       return run_steps(
           steps, record_output, [&](const Context&) { return head_out[t++]; }, no_into{});
     } else if constexpr (project_first) {
       auto& cell = model_.template get<head_size>();
-      tensor_type& projected = cell.project_input(head_out);
       const auto step = [&](const Context& c) -> decltype(auto) {
-        const tensor_type& y = cell.update_projected(projected[t++]);
+        const tensor_type& y = cell.update_projected(head_out[t++]);
         if constexpr (head_size + 1 == model_type::size)
           return y;
         else
@@ -730,7 +735,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       // function: nvcc 13's device front end crashed on that form here.)
       if constexpr (head_size + 1 < model_type::size && range_writes_into<head_size + 1, tensor_type>) {
         return run_steps(steps, record_output, step, [&](const Context& c, row_view out) {
-          const tensor_type& y = cell.update_projected(projected[t++]);
+          const tensor_type& y = cell.update_projected(head_out[t++]);
           model_.template run_range_into<head_size + 1, model_type::size>(y, c, out);
         });
       } else {
@@ -995,6 +1000,75 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   }
   static constexpr bool project_first = can_project_first();
 
+  // The hoisted rows of every step: the stateless head's output, or the
+  // first recurrent cell's projected input (of the head's output, or of x),
+  // computed a chunk of steps at a time, each chunk when the steps reach
+  // it. A chunk's rows fill about LoopOptions::hoist_chunk_bytes, so that
+  // the steps read them from the cache they were just written to, where
+  // rows of all T steps at once would have gone to memory and back. (On a
+  // device, one chunk of every step: large GEMMs are what it is fast at.)
+  // Every chunk of a run has the same number of steps, the last one ending
+  // at the last step (it recomputes rows of steps already run, which are
+  // stateless), so that the buffers the chunks go to keep their size: a
+  // warm run allocates nothing. That number comes from the hoisted rows'
+  // size, known after a first chunk sized by x's rows; the loop keeps it
+  // for the next runs over inputs of the same shape.
+  template <class X>
+  struct hoisted_chunks {
+    LoopOverTime& loop;
+    const X& x;
+    std::size_t steps;
+    std::size_t first = 0, count = 0;  // the chunk held: steps [first, first + count)
+    // its rows (count, ...): update_projected overwrites a projected step
+    std::conditional_t<project_first, tensor_type*, const tensor_type*> rows = nullptr;
+
+    // The rows of step t; t from 0 to steps - 1 in order.
+    auto operator[](std::size_t t) {
+      if (t >= first + count) hoist(t);
+      return (*rows)[t - first];
+    }
+
+   private:
+    using T = typename tensor_type::value_type;
+    using B = typename tensor_type::backend_type;
+
+    void hoist(std::size_t t) {
+      const std::size_t step_size = x.size() / steps;
+      hoist_plan& plan = loop.hoist_plan_;
+      if (!(plan.input == x.shape() && plan.budget == loop.options_.hoist_chunk_bytes)) {
+        plan = {x.shape(), loop.options_.hoist_chunk_bytes, steps_within_budget(step_size)};  // from x's rows
+      }
+      count = plan.chunk;
+      first = std::min(t, steps - count);
+      const TensorView<const T, B> part{static_cast<const T*>(x.data()) + first * step_size,
+                                        with_leading(count, x.shape().drop_front())};
+      if constexpr (project_first) {
+        auto& cell = loop.model_.template get<head_size>();
+        if constexpr (head_size > 0)
+          rows = &cell.project_input(loop.model_.template run_range<0, head_size>(part, &loop.context_));
+        else
+          rows = &cell.project_input(part);
+      } else {
+        rows = &loop.model_.template run_range<0, head_size>(part, &loop.context_);
+      }
+      // The next chunks, and runs: from the hoisted rows (x's are read once, from memory).
+      plan.chunk = steps_within_budget(rows->size() / count);
+    }
+
+    std::size_t steps_within_budget(std::size_t elements_per_step) const {
+      const std::size_t budget = loop.options_.hoist_chunk_bytes;
+      if (!B::host_accessible || budget == 0 || elements_per_step == 0) return steps;
+      return std::clamp<std::size_t>(budget / (elements_per_step * sizeof(T)), 1, steps);
+    }
+  };
+
+  // The steps per chunk of hoisted_chunks for an input shape and a budget.
+  struct hoist_plan {
+    Shape input{0};
+    std::size_t budget = 0;
+    std::size_t chunk = 0;
+  };
+
   // Whether training runs the head, or the first cell's input half, over
   // every step at once: a Sequential with a stateless head (and steps
   // after it), or whose first recurrent cell trains from a projected input.
@@ -1026,6 +1100,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   LoopOptions options_;
   Context context_;
   std::size_t steps_ = 0;
+  hoist_plan hoist_plan_;  // what the last hoisted run learned (hoisted_chunks)
   tensor_type output_, time_major_input_, batch_major_output_;
   std::tuple<recorder<Monitors>...> recorders_;
   // BPTT: the tapes of the last training run, its checkpoints, and what
