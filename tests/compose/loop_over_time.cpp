@@ -480,6 +480,17 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
     const Tensor<float> spikes(chunked(x));
     CHECK(modyn::sum(spikes) > 0.0f);
     CHECK(spikes == by_step(x));  // (the currents' GEMMs sum each row alike)
+
+    // A head that returns a new tensor (a lambda), before a LIF.
+    const Sequential made{[](const auto& in) { return Tensor<float>(in); },
+                          modyn::dyn::LIF<float>(100, {.V_th = 0.5f, .tau = 2.0f, .R = 20.0f})};
+    LoopOverTime made_chunked{modyn::clone(made), LoopOptions{.hoist_chunk_bytes = budget}};
+    LoopOverTime made_by_step{modyn::clone(made), LoopOptions{.hoist_stateless_head = false}};
+    made_chunked.reset_state(128);
+    made_by_step.reset_state(128);
+    const Tensor<float> made_spikes(made_chunked(x));
+    CHECK(modyn::sum(made_spikes) > 0.0f);
+    CHECK(made_spikes == made_by_step(x));
   }
 
   SECTION("a fully stateless model (Dense, tanh) and a bare Dense") {

@@ -1021,6 +1021,7 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
     std::size_t first = 0, count = 0;  // the chunk held: steps [first, first + count)
     // its rows (count, ...): update_projected overwrites a projected step
     std::conditional_t<project_first, tensor_type*, const tensor_type*> rows = nullptr;
+    tensor_type held{};  // (see hold)
 
     // The rows of step t; t from 0 to steps - 1 in order.
     auto operator[](std::size_t t) {
@@ -1049,10 +1050,22 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
         else
           rows = &cell.project_input(part);
       } else {
-        rows = &loop.model_.template run_range<0, head_size>(part, &loop.context_);
+        hold(loop.model_.template run_range<0, head_size>(part, &loop.context_));
       }
       // The next chunks, and runs: from the hoisted rows (x's are read once, from memory).
       plan.chunk = steps_within_budget(rows->size() / count);
+    }
+
+    // Points rows at the head's output: its buffer, or (a head that returns
+    // a new tensor, such as a lambda) a copy kept here.
+    template <class Y>
+    void hold(Y&& y) {
+      if constexpr (std::is_lvalue_reference_v<Y>) {
+        rows = &y;
+      } else {
+        held = tensor_type(std::forward<Y>(y));
+        rows = &held;
+      }
     }
 
     std::size_t steps_within_budget(std::size_t elements_per_step) const {
