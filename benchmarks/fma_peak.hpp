@@ -4,7 +4,7 @@
 // fractions of it.
 #pragma once
 
-#include <immintrin.h>
+#include "modyn/core/detail/intrinsics.hpp"  // <immintrin.h> with g++ 12's AVX-512 warnings silenced
 
 #include <algorithm>
 #include <chrono>

@@ -7,7 +7,6 @@
 // Shapes are M x K times K x N (C is M x N); FLOPs are 2 M N K per call, and
 // the counter `flops` is a rate (FLOP/s).
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 
 #include <cmath>
 #include <cstdint>
@@ -51,6 +50,10 @@ const Shape shapes[] = {
     {"mlp_l1", 256, 784, 256},                  // MLP: Dense(784 -> 256), batch 256
     {"mlp_l3", 256, 256, 10},                   // MLP: Dense(256 -> 10)
     {"lifsnn_in", 64, 100, 256},                // LIF-SNN: Dense(100 -> 256), B=64
+    {"lifsnn_chunk", 256, 100, 256},            // LIF-SNN: the same, a hoisted chunk of 4 steps
+    {"lifsnn_all", 6400, 100, 256},             // LIF-SNN: the same, all 100 steps at once
+    {"rnn512_chunk", 128, 256, 512},            // rnn-512: x W_ih, a hoisted chunk of 2 steps
+    {"rnn512_all", 6400, 256, 512},             // rnn-512: x W_ih, all 100 steps at once
     {"mlp_l1_dW", 784, 256, 256, true, false},  // MLP training: X^T dY
     {"mlp_l1_dX", 256, 256, 784, false, true},  // MLP training: dY W^T
 };
