@@ -4,12 +4,12 @@
 // fractions of it.
 #pragma once
 
-#include "modyn/core/detail/intrinsics.hpp"  // <immintrin.h> with g++ 12's AVX-512 warnings silenced
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
+
+#include "modyn/core/detail/intrinsics.hpp"  // <immintrin.h> with g++ 12's AVX-512 warnings silenced
 
 namespace bench_peak {
 
