@@ -1,6 +1,12 @@
-# Sourced by benchmarks/run_models and benchmarks/run_train: the libtorch
-# inside PyTorch's wheel from PyPI (a current libtorch on MKL and oneDNN,
-# beside Debian's libtorch 1.13 on OpenBLAS).
+# Sourced by benchmarks/run_models and benchmarks/run_train: Debian's
+# libtorch 1.13 on OpenBLAS, and the libtorch inside PyTorch's wheel from
+# PyPI (a current libtorch on MKL and oneDNN).
+#
+#   debian_libtorch_install <script name>
+#
+# installs libtorch-dev and libopenblas0-openmp (without which libtorch runs
+# the reference BLAS, 30x slower) when missing and run as root; otherwise
+# says what is missing (the script then has no Debian libtorch column).
 #
 #   torch_wheel_build <root> <jobs> <target>...
 #
@@ -23,6 +29,22 @@
 # (libcudart, libcupti: 55 MB, the versions the wheel pins), which its RPATH
 # finds in the venv. The benchmarks link libtorch_cpu.so and libc10.so, never
 # libtorch.so (which needs libtorch_cuda.so); see benchmarks/CMakeLists.txt.
+debian_libtorch_install() {
+  local who=$1 p missing=()
+  for p in libtorch-dev libopenblas0-openmp; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) == 0 ]]; then
+    echo "$who: installing ${missing[*]}" >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+      echo "!! $who: ${missing[*]} could not be installed: no Debian libtorch column" >&2
+  else
+    echo "!! $who: ${missing[*]} missing (apt-get install ${missing[*]} as root): no Debian libtorch column" >&2
+  fi
+}
+
 torch_wheel_build() {
   local root=$1 jobs=$2
   shift 2

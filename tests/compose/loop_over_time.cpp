@@ -410,8 +410,10 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
 
   SECTION("the head runs once per chunk of steps when hoisted, once per step when not") {
     int calls = 0;
-    Sequential counted{[&calls](const auto& in) {
+    std::size_t steps_seen = 0;
+    Sequential counted{[&](const auto& in) {
                          ++calls;
+                         steps_seen += in.shape(0);
                          return Tensor<float>(in);
                        },
                        nn::RNNCell(100, 8)};
@@ -442,13 +444,27 @@ TEST_CASE("LoopOverTime: hoisting the stateless head gives the step-by-step resu
     CHECK(calls == 30);
     CHECK(modyn::allclose(ya, yb, 1e-6, 1e-6));
     CHECK(modyn::allclose(y_whole, yb, 1e-6, 1e-6));
+
+    // At most 25 projected steps a chunk (102400 bytes): two chunks of 15
+    // once warm, not 25 and then a last 25 that recomputes 20 steps.
+    LoopOverTime evened{modyn::clone(counted), LoopOptions{.hoist_chunk_bytes = 25 * 128 * 8 * 4}};
+    evened.reset_state(128);
+    evened(x);
+    calls = 0;
+    steps_seen = 0;
+    evened.reset_state(128);
+    CHECK(modyn::allclose(evened(x), yb, 1e-6, 1e-6));
+    CHECK(calls == 2);
+    CHECK(steps_seen == 30);
   }
 
   SECTION("chunks of any size give the results of every step at once") {
-    // Budgets: all steps (0), one step per chunk (1 byte), and chunks of 7
-    // projected steps of 128 x 8 floats after a first chunk of one step
-    // (28672 bytes: less than one step of x), 7 not dividing the 30 steps.
-    const std::size_t budget = GENERATE(std::size_t{1}, std::size_t{7 * 128 * 8 * 4});
+    // Budgets: one step per chunk (1 byte); chunks of 4 projected steps of
+    // 128 x 8 floats after a first chunk of one step (16384 bytes: less
+    // than one step of x), 4 not dividing the 30 steps (the last chunk,
+    // [26, 30), recomputes two); chunks of 7 evened out to 6 (28672 bytes).
+    const std::size_t budget =
+        GENERATE(std::size_t{1}, std::size_t{4 * 128 * 8 * 4}, std::size_t{7 * 128 * 8 * 4});
     CAPTURE(budget);
     const auto compare = [&](const auto& model, const Tensor<float>& input) {
       LoopOverTime chunked{modyn::clone(model), LoopOptions{.hoist_chunk_bytes = budget}};

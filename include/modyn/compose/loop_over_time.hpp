@@ -1008,9 +1008,9 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
   // rows of all T steps at once would have gone to memory and back. (On a
   // device, one chunk of every step: large GEMMs are what it is fast at.)
   // Every chunk of a run has the same number of steps, the last one ending
-  // at the last step (it recomputes rows of steps already run, which are
-  // stateless), so that the buffers the chunks go to keep their size: a
-  // warm run allocates nothing. That number comes from the hoisted rows'
+  // at the last step (it recomputes rows of fewer steps than there are
+  // chunks, already run and stateless), so that the buffers the chunks go
+  // to keep their size: a warm run allocates nothing. That number comes from the hoisted rows'
   // size, known after a first chunk sized by x's rows; the loop keeps it
   // for the next runs over inputs of the same shape.
   template <class X>
@@ -1068,10 +1068,15 @@ class LoopOverTime<Model, monitor_list<Monitors...>>
       }
     }
 
+    // Steps per chunk: as many as fit the budget, evened out over the
+    // chunks the run needs (30 steps of at most 25 a chunk: two of 15, not
+    // 25 and a last one of 25 that recomputes 20).
     std::size_t steps_within_budget(std::size_t elements_per_step) const {
       const std::size_t budget = loop.options_.hoist_chunk_bytes;
       if (!B::host_accessible || budget == 0 || elements_per_step == 0) return steps;
-      return std::clamp<std::size_t>(budget / (elements_per_step * sizeof(T)), 1, steps);
+      const std::size_t most = std::clamp<std::size_t>(budget / (elements_per_step * sizeof(T)), 1, steps);
+      const std::size_t chunks = (steps + most - 1) / most;
+      return (steps + chunks - 1) / chunks;
     }
   };
 
