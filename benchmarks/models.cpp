@@ -23,6 +23,9 @@
 //                 over the (T, B, 100) input), modyn_steps (a LoopOverTime over
 //                 the LIF alone fed the Dense's (T, B, 256) output), and
 //                 eigen_gemm / eigen_steps, the two halves of the Eigen version.
+//   modyn_whole   (rnn512_fwd and lif_snn_fwd) the same loop with
+//                 LoopOptions::hoist_chunk_bytes = 0: the hoisted GEMM over all
+//                 T x B rows at once instead of cache-sized chunks of steps.
 //
 // The hand-written Eigen versions use modyn's weights (copied out of the
 // modules), preallocated buffers and noalias products:
